@@ -1,0 +1,25 @@
+# Reproduction of Jelen et al., Nat Med 2025 (NCT04977674): fMRS Glx/tNAA and rating scales in a
+# naltrexone/placebo-before-ketamine crossover. This file only orchestrates; see rules/.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+report: "report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/simulate.smk"
+include: "rules/ingest.smk"
+include: "rules/qc.smk"
+include: "rules/stats.smk"
+include: "rules/compare.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

@@ -1,0 +1,312 @@
+# Figures: one rule per figure, each writing PNG + SVG (report items) and the plotted numbers as TSV.
+# The lead wires the targets: expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "tsv"]).
+
+FIGURES = [
+    "glx_timecourse",
+    "glx_individual",
+    "madrs_timecourse",
+    "secondary_scales",
+    "sex_glx",
+    "sex_madrs",
+    "qc_spectral_quality",
+    "qc_ratio_by_participant",
+    "participant_flow",
+]
+
+# Ketamine 0.5 mg/kg over 40 min [V], shaded on the fMRS time axes; read from config when the
+# `figures:` section exists (see the figures report to the lead), this default otherwise.
+FIGURE_SETTINGS = config.get("figures", {})
+INFUSION_WINDOW_MIN = FIGURE_SETTINGS.get("infusion_window_min", [0, 40])
+FIGURE_DPI = FIGURE_SETTINGS.get("dpi", 300)
+PRIMARY_CLINICAL_OUTCOME = "MADRS"
+
+
+rule figure_glx_timecourse:
+    input:
+        spectra="results/qc/mrs_spectra.tsv",
+    output:
+        png=report(
+            "results/figures/glx_timecourse.png",
+            caption="../report/figures/glx_timecourse.rst",
+            category="fMRS",
+            subcategory="Glx/tNAA",
+            labels={"figure": "time course by condition", "format": "PNG"},
+        ),
+        svg=report(
+            "results/figures/glx_timecourse.svg",
+            caption="../report/figures/glx_timecourse.rst",
+            category="fMRS",
+            subcategory="Glx/tNAA",
+            labels={"figure": "time course by condition", "format": "SVG"},
+        ),
+        tsv="results/figures/glx_timecourse.tsv",
+    params:
+        conditions=CONDITIONS,
+        synthetic=config["synthetic"],
+        infusion_window_min=INFUSION_WINDOW_MIN,
+        dpi=FIGURE_DPI,
+    log:
+        "logs/figures/glx_timecourse.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/figures/glx_timecourse.py"
+
+
+rule figure_glx_individual:
+    input:
+        spectra="results/qc/mrs_spectra.tsv",
+    output:
+        png=report(
+            "results/figures/glx_individual.png",
+            caption="../report/figures/glx_individual.rst",
+            category="fMRS",
+            subcategory="Glx/tNAA",
+            labels={"figure": "individual trajectories", "format": "PNG"},
+        ),
+        svg=report(
+            "results/figures/glx_individual.svg",
+            caption="../report/figures/glx_individual.rst",
+            category="fMRS",
+            subcategory="Glx/tNAA",
+            labels={"figure": "individual trajectories", "format": "SVG"},
+        ),
+        tsv="results/figures/glx_individual.tsv",
+    params:
+        conditions=CONDITIONS,
+        synthetic=config["synthetic"],
+        infusion_window_min=INFUSION_WINDOW_MIN,
+        dpi=FIGURE_DPI,
+    log:
+        "logs/figures/glx_individual.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/figures/glx_individual.py"
+
+
+rule figure_madrs_timecourse:
+    input:
+        scores="results/tidy/clinical_scores.tsv",
+    output:
+        png=report(
+            "results/figures/madrs_timecourse.png",
+            caption="../report/figures/madrs_timecourse.rst",
+            category="Clinical",
+            subcategory="MADRS",
+            labels={"figure": "MADRS by condition", "format": "PNG"},
+        ),
+        svg=report(
+            "results/figures/madrs_timecourse.svg",
+            caption="../report/figures/madrs_timecourse.rst",
+            category="Clinical",
+            subcategory="MADRS",
+            labels={"figure": "MADRS by condition", "format": "SVG"},
+        ),
+        tsv="results/figures/madrs_timecourse.tsv",
+    params:
+        conditions=CONDITIONS,
+        scales=SCALES,
+        outcome=PRIMARY_CLINICAL_OUTCOME,
+        synthetic=config["synthetic"],
+        dpi=FIGURE_DPI,
+    log:
+        "logs/figures/madrs_timecourse.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/figures/madrs_timecourse.py"
+
+
+rule figure_secondary_scales:
+    input:
+        scores="results/tidy/clinical_scores.tsv",
+    output:
+        png=report(
+            "results/figures/secondary_scales.png",
+            caption="../report/figures/secondary_scales.rst",
+            category="Clinical",
+            subcategory="Secondary scales",
+            labels={"figure": "secondary outcomes", "format": "PNG"},
+        ),
+        svg=report(
+            "results/figures/secondary_scales.svg",
+            caption="../report/figures/secondary_scales.rst",
+            category="Clinical",
+            subcategory="Secondary scales",
+            labels={"figure": "secondary outcomes", "format": "SVG"},
+        ),
+        tsv="results/figures/secondary_scales.tsv",
+    params:
+        conditions=CONDITIONS,
+        scales=SCALES,
+        primary=PRIMARY_CLINICAL_OUTCOME,
+        synthetic=config["synthetic"],
+        dpi=FIGURE_DPI,
+    log:
+        "logs/figures/secondary_scales.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/figures/secondary_scales.py"
+
+
+rule figure_sex_glx:
+    input:
+        spectra="results/qc/mrs_spectra.tsv",
+        participants="results/tidy/participants.tsv",
+    output:
+        png=report(
+            "results/figures/sex_glx.png",
+            caption="../report/figures/sex_glx.rst",
+            category="Sex differences",
+            subcategory="Glx/tNAA",
+            labels={"figure": "Glx/tNAA by sex", "format": "PNG"},
+        ),
+        svg=report(
+            "results/figures/sex_glx.svg",
+            caption="../report/figures/sex_glx.rst",
+            category="Sex differences",
+            subcategory="Glx/tNAA",
+            labels={"figure": "Glx/tNAA by sex", "format": "SVG"},
+        ),
+        tsv="results/figures/sex_glx.tsv",
+    params:
+        conditions=CONDITIONS,
+        synthetic=config["synthetic"],
+        infusion_window_min=INFUSION_WINDOW_MIN,
+        dpi=FIGURE_DPI,
+    log:
+        "logs/figures/sex_glx.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/figures/sex_glx.py"
+
+
+rule figure_sex_madrs:
+    input:
+        scores="results/tidy/clinical_scores.tsv",
+        participants="results/tidy/participants.tsv",
+    output:
+        png=report(
+            "results/figures/sex_madrs.png",
+            caption="../report/figures/sex_madrs.rst",
+            category="Sex differences",
+            subcategory="MADRS",
+            labels={"figure": "MADRS change by sex", "format": "PNG"},
+        ),
+        svg=report(
+            "results/figures/sex_madrs.svg",
+            caption="../report/figures/sex_madrs.rst",
+            category="Sex differences",
+            subcategory="MADRS",
+            labels={"figure": "MADRS change by sex", "format": "SVG"},
+        ),
+        tsv="results/figures/sex_madrs.tsv",
+    params:
+        conditions=CONDITIONS,
+        scales=SCALES,
+        outcome=PRIMARY_CLINICAL_OUTCOME,
+        synthetic=config["synthetic"],
+        dpi=FIGURE_DPI,
+    log:
+        "logs/figures/sex_madrs.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/figures/sex_madrs.py"
+
+
+rule figure_qc_spectral_quality:
+    input:
+        spectra="results/qc/mrs_spectra.tsv",
+    output:
+        png=report(
+            "results/figures/qc_spectral_quality.png",
+            caption="../report/figures/qc_spectral_quality.rst",
+            category="QC",
+            subcategory="fMRS",
+            labels={"figure": "spectral quality", "format": "PNG"},
+        ),
+        svg=report(
+            "results/figures/qc_spectral_quality.svg",
+            caption="../report/figures/qc_spectral_quality.rst",
+            category="QC",
+            subcategory="fMRS",
+            labels={"figure": "spectral quality", "format": "SVG"},
+        ),
+        tsv="results/figures/qc_spectral_quality.tsv",
+    params:
+        conditions=CONDITIONS,
+        thresholds=config["qc"]["mrs"],
+        synthetic=config["synthetic"],
+        dpi=FIGURE_DPI,
+    log:
+        "logs/figures/qc_spectral_quality.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/figures/qc_spectral_quality.py"
+
+
+rule figure_qc_ratio_by_participant:
+    input:
+        spectra="results/qc/mrs_spectra.tsv",
+    output:
+        png=report(
+            "results/figures/qc_ratio_by_participant.png",
+            caption="../report/figures/qc_ratio_by_participant.rst",
+            category="QC",
+            subcategory="fMRS",
+            labels={"figure": "ratio of every spectrum", "format": "PNG"},
+        ),
+        svg=report(
+            "results/figures/qc_ratio_by_participant.svg",
+            caption="../report/figures/qc_ratio_by_participant.rst",
+            category="QC",
+            subcategory="fMRS",
+            labels={"figure": "ratio of every spectrum", "format": "SVG"},
+        ),
+        tsv="results/figures/qc_ratio_by_participant.tsv",
+    params:
+        conditions=CONDITIONS,
+        synthetic=config["synthetic"],
+        dpi=FIGURE_DPI,
+    log:
+        "logs/figures/qc_ratio_by_participant.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/figures/qc_ratio_by_participant.py"
+
+
+rule figure_participant_flow:
+    input:
+        flow="results/qc/participant_flow.tsv",
+    output:
+        png=report(
+            "results/figures/participant_flow.png",
+            caption="../report/figures/participant_flow.rst",
+            category="QC",
+            subcategory="Participant flow",
+            labels={"figure": "participant flow", "format": "PNG"},
+        ),
+        svg=report(
+            "results/figures/participant_flow.svg",
+            caption="../report/figures/participant_flow.rst",
+            category="QC",
+            subcategory="Participant flow",
+            labels={"figure": "participant flow", "format": "SVG"},
+        ),
+        tsv="results/figures/participant_flow.tsv",
+    params:
+        conditions=CONDITIONS,
+        synthetic=config["synthetic"],
+        dpi=FIGURE_DPI,
+    log:
+        "logs/figures/participant_flow.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/figures/participant_flow.py"

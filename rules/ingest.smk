@@ -1,0 +1,54 @@
+# Raw files in, tidy tables out.
+
+
+rule ingest_participants:
+    input:
+        participants=DATA_DIR / "participants.tsv",
+    output:
+        participants="results/tidy/participants.tsv",
+    params:
+        conditions=CONDITIONS,
+    log:
+        "logs/ingest/ingest_participants.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/ingest_participants.py"
+
+
+rule ingest_mrs:
+    input:
+        participants=DATA_DIR / "participants.tsv",
+        raw=raw_mrs_files,
+    output:
+        mrs="results/tidy/mrs_long.tsv",
+    params:
+        data_dir=str(DATA_DIR),
+        conditions=CONDITIONS,
+        format=config["mrs"]["format"],
+    log:
+        "logs/ingest/ingest_mrs.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/ingest_mrs.py"
+
+
+rule ingest_clinical:
+    input:
+        participants=DATA_DIR / "participants.tsv",
+        sheets=raw_clinical_sheets,
+    output:
+        item_scores="results/tidy/clinical_items.tsv",
+        scores="results/tidy/clinical_scores.tsv",
+    params:
+        clinical_dir=str(DATA_DIR / "clinical"),
+        scales=SCALES,
+        conditions=CONDITIONS,
+        madrs_max_missing_items=config["clinical"]["madrs_max_missing_items"],
+    log:
+        "logs/ingest/ingest_clinical.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/ingest_clinical.py"

@@ -1,0 +1,58 @@
+# Quality control: flags with reasons, inclusion decisions the statistics use, participant flow.
+
+
+rule qc_mrs:
+    input:
+        mrs="results/tidy/mrs_long.tsv",
+    output:
+        spectra="results/qc/mrs_spectra.tsv",
+        flags="results/qc/mrs_qc_flags.tsv",
+    params:
+        ratio=config["mrs"]["ratio"],
+        thresholds=config["qc"]["mrs"],
+    log:
+        "logs/qc/qc_mrs.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/qc_mrs.py"
+
+
+rule qc_clinical:
+    input:
+        participants="results/tidy/participants.tsv",
+        scores="results/tidy/clinical_scores.tsv",
+    output:
+        checks="results/qc/clinical_qc.tsv",
+        missing_conditions="results/qc/clinical_missing_conditions.tsv",
+    params:
+        scales=SCALES,
+        conditions=CONDITIONS,
+        windows=config["qc"]["clinical"]["windows"],
+    log:
+        "logs/qc/qc_clinical.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/qc_clinical.py"
+
+
+rule participant_flow:
+    input:
+        participants="results/tidy/participants.tsv",
+        spectra="results/qc/mrs_spectra.tsv",
+        scores="results/tidy/clinical_scores.tsv",
+    output:
+        flow=report(
+            "results/qc/participant_flow.tsv",
+            caption="../report/participant_flow.rst",
+            category="QC",
+        ),
+    params:
+        conditions=CONDITIONS,
+    log:
+        "logs/qc/participant_flow.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/participant_flow.py"

@@ -1,0 +1,18 @@
+# The simulator that wrote the embedded synthetic dataset. Not part of the default target:
+# `snakemake --cores 1 -f simulate_study` rewrites simulation.output_dir byte for byte.
+
+
+rule simulate_study:
+    output:
+        study=directory(config["simulation"]["output_dir"]),
+    params:
+        settings=config["simulation"],
+        conditions=CONDITIONS,
+        scales=SCALES,
+        reference=config["study"]["reference_condition"],
+    log:
+        "logs/simulate/simulate_study.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/simulate_study.py"

@@ -1,0 +1,120 @@
+# The paper's statistics: mixed models (Satterthwaite F), rm-ANOVA (GG), sex, attenuation, crossover.
+
+
+rule stats_glx:
+    input:
+        participants="results/tidy/participants.tsv",
+        spectra="results/qc/mrs_spectra.tsv",
+    output:
+        lmm="results/stats/glx_lmm.tsv",
+        rm_anova="results/stats/glx_rm_anova.tsv",
+        models="results/stats/glx_models.tsv",
+    params:
+        formula=config["stats"]["glx_formula"],
+        conditions=CONDITIONS,
+        reference=config["study"]["reference_condition"],
+        outcome=RATIO_LABEL,
+    log:
+        "logs/stats/stats_glx.log",
+    benchmark:
+        "benchmarks/stats/stats_glx.tsv"
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/stats_glx.py"
+
+
+rule stats_clinical:
+    input:
+        participants="results/tidy/participants.tsv",
+        scores="results/tidy/clinical_scores.tsv",
+    output:
+        lmm="results/stats/clinical_lmm.tsv",
+        rm_anova="results/stats/clinical_rm_anova.tsv",
+        models="results/stats/clinical_models.tsv",
+        imputed="results/stats/imputed_values.tsv",
+    params:
+        formula=config["stats"]["clinical_formula"],
+        conditions=CONDITIONS,
+        reference=config["study"]["reference_condition"],
+        scales=SCALES,
+        imputation=config["stats"]["teps_a_pre_imputation"],
+    log:
+        "logs/stats/stats_clinical.log",
+    benchmark:
+        "benchmarks/stats/stats_clinical.tsv"
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/stats_clinical.py"
+
+
+rule stats_sex:
+    input:
+        participants="results/tidy/participants.tsv",
+        spectra="results/qc/mrs_spectra.tsv",
+        scores="results/tidy/clinical_scores.tsv",
+    output:
+        stratified="results/stats/sex_stratified.tsv",
+        interaction="results/stats/sex_interaction.tsv",
+        models="results/stats/sex_models.tsv",
+    params:
+        glx_formula=config["stats"]["glx_formula"],
+        clinical_formula=config["stats"]["clinical_formula"],
+        glx_sex_formula=config["stats"]["glx_sex_formula"],
+        clinical_sex_formula=config["stats"]["clinical_sex_formula"],
+        primary_outcome=config["stats"]["primary_outcome"],
+        timepoints=SCALE_TIMEPOINTS,
+        conditions=CONDITIONS,
+        reference=config["study"]["reference_condition"],
+        outcome=RATIO_LABEL,
+    log:
+        "logs/stats/stats_sex.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/stats_sex.py"
+
+
+rule stats_attenuation:
+    input:
+        participants="results/tidy/participants.tsv",
+        scores="results/tidy/clinical_scores.tsv",
+    output:
+        attenuation="results/stats/madrs_attenuation.tsv",
+    params:
+        primary_outcome=config["stats"]["primary_outcome"],
+        timepoints=SCALE_TIMEPOINTS,
+        conditions=CONDITIONS,
+        reference=config["study"]["reference_condition"],
+        bootstrap=config["stats"]["attenuation_bootstrap"],
+    log:
+        "logs/stats/stats_attenuation.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/stats_attenuation.py"
+
+
+rule stats_crossover:
+    input:
+        participants="results/tidy/participants.tsv",
+        spectra="results/qc/mrs_spectra.tsv",
+        scores="results/tidy/clinical_scores.tsv",
+    output:
+        checks="results/stats/crossover_checks.tsv",
+        models="results/stats/crossover_models.tsv",
+    params:
+        glx_formula=config["stats"]["glx_crossover_formula"],
+        clinical_formula=config["stats"]["clinical_crossover_formula"],
+        primary_outcome=config["stats"]["primary_outcome"],
+        timepoints=SCALE_TIMEPOINTS,
+        conditions=CONDITIONS,
+        reference=config["study"]["reference_condition"],
+        outcome=RATIO_LABEL,
+    log:
+        "logs/stats/stats_crossover.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/stats_crossover.py"

@@ -1,0 +1,16 @@
+"""Figure: one panel per secondary outcome, mean ± SEM by condition over its time points."""
+
+from crossover_fmrs.figures.clinical import secondary_scales
+from crossover_fmrs.figures.data import read_scores
+from crossover_fmrs.figures.style import save_figure
+from crossover_fmrs.step import run_step, write_tsv
+
+
+def main(io):
+    figure, table = secondary_scales(read_scores(io.input["scores"]), io.params["conditions"], io.params["scales"],
+                                     primary=io.params["primary"], synthetic=io.params["synthetic"])
+    save_figure(figure, io.output["png"], io.output["svg"], dpi=io.params["dpi"])
+    write_tsv(table, io.output["tsv"])
+
+
+run_step(main, globals().get("snakemake"))

@@ -1,0 +1,17 @@
+"""Parse every fMRS fit table and block-timing sidecar into one tidy table."""
+
+from pathlib import Path
+
+from crossover_fmrs.mrs import read_study_mrs
+from crossover_fmrs.participants import read_participants
+from crossover_fmrs.step import run_step, write_tsv
+
+
+def main(io):
+    p = io.params
+    participants = read_participants(io.input["participants"], p["conditions"])
+    tidy = read_study_mrs(Path(p["data_dir"]), participants, p["conditions"], fmt=p["format"])
+    write_tsv(tidy, io.output["mrs"])
+
+
+run_step(main, globals().get("snakemake"))

@@ -1,0 +1,18 @@
+"""Every published number beside the reproduced one, with the difference and whether the conclusion agrees."""
+
+import pandas as pd
+
+from crossover_fmrs.comparison import compare, to_markdown
+from crossover_fmrs.step import atomic_write_text, run_step, write_tsv
+from crossover_fmrs.tables import read_table
+
+
+def main(io):
+    published = pd.read_csv(io.input["published"], sep="\t", dtype=str, keep_default_na=False)
+    tables = {name: read_table(path) for name, path in io.input.items() if name != "published"}
+    table = compare(published, tables, io.params["synthetic"])
+    write_tsv(table, io.output["table"])
+    atomic_write_text(io.output["markdown"], to_markdown(table, io.params["synthetic"]))
+
+
+run_step(main, globals().get("snakemake"))

@@ -1,0 +1,17 @@
+"""Report missing items, absent assessments, visits outside their windows and missing conditions."""
+
+import pandas as pd
+
+from crossover_fmrs.qc_clinical import clinical_checks, missing_conditions
+from crossover_fmrs.step import run_step, write_tsv
+
+
+def main(io):
+    participants = pd.read_csv(io.input["participants"], sep="\t", dtype={"participant_id": str})
+    scores = pd.read_csv(io.input["scores"], sep="\t", dtype={"participant_id": str})
+    checks = clinical_checks(scores, participants, io.params["scales"], io.params["conditions"], io.params["windows"])
+    write_tsv(checks, io.output["checks"])
+    write_tsv(missing_conditions(scores, participants, io.params["conditions"]), io.output["missing_conditions"])
+
+
+run_step(main, globals().get("snakemake"))

@@ -1,0 +1,15 @@
+"""Write the synthetic study (participants, LCModel fit tables, block timing, clinical sheets)."""
+
+import sys
+
+from crossover_fmrs.simulate_study import simulate_files, write_study
+from crossover_fmrs.step import run_step
+
+
+def main(io):
+    files = simulate_files(io.params["settings"], io.params["conditions"], io.params["scales"], io.params["reference"])
+    write_study(files, io.output["study"])
+    print(f"wrote {len(files)} files to {io.output['study']}", file=sys.stderr)
+
+
+run_step(main, globals().get("snakemake"))

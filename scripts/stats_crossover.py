@@ -1,0 +1,25 @@
+"""Crossover checks: period effect and carry-over (sequence effect) for Glx/tNAA and MADRS."""
+
+import pandas as pd
+
+from crossover_fmrs.analysis import clinical_model_data, glx_model_data, run_models
+from crossover_fmrs.step import run_step, write_tsv
+from crossover_fmrs.tables import read_table
+
+
+def main(io):
+    p = io.params
+    participants = read_table(io.input["participants"])
+    glx = glx_model_data(read_table(io.input["spectra"]), participants)
+    primary = p["primary_outcome"]
+    madrs = clinical_model_data(read_table(io.input["scores"]), participants, primary, p["timepoints"][primary])
+    common = dict(conditions=p["conditions"], reference=p["reference"])
+    parts = [
+        run_models(glx, p["glx_formula"], "crossover_checks", p["outcome"], **common),
+        run_models(madrs, p["clinical_formula"], "crossover_checks", primary, **common),
+    ]
+    write_tsv(pd.concat([t for t, _ in parts], ignore_index=True), io.output["checks"])
+    write_tsv(pd.concat([m for _, m in parts], ignore_index=True), io.output["models"])
+
+
+run_step(main, globals().get("snakemake"))

@@ -1,0 +1,19 @@
+"""Glx/tNAA over the fMRS blocks: mixed model (Satterthwaite F) and rm-ANOVA (GG, complete cases)."""
+
+import pandas as pd
+
+from crossover_fmrs.analysis import glx_model_data, rm_anova_rows, run_models
+from crossover_fmrs.step import run_step, write_tsv
+from crossover_fmrs.tables import read_table
+
+
+def main(io):
+    p = io.params
+    data = glx_model_data(read_table(io.input["spectra"]), read_table(io.input["participants"]))
+    tests, models = run_models(data, p["formula"], "glx_lmm", p["outcome"], p["conditions"], p["reference"])
+    write_tsv(tests, io.output["lmm"])
+    write_tsv(models, io.output["models"])
+    write_tsv(rm_anova_rows(data, "ratio", ["condition", "block"], "glx_rm_anova", p["outcome"]), io.output["rm_anova"])
+
+
+run_step(main, globals().get("snakemake"))

@@ -1,0 +1,30 @@
+"""Sex: the models within males and within females, and the interaction with sex in the whole sample."""
+
+import pandas as pd
+
+from crossover_fmrs.analysis import clinical_model_data, glx_model_data, run_models, sex_subsets
+from crossover_fmrs.step import run_step, write_tsv
+from crossover_fmrs.tables import read_table
+
+
+def main(io):
+    p = io.params
+    participants = read_table(io.input["participants"])
+    glx = glx_model_data(read_table(io.input["spectra"]), participants)
+    primary = p["primary_outcome"]
+    madrs = clinical_model_data(read_table(io.input["scores"]), participants, primary, p["timepoints"][primary])
+    common = dict(conditions=p["conditions"], reference=p["reference"])
+    parts = [
+        run_models(glx, p["glx_formula"], "sex_stratified", p["outcome"], subsets=sex_subsets(glx), **common),
+        run_models(madrs, p["clinical_formula"], "sex_stratified", primary, subsets=sex_subsets(madrs), **common),
+    ]
+    interaction = [
+        run_models(glx, p["glx_sex_formula"], "sex_interaction", p["outcome"], **common),
+        run_models(madrs, p["clinical_sex_formula"], "sex_interaction", primary, **common),
+    ]
+    write_tsv(pd.concat([t for t, _ in parts], ignore_index=True), io.output["stratified"])
+    write_tsv(pd.concat([t for t, _ in interaction], ignore_index=True), io.output["interaction"])
+    write_tsv(pd.concat([m for _, m in parts + interaction], ignore_index=True), io.output["models"])
+
+
+run_step(main, globals().get("snakemake"))

@@ -1,0 +1,7 @@
+"""Analysis of pharmacological crossover studies with functional MRS and clinical rating scales.
+
+The Snakemake workflow in this repository calls the functions of this package; each module can
+be imported and tested on its own.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,208 @@
+"""The paper's analyses on the QC'd tables: model data, mixed models, sex, attenuation, crossover.
+
+Every function returns tidy frames with the columns of STATS_COLUMNS, so that each analysis
+writes one TSV of the same shape under results/stats/.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .lmm import LmmResult, fit_lmm
+from .participants import period_of
+
+STATS_COLUMNS = [
+    "analysis", "outcome", "subset", "model", "term", "estimate", "se", "F", "df_num", "df_den", "p",
+    "effect_size", "effect_size_kind", "n_participants", "n_observations",
+]
+MODEL_COLUMNS = [
+    "analysis", "outcome", "subset", "model", "component", "variance", "sd", "converged", "singular",
+    "reml_criterion", "optimizer_message", "n_participants", "n_observations", "n_dropped_missing",
+]
+PARTIAL_ETA_FROM_F = "partial eta squared from F: F*df_num/(F*df_num+df_den)"
+SEX_SUBSETS = {"M": "male", "F": "female"}
+
+
+def _participant_columns(participants: pd.DataFrame) -> pd.DataFrame:
+    periods = period_of(participants)
+    periods["period"] = periods["period"].astype(str)
+    return periods.merge(participants[["participant_id", "sex", "age", "order"]], on="participant_id")
+
+
+def glx_model_data(spectra: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
+    """Included spectra with the design variables; block is a factor in block order."""
+    kept = spectra[spectra["included"].astype(bool)].copy()
+    kept["minutes"] = (kept["onset_min"] + kept["offset_min"]) / 2
+    blocks = sorted(kept["block"].unique())
+    kept["block"] = pd.Categorical(kept["block"].astype(int).astype(str), categories=[str(b) for b in blocks])
+    data = kept.merge(_participant_columns(participants), on=["participant_id", "condition"], how="left")
+    columns = ["participant_id", "condition", "block", "minutes", "period", "order", "sex", "age", "ratio"]
+    return data[columns].sort_values(["participant_id", "condition", "block"], kind="stable").reset_index(drop=True)
+
+
+def clinical_model_data(scores: pd.DataFrame, participants: pd.DataFrame, outcome: str,
+                        timepoints: list[str]) -> pd.DataFrame:
+    """One outcome's assessments with the design variables; timepoint a factor in study order."""
+    rows = scores[scores["outcome"] == outcome].copy()
+    rows["timepoint"] = pd.Categorical(rows["timepoint"], categories=list(timepoints))
+    data = rows.merge(_participant_columns(participants), on=["participant_id", "condition"], how="left")
+    columns = ["participant_id", "condition", "timepoint", "period", "order", "sex", "age", "value"]
+    return data[columns].sort_values(["participant_id", "condition", "timepoint"], kind="stable").reset_index(drop=True)
+
+
+def condition_levels(conditions: list[str], reference: str) -> list[str]:
+    return [reference] + [c for c in conditions if c != reference]
+
+
+def fit(data: pd.DataFrame, formula: str, conditions: list[str], reference: str, source: str) -> LmmResult:
+    levels = {"condition": condition_levels(conditions, reference)}
+    if "sex" in data and "sex" in formula:
+        levels["sex"] = ["F", "M"]  # coefficient = male - female
+    return fit_lmm(data, formula, levels=levels, source=source)
+
+
+def lmm_rows(result: LmmResult, analysis: str, outcome: str, subset: str, data: pd.DataFrame) -> pd.DataFrame:
+    """The type III F tests of a fitted model in the shared column layout."""
+    table = result.anova.copy()
+    f_num = table["F"] * table["df_num"]
+    table["effect_size"] = f_num / (f_num + table["df_den"])
+    table["effect_size_kind"] = PARTIAL_ETA_FROM_F
+    table["analysis"] = analysis
+    table["outcome"] = outcome
+    table["subset"] = subset
+    table["model"] = result.formula
+    outcome_column = result.formula.split("~")[0].strip()
+    used = data.dropna(subset=[outcome_column])
+    table["n_participants"] = used["participant_id"].nunique()
+    table["n_observations"] = result.n_observations
+    return table[STATS_COLUMNS]
+
+
+def model_rows(result: LmmResult, analysis: str, outcome: str, subset: str) -> pd.DataFrame:
+    """Variance components and fit diagnostics, never hidden: one row per component."""
+    table = result.variance_components.rename(columns={"name": "component"}).copy()
+    table["analysis"] = analysis
+    table["outcome"] = outcome
+    table["subset"] = subset
+    table["model"] = result.formula
+    table["converged"] = result.converged
+    table["singular"] = result.singular
+    table["reml_criterion"] = result.reml_criterion
+    table["optimizer_message"] = result.optimizer_message
+    table["n_participants"] = next(iter(result.n_groups.values()))
+    table["n_observations"] = result.n_observations
+    table["n_dropped_missing"] = result.n_dropped_missing
+    return table[MODEL_COLUMNS]
+
+
+def run_models(data: pd.DataFrame, formula: str, analysis: str, outcome: str, conditions: list[str],
+               reference: str, subsets: dict[str, pd.Series] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit one formula on the whole sample or on each named subset of rows."""
+    subsets = subsets or {"all": pd.Series(True, index=data.index)}
+    tests, models = [], []
+    for subset, rows in subsets.items():
+        part = data[rows]
+        result = fit(part, formula, conditions, reference, source=f"{analysis} ({outcome}, {subset})")
+        tests.append(lmm_rows(result, analysis, outcome, subset, part))
+        models.append(model_rows(result, analysis, outcome, subset))
+    return pd.concat(tests, ignore_index=True), pd.concat(models, ignore_index=True)
+
+
+def sex_subsets(data: pd.DataFrame) -> dict[str, pd.Series]:
+    return {label: data["sex"] == code for code, label in SEX_SUBSETS.items() if (data["sex"] == code).any()}
+
+
+def impute_pre(scores: pd.DataFrame, outcome: str, method: str, pre: str = "pre") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fill missing pre-dose values of one outcome by the configured method; report each fill.
+
+    other_condition: the participant's pre value of the other condition; sample_mean: the mean of
+    the observed pre values of the same condition. none: leave NaN (the mixed model uses the rest).
+    """
+    log_columns = ["participant_id", "condition", "timepoint", "outcome", "method", "imputed_value"]
+    if method == "none":
+        return scores, pd.DataFrame(columns=log_columns)
+    if method not in {"other_condition", "sample_mean"}:
+        raise ValueError(f"stats.teps_a_pre_imputation: expected none, other_condition or sample_mean, got {method!r}")
+    scores = scores.copy()
+    target = (scores["outcome"] == outcome) & (scores["timepoint"] == pre)
+    missing = target & scores["value"].isna()
+    fills = []
+    for index in scores.index[missing]:
+        row = scores.loc[index]
+        pool = scores[target & scores["value"].notna()]
+        if method == "other_condition":
+            pool = pool[(pool["participant_id"] == row["participant_id"]) & (pool["condition"] != row["condition"])]
+        else:
+            pool = pool[pool["condition"] == row["condition"]]
+        value = float(pool["value"].mean()) if len(pool) else np.nan
+        scores.loc[index, "value"] = value
+        fills.append([row["participant_id"], row["condition"], pre, outcome, method, value])
+    return scores, pd.DataFrame(fills, columns=log_columns)
+
+
+def attenuation(data: pd.DataFrame, reference: str, treatment: str, before: str, after: str,
+                n_resamples: int, confidence: float, seed: int) -> pd.DataFrame:
+    """Percent attenuation of the reduction (before - after) under treatment vs reference.
+
+    attenuation = 100 * (1 - mean reduction under treatment / mean reduction under reference),
+    each mean over the participants with both ratings in that condition; CI by the percentile
+    bootstrap over participants (resampling whole participants keeps the crossover pairing).
+    """
+    wide = data.pivot_table(index=["participant_id", "condition"], columns="timepoint", values="value",
+                            observed=True)
+    reduction = (wide[before] - wide[after]).rename("reduction").reset_index()
+    table = reduction.pivot(index="participant_id", columns="condition", values="reduction")
+    ref, trt = table[reference].to_numpy(float), table[treatment].to_numpy(float)
+
+    def estimate(r, t):
+        if not (np.isfinite(r).any() and np.isfinite(t).any()):
+            return np.nan  # a resample without a usable pair in one condition
+        return 100.0 * (1.0 - np.nanmean(t) / np.nanmean(r))
+
+    point = estimate(ref, trt)
+    rng = np.random.default_rng(seed)
+    n = len(table)
+    draws = rng.integers(0, n, size=(n_resamples, n))
+    boot = np.array([estimate(ref[idx], trt[idx]) for idx in draws])
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.nanquantile(boot, [alpha, 1.0 - alpha])
+    rows = [
+        {"term": f"mean reduction {reference}", "estimate": np.nanmean(ref), "n": int(np.isfinite(ref).sum())},
+        {"term": f"mean reduction {treatment}", "estimate": np.nanmean(trt), "n": int(np.isfinite(trt).sum())},
+        {"term": "attenuation_percent", "estimate": point, "n": n, "ci_low": low, "ci_high": high,
+         "ci_level": confidence, "n_resamples": n_resamples},
+    ]
+    return pd.DataFrame(rows, columns=["term", "estimate", "ci_low", "ci_high", "ci_level", "n_resamples", "n"])
+
+
+def rm_anova_rows(data: pd.DataFrame, dv: str, within: list[str], analysis: str, outcome: str,
+                  subset: str = "all") -> pd.DataFrame:
+    """pingouin rm-ANOVA (GG) on complete cases, in the shared layout plus its own columns.
+
+    The note says why it differs from the mixed model: complete cases only, and the classical
+    error strata (denominator df from participants, not from observations).
+    """
+    from .rmanova import rm_anova  # pingouin is imported only where it is used
+
+    data = data.copy()
+    for factor in within:
+        data[factor] = data[factor].astype(str)
+    table = rm_anova(data, dv=dv, within=within, subject="participant_id", source=f"{analysis} ({outcome})")
+    n_all = data.dropna(subset=[dv])["participant_id"].nunique()
+    table["analysis"] = analysis
+    table["outcome"] = outcome
+    table["subset"] = subset
+    table["model"] = f"{dv} ~ {' * '.join(within)} + Error(participant_id/({' * '.join(within)})), GG"
+    table["estimate"] = np.nan
+    table["se"] = np.nan
+    table["effect_size"] = table["np2"]
+    table["effect_size_kind"] = "partial eta squared"
+    table["n_observations"] = table["n_participants"] * int(np.prod([data[w].nunique() for w in within]))
+    table["note"] = (
+        f"classical complement, not the paper's analysis: complete cases only "
+        f"({table['n_participants'].iloc[0]} of {n_all} participants; "
+        f"{table['n_participants_dropped'].iloc[0]} with a missing cell dropped), denominator df from participants"
+    )
+    extra = ["p_gg", "epsilon_gg", "ges", "participants_dropped", "note"]
+    return table[STATS_COLUMNS + extra]

@@ -1,0 +1,247 @@
+"""Clinical rating-scale sheets: read and validate, score, and tidy into two long tables.
+
+Raw format, one UTF-8 TSV per scale (data_dir/clinical/<sheet>): one row per participant x
+condition x time point; columns participant_id, condition, timepoint, hours_from_infusion
+(hours from the start of the ketamine infusion), then the item columns <prefix>_01 .. <prefix>_NN
+of the scale (see scales.SCALES). An unrated item is an empty cell. A UTF-8 byte-order mark and
+CRLF line endings are accepted; other columns are ignored.
+
+Every structural fault is an InputError naming the file, the line (header = line 1) and the
+column. Missing values stay NaN; they are scored by each scale's own rule (scales.py).
+
+Tables written by write_clinical_table: floats as %.10g, missing values as "NA", LF endings.
+`source_file` is the sheet's file name only, so outputs do not depend on where data_dir lives.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .participants import order_conditions
+from .scales import check_items, get_scale, max_missing_from_config, score_outcomes
+from .step import write_tsv
+
+KEY_COLUMNS = ["participant_id", "condition", "timepoint", "hours_from_infusion"]
+CLINICAL_ITEMS_COLUMNS = [
+    "participant_id", "condition", "timepoint", "hours_from_infusion", "scale", "item", "score", "source_file",
+]
+CLINICAL_SCORES_COLUMNS = [
+    "participant_id", "condition", "timepoint", "hours_from_infusion", "scale", "outcome", "value",
+    "n_items", "n_items_missing", "scoring_note", "source_file",
+]
+NA_TEXT = "NA"
+
+
+def _read_lines(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (line number, fields) of each non-blank line, numbered as in the file."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(path, None, None, "a clinical sheet at this path", "no such file") from None
+    except UnicodeDecodeError as err:
+        raise InputError(path, f"byte {err.start}", None, "UTF-8 text") from None
+    # Split on LF only (after CRLF -> LF), so line numbers match what an editor shows.
+    lines = text.replace("\r\n", "\n").split("\n")
+    if not lines[0].strip():
+        raise InputError(path, "line 1", None, "a tab-separated header row", "an empty line")
+    header = lines[0].split("\t")
+    if len(header) == 1 and ("," in header[0] or ";" in header[0]):
+        raise InputError(path, "line 1", None, "tab-separated columns", "another delimiter")
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        fields = next(csv.reader([line], delimiter="\t", quoting=csv.QUOTE_NONE))
+        if len(fields) != len(header):
+            raise InputError(path, f"line {number}", None, f"{len(header)} tab-separated fields", len(fields))
+        rows.append((number, [field.strip() for field in fields]))
+    return [name.strip() for name in header], rows
+
+
+def _conditions_of(participants: pd.DataFrame) -> list[str]:
+    seen: list[str] = []
+    for order in participants["order"]:
+        for condition in order_conditions(str(order)):
+            if condition not in seen:
+                seen.append(condition)
+    return seen
+
+
+def _number(text: str) -> float:
+    """A finite number, NaN for an empty cell; ValueError otherwise (also for 'nan', 'inf')."""
+    if text == "":
+        return np.nan
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def read_clinical_sheet(path: str | Path, scale_name: str, participants: pd.DataFrame, timepoints: Sequence[str],
+                        conditions: Sequence[str] | None = None) -> pd.DataFrame:
+    """Validated sheet of one scale, sorted by participant, condition and time point (given orders).
+
+    Columns: participant_id, condition, timepoint, hours_from_infusion (float, NaN if empty), the
+    item columns (float, NaN if unrated), line (line in the file), source_file (file name).
+    `conditions` defaults to those named in participants' `order` (pass config study.conditions
+    to fix their order).
+    """
+    path = Path(path)
+    scale = get_scale(scale_name)
+    conditions = list(conditions) if conditions is not None else _conditions_of(participants)
+    timepoints = list(timepoints)
+    header, rows = _read_lines(path)
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise InputError(path, "line 1", duplicated[0], "each column name once", "a repeated column")
+    for column in KEY_COLUMNS + scale.item_columns:
+        if column not in header:
+            layout = f"{', '.join(KEY_COLUMNS)}, {scale.item_columns[0]} .. {scale.item_columns[-1]}"
+            raise InputError(path, "line 1", column, f"a column of this name ({scale.name} sheet: {layout})",
+                             "no such column")
+    extra_items = [name for name in header if name.startswith(scale.prefix + "_") and name not in scale.item_columns]
+    if extra_items:
+        raise InputError(path, "line 1", extra_items[0],
+                         f"only items {scale.item_columns[0]} .. {scale.item_columns[-1]} of {scale.name}",
+                         "an item column that the scale does not have")
+    known = set(participants["participant_id"].astype(str))
+    position = {name: i for i, name in enumerate(header)}
+    records = []
+    where = []
+    first_line: dict[tuple[str, str, str], int] = {}
+    for number, fields in rows:
+        pid, condition, timepoint = (fields[position[c]] for c in ("participant_id", "condition", "timepoint"))
+        at = f"line {number}"
+        if pid not in known:
+            raise InputError(path, at, "participant_id", "a participant listed in participants.tsv", pid)
+        at = f"line {number} ({pid})"
+        if condition not in conditions:
+            raise InputError(path, at, "condition", "one of " + ", ".join(conditions), condition)
+        if timepoint not in timepoints:
+            raise InputError(path, at, "timepoint", f"one of {', '.join(timepoints)} for {scale.name}", timepoint)
+        key = (pid, condition, timepoint)
+        if key in first_line:
+            raise InputError(path, at, None, f"one row per participant x condition x timepoint "
+                             f"({condition}, {timepoint} also on line {first_line[key]})", "a duplicate row")
+        first_line[key] = number
+        record = {"participant_id": pid, "condition": condition, "timepoint": timepoint}
+        at = f"line {number} ({pid}, {condition}, {timepoint})"
+        text = fields[position["hours_from_infusion"]]
+        try:
+            record["hours_from_infusion"] = _number(text)
+        except ValueError:
+            raise InputError(path, at, "hours_from_infusion", "a number of hours or an empty cell", text) from None
+        for column in scale.item_columns:
+            text = fields[position[column]]
+            try:
+                record[column] = _number(text)
+            except ValueError:
+                raise InputError(path, at, column, f"a number {scale.item_min:g}-{scale.item_max:g} "
+                                 "or an empty cell (unrated)", text) from None
+        record["line"] = number
+        records.append(record)
+        where.append(at)
+    frame = pd.DataFrame.from_records(records, columns=KEY_COLUMNS + scale.item_columns + ["line"])
+    numeric = ["hours_from_infusion"] + scale.item_columns
+    frame[numeric] = frame[numeric].astype(float)
+    check_items(scale, frame[scale.item_columns], path, where)
+    frame["line"] = frame["line"].astype(int)
+    frame["source_file"] = path.name
+    for column in ("participant_id", "condition", "timepoint", "source_file"):
+        frame[column] = frame[column].astype(str)
+    return _sorted(frame, {"condition": conditions, "timepoint": timepoints},
+                   ["participant_id", "condition", "timepoint"])
+
+
+def _sorted(frame: pd.DataFrame, orders: Mapping[str, Sequence[str]], by: list[str]) -> pd.DataFrame:
+    """Stable sort with columns in `orders` ranked by their given order, others as they are."""
+    ranks = {}
+    for column in by:
+        if column in orders:
+            rank = {name: i for i, name in enumerate(orders[column])}
+            ranks[f"_rank_{column}"] = frame[column].map(rank).to_numpy()
+        else:
+            ranks[f"_rank_{column}"] = frame[column].to_numpy()
+    keyed = frame.assign(**ranks)
+    keyed = keyed.sort_values(list(ranks), kind="stable")
+    return keyed.drop(columns=list(ranks)).reset_index(drop=True)
+
+
+def read_clinical_sheets(clinical_dir: str | Path, clinical_config: Mapping, participants: pd.DataFrame,
+                         conditions: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """Every scale configured under `clinical.scales`, read from clinical_dir/<sheet>."""
+    clinical_dir = Path(clinical_dir)
+    return {
+        name: read_clinical_sheet(clinical_dir / spec["sheet"], name, participants, spec["timepoints"], conditions)
+        for name, spec in clinical_config["scales"].items()
+    }
+
+
+def tidy_clinical(sheets: Mapping[str, pd.DataFrame], clinical_config: Mapping,
+                  conditions: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(clinical_items, clinical_scores) from sheets read by read_clinical_sheet.
+
+    Sorted by participant, condition (given order), scale (config order), time point (config
+    order of the scale), then item number or outcome in the scale's order.
+    """
+    limits = max_missing_from_config(clinical_config)
+    scale_order = list(clinical_config["scales"])
+    item_parts, score_parts = [], []
+    for name, sheet in sheets.items():
+        scale = get_scale(name)
+        keys = sheet[KEY_COLUMNS + ["source_file"]].reset_index(drop=True)
+        long = sheet[KEY_COLUMNS + scale.item_columns + ["source_file"]].melt(
+            id_vars=KEY_COLUMNS + ["source_file"], value_vars=scale.item_columns, var_name="item", value_name="score")
+        long["item"] = long["item"].str.removeprefix(scale.prefix + "_").astype(int)
+        long["scale"] = name
+        item_parts.append(long)
+        where = [f"line {line}" for line in sheet["line"]]
+        scored = score_outcomes(name, sheet[scale.item_columns].reset_index(drop=True), limits,
+                                sheet["source_file"].iloc[0] if len(sheet) else name, where)
+        scored = keys.iloc[scored["row"]].reset_index(drop=True).join(scored.drop(columns="row"))
+        scored["scale"] = name
+        scored["_outcome_rank"] = scored["outcome"].map({o: i for i, o in enumerate(scale.scores)})
+        score_parts.append(scored)
+    timepoint_rank = {
+        (name, t): i for name in scale_order for i, t in enumerate(clinical_config["scales"][name]["timepoints"])
+    }
+
+    def order(frame: pd.DataFrame, last: str) -> pd.DataFrame:
+        frame = frame.assign(
+            _timepoint_rank=[timepoint_rank.get(key, len(timepoint_rank))
+                             for key in zip(frame["scale"], frame["timepoint"])]
+        )
+        frame = _sorted(frame, {"condition": list(conditions), "scale": scale_order},
+                        ["participant_id", "condition", "scale", "_timepoint_rank", last])
+        return frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
+
+    if item_parts:
+        items = order(pd.concat(item_parts, ignore_index=True), "item")
+        scores = order(pd.concat(score_parts, ignore_index=True), "_outcome_rank")
+    else:
+        items = pd.DataFrame(columns=CLINICAL_ITEMS_COLUMNS)
+        scores = pd.DataFrame(columns=CLINICAL_SCORES_COLUMNS)
+    items = items[CLINICAL_ITEMS_COLUMNS].astype({"item": int, "score": float, "hours_from_infusion": float})
+    scores = scores[CLINICAL_SCORES_COLUMNS].astype(
+        {"value": float, "n_items": int, "n_items_missing": int, "hours_from_infusion": float})
+    return items.reset_index(drop=True), scores.reset_index(drop=True)
+
+
+def load_clinical(data_dir: str | Path, config: Mapping,
+                  participants: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(clinical_items, clinical_scores) of the study in data_dir, with the whole config."""
+    conditions = config["study"]["conditions"]
+    sheets = read_clinical_sheets(Path(data_dir) / "clinical", config["clinical"], participants, conditions)
+    return tidy_clinical(sheets, config["clinical"], conditions)
+
+
+def write_clinical_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Deterministic TSV (the project's write_tsv): floats %.10g, missing as NA, LF endings."""
+    write_tsv(frame, path)

@@ -1,0 +1,165 @@
+"""CONSORT-style participant flow drawn from results/qc/participant_flow.tsv (boxes and arrows).
+
+Layout rule, read off the table in step order: per-condition rows whose stages differ only by
+the condition's name ("usable fMRS, placebo", "usable fMRS, naltrexone") share a tier, one column
+per condition, tiers in order of first appearance; rows for "all" conditions before the first
+per-condition row form a vertical chain; consecutive "all" rows after it are parallel analysis
+sets, side by side in one tier. Arrows run column to column between per-condition tiers and
+through a horizontal connector where the number of boxes changes.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from . import style
+from .data import check_levels, require_columns, source_of
+from ..errors import InputError
+
+ALL = "all"
+LINE_IN = style.FONT_SIZE * 1.25 / 72  # one text line, inches
+CHAR_IN = style.FONT_SIZE * 0.56 / 72  # mean glyph width of DejaVu Sans, inches (for wrapping)
+GAP_IN = 0.28  # vertical space between tiers
+PAD_IN = 0.05
+
+
+def flow_tiers(flow: pd.DataFrame, conditions: list[str]) -> list[dict]:
+    """Tiers of boxes: {"kind": "all" or "condition", "rows": [flow rows in column order]}."""
+    require_columns(flow, ["step", "stage", "condition", "n_participants", "n_observations", "note"])
+    check_levels(flow, "condition", [ALL] + list(conditions), "'all' or a condition", where_column="step")
+    if flow["step"].duplicated().any():
+        step = flow.loc[flow["step"].duplicated(), "step"].iloc[0]
+        raise InputError(source_of(flow), f"step {step}", "step", "each step once", "a repeated step")
+    tiers: list[dict] = []
+    seen_condition = False
+    run: dict[str, dict] = {}  # stage template -> its tier, within the current run of per-condition rows
+    for row in flow.sort_values("step", kind="stable").to_dict("records"):
+        current = tiers[-1] if tiers else None
+        if row["condition"] == ALL:
+            run = {}
+            if seen_condition and current is not None and current["kind"] == ALL:
+                current["rows"].append(row)
+            else:
+                tiers.append({"kind": ALL, "rows": [row]})
+            continue
+        seen_condition = True
+        template = str(row["stage"]).replace(row["condition"], "{condition}")
+        tier = run.get(template)
+        if tier is None or row["condition"] in tier["by_condition"]:
+            tier = {"kind": "condition", "rows": [], "by_condition": {}}
+            tiers.append(tier)
+            run[template] = tier
+        tier["by_condition"][row["condition"]] = row
+    for tier in tiers:
+        if tier["kind"] == "condition":
+            tier["rows"] = [tier["by_condition"].get(c) for c in conditions]
+    return tiers
+
+
+def _box_lines(row: dict, width_in: float) -> list[tuple[str, bool]]:
+    """Text of a box as (line, bold): stage, counts, then the wrapped note."""
+    chars = max(12, int((width_in - 2 * PAD_IN) / CHAR_IN))
+    stage = str(row["stage"])
+    first_word = stage.split(" ", 1)[0]
+    if first_word.islower():  # "randomised" -> "Randomised", but "fMRS acquired" stays
+        stage = stage[:1].upper() + stage[1:]
+    bold_chars = max(10, int(chars * 0.88))  # bold glyphs are wider
+    lines = [(line, True) for line in textwrap.wrap(stage, bold_chars)]
+    count = f"n = {int(row['n_participants'])} participants"
+    if not pd.isna(row["n_observations"]):
+        count += f", {int(row['n_observations'])} observations"
+    lines += [(line, False) for line in textwrap.wrap(count, chars)]
+    note = row["note"] if isinstance(row["note"], str) else ""
+    lines += [(line, False) for line in textwrap.wrap(note, chars)]
+    return lines
+
+
+def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bool = False):
+    """Box-and-arrow diagram of the flow table. Returns (figure, table): one row per box with its tier,
+    column and box centre (inches from the top left), plus the flow table's own columns."""
+    tiers = flow_tiers(flow, conditions)
+    width = style.DOUBLE_COLUMN
+    margin = 0.1
+    layout = []  # (tier index, row, x centre, box width, lines)
+    for t, tier in enumerate(tiers):
+        slots = len(tier["rows"])
+        slot = (width - 2 * margin) / slots
+        for k, row in enumerate(tier["rows"]):
+            if row is None:
+                continue
+            box_width = slot - 0.15
+            layout.append((t, k, row, margin + slot * (k + 0.5), box_width, _box_lines(row, box_width)))
+    heights = {}
+    for t, _, _, _, _, lines in layout:
+        heights[t] = max(heights.get(t, 0.0), len(lines) * LINE_IN + 2 * PAD_IN)
+    tops, y = {}, 0.1
+    for t in range(len(tiers)):
+        tops[t] = y
+        y += heights.get(t, 0.0) + GAP_IN
+    total = y - GAP_IN + 0.1 + (0.25 if synthetic else 0.0)
+    records = []
+    with style.context():
+        figure = style.new_figure(width, total, layout=None)  # boxes are placed by hand
+        # Inches as data units, origin top left: positions need no conversion.
+        ax = figure.add_axes((0, 0, 1, 1))
+        ax.set_xlim(0, width)
+        ax.set_ylim(total, 0)
+        ax.set_axis_off()
+        shift = 0.25 if synthetic else 0.0
+        centres: dict[int, list[tuple[int, float]]] = {}
+        for t, k, row, x, box_width, lines in layout:
+            top = tops[t] + shift
+            height = heights[t]
+            ax.add_patch(FancyBboxPatch((x - box_width / 2, top), box_width, height,
+                                        boxstyle="round,pad=0,rounding_size=0.03", fc="#FFFFFF",
+                                        ec=_edge(row, conditions), lw=0.8))
+            for n, (text, bold) in enumerate(lines):
+                ax.text(x, top + PAD_IN + (n + 0.5) * LINE_IN, text, ha="center", va="center",
+                        fontweight="bold" if bold else "normal")
+            centres.setdefault(t, []).append((k, x))
+            records.append({"tier": t + 1, "column": k + 1, "x_in": round(x, 4), "y_in": round(top + height / 2, 4),
+                            **{c: row[c] for c in ("step", "stage", "condition", "n_participants", "n_observations",
+                                                   "note")}})
+        for t in range(len(tiers) - 1):
+            _connect(ax, tiers[t], tiers[t + 1], centres.get(t, []), centres.get(t + 1, []),
+                     tops[t] + shift + heights.get(t, 0.0), tops[t + 1] + shift)
+        if synthetic:
+            ax.text(width - margin, 0.08, style.SYNTHETIC_LABEL, ha="right", va="top", fontweight="bold",
+                    fontsize=style.FONT_SIZE + 1)
+    table = pd.DataFrame(records, columns=["tier", "column", "x_in", "y_in", "step", "stage", "condition",
+                                           "n_participants", "n_observations", "note"])
+    return figure, table.sort_values("step", kind="stable").reset_index(drop=True)
+
+
+def _edge(row: dict, conditions: list[str]) -> str:
+    if row["condition"] == ALL:
+        return "#000000"
+    return style.condition_colours(conditions)[row["condition"]]
+
+
+def _arrow(ax, x0, y0, x1, y1) -> None:
+    ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=6, lw=0.7,
+                                 color="#000000", shrinkA=0, shrinkB=0))
+
+
+def _connect(ax, upper: dict, lower: dict, above, below, bottom: float, top: float) -> None:
+    if not above or not below:
+        return
+    same_columns = (upper["kind"] == lower["kind"] == "condition") or (len(above) == len(below) == 1)
+    if same_columns:
+        lower_x = dict(below)
+        for k, x in above:
+            if k in lower_x:
+                _arrow(ax, x, bottom, lower_x[k], top)
+        return
+    # Fan in or out: down to a connector line halfway, across, then an arrow into each box.
+    middle = (bottom + top) / 2
+    xs = [x for _, x in above] + [x for _, x in below]
+    for _, x in above:
+        ax.plot([x, x], [bottom, middle], color="#000000", lw=0.7, solid_capstyle="butt")
+    ax.plot([min(xs), max(xs)], [middle, middle], color="#000000", lw=0.7, solid_capstyle="butt")
+    for _, x in below:
+        _arrow(ax, x, middle, x, top)

@@ -1,0 +1,141 @@
+"""fMRS figures: the Glx/tNAA time course by condition, per participant, and by sex."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from . import style
+from .summary import SEX_LABELS, block_summary, individual_ratios, ratio_label, with_sex
+
+TIME_LABEL = "minutes from start of ketamine infusion"
+DODGE_MIN = 0.6  # minutes between the conditions' error bars at one block
+
+
+def _time_limits(table: pd.DataFrame, infusion_window) -> tuple[float, float]:
+    low = min(table["onset_min"].min(), infusion_window[0])
+    high = max(table["offset_min"].max(), infusion_window[1])
+    return low - 1.0, high + 1.0
+
+
+def _shade_infusion(ax, infusion_window, label: bool = True) -> None:
+    ax.axvspan(infusion_window[0], infusion_window[1], color=style.INFUSION_SHADE, zorder=0, lw=0)
+    if label:
+        ax.text(infusion_window[0] + 0.5, 0.99, "ketamine infusion", transform=ax.get_xaxis_transform(),
+                ha="left", va="top", color=style.NEUTRAL)
+
+
+def _draw_means(ax, summary: pd.DataFrame, conditions: list[str]) -> None:
+    colours = style.condition_colours(conditions)
+    offsets = style.dodge(conditions, DODGE_MIN)
+    for condition in conditions:
+        rows = summary[summary["condition"] == condition]
+        ax.errorbar(rows["midpoint_min"] + offsets[condition], rows["mean"], yerr=rows["sem"], color=colours[condition],
+                    marker="o", markersize=3.5, lw=1.0, elinewidth=0.8, label=condition)
+
+
+def _legend_handles(conditions: list[str], extra=()) -> list:
+    colours = style.condition_colours(conditions)
+    handles = [Line2D([], [], color=colours[c], marker="o", markersize=3.5, lw=1.0, label=c) for c in conditions]
+    return handles + list(extra)
+
+
+def _infusion_handle() -> Patch:
+    return Patch(facecolor=style.INFUSION_SHADE, edgecolor="none", label="ketamine infusion")
+
+
+def glx_timecourse(spectra: pd.DataFrame, conditions: list[str], *, infusion_window=(0.0, 40.0),
+                   synthetic: bool = False):
+    """Mean ± SEM of the ratio per block by condition, included spectra only. Returns (figure, table)."""
+    summary = block_summary(spectra, conditions)
+    with style.context():
+        figure = style.new_figure(style.SINGLE_COLUMN, 2.6)
+        ax = figure.add_subplot()
+        _shade_infusion(ax, infusion_window)
+        _draw_means(ax, summary, conditions)
+        ax.set_xlim(*_time_limits(summary, infusion_window))
+        ax.set_xlabel(TIME_LABEL)
+        ax.set_ylabel(f"{ratio_label(spectra)} (ratio)")
+        figure.legend(handles=_legend_handles(conditions), loc="outside lower center", ncols=len(conditions))
+        style.label_synthetic(figure, synthetic)
+    return figure, summary
+
+
+def sex_glx(spectra: pd.DataFrame, participants: pd.DataFrame, conditions: list[str], *,
+            infusion_window=(0.0, 40.0), synthetic: bool = False):
+    """The time course of glx_timecourse, one panel for males and one for females."""
+    summary = block_summary(with_sex(spectra, participants), conditions, by=["sex"])
+    kept = with_sex(spectra, participants)
+    kept = kept[kept["included"].astype(bool) & kept["ratio"].notna()]
+    with style.context():
+        figure = style.new_figure(style.DOUBLE_COLUMN, 2.6)
+        sexes = list(dict.fromkeys(summary["sex"]))
+        axes = figure.subplots(1, max(len(sexes), 1), sharex=True, sharey=True, squeeze=False)[0]
+        for ax, sex in zip(axes, sexes):
+            _shade_infusion(ax, infusion_window)
+            _draw_means(ax, summary[summary["sex"] == sex], conditions)
+            n = kept.loc[kept["sex"] == sex, "participant_id"].nunique()
+            ax.set_title(f"{SEX_LABELS.get(sex, sex)} (n = {n} participants)")
+            ax.set_xlabel(TIME_LABEL)
+            ax.set_xlim(*_time_limits(summary, infusion_window))
+        axes[0].set_ylabel(f"{ratio_label(spectra)} (ratio)")
+        figure.legend(handles=_legend_handles(conditions), loc="outside lower center", ncols=len(conditions))
+        style.label_synthetic(figure, synthetic)
+    return figure, summary
+
+
+def glx_individual(spectra: pd.DataFrame, conditions: list[str], *, infusion_window=(0.0, 40.0),
+                   synthetic: bool = False, columns: int = 6):
+    """Small multiples: each participant's ratio per block in both conditions; lines join included
+    spectra, a cross marks a spectrum QC excluded, an open circle on the axis one without a ratio."""
+    table = individual_ratios(spectra, conditions)
+    colours = style.condition_colours(conditions)
+    participants = sorted(table["participant_id"].unique())
+    rows = math.ceil((len(participants) + 1) / columns)  # at least one spare panel holds the legend
+    with style.context():
+        figure = style.new_figure(style.DOUBLE_COLUMN, 0.6 + 1.05 * rows)
+        axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+        limits = _time_limits(table, infusion_window)
+        for index, ax in enumerate(axes.flat):
+            if index >= len(participants):
+                ax.set_axis_off()
+                continue
+            pid = participants[index]
+            _shade_infusion(ax, infusion_window, label=False)
+            for condition in conditions:
+                rows_ = table[(table["participant_id"] == pid) & (table["condition"] == condition)]
+                kept = rows_["ratio"].where(rows_["included"])
+                ax.plot(rows_["midpoint_min"], kept, color=colours[condition], marker="o", markersize=2, lw=0.8)
+                out = rows_[~rows_["included"] & rows_["ratio"].notna()]
+                if len(out):
+                    ax.plot(out["midpoint_min"], out["ratio"], ls="none", marker="x", markersize=3.5, mew=0.8,
+                            color=colours[condition])
+                no_ratio = rows_[rows_["ratio"].isna()]
+                if len(no_ratio):  # an empty unclipped line would stretch the layout to the figure's origin
+                    # No value to place: mark the block on the bottom edge of the panel.
+                    ax.plot(no_ratio["midpoint_min"], np.full(len(no_ratio), 0.03), ls="none", marker="o",
+                            markersize=3, mfc="none", mew=0.7, color=colours[condition],
+                            transform=ax.get_xaxis_transform(), clip_on=False)
+            ax.set_title(pid, pad=2)
+            ax.set_xlim(*limits)
+            if index + columns >= len(participants):
+                # Bottom panel of its column (the grid's last row may be part empty): show the times.
+                ax.xaxis.set_tick_params(labelbottom=True)
+        figure.supxlabel(TIME_LABEL, fontsize=style.FONT_SIZE)
+        figure.supylabel(f"{ratio_label(spectra)} (ratio)", fontsize=style.FONT_SIZE)
+        extra = [
+            Line2D([], [], ls="none", marker="x", color=style.NEUTRAL, markersize=3.5, label="excluded by QC"),
+            Line2D([], [], ls="none", marker="o", mfc="none", color=style.NEUTRAL, markersize=3,
+                   label="no ratio (undetermined)"),
+            _infusion_handle(),
+        ]
+        spare = axes.flat[len(participants)]
+        legend = spare.legend(handles=_legend_handles(conditions, extra), loc="upper left",
+                              ncols=2 if len(participants) % columns <= columns - 2 else 1)
+        legend.set_in_layout(False)  # may spread over the empty panels beside it
+        style.label_synthetic(figure, synthetic)
+    return figure, table

@@ -1,0 +1,149 @@
+"""The shared look of every figure and the deterministic way they are saved.
+
+Journal sizes (Nature: single column 89 mm, double column 183 mm), 7 pt text, the Okabe-Ito
+colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"), with a condition's
+colour fixed by its position in the configured condition list. Figures are built with
+matplotlib's object API (no pyplot: no global figure registry to leak between figures).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+
+MM_PER_INCH = 25.4
+SINGLE_COLUMN = 89 / MM_PER_INCH
+DOUBLE_COLUMN = 183 / MM_PER_INCH
+FONT_SIZE = 7
+DPI = 300
+# Okabe-Ito; the first two match the study's convention: placebo blue, naltrexone vermilion.
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+NEUTRAL = "#555555"
+LIGHT = "#BBBBBB"
+INFUSION_SHADE = "#E5E5E5"
+SYNTHETIC_LABEL = "SYNTHETIC DATA"
+TIMEPOINT_LABELS = {"pre": "pre-infusion", "post": "post-infusion", "day1": "day 1"}
+SHORT_TIMEPOINT_LABELS = {"pre": "pre", "post": "post", "day1": "day 1"}
+
+RC = {
+    # DejaVu Sans ships with matplotlib: the same glyph metrics on every machine.
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": FONT_SIZE,
+    "axes.titlesize": FONT_SIZE,
+    "axes.labelsize": FONT_SIZE,
+    "xtick.labelsize": FONT_SIZE,
+    "ytick.labelsize": FONT_SIZE,
+    "legend.fontsize": FONT_SIZE,
+    "legend.title_fontsize": FONT_SIZE,
+    "figure.titlesize": FONT_SIZE + 1,
+    "legend.frameon": False,
+    "axes.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "xtick.major.size": 2.5,
+    "ytick.major.size": 2.5,
+    "lines.linewidth": 1.0,
+    "lines.markersize": 3.5,
+    "errorbar.capsize": 2,
+    "figure.dpi": 100,
+    "savefig.dpi": DPI,
+    # Text stays text in the SVG (editable, searchable); ids derive from a fixed salt, not a random one.
+    "svg.fonttype": "none",
+    "svg.hashsalt": "crossover_fmrs",
+    "pdf.fonttype": 42,
+}
+
+
+@contextmanager
+def context():
+    """The figure style; used while building and while saving (ticks are made at draw time)."""
+    with matplotlib.rc_context(RC):
+        yield
+
+
+def condition_colours(conditions: list[str]) -> dict[str, str]:
+    """Colour of each condition by its configured position, never by the order seen in the data."""
+    if len(conditions) > len(OKABE_ITO):
+        raise ValueError(f"at most {len(OKABE_ITO)} conditions have a colour, got {len(conditions)}")
+    return {condition: OKABE_ITO[i] for i, condition in enumerate(conditions)}
+
+
+def dodge(conditions: list[str], width: float) -> dict[str, float]:
+    """Horizontal offsets that keep the error bars of the conditions apart, centred on zero."""
+    middle = (len(conditions) - 1) / 2
+    return {condition: (i - middle) * width for i, condition in enumerate(conditions)}
+
+
+def spread(n: int, width: float):
+    """Deterministic horizontal scatter of n points in [-width, width] (golden-ratio sequence:
+    looks random, needs no random generator and never changes between runs)."""
+    golden = (5**0.5 - 1) / 2
+    return [width * (2 * ((i * golden) % 1.0) - 1) for i in range(n)]
+
+
+def timepoint_label(timepoint: str, short: bool = False) -> str:
+    """'pre' -> 'pre-infusion' ('pre' when short, for narrow panels); unknown names as they are."""
+    if short:
+        return SHORT_TIMEPOINT_LABELS.get(timepoint, timepoint)
+    return TIMEPOINT_LABELS.get(timepoint, timepoint)
+
+
+def outcome_label(outcome: str) -> str:
+    """QIDS_SR16 -> QIDS-SR16, TEPS_A -> TEPS-A, M3VAS_mood -> M3VAS mood."""
+    head, _, tail = outcome.partition("_")
+    if not tail:
+        return outcome
+    return f"{head}-{tail}" if tail.upper() == tail else f"{head} {tail.replace('_', ' ')}"
+
+
+def new_figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
+    return Figure(figsize=(width, height), layout=layout)
+
+
+def label_synthetic(figure: Figure, synthetic: bool) -> None:
+    """The visible SYNTHETIC DATA label every figure of simulated data carries."""
+    if synthetic:
+        figure.suptitle(SYNTHETIC_LABEL, x=0.99, ha="right", fontweight="bold", color="#000000")
+
+
+def _atomic_write_bytes(path: str | Path, content: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.replace(scratch, path)
+    except BaseException:
+        if os.path.exists(scratch):
+            os.unlink(scratch)
+        raise
+
+
+def render(figure: Figure, fmt: str, dpi: int = DPI) -> bytes:
+    """The figure as PNG or SVG bytes, without the software name or a date."""
+    metadata = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}[fmt]
+    buffer = io.BytesIO()
+    with context():
+        figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
+    return buffer.getvalue()
+
+
+def save_figure(figure: Figure, png: str | Path | None = None, svg: str | Path | None = None,
+                dpi: int = DPI) -> None:
+    """Write PNG and SVG, each through a temporary file, so no reader sees half a figure."""
+    for path, fmt in ((png, "png"), (svg, "svg")):
+        if path is not None:
+            _atomic_write_bytes(path, render(figure, fmt, dpi))

@@ -1,0 +1,55 @@
+"""Participant flow (CONSORT-style): who was randomised, completed each condition, and entered
+each analysis, with the number of observations at each stage."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+FLOW_COLUMNS = ["step", "stage", "condition", "n_participants", "n_observations", "note"]
+
+
+def _complete_cases(frame: pd.DataFrame, cells: list[str], value: str) -> int:
+    """Participants with a usable value in every cell of the within design."""
+    usable = frame[frame[value].notna()]
+    n_cells = frame[cells].drop_duplicates().shape[0]
+    per_participant = usable.groupby("participant_id")[cells].apply(lambda g: g.drop_duplicates().shape[0])
+    return int((per_participant == n_cells).sum())
+
+
+def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: pd.DataFrame,
+                     conditions: list[str], primary_outcome: str = "MADRS") -> pd.DataFrame:
+    rows = []
+
+    def add(stage, condition, n_participants, n_observations=None, note=""):
+        rows.append({"step": len(rows) + 1, "stage": stage, "condition": condition,
+                     "n_participants": int(n_participants), "n_observations": n_observations, "note": note})
+
+    add("randomised", "all", len(participants), note="rows of participants.tsv")
+    scored = scores[scores["value"].notna()]
+    for condition in conditions:
+        done = set(spectra.loc[spectra["condition"] == condition, "participant_id"]) | set(
+            scored.loc[scored["condition"] == condition, "participant_id"])
+        add(f"completed {condition}", condition, len(done), note="any spectrum or rating in this condition")
+    for condition in conditions:
+        session = spectra[spectra["condition"] == condition]
+        add(f"fMRS acquired, {condition}", condition, session["participant_id"].nunique(), len(session),
+            note="spectra with a fit table")
+        kept = session[session["included"]]
+        excluded = session[~session["included"]]
+        reasons = excluded["excluded_by"].where(excluded["excluded_by"] != "", "no ratio").value_counts().sort_index()
+        note = "; ".join(f"{reason}: {count}" for reason, count in reasons.items()) or "none excluded"
+        add(f"usable fMRS, {condition}", condition, kept["participant_id"].nunique(), len(kept),
+            note=f"excluded spectra by criterion: {note}")
+    kept = spectra[spectra["included"]]
+    add("in Glx/tNAA mixed model", "all", kept["participant_id"].nunique(), len(kept),
+        note="all included spectra")
+    add("in Glx/tNAA rm-ANOVA (complete cases)", "all",
+        _complete_cases(spectra.assign(value=spectra["ratio"].where(spectra["included"])), ["condition", "block"], "value"),
+        note="every condition x block included")
+    primary = scores[scores["outcome"] == primary_outcome]
+    usable = primary[primary["value"].notna()]
+    add(f"in {primary_outcome} mixed model", "all", usable["participant_id"].nunique(), len(usable),
+        note="all non-missing assessments")
+    add(f"in {primary_outcome} rm-ANOVA (complete cases)", "all",
+        _complete_cases(primary, ["condition", "timepoint"], "value"), note="every condition x time point rated")
+    return pd.DataFrame(rows, columns=FLOW_COLUMNS)

@@ -1,0 +1,369 @@
+"""LCModel `.table` files: write them (for the simulator) and parse them (for ingestion).
+
+Layout, as LCModel 6.3 writes it (S. W. Provencher, LCModel user's manual; FORMAT statements
+of subroutines FINOUT and EXITPS in LCModel.f, whose Fortran source is public since 2021):
+
+    line 1    ' ' + version string ("LCModel (Version 6.3-1R) Copyright: ...")
+    line 2..  ' ' + title line(s)
+    (blank)
+    $$CONC 21 lines in following concentration table = NCONC+1     <- counts the header below
+        Conc.  %SD /Cr+PCr  Metabolite
+     7.20E-08 166% 3.9E-02 Ala                     <- 1X, F8.3 or 1PE8.2, I4, '%', F8.3 or 1PE8.1,
+        0.000 999%   0.000 PCh                        one character (' ', or '+'/'-' when a
+        8.710   4%   1.021 Glu+Gln                    ratio prior is violated), name
+    (blank)
+    $$MISC  6 lines in following misc. output table
+      FWHM = 0.054 ppm    S/N =  28                <- ' FWHM =', F6.3, ' ppm', 4X, 'S/N =', I4
+      Data shift = 0.011 ppm                       <- F6.3, so a negative shift touches the '='
+      Ph:   9 deg       2.2 deg/ppm
+      alphaB,S = 1.7E-01,   3.7E-01
+       28 spline knots.   Ns = 5(1)
+       2 inflections.     1 extrema
+    (blank)
+    $$DIAG  0 lines in following diagnostic table:
+    (blank)
+    (blank)
+    $$INPU  2 lines in following table of input changes:
+     filtab='out.table'
+     ltable=7
+
+Concentration and ratio switch to E format when |x| > 999.999 or |x| < 0.0995 (x != 0).
+A concentration <= 0 is printed as 0.000 with %SD 999; %SD is capped at 999, which means
+"undetermined". Table and misc lines are padded with blanks to a fixed width.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .errors import InputError
+
+LCMODEL_VERSION = (
+    "LCModel (Version 6.3-1R) Copyright: S.W. Provencher.          Ref.: Magn. Reson. Med. 30:672-679 (1993)."
+)
+UNDETERMINED_SD = 999  # LCModel's cap on %SD: the tool could not estimate it
+TABLE_LINE_WIDTH = 75  # 1X + CHARACTER*74, as the native build pads table and misc lines
+INPUT_LINE_WIDTH = 74
+
+# A Fortran real as LCModel prints it: F or E format; D exponents accepted for safety.
+_NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[EeDd][-+]?\d+)?"
+_NUMBER_RE = re.compile(rf"^{_NUMBER}$")
+_SD_RE = re.compile(r"^(\d+)%$")
+_RATIO_NAME_RE = re.compile(rf"^\s*(?P<ratio>{_NUMBER})(?P<sep>\s+|[+-](?!\d))(?P<name>\S.*?)\s*$")
+_CONC_RE = re.compile(r"^\$\$CONC\s*(?P<n>\S+)\s+lines in following concentration table", re.IGNORECASE)
+_MISC_RE = re.compile(r"^\$\$MISC\s*(?P<n>\S+)\s+lines in following misc", re.IGNORECASE)
+_HEADER_RE = re.compile(r"^Conc\.\s+%SD\s+/(?P<reference>\S+)\s+Metab", re.IGNORECASE)
+_FWHM_RE = re.compile(rf"FWHM\s*=\s*(?P<fwhm>\S+)\s*ppm\s+S/N\s*=\s*(?P<snr>\S+)", re.IGNORECASE)
+_SHIFT_RE = re.compile(r"Data shift\s*=\s*(?P<shift>\S+?)\s*ppm", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ConcRow:
+    """One line of the concentration table.
+
+    `concentration` is the value the tool printed, also when it is 0 with %SD 999: the value is
+    the tool's, `crlb_undetermined` says not to trust it. `crlb_percent` is NaN when undetermined.
+    """
+
+    metabolite: str
+    concentration: float
+    crlb_percent: float
+    ratio_to_reference: float | None = None  # None when writing: computed from the reference row
+    crlb_undetermined: bool = False
+    prior_flag: str = ""  # '+' or '-' where LCModel marks a violated concentration-ratio prior
+    line: int | None = None  # 1-based line in the file (parsed rows only)
+
+
+@dataclass(frozen=True)
+class TableFit:
+    """Everything write_table puts in a file; the defaults are those of a plain single-voxel fit."""
+
+    rows: tuple[ConcRow, ...]
+    fwhm_ppm: float
+    snr: float
+    data_shift_ppm: float = 0.0
+    phase0_deg: float = 0.0
+    phase1_deg_per_ppm: float = 0.0
+    alpha_b: float = 1.0e-1
+    alpha_s: float = 1.0e-1
+    spline_knots: int = 28
+    ns: int = 5
+    incsid: int = 1
+    inflections: int | None = 2
+    extrema: int | None = 1
+    title: str = ""
+    reference: str = "Cr+PCr"
+    version: str = LCMODEL_VERSION
+    diagnostics: tuple[str, ...] = ()
+    input_changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedTable:
+    """What parse_table reads; line numbers are 1-based lines of the raw file."""
+
+    path: str
+    version: str
+    title: str
+    reference: str  # the denominator of the ratio column, e.g. Cr+PCr
+    rows: tuple[ConcRow, ...]
+    fwhm_ppm: float
+    snr: float
+    data_shift_ppm: float  # NaN when the line is absent
+    conc_line: int
+    misc_line: int
+    fwhm_line: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def _nint(value: float) -> int:
+    """Fortran NINT: nearest integer, halves away from zero."""
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
+
+
+def _e_format(value: float) -> bool:
+    """LCModel's EFORM: E format outside [0.0995, 999.999], except for exact zero."""
+    return value != 0 and (abs(value) > 999.999 or abs(value) < 0.0995)
+
+
+def format_concentration(value: float) -> str:
+    """F8.3, or 1PE8.2 (CONC3F=T) for small or large values."""
+    return f"{value:8.2E}" if _e_format(value) else f"{value:8.3f}"
+
+
+def format_ratio(value: float) -> str:
+    """F8.3, or 1PE8.1 for small or large values."""
+    return f"{value:8.1E}" if _e_format(value) else f"{value:8.3f}"
+
+
+def printed_sd(concentration: float, crlb_percent: float | None, undetermined: bool = False) -> int:
+    """The integer %SD LCModel prints: NINT, capped at 999; 999 for a zero concentration."""
+    if undetermined or crlb_percent is None or math.isnan(crlb_percent) or concentration <= 0:
+        return UNDETERMINED_SD
+    return min(UNDETERMINED_SD, _nint(crlb_percent))
+
+
+def _header_line(reference: str) -> str:
+    # FORMAT 5584/5585: a 5-6 character reference name (Cr+PCr), or a short one after two more blanks.
+    if len(reference) > 4:
+        return "    Conc.  %SD /" + f"{reference:<6}" + "  Metabolite"
+    return "    Conc.  %SD   /" + f"{reference:<4}" + "  Metabolite"
+
+
+def _as_fit(fit) -> TableFit:
+    if isinstance(fit, TableFit):
+        return fit
+    if isinstance(fit, dict):
+        known = {f.name for f in fields(TableFit)}
+        unknown = sorted(set(fit) - known)
+        if unknown:
+            raise ValueError(f"write_table: unknown fields {unknown}; expected some of {sorted(known)}")
+        rows = tuple(row if isinstance(row, ConcRow) else ConcRow(**row) for row in fit["rows"])
+        values = {**fit, "rows": rows}
+        for name in ("diagnostics", "input_changes"):
+            if name in values:
+                values[name] = tuple(values[name])
+        return TableFit(**values)
+    raise TypeError(f"write_table expects a TableFit or a dict, got {type(fit).__name__}")
+
+
+def write_table(fit: TableFit | dict, pad: bool = True) -> str:
+    """Text of an LCModel .table file (LF line endings) for a fit.
+
+    A row's ratio is computed from the reference row (e.g. Cr+PCr) when it is None. Negative
+    concentrations are refused: LCModel's non-negativity constraint never produces them.
+    """
+    fit = _as_fit(fit)
+    names = [row.metabolite for row in fit.rows]
+    if len(set(names)) != len(names):
+        raise ValueError(f"write_table: metabolite names repeat in {names}")
+    reference = {row.metabolite: row.concentration for row in fit.rows}.get(fit.reference, 0.0)
+
+    def padded(text: str, width: int = TABLE_LINE_WIDTH) -> str:
+        return f"{text:<{width}}" if pad else text
+
+    lines = [" " + fit.version]
+    lines += [" " + title for title in (fit.title.splitlines() or [""])]
+    lines += ["", f"$$CONC{len(fit.rows) + 1:3d} lines in following concentration table = NCONC+1"]
+    lines.append(padded(_header_line(fit.reference)))
+    for row in fit.rows:
+        if not row.concentration >= 0:  # also refuses NaN
+            raise ValueError(f"write_table: {row.metabolite} concentration must be >= 0, got {row.concentration}")
+        if row.crlb_percent is not None and row.crlb_percent < 0:
+            raise ValueError(f"write_table: {row.metabolite} %SD must be >= 0, got {row.crlb_percent}")
+        concentration = row.concentration + 0.0  # -0.0 would print as -0.000
+        ratio = row.ratio_to_reference
+        if ratio is None:
+            ratio = concentration / reference if reference > 0 else 0.0
+        sd = printed_sd(concentration, row.crlb_percent, row.crlb_undetermined)
+        separator = row.prior_flag or " "
+        text = f" {format_concentration(concentration)}{sd:4d}%{format_ratio(ratio)}{separator}{row.metabolite}"
+        lines.append(padded(text))
+    misc = [
+        f"  FWHM ={fit.fwhm_ppm:6.3f} ppm    S/N ={_nint(fit.snr):4d}",
+        f"  Data shift ={fit.data_shift_ppm:6.3f} ppm",
+        f"  Ph:{_nint(fit.phase0_deg):4d} deg{fit.phase1_deg_per_ppm:10.1f} deg/ppm",
+        f"  alphaB,S ={fit.alpha_b:8.1E},{fit.alpha_s:10.1E}",
+        f"  {fit.spline_knots:3d} spline knots.   Ns ={fit.ns:2d}({fit.incsid:1d})",
+    ]
+    if fit.inflections is not None and fit.extrema is not None:
+        misc.append(f"  {fit.inflections:2d} inflections.{fit.extrema:6d} extrema")
+    lines += ["", f"$$MISC{len(misc):3d} lines in following misc. output table"]
+    lines += [padded(text) for text in misc]
+    # EXITPS: '(/$$DIAG, I3, ...'/(A))' leaves an empty record when there are no diagnostics.
+    lines += ["", f"$$DIAG{len(fit.diagnostics):3d} lines in following diagnostic table:"]
+    lines += list(fit.diagnostics) or [""]
+    lines += ["", f"$$INPU{len(fit.input_changes):3d} lines in following table of input changes:"]
+    lines += [padded(text, INPUT_LINE_WIDTH) for text in fit.input_changes] or [""]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+def _number(text: str, path, line: int, column: str, expected: str) -> float:
+    """A Fortran number; float() alone would accept 'nan', 'inf' and '1_0'."""
+    if not _NUMBER_RE.match(text):
+        raise InputError(path, f"line {line}", column, expected, text)
+    return float(text.replace("D", "E").replace("d", "e"))
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(path, None, None, "a readable LCModel .table file", err.strerror) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # LCModel writes ASCII; only a title typed by a user can carry other bytes.
+        text = data.decode("latin-1")
+    if not text.strip():
+        raise InputError(path, "line 1", None, "an LCModel .table file", "an empty file")
+    # Only CR/LF end lines (str.splitlines would also split on form feeds and would shift numbers).
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _count(match, path, line: int, section: str) -> int:
+    value = match.group("n")
+    if not value.isdigit():
+        raise InputError(path, f"line {line}", section, "a line count after the section marker", value)
+    return int(value)
+
+
+def _parse_row(text: str, path, line: int, reference: str) -> ConcRow:
+    tokens = text.split()
+    expected_number = "a number (F8.3 or E format)"
+    concentration = _number(tokens[0], path, line, "Conc.", expected_number)
+    sd_match = _SD_RE.match(tokens[1]) if len(tokens) > 1 else None
+    if not sd_match:
+        raise InputError(path, f"line {line}", "%SD", "an integer followed by '%'", text.strip())
+    rest = text.strip()[len(tokens[0]):].lstrip()[len(tokens[1]):]
+    if not rest.strip():
+        raise InputError(path, f"line {line}", f"/{reference}", "a ratio and a metabolite name after %SD", text.strip())
+    rest_match = _RATIO_NAME_RE.match(rest)
+    if not rest_match:
+        ratio_text = rest.split()[0]
+        if _NUMBER_RE.match(ratio_text):
+            raise InputError(path, f"line {line}", "Metabolite", "a metabolite name after the ratio", rest.strip())
+        raise InputError(path, f"line {line}", f"/{reference}", expected_number, ratio_text)
+    name = rest_match.group("name")
+    if len(name.split()) != 1:
+        raise InputError(path, f"line {line}", "Metabolite", "one name without blanks", name)
+    sd = int(sd_match.group(1))
+    undetermined = sd >= UNDETERMINED_SD
+    separator = rest_match.group("sep")
+    return ConcRow(
+        metabolite=name,
+        concentration=concentration,
+        crlb_percent=math.nan if undetermined else float(sd),
+        ratio_to_reference=_number(rest_match.group("ratio"), path, line, f"/{reference}", expected_number),
+        crlb_undetermined=undetermined,
+        prior_flag="" if separator.isspace() else separator,
+        line=line,
+    )
+
+
+def parse_table(path: str | Path) -> ParsedTable:
+    """Read an LCModel .table file; InputError names the file, line and field of any problem.
+
+    Tolerant of a BOM, CRLF line ends, extra or trailing blanks and E notation. Strict about a
+    missing $$CONC section, a row count that differs from NCONC+1 (a truncated file), fields
+    that are not numbers, a missing $$MISC FWHM/S/N line and an empty file.
+    """
+    path = Path(path)
+    lines = _read_lines(path)
+    stripped = [line.strip() for line in lines]
+    n_lines = len(lines) - (1 if lines and lines[-1] == "" else 0)
+
+    conc_index = next((i for i, text in enumerate(stripped) if _CONC_RE.match(text)), None)
+    if conc_index is None:
+        raise InputError(path, f"lines 1-{n_lines}", "$$CONC",
+                         "a line '$$CONC n lines in following concentration table = NCONC+1'", "no such line")
+    conc_line = conc_index + 1
+    n_table = _count(_CONC_RE.match(stripped[conc_index]), path, conc_line, "$$CONC")
+    header_index = conc_index + 1
+    header = _HEADER_RE.match(stripped[header_index]) if header_index < len(lines) else None
+    if header is None:
+        got = stripped[header_index] if header_index < len(lines) else "the end of the file"
+        raise InputError(path, f"line {header_index + 1}", "$$CONC", "the header 'Conc.  %SD /Cr+PCr  Metabolite'", got)
+    reference = header.group("reference")
+
+    body = []
+    for index in range(header_index + 1, len(lines)):
+        if not stripped[index] or stripped[index].startswith("$$"):
+            break
+        body.append(index)
+    n_rows = n_table - 1
+    if len(body) != n_rows:
+        after = (body[-1] if body else header_index) + 1
+        stop = "the end of the file" if after >= n_lines else f"line {after + 1}"
+        raise InputError(path, f"line {conc_line}", "$$CONC",
+                         f"{n_rows} concentration rows (NCONC+1 = {n_table} lines incl. the header)",
+                         f"{len(body)} rows before {stop}")
+    rows = tuple(_parse_row(lines[i], path, i + 1, reference) for i in body)
+    seen: dict[str, int] = {}
+    for row in rows:
+        if row.metabolite in seen:
+            raise InputError(path, f"line {row.line}", "Metabolite",
+                             f"each metabolite once (also on line {seen[row.metabolite]})", row.metabolite)
+        seen[row.metabolite] = row.line
+
+    misc_index = next((i for i, text in enumerate(stripped) if _MISC_RE.match(text)), None)
+    if misc_index is None:
+        raise InputError(path, f"lines 1-{n_lines}", "$$MISC",
+                         "a line '$$MISC n lines in following misc. output table'", "no such line")
+    n_misc = _count(_MISC_RE.match(stripped[misc_index]), path, misc_index + 1, "$$MISC")
+    misc = [
+        i for i in range(misc_index + 1, min(len(lines), misc_index + 1 + n_misc))
+        if not stripped[i].startswith("$$")
+    ]
+    fwhm_index = next((i for i in misc if "FWHM" in stripped[i].upper()), None)
+    span = f"lines {misc_index + 2}-{misc_index + 1 + n_misc}" if n_misc else f"line {misc_index + 1}"
+    if fwhm_index is None:
+        raise InputError(path, span, "FWHM", "a line 'FWHM = x ppm    S/N = y' in the $$MISC section", "no such line")
+    fwhm_match = _FWHM_RE.search(stripped[fwhm_index])
+    if fwhm_match is None:
+        raise InputError(path, f"line {fwhm_index + 1}", "FWHM", "'FWHM = x ppm    S/N = y'", stripped[fwhm_index])
+    fwhm = _number(fwhm_match.group("fwhm"), path, fwhm_index + 1, "FWHM", "a linewidth in ppm")
+    snr = _number(fwhm_match.group("snr"), path, fwhm_index + 1, "S/N", "a number")
+    shift = math.nan
+    for i in misc:
+        shift_match = _SHIFT_RE.search(stripped[i])
+        if shift_match:
+            shift = _number(shift_match.group("shift"), path, i + 1, "Data shift", "a shift in ppm")
+    text_before = [text for text in stripped[:conc_index] if text]
+    version = text_before[0] if text_before and text_before[0].upper().startswith("LCMODEL") else ""
+    title = " | ".join(text_before[1:] if version else text_before)
+    return ParsedTable(
+        path=str(path), version=version, title=title, reference=reference, rows=rows,
+        fwhm_ppm=fwhm, snr=snr, data_shift_ppm=shift,
+        conc_line=conc_line, misc_line=misc_index + 1, fwhm_line=fwhm_index + 1,
+    )

@@ -1,0 +1,317 @@
+"""A whole study's fMRS fit files -> the tidy MRS table (tidy.MRS_COLUMNS).
+
+Raw layout (BIDS-like, sessions named by condition):
+
+    <data_dir>/sub-01/ses-placebo/mrs/sub-01_ses-placebo_block-01.table   one LCModel fit per block
+    <data_dir>/sub-01/ses-placebo/mrs/sub-01_ses-placebo_blocks.tsv       block timing sidecar
+
+The sidecar has columns block (1, 2, ...), onset_min, offset_min (minutes from the start of the
+ketamine infusion; the baseline block ends at or before 0) and phase (baseline|infusion).
+A missing session is legitimate (returned as absent, for QC to report); a file of an unknown
+participant or condition, a table without a sidecar row and a sidecar row without a table
+are errors.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+from .lcmodel import parse_table
+from .participants import read_tsv_text
+from .step import atomic_write_text
+from .tidy import CANONICAL_METABOLITES, MRS_COLUMNS
+
+SOURCE_TOOL = "LCModel"
+# LCModel FINOUT: S/N = 0.5 * max|fit - baseline| over the analysis window / rms of the residuals.
+SNR_DEFINITION = (
+    "LCModel S/N: maximum of the fitted spectrum minus baseline over the analysis window, "
+    "divided by twice the rms of the fit residuals"
+)
+FORMATS = ("lcmodel_table",)
+PHASES = ("baseline", "infusion")
+SIDECAR_COLUMNS = ["block", "onset_min", "offset_min", "phase"]
+SPECTRUM_KEYS = ["participant_id", "condition", "block"]
+# Ratio columns LCModel computes against total creatine (NAMREL 'Cr' becomes 'Cr+PCr' when PCr is fitted).
+_TCR_REFERENCES = {"Cr", "Cre"}
+
+_TABLE_NAME = re.compile(
+    r"^(?P<participant>sub-[A-Za-z0-9]+)_ses-(?P<condition>[A-Za-z0-9]+)_block-(?P<block>\d+)\.table$"
+)
+_SIDECAR_NAME = re.compile(r"^(?P<participant>sub-[A-Za-z0-9]+)_ses-(?P<condition>[A-Za-z0-9]+)_blocks\.tsv$")
+_DECIMAL = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+
+_FLOAT_COLUMNS = ["onset_min", "offset_min", "concentration", "crlb_percent", "ratio_to_tcr", "fwhm_ppm", "snr"]
+_STRING_COLUMNS = ["participant_id", "condition", "metabolite", "tool_metabolite", "snr_definition",
+                   "source_tool", "source_file"]
+
+
+def canonical_name(tool_name: str) -> str:
+    """Canonical metabolite name (Glu+Gln -> Glx, NAA+NAAG -> tNAA, ...); others keep theirs."""
+    return CANONICAL_METABOLITES.get(tool_name, tool_name)
+
+
+def _relative(path: Path, data_dir: Path) -> str:
+    return path.relative_to(data_dir).as_posix()
+
+
+def _inventory(data_dir: Path, participant_ids: set[str], conditions: list[str]) -> dict:
+    """{(participant_id, condition): {"tables": {block: path}, "sidecar": path or None}}."""
+    sessions: dict[tuple[str, str], dict] = {}
+    for path in sorted(data_dir.glob("sub-*/ses-*/mrs/*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        suffix = path.suffix.lower()
+        if suffix not in (".table", ".tsv"):
+            continue  # other LCModel outputs (.coord, .ps, .csv, .control) are not read
+        relative = _relative(path, data_dir)
+        pattern = _TABLE_NAME if suffix == ".table" else _SIDECAR_NAME
+        match = pattern.match(path.name)
+        if match is None:
+            expected = ("a name like sub-01_ses-placebo_block-01.table" if suffix == ".table"
+                        else "a name like sub-01_ses-placebo_blocks.tsv")
+            raise InputError(relative, None, "file name", expected, path.name)
+        participant, condition = match.group("participant"), match.group("condition")
+        folder_participant, folder_session = path.parts[-4], path.parts[-3]
+        if (folder_participant, folder_session) != (participant, f"ses-{condition}"):
+            raise InputError(relative, None, "file name",
+                             f"the participant and session of its folder ({folder_participant}/{folder_session})",
+                             path.name)
+        if participant not in participant_ids:
+            raise InputError(relative, None, "participant_id", "a participant listed in participants.tsv", participant)
+        if condition not in conditions:
+            raise InputError(relative, None, "condition", f"one of the configured conditions {conditions}", condition)
+        session = sessions.setdefault((participant, condition), {"tables": {}, "sidecar": None})
+        if suffix == ".tsv":
+            session["sidecar"] = path
+            continue
+        block = int(match.group("block"))
+        if block in session["tables"]:
+            other = _relative(session["tables"][block], data_dir)
+            raise InputError(relative, None, "block", f"one table per block (block {block} is also {other})", block)
+        session["tables"][block] = path
+    return sessions
+
+
+def read_blocks_sidecar(path: str | Path, label: str | None = None) -> pd.DataFrame:
+    """Validated block timing: sorted, non-overlapping blocks, baseline before the infusion starts."""
+    path = Path(path)
+    label = label or path.name
+    rows = read_tsv_text(path)
+    header, body = rows[0], rows[1:]
+    for column in SIDECAR_COLUMNS:
+        if column not in header:
+            raise InputError(label, "line 1", column, "a column of this name in the header", header)
+    if not body:
+        raise InputError(label, "line 2", None, "one row per block", "no rows")
+    position = {column: header.index(column) for column in SIDECAR_COLUMNS}
+    records = []
+    for number, row in enumerate(body, start=2):
+        where = f"line {number}"
+        block_text = row[position["block"]].strip()
+        if not block_text.isdigit() or int(block_text) < 1:
+            raise InputError(label, where, "block", "a block number 1, 2, ...", block_text)
+        record = {"block": int(block_text), "line": number}
+        for column in ("onset_min", "offset_min"):
+            text = row[position[column]].strip()
+            if not _DECIMAL.match(text):
+                raise InputError(label, where, column, "minutes from the start of the infusion (a number)", text)
+            record[column] = float(text)
+        phase = row[position["phase"]].strip()
+        if phase not in PHASES:
+            raise InputError(label, where, "phase", "one of baseline, infusion", phase)
+        record["phase"] = phase
+        if not record["onset_min"] < record["offset_min"]:
+            raise InputError(label, where, "offset_min", f"a time after onset_min ({record['onset_min']:g})",
+                             row[position["offset_min"]].strip())
+        if phase == "baseline" and record["offset_min"] > 0:
+            raise InputError(label, where, "offset_min", "a baseline block ending at or before 0 (infusion start)",
+                             record["offset_min"])
+        if phase == "infusion" and record["onset_min"] < 0:
+            raise InputError(label, where, "onset_min", "an infusion block starting at or after 0 (infusion start)",
+                             record["onset_min"])
+        if records:
+            previous = records[-1]
+            if record["block"] <= previous["block"]:
+                after = f"after block {previous['block']} on line {previous['line']}"
+                raise InputError(label, where, "block", f"blocks in increasing order ({after})", record["block"])
+            if record["onset_min"] < previous["offset_min"]:
+                raise InputError(label, where, "onset_min",
+                                 f"no overlap with block {previous['block']}, which ends at {previous['offset_min']:g}",
+                                 record["onset_min"])
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def _tcr_ratio(rows, reference: str) -> dict[str, float]:
+    """ratio_to_tcr per tool name: the printed column when it is relative to total creatine."""
+    names = {row.metabolite for row in rows}
+    if canonical_name(reference) == "tCr" or (reference in _TCR_REFERENCES and "PCr" not in names):
+        return {row.metabolite: row.ratio_to_reference for row in rows}
+    tcr = next((row.concentration for row in rows if canonical_name(row.metabolite) == "tCr"), math.nan)
+    return {row.metabolite: (row.concentration / tcr if tcr > 0 else math.nan) for row in rows}
+
+
+def _empty_tidy() -> pd.DataFrame:
+    frame = pd.DataFrame({column: pd.Series([], dtype=object) for column in MRS_COLUMNS})
+    return _typed(frame)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame[MRS_COLUMNS].copy()
+    frame["block"] = frame["block"].astype("int64")
+    for column in _FLOAT_COLUMNS:
+        frame[column] = frame[column].astype("float64")
+    frame["crlb_undetermined"] = frame["crlb_undetermined"].astype(bool)
+    for column in _STRING_COLUMNS:
+        frame[column] = frame[column].astype("str")
+    return frame
+
+
+def read_study_mrs(data_dir: str | Path, participants: pd.DataFrame, conditions: list[str],
+                   fmt: str = "lcmodel_table") -> pd.DataFrame:
+    """Tidy MRS table of a study: one row per participant x condition x block x metabolite.
+
+    Sorted by participant_id, condition (in the configured order), block, then the tool's row
+    order. Sessions without files are absent (see mrs_sessions); values are as the tool printed
+    them, with crlb_percent NaN and crlb_undetermined True where LCModel gave 999%.
+    """
+    if fmt not in FORMATS:
+        raise InputError("config", "mrs", "format", f"one of {list(FORMATS)}", fmt)
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputError(data_dir, None, None, "a folder holding the raw study")
+    participant_ids = set(participants["participant_id"].astype(str))
+    sessions = _inventory(data_dir, participant_ids, list(conditions))
+    order = {condition: index for index, condition in enumerate(conditions)}
+    records = []
+    for participant, condition in sorted(sessions, key=lambda key: (key[0], order[key[1]])):
+        session = sessions[(participant, condition)]
+        tables = session["tables"]
+        if session["sidecar"] is None:
+            first = _relative(tables[min(tables)], data_dir)
+            raise InputError(first, None, "block timing",
+                             f"a sidecar {participant}_ses-{condition}_blocks.tsv in the same folder", "none")
+        sidecar_label = _relative(session["sidecar"], data_dir)
+        timing = read_blocks_sidecar(session["sidecar"], sidecar_label)
+        listed = dict(zip(timing["block"], timing["line"]))
+        for block, path in sorted(tables.items()):
+            if block not in listed:
+                raise InputError(_relative(path, data_dir), None, "block",
+                                 f"a row for block {block} in {sidecar_label}", f"blocks {sorted(listed)}")
+        for block, line in sorted(listed.items()):
+            if block not in tables:
+                raise InputError(sidecar_label, f"line {line}", "block",
+                                 f"a fit table {participant}_ses-{condition}_block-{block:02d}.table", "no such file")
+        for timing_row in timing.itertuples(index=False):
+            path = tables[timing_row.block]
+            relative = _relative(path, data_dir)
+            try:
+                table = parse_table(path)
+            except InputError as err:  # name the file relative to data_dir, like every other message
+                raise InputError(relative, err.where, err.column, err.expected, err.got) from None
+            ratios = _tcr_ratio(table.rows, table.reference)
+            seen: dict[str, str] = {}
+            for row in table.rows:
+                metabolite = canonical_name(row.metabolite)
+                if metabolite in seen:
+                    both = f"{row.metabolite} and {seen[metabolite]} are both {metabolite}"
+                    raise InputError(relative, f"line {row.line}", "Metabolite",
+                                     f"one entry per metabolite ({both})", row.metabolite)
+                seen[metabolite] = row.metabolite
+                records.append({
+                    "participant_id": participant,
+                    "condition": condition,
+                    "block": int(timing_row.block),
+                    "onset_min": timing_row.onset_min,
+                    "offset_min": timing_row.offset_min,
+                    "metabolite": metabolite,
+                    "tool_metabolite": row.metabolite,
+                    "concentration": row.concentration,
+                    "crlb_percent": row.crlb_percent,
+                    "crlb_undetermined": row.crlb_undetermined,
+                    "ratio_to_tcr": ratios[row.metabolite],
+                    "fwhm_ppm": table.fwhm_ppm,
+                    "snr": table.snr,
+                    "snr_definition": SNR_DEFINITION,
+                    "source_tool": SOURCE_TOOL,
+                    "source_file": relative,
+                })
+    if not records:
+        return _empty_tidy()
+    return _typed(pd.DataFrame.from_records(records)).reset_index(drop=True)
+
+
+def mrs_sessions(tidy: pd.DataFrame, participants: pd.DataFrame, conditions: list[str]) -> pd.DataFrame:
+    """Every participant x condition with its number of fMRS blocks; n_blocks 0 = session absent."""
+    counts = tidy.groupby(["participant_id", "condition"], sort=True)["block"].nunique()
+    records = [
+        {"participant_id": participant, "condition": condition,
+         "n_blocks": int(counts.get((participant, condition), 0))}
+        for participant in sorted(participants["participant_id"].astype(str))
+        for condition in conditions
+    ]
+    frame = pd.DataFrame.from_records(records, columns=["participant_id", "condition", "n_blocks"])
+    frame["present"] = frame["n_blocks"] > 0
+    return frame
+
+
+def ratio_table(tidy: pd.DataFrame, numerator: str = "Glx", denominator: str = "tNAA") -> pd.DataFrame:
+    """One row per participant x condition x block with numerator/denominator concentrations.
+
+    The ratio is NaN, with the reason, where either metabolite is missing, has an undetermined
+    %SD (LCModel 999%) or the denominator is not positive. Order follows the tidy table.
+    """
+    keys = SPECTRUM_KEYS + ["onset_min", "offset_min", "source_file"]
+    spectra = tidy[keys].drop_duplicates(SPECTRUM_KEYS).reset_index(drop=True)
+    for metabolite, label in ((numerator, "numerator"), (denominator, "denominator")):
+        part = tidy.loc[tidy["metabolite"] == metabolite, SPECTRUM_KEYS + ["concentration", "crlb_undetermined"]]
+        part = part.rename(columns={"concentration": f"{label}_concentration",
+                                    "crlb_undetermined": f"{label}_undetermined"})
+        spectra = spectra.merge(part, on=SPECTRUM_KEYS, how="left", validate="one_to_one")
+    reasons = []
+    for row in spectra.itertuples(index=False):
+        why = []
+        for metabolite, label in ((numerator, "numerator"), (denominator, "denominator")):
+            value = getattr(row, f"{label}_concentration")
+            if pd.isna(value):
+                why.append(f"{metabolite} missing")
+            elif bool(getattr(row, f"{label}_undetermined")):
+                why.append(f"{metabolite} %SD undetermined (999)")
+        if not why and not row.denominator_concentration > 0:
+            why.append(f"{denominator} concentration not positive")
+        reasons.append("; ".join(why))
+    spectra["reason"] = reasons
+    usable = spectra["reason"] == ""
+    spectra["ratio"] = (spectra["numerator_concentration"] / spectra["denominator_concentration"]).where(usable)
+    spectra["numerator"] = numerator
+    spectra["denominator"] = denominator
+    columns = keys[:5] + ["numerator", "denominator", "numerator_concentration", "denominator_concentration",
+                          "ratio", "reason", "source_file"]
+    return spectra[columns]
+
+
+def format_mrs_tsv(frame: pd.DataFrame) -> str:
+    """Deterministic TSV text: %.6g floats, NA for missing values, LF line ends."""
+    return frame.to_csv(sep="\t", index=False, na_rep="NA", float_format="%.6g", lineterminator="\n")
+
+
+def write_mrs_tsv(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write format_mrs_tsv(frame) atomically."""
+    atomic_write_text(path, format_mrs_tsv(frame))
+
+
+def read_mrs_tsv(path: str | Path) -> pd.DataFrame:
+    """Read a tidy MRS table written by write_mrs_tsv, with its dtypes."""
+    frame = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA"],
+                        dtype={column: str for column in _STRING_COLUMNS})
+    as_bool = {"True": True, "False": False, True: True, False: False}
+    frame["crlb_undetermined"] = frame["crlb_undetermined"].map(as_bool)
+    if frame["crlb_undetermined"].isna().any():
+        line = int(frame.index[frame["crlb_undetermined"].isna()][0]) + 2
+        raise InputError(path, f"line {line}", "crlb_undetermined", "True or False")
+    return _typed(frame)

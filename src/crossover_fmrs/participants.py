@@ -1,0 +1,92 @@
+"""participants.tsv: read, validate against the data dictionary, and derive each visit's period."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+
+# Columns the pipeline needs; other columns (baseline characteristics) are kept as they are.
+REQUIRED_COLUMNS = ["participant_id", "sex", "age", "order"]
+SEX_CODES = ("M", "F")
+PARTICIPANT_PATTERN = r"sub-[A-Za-z0-9]+"
+
+
+def read_tsv_text(path: str | Path) -> list[list[str]]:
+    """Rows of a UTF-8 TSV as strings; a BOM and CRLF line endings are accepted.
+
+    Raises InputError for an empty file, for a file that is not tab-separated and for rows
+    whose number of fields differs from the header.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(path, f"byte {err.start}", None, "UTF-8 text") from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise InputError(path, "line 1", None, "a tab-separated header row", "an empty file")
+    rows = list(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+    header = rows[0]
+    if len(header) == 1 and ("," in header[0] or ";" in header[0]):
+        raise InputError(path, "line 1", None, "tab-separated columns", "another delimiter")
+    for number, row in enumerate(rows[1:], start=2):
+        if row and len(row) != len(header):
+            raise InputError(path, f"line {number}", None, f"{len(header)} tab-separated fields", len(row))
+    return [row for row in rows if row]
+
+
+def order_conditions(order: str) -> list[str]:
+    """Conditions in the order they were given: 'placebo-naltrexone' -> ['placebo', 'naltrexone']."""
+    return order.split("-")
+
+
+def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
+    """Validated participants table, sorted by participant_id, IDs kept as strings."""
+    path = Path(path)
+    rows = read_tsv_text(path)
+    header, body = rows[0], rows[1:]
+    for column in REQUIRED_COLUMNS:
+        if column not in header:
+            raise InputError(path, "line 1", column, "a column of this name in the header", header)
+    frame = pd.DataFrame(body, columns=header, dtype="string")
+    valid_orders = {"-".join(conditions), "-".join(reversed(conditions))} if len(conditions) == 2 else None
+    seen: dict[str, int] = {}
+    for number, row in enumerate(frame.itertuples(index=False), start=2):
+        where = f"line {number}"
+        pid = row.participant_id
+        if not pd.Series([pid]).str.fullmatch(PARTICIPANT_PATTERN).iloc[0]:
+            raise InputError(path, where, "participant_id", "an ID like sub-01", pid)
+        if pid in seen:
+            raise InputError(path, where, "participant_id", f"each participant once (also on line {seen[pid]})", pid)
+        seen[pid] = number
+        if row.sex not in SEX_CODES:
+            raise InputError(path, f"{where} ({pid})", "sex", "one of M, F", row.sex)
+        try:
+            age = float(row.age)
+        except ValueError:
+            raise InputError(path, f"{where} ({pid})", "age", "a number of years", row.age) from None
+        if not 0 < age < 120:
+            raise InputError(path, f"{where} ({pid})", "age", "an age in years between 0 and 120", row.age)
+        order = order_conditions(row.order)
+        if sorted(order) != sorted(conditions) or (valid_orders and row.order not in valid_orders):
+            raise InputError(
+                path, f"{where} ({pid})", "order",
+                "the configured conditions joined by '-' in the order given, e.g. " + "-".join(conditions),
+                row.order,
+            )
+    frame["age"] = frame["age"].astype(float)
+    return frame.sort_values("participant_id", kind="stable").reset_index(drop=True)
+
+
+def period_of(participants: pd.DataFrame) -> pd.DataFrame:
+    """One row per participant x condition with the period (1, 2, ...) in which it was given."""
+    records = [
+        {"participant_id": pid, "condition": condition, "period": position + 1}
+        for pid, order in zip(participants["participant_id"], participants["order"])
+        for position, condition in enumerate(order_conditions(order))
+    ]
+    return pd.DataFrame.from_records(records)

@@ -1,0 +1,101 @@
+"""Quality control of fMRS spectra: one row per spectrum (participant x condition x block).
+
+Every criterion is a flag with its value and threshold; only the criteria listed in the
+config's `exclude_on` remove a spectrum from the statistics (flag first, exclude by pre-set
+criteria only; a hard %CRLB cut biases means upwards, Kreis 2016, so it stays a setting).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SPECTRUM_KEYS = ["participant_id", "condition", "block"]
+CRITERIA = ("crlb", "fwhm", "snr", "undetermined", "fwhm_drift", "snr_drift")
+
+
+def spectrum_table(mrs_long: pd.DataFrame, numerator: str, denominator: str) -> pd.DataFrame:
+    """The outcome ratio and the quality measures of each spectrum."""
+    keys = SPECTRUM_KEYS + ["onset_min", "offset_min"]
+    spectra = (
+        mrs_long.groupby(keys, sort=True)[["fwhm_ppm", "snr", "source_file"]].first().reset_index()
+    )
+    for metabolite, label in ((numerator, "numerator"), (denominator, "denominator")):
+        rows = mrs_long.loc[mrs_long["metabolite"] == metabolite, keys + ["concentration", "crlb_percent", "crlb_undetermined"]]
+        rows = rows.rename(
+            columns={
+                "concentration": f"{label}_concentration",
+                "crlb_percent": f"{label}_crlb_percent",
+                "crlb_undetermined": f"{label}_undetermined",
+            }
+        )
+        spectra = spectra.merge(rows, on=keys, how="left", validate="one_to_one")
+    spectra["numerator"] = numerator
+    spectra["denominator"] = denominator
+    present = spectra["numerator_concentration"].notna() & spectra["denominator_concentration"].notna()
+    undetermined = (
+        spectra["numerator_undetermined"].fillna(True).astype(bool)
+        | spectra["denominator_undetermined"].fillna(True).astype(bool)
+        | ~present
+        | (spectra["denominator_concentration"] <= 0)
+    )
+    spectra["undetermined"] = undetermined
+    ratio = spectra["numerator_concentration"] / spectra["denominator_concentration"]
+    spectra["ratio"] = ratio.where(~undetermined)
+    return spectra.sort_values(SPECTRUM_KEYS, kind="stable").reset_index(drop=True)
+
+
+def _flag_rows(spectra: pd.DataFrame, criterion: str, value, threshold, rule: str, flagged) -> pd.DataFrame:
+    frame = spectra[SPECTRUM_KEYS].copy()
+    frame["criterion"] = criterion
+    frame["value"] = np.asarray(value, dtype=float)
+    frame["threshold"] = float(threshold)
+    frame["rule"] = rule
+    frame["flagged"] = np.asarray(flagged, dtype=bool)
+    return frame
+
+
+def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    """Long table: one row per spectrum x criterion with value, threshold and whether it is flagged."""
+    max_crlb = thresholds["max_crlb_percent"]
+    worst_crlb = spectra[["numerator_crlb_percent", "denominator_crlb_percent"]].max(axis=1, skipna=False)
+    first = spectra.groupby(["participant_id", "condition"], sort=True)[["fwhm_ppm", "snr"]].transform("first")
+    fwhm_drift = (spectra["fwhm_ppm"] - first["fwhm_ppm"]).abs()
+    snr_drop = 1 - spectra["snr"] / first["snr"]
+    parts = [
+        _flag_rows(spectra, "crlb", worst_crlb, max_crlb, "%SD of numerator or denominator > threshold",
+                   worst_crlb > max_crlb),
+        _flag_rows(spectra, "fwhm", spectra["fwhm_ppm"], thresholds["max_fwhm_ppm"], "FWHM (ppm) > threshold",
+                   spectra["fwhm_ppm"] > thresholds["max_fwhm_ppm"]),
+        _flag_rows(spectra, "snr", spectra["snr"], thresholds["min_snr"], "S/N < threshold",
+                   spectra["snr"] < thresholds["min_snr"]),
+        _flag_rows(spectra, "undetermined", spectra["undetermined"].astype(float), 1,
+                   "ratio metabolite missing or %SD undetermined (999)", spectra["undetermined"]),
+        _flag_rows(spectra, "fwhm_drift", fwhm_drift, thresholds["max_fwhm_drift_ppm"],
+                   "|FWHM - FWHM of the session's first block| > threshold",
+                   fwhm_drift > thresholds["max_fwhm_drift_ppm"]),
+        _flag_rows(spectra, "snr_drift", snr_drop, thresholds["max_snr_drift_fraction"],
+                   "fall of S/N from the session's first block, as a fraction > threshold",
+                   snr_drop > thresholds["max_snr_drift_fraction"]),
+    ]
+    flags = pd.concat(parts, ignore_index=True)
+    flags["criterion"] = pd.Categorical(flags["criterion"], categories=list(CRITERIA), ordered=True)
+    flags = flags.sort_values(SPECTRUM_KEYS + ["criterion"], kind="stable").reset_index(drop=True)
+    flags["criterion"] = flags["criterion"].astype(str)
+    return flags
+
+
+def apply_qc(spectra: pd.DataFrame, flags: pd.DataFrame, exclude_on: list[str]) -> pd.DataFrame:
+    """Spectra with `flags`, `excluded_by` (criteria in exclude_on that fired) and `included`."""
+    unknown = sorted(set(exclude_on) - set(CRITERIA))
+    if unknown:
+        raise ValueError(f"qc.mrs.exclude_on: unknown criteria {unknown}; expected some of {list(CRITERIA)}")
+    fired = flags[flags["flagged"]]
+    listed = fired.groupby(SPECTRUM_KEYS, sort=True)["criterion"].agg(";".join).rename("flags")
+    excluding = fired[fired["criterion"].isin(exclude_on)]
+    excluded_by = excluding.groupby(SPECTRUM_KEYS, sort=True)["criterion"].agg(";".join).rename("excluded_by")
+    table = spectra.merge(listed, on=SPECTRUM_KEYS, how="left").merge(excluded_by, on=SPECTRUM_KEYS, how="left")
+    table["flags"] = table["flags"].fillna("")
+    table["excluded_by"] = table["excluded_by"].fillna("")
+    table["included"] = (table["excluded_by"] == "") & table["ratio"].notna()
+    return table

@@ -1,0 +1,404 @@
+"""Clinical part of the study simulator: item-level rating-scale sheets in the raw format.
+
+Generative model (settings = config `simulation`; [V]/[I]/[A] as in the paper README)
+------------------------------------------------------------------------------------
+Every scale has two time points per condition, `before` (pre) and `after` (day1 for the
+depression scales, post = just after the infusion for CADSS and PSI). For participant i under
+condition c at time t the latent score is
+
+    y = baseline_mean + u_i + [t = after] * (change * (1 - a_c,sex) + s_i) + e,
+    u_i ~ N(0, between_sd^2),  s_i ~ N(0, response_sd^2),  e ~ N(0, within_sd^2)
+
+with a_placebo = 0. It is rounded, clipped to the score's range and spread over the items so
+that the items give back exactly that score under the scale's own scoring rule (scales.py).
+
+MADRS follows the published model `MADRS ~ condition * time + (1 | participant)`:
+baseline_mean = madrs_baseline_mean, between_sd = madrs_between_sd, change = -R with
+R = madrs_placebo_reduction, response_sd = 0, and
+
+- Attenuation by sex [V direction, A ratio]: with r = male_to_female_effect_ratio and n_M, n_F the
+  participants of each sex, a_F = a * n / (n_M * r + n_F) and a_M = r * a_F, so a_M / a_F = r and
+  the sample-weighted mean (n_M a_M + n_F a_F) / n equals a = madrs_attenuation [V: about 28%].
+- Within-participant SD from the published F(1,74) = F [V]: each participant's interaction
+  contrast d_i = (y_pl,pre - y_pl,day1) - (y_nx,pre - y_nx,day1) has the intercept cancel and
+  variance 4 sigma^2, so the interaction estimate (mean d_i, expected a R) has SE = 2 sigma / sqrt(n),
+  and F = t^2 = (a R sqrt(n) / (2 sigma))^2 gives sigma = a R sqrt(n) / (2 sqrt(F)).
+  With the defaults (a 0.28, R 11, n 26, F 5.39) sigma = 3.38 points.
+
+Secondary scales take their parameters from SECONDARY (module constants, all [A]: plausible
+levels for treatment-resistant depression and ketamine 0.5 mg/kg, not published for this
+trial), overridable per score by settings["clinical"]["secondary"][<score>][<key>]. The
+self-rated scales move in the same direction as MADRS with a smaller naltrexone attenuation
+(a = 0.2, same sex split) and so an expected interaction t near 1 or below: not significant
+[V direction only]. CADSS and PSI are low before and rise just after the infusion under both
+conditions, with no naltrexone effect (a = 0), as in Williams et al. 2018. s_i (a participant's
+own response, the same in both conditions) cancels from the condition x time contrast.
+
+Items [A]: a total is spread over the items by a capped sequential multinomial (distribute_total)
+with fixed item weights (MADRS_ITEM_WEIGHTS, uniform for the other scales); QIDS-SR16 spreads its
+total over the nine domains, then the highest item of a multi-item domain carries the domain
+score; SHAPS marks the scored items "disagree" (response 1 or 2) and the others "agree" (3 or
+4); TEPS spreads (total - n_items) over items 1-6 and writes item 13 as 7 - scored value;
+M3VAS items are each their own latent score in whole mm.
+
+Missing data, as configured: `madrs_missing_assessments` day-1 MADRS rows with every item
+and hours_from_infusion empty; `madrs_missing_items` other MADRS assessments with one unrated
+item each (prorated when scored); `teps_anticipatory_missing_pre` participants with all ten
+TEPS-A items empty at pre in one condition (chosen at random). Nothing else is missing.
+
+Timing [A, around V]: pre = -(pretreatment_min / 60) - U(0.1, 0.4) h (before the tablet);
+post = end of the 40-min infusion + U(0, 0.2) h; day1 = 24 + N(0, 0.5) h, with a 10% chance
+of a visit moved by 1-3.5 h, clipped to 20.5-27.5 h (within the +-4 h window). Every scale
+rated at the same visit shares its time. Hours are rounded to 0.01.
+
+Each part draws from its own child stream of `rng`, so changing one scale does not shift the
+numbers of another.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .participants import order_conditions
+from .scales import QIDS_DOMAINS, TEPS_ANTICIPATORY, TEPS_CONSUMMATORY, TEPS_REVERSED, SCALES, item_column
+
+# Sheet and (before, after) time points of each scale, as in config.yaml clinical.scales.
+DEFAULT_SHEETS = {
+    "MADRS": ("madrs.tsv", ("pre", "day1")),
+    "QIDS_SR16": ("qids_sr16.tsv", ("pre", "day1")),
+    "M3VAS": ("m3vas.tsv", ("pre", "day1")),
+    "SHAPS": ("shaps.tsv", ("pre", "day1")),
+    "TEPS": ("teps.tsv", ("pre", "day1")),
+    "CADSS": ("cadss.tsv", ("pre", "post")),
+    "PSI": ("psi.tsv", ("pre", "post")),
+}
+REFERENCE_CONDITION = "placebo"
+INFUSION_MIN = 40.0  # [V] ketamine 0.5 mg/kg over 40 minutes
+
+# [A] relative MADRS item severity in treatment-resistant depression (apparent sadness, reported
+# sadness, inner tension, reduced sleep, reduced appetite, concentration, lassitude, inability
+# to feel, pessimistic thoughts, suicidal thoughts): appetite and suicidal thoughts rated lower.
+MADRS_ITEM_WEIGHTS = (1.1, 1.2, 1.0, 0.9, 0.6, 1.0, 1.0, 1.1, 1.0, 0.6)
+
+# [A] secondary scores: change is the placebo change from before to after (negative = fewer
+# symptoms; TEPS rises with more pleasure); attenuation is the mean fraction of it lost under
+# naltrexone. Expected interaction t = attenuation * |change| * sqrt(26) / (2 * within_sd).
+SECONDARY: dict[str, dict[str, float]] = {
+    "QIDS_SR16": {"baseline_mean": 17.0, "between_sd": 3.0, "within_sd": 2.5, "response_sd": 2.0,
+                  "change": -5.0, "attenuation": 0.2},
+    "M3VAS_mood": {"baseline_mean": 65.0, "between_sd": 15.0, "within_sd": 12.0, "response_sd": 10.0,
+                   "change": -20.0, "attenuation": 0.2},
+    "M3VAS_pleasure": {"baseline_mean": 65.0, "between_sd": 15.0, "within_sd": 12.0, "response_sd": 10.0,
+                       "change": -18.0, "attenuation": 0.2},
+    "M3VAS_suicidality": {"baseline_mean": 35.0, "between_sd": 20.0, "within_sd": 10.0, "response_sd": 8.0,
+                          "change": -12.0, "attenuation": 0.2},
+    "SHAPS": {"baseline_mean": 7.0, "between_sd": 3.0, "within_sd": 2.0, "response_sd": 1.5,
+              "change": -2.5, "attenuation": 0.2},
+    "TEPS_A": {"baseline_mean": 36.0, "between_sd": 7.0, "within_sd": 4.0, "response_sd": 3.0,
+               "change": 3.0, "attenuation": 0.2},
+    "TEPS_C": {"baseline_mean": 31.0, "between_sd": 6.0, "within_sd": 3.5, "response_sd": 2.5,
+               "change": 2.0, "attenuation": 0.2},
+    "CADSS": {"baseline_mean": 1.0, "between_sd": 1.5, "within_sd": 1.5, "response_sd": 8.0,
+              "change": 18.0, "attenuation": 0.0},
+    "PSI": {"baseline_mean": 12.0, "between_sd": 6.0, "within_sd": 4.0, "response_sd": 7.0,
+            "change": 15.0, "attenuation": 0.0},
+}
+SECONDARY_KEYS = ("baseline_mean", "between_sd", "within_sd", "response_sd", "change", "attenuation")
+
+
+def madrs_within_sd(attenuation: float, reduction: float, n_participants: int, interaction_f: float) -> float:
+    """Within-participant SD sigma = a R sqrt(n) / (2 sqrt(F)) that makes the expected
+    condition x time F of a 2 x 2 within design with n participants equal the published F."""
+    if interaction_f <= 0 or n_participants < 1:
+        raise ValueError("interaction F must be > 0 and n_participants >= 1")
+    return attenuation * reduction * math.sqrt(n_participants) / (2.0 * math.sqrt(interaction_f))
+
+
+def attenuation_by_sex(mean_attenuation: float, ratio: float, n_male: int, n_female: int) -> dict[str, float]:
+    """{'M': a_M, 'F': a_F} with a_M / a_F = ratio and (n_M a_M + n_F a_F) / n = mean_attenuation."""
+    if ratio <= 0:
+        raise ValueError(f"male_to_female_effect_ratio must be > 0, got {ratio}")
+    n = n_male + n_female
+    female = mean_attenuation * n / (n_male * ratio + n_female)
+    return {"M": ratio * female, "F": female}
+
+
+def distribute_total(total: int, weights, cap: int, rng: np.random.Generator) -> np.ndarray:
+    """Integers 0..cap, one per weight, summing exactly to total (capped sequential multinomial).
+
+    Units are drawn multinomially with the weights of the items still below the cap; units that
+    overflow a full item are drawn again among the others, until none is left.
+    """
+    weights = np.asarray(weights, dtype=float)
+    if not 0 <= total <= cap * len(weights):
+        raise ValueError(f"total {total} outside 0..{cap * len(weights)}")
+    counts = np.zeros(len(weights), dtype=int)
+    remaining = int(total)
+    while remaining > 0:
+        open_weights = np.where(counts < cap, weights, 0.0)
+        counts += rng.multinomial(remaining, open_weights / open_weights.sum())
+        overflow = np.maximum(counts - cap, 0)
+        counts -= overflow
+        remaining = int(overflow.sum())
+    return counts
+
+
+def _secondary_settings(settings: Mapping) -> dict[str, dict[str, float]]:
+    overrides = settings.get("clinical", {}).get("secondary", {}) or {}
+    merged = {}
+    for score, defaults in SECONDARY.items():
+        given = overrides.get(score, {}) or {}
+        unknown = sorted(set(given) - set(SECONDARY_KEYS))
+        if unknown:
+            raise InputError("config.yaml", f"simulation.clinical.secondary.{score}", unknown[0],
+                             "one of " + ", ".join(SECONDARY_KEYS), unknown[0])
+        merged[score] = {key: float(given.get(key, value)) for key, value in defaults.items()}
+    return merged
+
+
+def _sheets(settings: Mapping) -> dict[str, tuple[str, tuple[str, str]]]:
+    """Sheet and time points per scale; settings['clinical']['scales'] (config clinical.scales form) overrides."""
+    given = settings.get("clinical", {}).get("scales")
+    if not given:
+        return dict(DEFAULT_SHEETS)
+    sheets = {}
+    for name, spec in given.items():
+        if name not in DEFAULT_SHEETS or len(spec["timepoints"]) != 2:
+            raise InputError("config.yaml", "clinical.scales", name,
+                             "a scale the simulator knows (" + ", ".join(DEFAULT_SHEETS) + ") with two time points",
+                             spec.get("timepoints"))
+        sheets[name] = (spec["sheet"], tuple(spec["timepoints"]))
+    return sheets
+
+
+def _visit_hours(timepoint: str, pretreatment_min: float, rng: np.random.Generator) -> float:
+    if timepoint == "pre":
+        hours = -pretreatment_min / 60.0 - rng.uniform(0.1, 0.4)
+    elif timepoint == "post":
+        hours = INFUSION_MIN / 60.0 + rng.uniform(0.0, 0.2)
+    elif timepoint == "day1":
+        hours = 24.0 + rng.normal(0.0, 0.5)
+        if rng.random() < 0.1:
+            hours += rng.choice([-1.0, 1.0]) * rng.uniform(1.0, 3.5)
+        hours = float(np.clip(hours, 20.5, 27.5))
+    else:
+        raise InputError("config.yaml", "clinical.scales", "timepoints", "pre, post or day1 for the simulator",
+                         timepoint)
+    return round(hours, 2)
+
+
+def _latent(design: pd.DataFrame, params: Mapping[str, float], attenuation: Mapping[str, float],
+            reference: str, rng: np.random.Generator) -> np.ndarray:
+    """Latent scores (unrounded) for the rows of `design` (participant_id, sex, condition, after)."""
+    participants = sorted(design["participant_id"].unique())
+    intercept = dict(zip(participants, rng.normal(0.0, params["between_sd"], len(participants))))
+    response = dict(zip(participants, rng.normal(0.0, params["response_sd"], len(participants))))
+    residual = rng.normal(0.0, params["within_sd"], len(design))
+    values = np.empty(len(design))
+    for k, row in enumerate(design.itertuples(index=False)):
+        lost = 0.0 if row.condition == reference else attenuation[row.sex]
+        change = params["change"] * (1.0 - lost) + response[row.participant_id] if row.after else 0.0
+        values[k] = params["baseline_mean"] + intercept[row.participant_id] + change + residual[k]
+    return values
+
+
+def _whole(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    return np.clip(np.rint(values), low, high).astype(int)
+
+
+def simulate_clinical(participants: pd.DataFrame, settings: Mapping,
+                      rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """Sheet file name -> raw sheet (participant_id, condition, timepoint, hours_from_infusion, items).
+
+    Items are nullable integers (<NA> = unrated), hours are floats (NaN for a missed assessment).
+    Rows follow participant_id, then the conditions in the order each participant received them.
+    """
+    clinical = settings["clinical"]
+    reference = settings.get("reference_condition", REFERENCE_CONDITION)
+    people = participants.sort_values("participant_id", kind="stable").reset_index(drop=True)
+    sheets = _sheets(settings)
+    n_male = int((people["sex"] == "M").sum())
+    ratio = float(settings["male_to_female_effect_ratio"])
+    attenuation_madrs = attenuation_by_sex(float(clinical["madrs_attenuation"]), ratio, n_male, len(people) - n_male)
+    secondary = _secondary_settings(settings)
+    timing_rng, madrs_rng, missing_rng, *scale_rngs = rng.spawn(3 + len(SECONDARY))
+    scale_rng = dict(zip(SECONDARY, scale_rngs))
+
+    # One visit time per participant x condition x time point, shared by every scale.
+    known = ("pre", "post", "day1")
+    timepoints = sorted({t for _, pair in sheets.values() for t in pair},
+                        key=lambda t: (known.index(t) if t in known else len(known), t))
+    hours = {}
+    for row in people.itertuples(index=False):
+        for condition in order_conditions(row.order):
+            for timepoint in timepoints:
+                hours[(row.participant_id, condition, timepoint)] = _visit_hours(
+                    timepoint, float(settings["pretreatment_min"]), timing_rng)
+
+    def design(scale: str) -> pd.DataFrame:
+        before, after = sheets[scale][1]
+        rows = [
+            {"participant_id": p.participant_id, "sex": p.sex, "condition": condition, "timepoint": t,
+             "after": t == after}
+            for p in people.itertuples(index=False)
+            for condition in order_conditions(p.order)
+            for t in (before, after)
+        ]
+        frame = pd.DataFrame(rows)
+        if reference not in set(frame["condition"]):
+            raise InputError("config.yaml", "simulation", "reference_condition",
+                             "a condition named in participants' order", reference)
+        frame["hours_from_infusion"] = [hours[(r.participant_id, r.condition, r.timepoint)]
+                                        for r in frame.itertuples(index=False)]
+        return frame
+
+    def sheet(scale: str, frame: pd.DataFrame, items: np.ndarray) -> pd.DataFrame:
+        out = frame[["participant_id", "condition", "timepoint", "hours_from_infusion"]].copy()
+        columns = SCALES[scale].item_columns
+        for j, column in enumerate(columns):
+            out[column] = pd.array(items[:, j], dtype="Int64")
+        return out
+
+    result: dict[str, pd.DataFrame] = {}
+    for scale in sheets:
+        frame = design(scale)
+        if scale == "MADRS":
+            params = {
+                "baseline_mean": float(clinical["madrs_baseline_mean"]),
+                "between_sd": float(clinical["madrs_between_sd"]),
+                "within_sd": madrs_within_sd(float(clinical["madrs_attenuation"]),
+                                             float(clinical["madrs_placebo_reduction"]),
+                                             len(people), float(clinical["published_interaction_F"])),
+                "response_sd": 0.0,
+                "change": -float(clinical["madrs_placebo_reduction"]),
+            }
+            totals = _whole(_latent(frame, params, attenuation_madrs, reference, madrs_rng), 0, 60)
+            items = np.array([distribute_total(t, MADRS_ITEM_WEIGHTS, 6, madrs_rng) for t in totals])
+        else:
+            items = _simulate_secondary(scale, frame, secondary, ratio, reference, scale_rng)
+        result[sheets[scale][0]] = sheet(scale, frame, items.astype(float))
+    _apply_missing(result, sheets, clinical, missing_rng)
+    return dict(sorted(result.items()))
+
+
+def _simulate_secondary(scale: str, frame: pd.DataFrame, secondary: Mapping, ratio: float, reference: str,
+                        scale_rng: Mapping[str, np.random.Generator]) -> np.ndarray:
+    n_male = int((frame.drop_duplicates("participant_id")["sex"] == "M").sum())
+    n_female = frame["participant_id"].nunique() - n_male
+
+    def latent(score: str) -> np.ndarray:
+        params = secondary[score]
+        return _latent(frame, params, attenuation_by_sex(params["attenuation"], ratio, n_male, n_female),
+                       reference, scale_rng[score])
+
+    n = len(frame)
+    if scale == "QIDS_SR16":
+        rng = scale_rng["QIDS_SR16"]
+        totals = _whole(latent("QIDS_SR16"), 0, 27)
+        items = np.zeros((n, 16), dtype=int)
+        for k, total in enumerate(totals):
+            domains = distribute_total(total, np.ones(len(QIDS_DOMAINS)), 3, rng)
+            for (name, numbers), score in zip(QIDS_DOMAINS, domains):
+                columns = [i - 1 for i in numbers]
+                if len(columns) == 1:
+                    items[k, columns[0]] = score
+                    continue
+                if name == "appetite/weight":
+                    # decrease (items 6, 8) or increase (items 7, 9); the other direction stays 0
+                    columns = [5, 7] if rng.random() < 0.7 else [6, 8]
+                carrier = rng.integers(len(columns))
+                for position, column in enumerate(columns):
+                    items[k, column] = score if position == carrier else rng.integers(0, score + 1)
+        return items
+    if scale == "M3VAS":
+        return np.column_stack([_whole(latent(score), 0, 100) for score in ("M3VAS_mood", "M3VAS_pleasure",
+                                                                            "M3VAS_suicidality")])
+    if scale == "SHAPS":
+        rng = scale_rng["SHAPS"]
+        totals = _whole(latent("SHAPS"), 0, 14)
+        items = np.zeros((n, 14), dtype=int)
+        for k, total in enumerate(totals):
+            disagree = distribute_total(total, np.ones(14), 1, rng).astype(bool)
+            # 1 strongly disagree / 2 disagree score a point; 3 agree / 4 strongly agree do not.
+            items[k] = np.where(disagree, rng.choice([1, 2], 14, p=[0.35, 0.65]), rng.choice([3, 4], 14, p=[0.7, 0.3]))
+        return items
+    if scale == "TEPS":
+        items = np.zeros((n, 18), dtype=int)
+        for score, numbers in (("TEPS_A", TEPS_ANTICIPATORY), ("TEPS_C", TEPS_CONSUMMATORY)):
+            rng = scale_rng[score]
+            k_items = len(numbers)
+            totals = _whole(latent(score), k_items, 6 * k_items)
+            for k, total in enumerate(totals):
+                scored = 1 + distribute_total(total - k_items, np.ones(k_items), 5, rng)
+                for number, value in zip(numbers, scored):
+                    items[k, number - 1] = 7 - value if number in TEPS_REVERSED else value
+        return items
+    if scale in ("CADSS", "PSI"):
+        spec = SCALES[scale]
+        rng = scale_rng[scale]
+        cap = int(spec.item_max)
+        totals = _whole(latent(scale), 0, cap * spec.n_items)
+        return np.array([distribute_total(t, np.ones(spec.n_items), cap, rng) for t in totals])
+    raise InputError("config.yaml", "clinical.scales", None, "a scale the simulator knows", scale)
+
+
+def _apply_missing(result: dict[str, pd.DataFrame], sheets: Mapping, clinical: Mapping,
+                   rng: np.random.Generator) -> None:
+    """Blank the configured assessments and items (in place)."""
+    if "MADRS" in sheets:
+        name, (before, after) = sheets["MADRS"]
+        madrs = result[name]
+        columns = SCALES["MADRS"].item_columns
+        day1 = np.flatnonzero((madrs["timepoint"] == after).to_numpy())
+        k_whole = int(clinical.get("madrs_missing_assessments", 0))
+        k_items = int(clinical.get("madrs_missing_items", 0))
+        if k_whole > len(day1):
+            raise InputError("config.yaml", "simulation.clinical", "madrs_missing_assessments",
+                             f"at most {len(day1)} (the day-1 MADRS assessments)", k_whole)
+        whole = rng.choice(day1, size=k_whole, replace=False) if k_whole else np.array([], dtype=int)
+        madrs.loc[whole, columns] = pd.NA
+        madrs.loc[whole, "hours_from_infusion"] = np.nan
+        rated = np.setdiff1d(np.arange(len(madrs)), whole)
+        if k_items > len(rated):
+            raise InputError("config.yaml", "simulation.clinical", "madrs_missing_items",
+                             f"at most {len(rated)} (the rated MADRS assessments)", k_items)
+        for row in (rng.choice(rated, size=k_items, replace=False) if k_items else []):
+            madrs.loc[row, columns[int(rng.integers(len(columns)))]] = pd.NA
+    k_teps = int(clinical.get("teps_anticipatory_missing_pre", 0))
+    if "TEPS" in sheets and k_teps:
+        name, (before, _) = sheets["TEPS"]
+        teps = result[name]
+        people = sorted(teps["participant_id"].unique())
+        if k_teps > len(people):
+            raise InputError("config.yaml", "simulation.clinical", "teps_anticipatory_missing_pre",
+                             f"at most {len(people)} (the participants)", k_teps)
+        columns = [item_column("teps", i) for i in TEPS_ANTICIPATORY]
+        for pid in rng.choice(people, size=k_teps, replace=False):
+            rows = np.flatnonzero(((teps["participant_id"] == pid) & (teps["timepoint"] == before)).to_numpy())
+            teps.loc[rows[int(rng.integers(len(rows)))], columns] = pd.NA
+
+
+def _cell(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else f"{float(value):.6g}"
+    return str(value)
+
+
+def write_sheet(df: pd.DataFrame, path: str | Path) -> None:
+    """Raw sheet as UTF-8 TSV with LF endings: whole numbers as integers, other numbers %.6g,
+    missing cells empty. Same frame -> same bytes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["\t".join(df.columns)]
+    lines += ["\t".join(_cell(v) for v in row) for row in df.itertuples(index=False, name=None)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")

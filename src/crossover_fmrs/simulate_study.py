@@ -1,0 +1,132 @@
+"""Write the whole synthetic study: participants, fMRS fit tables, clinical sheets.
+
+The generative models live in simulate_mrs and simulate_clinical; this module draws the
+participants, hands each part its own random stream (so that a change in one part does not
+shift the numbers of another) and writes every file deterministically.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .simulate_clinical import simulate_clinical, write_sheet
+from .simulate_mrs import simulate_mrs
+
+SYNTHETIC_NOTICE = """\
+# SYNTHETIC DATA: not the trial's data
+
+Every file in this folder was written by this project's simulator (`snakemake -f simulate_study`,
+settings under `simulation:` in config.yaml, seed {seed}). The design and the effect sizes follow
+the published design and statistics of Jelen et al., Nat Med 2025 (NCT04977674); no value comes
+from a real participant. The trial's participant-level data are not public.
+
+Layout (see the project README for every column):
+- participants.tsv, participants.json: one row per participant, and the data dictionary
+- sub-XX/ses-<condition>/mrs/sub-XX_ses-<condition>_block-NN.table: LCModel fit tables
+- sub-XX/ses-<condition>/mrs/sub-XX_ses-<condition>_blocks.tsv: block timing, minutes from the start of the infusion
+- clinical/<scale>.tsv: item-level rating-scale sheets
+"""
+
+PARTICIPANTS_DICTIONARY = {
+    "participant_id": {"Description": "Participant label"},
+    "sex": {"Description": "Sex", "Levels": {"M": "male", "F": "female"}},
+    "age": {"Description": "Age at screening", "Units": "years"},
+    "order": {
+        "Description": "Randomised order of the conditions, first-second",
+        "Levels": {
+            "placebo-naltrexone": "placebo at visit 1, naltrexone at visit 2",
+            "naltrexone-placebo": "naltrexone at visit 1, placebo at visit 2",
+        },
+    },
+    "hamd17_screening": {"Description": "17-item Hamilton Depression Rating Scale at screening (inclusion >= 18)"},
+    "n_failed_treatments": {"Description": "Antidepressant treatments (medication or psychotherapy) with inadequate response"},
+    "on_antidepressant": {"Description": "Taking a regular antidepressant during the study", "Levels": {"yes": "yes", "no": "no"}},
+}
+
+
+def simulate_participants(settings: dict, conditions: list[str], rng: np.random.Generator) -> pd.DataFrame:
+    """Participants with sex, age, counterbalanced order and baseline characteristics."""
+    n = int(settings["n_participants"])
+    n_male = int(settings["n_male"])
+    if not 0 <= n_male <= n:
+        raise ValueError(f"simulation.n_male must be between 0 and n_participants ({n}), got {n_male}")
+    sex = np.array(["M"] * n_male + ["F"] * (n - n_male))
+    rng.shuffle(sex)
+    # Counterbalanced: half of the participants of each sex get each order.
+    order = np.empty(n, dtype=object)
+    first_second = "-".join(conditions)
+    second_first = "-".join(reversed(conditions))
+    for code in ("M", "F"):
+        index = np.flatnonzero(sex == code)
+        orders = np.array([first_second, second_first] * (len(index) // 2 + 1))[: len(index)]
+        rng.shuffle(orders)
+        order[index] = orders
+    age = np.clip(np.round(rng.normal(settings["age_mean"], settings["age_sd"], n)), 18, 50).astype(int)
+    hamd = rng.integers(18, 27, n)
+    failed = rng.integers(2, 6, n)
+    on_ad = np.where(rng.random(n) < 0.6, "yes", "no")
+    width = max(2, len(str(n)))
+    return pd.DataFrame(
+        {
+            "participant_id": [f"sub-{i:0{width}d}" for i in range(1, n + 1)],
+            "sex": sex,
+            "age": age,
+            "order": order,
+            "hamd17_screening": hamd,
+            "n_failed_treatments": failed,
+            "on_antidepressant": on_ad,
+        }
+    )
+
+
+def simulate_files(settings: dict, conditions: list[str], scales: dict | None = None,
+                   reference: str | None = None) -> dict[str, bytes]:
+    """Every file of the synthetic study as relative path -> bytes.
+
+    scales (config clinical.scales) names the sheets and their time points; reference is the
+    reference condition. Both default to the simulator's own (the paper's design).
+    """
+    settings = dict(settings)
+    if scales is not None:
+        settings["clinical"] = {**settings.get("clinical", {}), "scales": scales}
+    if reference is not None:
+        settings["reference_condition"] = reference
+    participants_stream, mrs_stream, clinical_stream = np.random.SeedSequence(int(settings["seed"])).spawn(3)
+    participants = simulate_participants(settings, conditions, np.random.default_rng(participants_stream))
+    files: dict[str, bytes] = {
+        "README.md": SYNTHETIC_NOTICE.format(seed=settings["seed"]).encode(),
+        "participants.tsv": participants.to_csv(sep="\t", index=False, lineterminator="\n").encode(),
+        "participants.json": (json.dumps(PARTICIPANTS_DICTIONARY, indent=2) + "\n").encode(),
+    }
+    for path, text in simulate_mrs(participants, settings, np.random.default_rng(mrs_stream)).items():
+        files[path] = text.encode()
+    with tempfile.TemporaryDirectory() as scratch:
+        for sheet, frame in simulate_clinical(participants, settings, np.random.default_rng(clinical_stream)).items():
+            target = Path(scratch) / sheet
+            write_sheet(frame, target)
+            files[f"clinical/{sheet}"] = target.read_bytes()
+    return dict(sorted(files.items()))
+
+
+def write_study(files: dict[str, bytes], out_dir: str | Path) -> None:
+    """Write the files into out_dir via a scratch folder, so a failure leaves no half-written study."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".simulate-", dir=out_dir.parent))
+    try:
+        for relative, content in files.items():
+            target = scratch / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        scratch.rename(out_dir)
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch)

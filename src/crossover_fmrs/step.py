@@ -1,0 +1,123 @@
+"""The glue between a workflow step and the package: inputs, outputs, log, errors.
+
+A script under scripts/ runs either from Snakemake (`script:` directive, which injects the
+`snakemake` object) or from a command line with the same named inputs and outputs:
+
+    python scripts/ingest_mrs.py --input participants=data/x/participants.tsv \
+        --output mrs=results/tidy/mrs_long.tsv --params '{"conditions": ["placebo", "naltrexone"]}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import InputError
+
+
+@dataclass
+class StepIO:
+    input: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    log: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def _named(io_list) -> dict[str, Any]:
+    """Named entries of a Snakemake Namedlist; lists of files stay lists."""
+    return {name: value for name, value in io_list.items()}
+
+
+def _parse_pairs(pairs: list[str], flag: str) -> dict[str, Any]:
+    named: dict[str, Any] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"{flag} expects name=path, got {pair!r}")
+        named.setdefault(name, []).append(value)
+    return {name: values[0] if len(values) == 1 else values for name, values in named.items()}
+
+
+def step_io(snakemake=None, argv: list[str] | None = None) -> StepIO:
+    """Inputs, outputs and params from the Snakemake object, or else from the command line."""
+    if snakemake is not None:
+        return StepIO(
+            input=_named(snakemake.input),
+            output=_named(snakemake.output),
+            params=_named(snakemake.params),
+            log=snakemake.log[0] if snakemake.log else None,
+            config=dict(snakemake.config),
+        )
+    parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__)
+    parser.add_argument("--input", action="append", metavar="NAME=PATH", help="repeat a name for a list")
+    parser.add_argument("--output", action="append", metavar="NAME=PATH")
+    parser.add_argument("--params", default="{}", help="JSON object of parameters")
+    parser.add_argument("--log", default=None)
+    args = parser.parse_args(argv)
+    return StepIO(
+        input=_parse_pairs(args.input, "--input"),
+        output=_parse_pairs(args.output, "--output"),
+        params=json.loads(args.params),
+        log=args.log,
+    )
+
+
+def run_step(main: Callable[[StepIO], None], snakemake=None) -> None:
+    """Run a step: stderr to the log (line-buffered), one-line error and exit 1 on bad input.
+
+    Outputs that a failed step may have begun are removed, so no partial output survives.
+    """
+    io = step_io(snakemake)
+    if io.log:
+        Path(io.log).parent.mkdir(parents=True, exist_ok=True)
+        sys.stderr = open(io.log, "w", buffering=1, encoding="utf-8")
+    try:
+        main(io)
+    except InputError as err:
+        _remove_outputs(io)
+        message = f"error: {err}"
+        print(message, file=sys.stderr)
+        if sys.stderr is not sys.__stderr__:
+            print(message, file=sys.__stderr__)
+        sys.exit(1)
+    except Exception:
+        _remove_outputs(io)
+        traceback.print_exc()
+        sys.exit(1)
+
+
+def _remove_outputs(io: StepIO) -> None:
+    for value in io.output.values():
+        for path in value if isinstance(value, list) else [value]:
+            target = Path(path)
+            if target.is_file():
+                target.unlink()
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write text via a temporary file in the same folder, so readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(scratch, path)
+    except BaseException:
+        if os.path.exists(scratch):
+            os.unlink(scratch)
+        raise
+
+
+def write_tsv(frame, path: str | Path, float_format: str = "%.10g") -> None:
+    """Deterministic TSV: fixed float format, missing values as NA, LF line endings."""
+    text = frame.to_csv(sep="\t", index=False, na_rep="NA", float_format=float_format, lineterminator="\n")
+    atomic_write_text(path, text)

@@ -1,0 +1,130 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from crossover_fmrs.analysis import attenuation, impute_pre, rm_anova_rows, run_models, STATS_COLUMNS
+from crossover_fmrs.comparison import compare, to_markdown
+
+
+def madrs_frame(pre_pbo, d1_pbo, pre_ntx, d1_ntx):
+    rows = []
+    for i, values in enumerate(zip(pre_pbo, d1_pbo, pre_ntx, d1_ntx)):
+        pid = f"sub-{i + 1:02d}"
+        for (condition, timepoint), value in zip(
+            [("placebo", "pre"), ("placebo", "day1"), ("naltrexone", "pre"), ("naltrexone", "day1")], values
+        ):
+            rows.append({"participant_id": pid, "condition": condition, "timepoint": timepoint, "value": value})
+    return pd.DataFrame(rows)
+
+
+def test_attenuation_is_one_minus_ratio_of_mean_reductions():
+    # Reductions: placebo 10 and 14 (mean 12); naltrexone 9 and 6 (mean 7.5) -> 1 - 7.5/12 = 37.5 %.
+    data = madrs_frame([30, 32], [20, 18], [31, 29], [22, 23])
+    table = attenuation(data, "placebo", "naltrexone", "pre", "day1", 200, 0.95, 1).set_index("term")
+    assert table.loc["attenuation_percent", "estimate"] == pytest.approx(37.5)
+    assert table.loc["mean reduction placebo", "estimate"] == pytest.approx(12.0)
+    low, high = table.loc["attenuation_percent", ["ci_low", "ci_high"]]
+    assert low <= 37.5 <= high
+
+
+def test_attenuation_uses_available_pairs_and_never_fills():
+    data = madrs_frame([30, 32, 28], [20, 18, np.nan], [31, 29, 30], [22, 23, 20])
+    table = attenuation(data, "placebo", "naltrexone", "pre", "day1", 200, 0.95, 1).set_index("term")
+    assert table.loc["mean reduction placebo", "n"] == 2
+    assert table.loc["mean reduction naltrexone", "n"] == 3
+
+
+def test_impute_pre_other_condition_and_log():
+    scores = pd.DataFrame({
+        "participant_id": ["sub-01"] * 4,
+        "condition": ["placebo", "placebo", "naltrexone", "naltrexone"],
+        "timepoint": ["pre", "day1", "pre", "day1"],
+        "outcome": ["TEPS_A"] * 4,
+        "value": [np.nan, 40.0, 35.0, 41.0],
+    })
+    filled, log = impute_pre(scores, "TEPS_A", "other_condition")
+    assert filled.loc[0, "value"] == 35.0
+    assert len(log) == 1 and log.loc[0, "condition"] == "placebo"
+    untouched, none_log = impute_pre(scores, "TEPS_A", "none")
+    assert np.isnan(untouched.loc[0, "value"]) and none_log.empty
+    with pytest.raises(ValueError, match="teps_a_pre_imputation"):
+        impute_pre(scores, "TEPS_A", "zero")
+
+
+def simulated_madrs(seed=3, n=16):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        base = 30 + rng.normal(0, 4)
+        sex = "M" if i % 2 else "F"
+        for condition, drop in (("placebo", 10), ("naltrexone", 6)):
+            for timepoint in ("pre", "day1"):
+                value = base - (drop if timepoint == "day1" else 0) + rng.normal(0, 3)
+                rows.append({"participant_id": f"sub-{i + 1:02d}", "condition": condition, "timepoint": timepoint,
+                             "sex": sex, "value": value})
+    data = pd.DataFrame(rows)
+    data["timepoint"] = pd.Categorical(data["timepoint"], categories=["pre", "day1"])
+    return data
+
+
+def test_run_models_layout_and_coding():
+    data = simulated_madrs()
+    tests, models = run_models(data, "value ~ condition * timepoint + (1 | participant_id)", "clinical_lmm", "MADRS",
+                               ["placebo", "naltrexone"], "placebo")
+    assert list(tests.columns) == STATS_COLUMNS
+    interaction = tests.set_index("term").loc["condition:timepoint"]
+    # Coding -0.5/+0.5: the estimate is the difference of changes (naltrexone - placebo), ~ +4.
+    assert 0 < interaction["estimate"] < 8
+    assert interaction["df_num"] == 1 and interaction["n_participants"] == 16
+    assert interaction["effect_size"] == pytest.approx(
+        interaction["F"] / (interaction["F"] + interaction["df_den"]))
+    assert set(models["component"]) == {"participant_id", "Residual"}
+
+
+def test_rm_anova_rows_say_why_they_differ():
+    data = simulated_madrs()
+    data.loc[1, "value"] = np.nan
+    table = rm_anova_rows(data, "value", ["condition", "timepoint"], "clinical_rm_anova", "MADRS")
+    row = table.set_index("term").loc["condition:timepoint"]
+    assert row["n_participants"] == 15 and row["df_den"] == 14
+    assert "complete cases only (15 of 16 participants" in row["note"]
+
+
+def test_comparison_rows_come_from_tables():
+    published = pd.DataFrame([
+        {"id": "madrs_cond_x_time", "number": "F", "published": "5.39", "location": "Abstract", "table": "clinical_lmm",
+         "outcome": "MADRS", "subset": "all", "term": "condition:timepoint", "field": "F", "expected_sign": "positive",
+         "published_significant": "yes"},
+        {"id": "glx_sex", "number": "direction", "published": "larger in males", "location": "text",
+         "table": "sex_stratified", "outcome": "Glx/tNAA", "subset": "male;female", "term": "condition",
+         "field": "estimate", "expected_sign": "male_larger", "published_significant": ""},
+    ])
+    tables = {
+        "clinical_lmm": pd.DataFrame([{"outcome": "MADRS", "subset": "all", "term": "condition:timepoint",
+                                       "estimate": 3.1, "F": 4.0, "p": 0.049, "n_observations": 103,
+                                       "n_participants": 26}]),
+        "sex_stratified": pd.DataFrame([
+            {"outcome": "Glx/tNAA", "subset": "female", "term": "condition", "estimate": -0.01, "p": 0.5},
+            {"outcome": "Glx/tNAA", "subset": "male", "term": "condition", "estimate": -0.03, "p": 0.01},
+        ]),
+    }
+    table = compare(published, tables, synthetic=True).set_index("id")
+    assert table.loc["madrs_cond_x_time", "reproduced"] == 4.0
+    assert table.loc["madrs_cond_x_time", "difference"] == pytest.approx(4.0 - 5.39)
+    assert bool(table.loc["madrs_cond_x_time", "conclusion_agrees"])
+    assert bool(table.loc["glx_sex", "direction_agrees"])
+    assert "synthetic data" in table.loc["glx_sex", "note"]
+    assert "SYNTHETIC" in to_markdown(table.reset_index(), synthetic=True)
+    tables["clinical_lmm"].loc[0, "p"] = 0.2
+    again = compare(published, tables, synthetic=False).set_index("id")
+    assert again.loc["madrs_cond_x_time", "conclusion_agrees"] is not None
+    assert not bool(again.loc["madrs_cond_x_time", "conclusion_agrees"])
+
+
+def test_comparison_refuses_a_row_without_a_reproduced_value():
+    published = pd.DataFrame([{"id": "x", "number": "F", "published": "1", "location": "", "table": "t",
+                               "outcome": "MADRS", "subset": "all", "term": "condition", "field": "F",
+                               "expected_sign": "", "published_significant": ""}])
+    tables = {"t": pd.DataFrame([{"outcome": "MADRS", "subset": "all", "term": "timepoint", "F": 1.0}])}
+    with pytest.raises(ValueError, match="no reproduced row for x"):
+        compare(published, tables, synthetic=False)

@@ -1,0 +1,299 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crossover_fmrs.errors import InputError
+from crossover_fmrs.figures import clinical, flow, mrs, qc, style
+from crossover_fmrs.figures.data import read_flow, read_spectra
+from crossover_fmrs.figures.summary import block_summary, change_scores, mean_sem, timepoint_summary
+from crossover_fmrs.step import write_tsv
+
+CONDITIONS = ["placebo", "naltrexone"]
+SCALES = {
+    "MADRS": {"timepoints": ["pre", "day1"]},
+    "TEPS": {"timepoints": ["pre", "day1"]},
+    "CADSS": {"timepoints": ["pre", "post"]},
+}
+THRESHOLDS = {"max_crlb_percent": 20, "max_fwhm_ppm": 0.10, "min_snr": 8, "max_fwhm_drift_ppm": 0.03,
+              "max_snr_drift_fraction": 0.5, "exclude_on": ["crlb", "fwhm", "snr", "undetermined"]}
+BLOCK_TIMES = {1: (-8.0, 0.0), 2: (0.0, 6.0), 3: (6.0, 12.0)}
+DPI = 40  # small renders keep the tests fast; the pipeline uses 300
+
+
+def spectrum(pid, condition, block, ratio, excluded_by="", fwhm=0.06, snr=20.0, crlb=(6.0, 3.0)):
+    onset, offset = BLOCK_TIMES[block]
+    return {"participant_id": pid, "condition": condition, "block": block, "onset_min": onset,
+            "offset_min": offset, "fwhm_ppm": fwhm, "snr": snr, "numerator_crlb_percent": crlb[0],
+            "denominator_crlb_percent": crlb[1], "numerator": "Glx", "denominator": "tNAA", "ratio": ratio,
+            "flags": excluded_by, "excluded_by": excluded_by, "included": excluded_by == "" and not np.isnan(ratio)}
+
+
+@pytest.fixture
+def spectra():
+    rows = [
+        # placebo block 1: 1.0, 1.2, 1.4 kept; sub-04's 5.0 excluded by linewidth
+        spectrum("sub-01", "placebo", 1, 1.0), spectrum("sub-02", "placebo", 1, 1.2),
+        spectrum("sub-03", "placebo", 1, 1.4), spectrum("sub-04", "placebo", 1, 5.0, "fwhm", fwhm=0.15),
+        spectrum("sub-01", "placebo", 2, 1.1), spectrum("sub-02", "placebo", 2, 1.3),
+        spectrum("sub-03", "placebo", 2, np.nan, "undetermined", crlb=(np.nan, 3.0)),
+        spectrum("sub-04", "placebo", 2, 1.2, "snr", snr=5.0),
+        # naltrexone block 1: one kept value; block 2: two
+        spectrum("sub-01", "naltrexone", 1, 1.3), spectrum("sub-02", "naltrexone", 1, 2.0, "crlb", crlb=(25.0, 3.0)),
+        spectrum("sub-01", "naltrexone", 2, 1.0), spectrum("sub-02", "naltrexone", 2, 1.4),
+        spectrum("sub-03", "naltrexone", 3, 1.25),
+    ]
+    # Naltrexone rows first: colours and order must come from CONDITIONS, not from the data.
+    return pd.DataFrame(rows).sort_values("condition", kind="stable").reset_index(drop=True)
+
+
+@pytest.fixture
+def participants():
+    return pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-03", "sub-04"], "sex": ["M", "F", "M", "F"]})
+
+
+@pytest.fixture
+def scores():
+    rows = []
+    madrs = {"sub-01": {"placebo": (30, 18), "naltrexone": (31, 25)},
+             "sub-02": {"placebo": (28, 14), "naltrexone": (29, np.nan)},
+             "sub-03": {"placebo": (33, 20), "naltrexone": (30, 24)},
+             "sub-04": {"placebo": (26, 16), "naltrexone": (27, 20)}}
+    for pid, by_condition in madrs.items():
+        for condition, (pre, day1) in by_condition.items():
+            rows += [{"participant_id": pid, "condition": condition, "timepoint": "pre", "scale": "MADRS",
+                      "outcome": "MADRS", "value": pre},
+                     {"participant_id": pid, "condition": condition, "timepoint": "day1", "scale": "MADRS",
+                      "outcome": "MADRS", "value": day1}]
+            for outcome, shift in (("TEPS_C", 0.0), ("TEPS_A", 1.0)):
+                rows += [{"participant_id": pid, "condition": condition, "timepoint": t, "scale": "TEPS",
+                          "outcome": outcome, "value": 40.0 + shift + i} for i, t in enumerate(["pre", "day1"])]
+            rows += [{"participant_id": pid, "condition": condition, "timepoint": t, "scale": "CADSS",
+                      "outcome": "CADSS", "value": v} for t, v in (("pre", 2.0), ("post", 20.0))]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def flow_table():
+    rows = [
+        (1, "randomised", "all", 4, np.nan, "rows of participants.tsv"),
+        (2, "completed placebo", "placebo", 4, np.nan, ""),
+        (3, "completed naltrexone", "naltrexone", 3, np.nan, ""),
+        (4, "fMRS acquired, placebo", "placebo", 4, 8, ""),
+        (5, "usable fMRS, placebo", "placebo", 3, 5, "excluded spectra by criterion: fwhm: 1; snr: 1"),
+        (6, "fMRS acquired, naltrexone", "naltrexone", 3, 5, ""),
+        (7, "usable fMRS, naltrexone", "naltrexone", 3, 4, "excluded spectra by criterion: crlb: 1"),
+        (8, "in Glx/tNAA mixed model", "all", 3, 9, ""),
+        (9, "in MADRS mixed model", "all", 4, 15, ""),
+    ]
+    return pd.DataFrame(rows, columns=["step", "stage", "condition", "n_participants", "n_observations", "note"])
+
+
+def test_mean_sem_hand_example():
+    stats = mean_sem([1.0, 1.2, np.nan, 1.4])
+    assert stats["n"] == 3 and stats["mean"] == pytest.approx(1.2)
+    assert stats["sd"] == pytest.approx(0.2) and stats["sem"] == pytest.approx(0.2 / math.sqrt(3))
+    one = mean_sem([2.0])
+    assert one["n"] == 1 and one["mean"] == 2.0 and np.isnan(one["sem"])
+    assert mean_sem([])["n"] == 0 and np.isnan(mean_sem([])["mean"])
+
+
+def test_block_means_use_included_spectra_only(spectra):
+    table = block_summary(spectra, CONDITIONS).set_index(["condition", "block"])
+    cell = table.loc[("placebo", 1)]
+    assert cell["n"] == 3 and cell["n_excluded"] == 1
+    assert cell["mean"] == pytest.approx(1.2)  # sub-04's excluded 5.0 would give 2.15
+    assert cell["sem"] == pytest.approx(0.2 / math.sqrt(3))
+    assert table.loc[("placebo", 2), "n"] == 2 and table.loc[("placebo", 2), "n_excluded"] == 2
+    assert table.loc[("naltrexone", 1), "n"] == 1 and np.isnan(table.loc[("naltrexone", 1), "sem"])
+    # A block seen only in one condition still appears, empty, in the other.
+    assert table.loc[("placebo", 3), "n"] == 0 and np.isnan(table.loc[("placebo", 3), "mean"])
+    assert table.loc[("placebo", 1), "midpoint_min"] == -4.0 and table.loc[("naltrexone", 3), "midpoint_min"] == 9.0
+    assert list(dict.fromkeys(block_summary(spectra, CONDITIONS)["condition"])) == CONDITIONS
+
+
+def test_glx_timecourse_table_and_colours_follow_config(spectra):
+    figure, table = mrs.glx_timecourse(spectra, CONDITIONS, synthetic=False)
+    pd.testing.assert_frame_equal(table, block_summary(spectra, CONDITIONS))
+    ax = figure.axes[0]
+    colours = {c.get_label(): c.lines[0].get_color() for c in ax.containers}
+    assert colours == {"placebo": "#0072B2", "naltrexone": "#D55E00"}
+    assert ax.get_ylabel() == "Glx/tNAA (ratio)"
+    assert ax.get_xlabel() == "minutes from start of ketamine infusion"
+
+
+def test_sex_glx_splits_by_sex(spectra, participants):
+    _, table = mrs.sex_glx(spectra, participants, CONDITIONS)
+    cell = table.set_index(["sex", "condition", "block"])
+    assert list(dict.fromkeys(table["sex"])) == ["M", "F"]
+    # Males sub-01 (1.0) and sub-03 (1.4); sub-04 (female) was excluded, sub-02 (female) 1.2.
+    assert cell.loc[("M", "placebo", 1), "n"] == 2 and cell.loc[("M", "placebo", 1), "mean"] == pytest.approx(1.2)
+    assert cell.loc[("F", "placebo", 1), "n"] == 1 and cell.loc[("F", "placebo", 1), "n_excluded"] == 1
+
+
+def test_sex_needs_every_participant(spectra, participants):
+    with pytest.raises(InputError, match="sub-04"):
+        mrs.sex_glx(spectra, participants.iloc[:3], CONDITIONS)
+
+
+def test_individual_table_marks_exclusions(spectra):
+    _, table = mrs.glx_individual(spectra, CONDITIONS)
+    row = table.set_index(["participant_id", "condition", "block"])
+    assert not row.loc[("sub-04", "placebo", 1), "included"] and row.loc[("sub-04", "placebo", 1), "excluded_by"] == "fwhm"
+    assert row.loc[("sub-01", "placebo", 1), "included"] and row.loc[("sub-01", "placebo", 1), "excluded_by"] == ""
+    assert len(table) == len(spectra)
+
+
+def test_timepoint_summary_counts_missing(scores):
+    table = timepoint_summary(scores, CONDITIONS, SCALES, ["MADRS"]).set_index(["condition", "timepoint"])
+    assert table.loc[("placebo", "pre"), "mean"] == pytest.approx(29.25)
+    assert table.loc[("naltrexone", "day1"), "n"] == 3 and table.loc[("naltrexone", "day1"), "n_missing"] == 1
+    assert table.loc[("naltrexone", "day1"), "mean"] == pytest.approx(23.0)
+    assert table.loc[("naltrexone", "day1"), "sem"] == pytest.approx(np.std([25, 24, 20], ddof=1) / math.sqrt(3))
+    assert list(table.index.get_level_values("timepoint")[:2]) == ["pre", "day1"]
+
+
+def test_madrs_timecourse_table_has_means_and_participants(scores):
+    _, table = clinical.madrs_timecourse(scores, CONDITIONS, SCALES)
+    means = table[table["level"] == "mean"]
+    assert len(means) == 4 and len(table[table["level"] == "participant"]) == 16
+    assert means.set_index(["condition", "timepoint"]).loc[("placebo", "day1"), "mean"] == pytest.approx(17.0)
+
+
+def test_secondary_scales_are_every_outcome_but_madrs(scores):
+    figure, table = clinical.secondary_scales(scores, CONDITIONS, SCALES)
+    assert list(dict.fromkeys(table["outcome"])) == ["TEPS_A", "TEPS_C", "CADSS"]
+    assert table.set_index(["outcome", "condition", "timepoint"]).loc[("CADSS", "placebo", "post"), "mean"] == 20.0
+    assert [ax.get_title() for ax in figure.axes if ax.get_visible() and ax.axison] == ["TEPS-A", "TEPS-C", "CADSS"]
+
+
+def test_change_is_day1_minus_pre(scores, participants):
+    changes = change_scores(scores, participants, CONDITIONS, SCALES).set_index(["participant_id", "condition"])
+    assert changes.loc[("sub-01", "placebo"), "change"] == -12
+    assert np.isnan(changes.loc[("sub-02", "naltrexone"), "change"])  # day 1 missing: no change, never 0
+    _, table = clinical.sex_madrs(scores, participants, CONDITIONS, SCALES)
+    means = table[table["level"] == "mean"].set_index(["sex", "condition"])
+    assert means.loc[("M", "placebo"), "mean"] == pytest.approx(-12.5) and means.loc[("M", "placebo"), "n"] == 2
+    assert means.loc[("F", "naltrexone"), "n"] == 1 and means.loc[("F", "naltrexone"), "mean"] == -7
+
+
+def test_spectral_quality_counts_threshold_crossings(spectra):
+    _, table = qc.qc_spectral_quality(spectra, CONDITIONS, THRESHOLDS)
+    summary = table[table["level"] == "summary"].set_index(["measure", "condition"])
+    assert summary.loc[("fwhm_ppm", "placebo"), "n_beyond_threshold"] == 1
+    assert summary.loc[("fwhm_ppm", "placebo"), "threshold"] == 0.10
+    assert summary.loc[("snr", "placebo"), "n_beyond_threshold"] == 1 and summary.loc[("snr", "placebo"), "flag_if"] == "<"
+    assert summary.loc[("numerator_crlb_percent", "naltrexone"), "n_beyond_threshold"] == 1
+    # The undetermined %SD is counted missing, not drawn as 0.
+    assert summary.loc[("numerator_crlb_percent", "placebo"), "n_missing"] == 1
+    assert summary.loc[("numerator_crlb_percent", "placebo"), "n"] == 7
+    assert summary.loc[("fwhm_ppm", "naltrexone"), "median"] == pytest.approx(0.06)
+    assert len(table[table["level"] == "spectrum"]) == 4 * len(spectra)
+
+
+def test_ratio_map_gives_reasons(spectra):
+    _, table = qc.qc_ratio_by_participant(spectra, CONDITIONS)
+    row = table.set_index(["participant_id", "condition", "block"])
+    assert row.loc[("sub-04", "placebo", 2), "reason_code"] == "S"
+    assert row.loc[("sub-03", "placebo", 2), "reason_code"] == "U"
+    assert row.loc[("sub-01", "placebo", 1), "reason_code"] == ""
+    assert qc.reason_code("fwhm;snr_drift") == "FSd"
+
+
+def test_flow_tiers_pair_conditions(flow_table):
+    tiers = flow.flow_tiers(flow_table, CONDITIONS)
+    stages = [[row["stage"] for row in tier["rows"]] for tier in tiers]
+    assert stages == [
+        ["randomised"],
+        ["completed placebo", "completed naltrexone"],
+        ["fMRS acquired, placebo", "fMRS acquired, naltrexone"],
+        ["usable fMRS, placebo", "usable fMRS, naltrexone"],
+        ["in Glx/tNAA mixed model", "in MADRS mixed model"],
+    ]
+    _, table = flow.participant_flow(flow_table, CONDITIONS)
+    assert table["step"].tolist() == list(range(1, 10))
+    assert table.set_index("step").loc[5, "column"] == 1 and table.set_index("step").loc[7, "column"] == 2
+
+
+def _figures(spectra, participants, scores, flow_table):
+    return {
+        "glx_timecourse": lambda s: mrs.glx_timecourse(spectra, CONDITIONS, synthetic=s),
+        "glx_individual": lambda s: mrs.glx_individual(spectra, CONDITIONS, synthetic=s),
+        "madrs_timecourse": lambda s: clinical.madrs_timecourse(scores, CONDITIONS, SCALES, synthetic=s),
+        "secondary_scales": lambda s: clinical.secondary_scales(scores, CONDITIONS, SCALES, synthetic=s),
+        "sex_glx": lambda s: mrs.sex_glx(spectra, participants, CONDITIONS, synthetic=s),
+        "sex_madrs": lambda s: clinical.sex_madrs(scores, participants, CONDITIONS, SCALES, synthetic=s),
+        "qc_spectral_quality": lambda s: qc.qc_spectral_quality(spectra, CONDITIONS, THRESHOLDS, synthetic=s),
+        "qc_ratio_by_participant": lambda s: qc.qc_ratio_by_participant(spectra, CONDITIONS, synthetic=s),
+        "participant_flow": lambda s: flow.participant_flow(flow_table, CONDITIONS, synthetic=s),
+    }
+
+
+FIGURE_NAMES = ["glx_timecourse", "glx_individual", "madrs_timecourse", "secondary_scales", "sex_glx", "sex_madrs",
+                "qc_spectral_quality", "qc_ratio_by_participant", "participant_flow"]
+
+
+@pytest.mark.parametrize("name", FIGURE_NAMES)
+def test_figures_are_byte_identical_and_labelled(name, tmp_path, spectra, participants, scores, flow_table):
+    draw = _figures(spectra, participants, scores, flow_table)[name]
+    written = []
+    for run in ("a", "b"):
+        figure, table = draw(True)
+        paths = (tmp_path / f"{run}.png", tmp_path / f"{run}.svg", tmp_path / f"{run}.tsv")
+        style.save_figure(figure, paths[0], paths[1], dpi=DPI)
+        write_tsv(table, paths[2])
+        written.append([path.read_bytes() for path in paths])
+    assert written[0] == written[1]
+    png, svg, _ = written[0]
+    assert png.startswith(b"\x89PNG") and b"Software" not in png
+    assert svg.lstrip().startswith(b"<?xml") and b"<dc:date>" not in svg
+    assert b"SYNTHETIC DATA" in svg
+    figure, _ = draw(False)
+    assert b"SYNTHETIC DATA" not in style.render(figure, "svg")
+
+
+def test_unknown_condition_is_an_input_error(spectra):
+    spectra.loc[0, "condition"] = "ketamine"
+    with pytest.raises(InputError, match="condition.*placebo, naltrexone"):
+        block_summary(spectra, CONDITIONS)
+
+
+def test_read_spectra_round_trip_and_errors(tmp_path, spectra):
+    path = tmp_path / "mrs_spectra.tsv"
+    write_tsv(spectra, path)
+    table = read_spectra(path)
+    assert table["included"].dtype == bool
+    assert table["flags"].tolist() == spectra["flags"].tolist()  # empty stays empty, not NA
+    assert table["ratio"].isna().sum() == 1
+    pd.testing.assert_frame_equal(block_summary(table, CONDITIONS), block_summary(spectra, CONDITIONS))
+    text = path.read_text().splitlines()
+    fields = text[3].split("\t")
+    fields[list(spectra.columns).index("included")] = "maybe"
+    path.write_text("\n".join(text[:3] + ["\t".join(fields)] + text[4:]) + "\n")
+    with pytest.raises(InputError) as err:
+        read_spectra(path)
+    message = str(err.value)
+    assert str(path) in message and "line 4" in message and "'included'" in message and "True or False" in message
+
+
+@pytest.mark.parametrize("body, needles", [
+    ("step\tstage\tcondition\tn_participants\tn_observations\n", ["'note'", "line 1"]),
+    ("step\tstage\tcondition\tn_participants\tn_observations\tnote\n1\trandomised\tall\tmany\tNA\t\n",
+     ["line 2", "'n_participants'", "whole number", "'many'"]),
+    ("step\tstage\tcondition\tn_participants\tn_observations\tnote\n1\trandomised\tall\t4\tNA\n",
+     ["line 2", "expected 6 tab-separated fields", "got 5"]),
+])
+def test_read_flow_errors_name_the_place(tmp_path, body, needles):
+    path = tmp_path / "participant_flow.tsv"
+    path.write_text(body)
+    with pytest.raises(InputError) as err:
+        read_flow(path)
+    for needle in needles:
+        assert needle in str(err.value)
+
+
+def test_flow_condition_must_be_configured(flow_table):
+    flow_table.loc[1, "condition"] = "everyone"
+    with pytest.raises(InputError, match=r"step 2, column 'condition'.*got 'everyone'"):
+        flow.flow_tiers(flow_table, CONDITIONS)
