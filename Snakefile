@@ -17,6 +17,7 @@ include: "rules/ingest.smk"
 include: "rules/qc.smk"
 include: "rules/stats.smk"
 include: "rules/compare.smk"
+include: "rules/figures.smk"
 
 
 rule all:

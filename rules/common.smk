@@ -1,16 +1,10 @@
-# Helpers shared by the rule files: config validation, raw-file lookup, target lists.
-import os
+# Shared helpers: config validation, raw-file lookup, target lists.
 from pathlib import Path
 
 from snakemake.utils import validate
 
 
 validate(config, schema="../schemas/config.schema.yaml")
-
-# Scripts import the package in src/ (also inside conda environments), without an install step.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")])
-)
 
 DATA_DIR = Path(config["data_dir"])
 CONDITIONS = config["study"]["conditions"]
@@ -44,4 +38,5 @@ def final_outputs():
         "results/stats/madrs_attenuation.tsv",
         "results/stats/crossover_checks.tsv",
         "results/paper_comparison.tsv",
+        *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "tsv"]),
     ]

@@ -1,5 +1,4 @@
 # Figures: one rule per figure, each writing PNG + SVG (report items) and the plotted numbers as TSV.
-# The lead wires the targets: expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "tsv"]).
 
 FIGURES = [
     "glx_timecourse",
@@ -13,11 +12,8 @@ FIGURES = [
     "participant_flow",
 ]
 
-# Ketamine 0.5 mg/kg over 40 min [V], shaded on the fMRS time axes; read from config when the
-# `figures:` section exists (see the figures report to the lead), this default otherwise.
-FIGURE_SETTINGS = config.get("figures", {})
-INFUSION_WINDOW_MIN = FIGURE_SETTINGS.get("infusion_window_min", [0, 40])
-FIGURE_DPI = FIGURE_SETTINGS.get("dpi", 300)
+INFUSION_WINDOW_MIN = config["figures"]["infusion_window_min"]
+FIGURE_DPI = config["figures"]["dpi"]
 PRIMARY_CLINICAL_OUTCOME = "MADRS"
 
 
@@ -50,7 +46,7 @@ rule figure_glx_timecourse:
     conda:
         "../envs/python.yaml"
     script:
-        "../scripts/figures/glx_timecourse.py"
+        "../scripts/figure_glx_timecourse.py"
 
 
 rule figure_glx_individual:
@@ -82,7 +78,7 @@ rule figure_glx_individual:
     conda:
         "../envs/python.yaml"
     script:
-        "../scripts/figures/glx_individual.py"
+        "../scripts/figure_glx_individual.py"
 
 
 rule figure_madrs_timecourse:
@@ -115,7 +111,7 @@ rule figure_madrs_timecourse:
     conda:
         "../envs/python.yaml"
     script:
-        "../scripts/figures/madrs_timecourse.py"
+        "../scripts/figure_madrs_timecourse.py"
 
 
 rule figure_secondary_scales:
@@ -148,7 +144,7 @@ rule figure_secondary_scales:
     conda:
         "../envs/python.yaml"
     script:
-        "../scripts/figures/secondary_scales.py"
+        "../scripts/figure_secondary_scales.py"
 
 
 rule figure_sex_glx:
@@ -181,7 +177,7 @@ rule figure_sex_glx:
     conda:
         "../envs/python.yaml"
     script:
-        "../scripts/figures/sex_glx.py"
+        "../scripts/figure_sex_glx.py"
 
 
 rule figure_sex_madrs:
@@ -215,7 +211,7 @@ rule figure_sex_madrs:
     conda:
         "../envs/python.yaml"
     script:
-        "../scripts/figures/sex_madrs.py"
+        "../scripts/figure_sex_madrs.py"
 
 
 rule figure_qc_spectral_quality:
@@ -247,7 +243,7 @@ rule figure_qc_spectral_quality:
     conda:
         "../envs/python.yaml"
     script:
-        "../scripts/figures/qc_spectral_quality.py"
+        "../scripts/figure_qc_spectral_quality.py"
 
 
 rule figure_qc_ratio_by_participant:
@@ -278,7 +274,7 @@ rule figure_qc_ratio_by_participant:
     conda:
         "../envs/python.yaml"
     script:
-        "../scripts/figures/qc_ratio_by_participant.py"
+        "../scripts/figure_qc_ratio_by_participant.py"
 
 
 rule figure_participant_flow:
@@ -309,4 +305,4 @@ rule figure_participant_flow:
     conda:
         "../envs/python.yaml"
     script:
-        "../scripts/figures/participant_flow.py"
+        "../scripts/figure_participant_flow.py"

@@ -23,7 +23,7 @@ rule ingest_mrs:
     output:
         mrs="results/tidy/mrs_long.tsv",
     params:
-        data_dir=str(DATA_DIR),
+        data_dir=lambda wildcards, input: Path(input.participants).parent,
         conditions=CONDITIONS,
         format=config["mrs"]["format"],
     log:
@@ -42,7 +42,7 @@ rule ingest_clinical:
         item_scores="results/tidy/clinical_items.tsv",
         scores="results/tidy/clinical_scores.tsv",
     params:
-        clinical_dir=str(DATA_DIR / "clinical"),
+        clinical_dir=lambda wildcards, input: Path(input.participants).parent / "clinical",
         scales=SCALES,
         conditions=CONDITIONS,
         madrs_max_missing_items=config["clinical"]["madrs_max_missing_items"],

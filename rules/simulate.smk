@@ -10,6 +10,7 @@ rule simulate_study:
         conditions=CONDITIONS,
         scales=SCALES,
         reference=config["study"]["reference_condition"],
+        qc_thresholds=config["qc"]["mrs"],
     log:
         "logs/simulate/simulate_study.log",
     conda:

@@ -1,5 +1,7 @@
 """Parse the item-level rating-scale sheets; score each scale by its own published rule."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 from pathlib import Path
 
 from crossover_fmrs.clinical import read_clinical_sheets, tidy_clinical

@@ -1,5 +1,7 @@
 """Parse every fMRS fit table and block-timing sidecar into one tidy table."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 from pathlib import Path
 
 from crossover_fmrs.mrs import read_study_mrs

@@ -1,5 +1,7 @@
 """Every published number beside the reproduced one, with the difference and whether the conclusion agrees."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 import pandas as pd
 
 from crossover_fmrs.comparison import compare, to_markdown

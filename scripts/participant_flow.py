@@ -1,5 +1,7 @@
 """CONSORT-style participant flow from the participants table and the QC decisions."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 import pandas as pd
 
 from crossover_fmrs.flow import participant_flow

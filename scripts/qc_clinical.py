@@ -1,5 +1,7 @@
 """Report missing items, absent assessments, visits outside their windows and missing conditions."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 import pandas as pd
 
 from crossover_fmrs.qc_clinical import clinical_checks, missing_conditions

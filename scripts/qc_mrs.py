@@ -1,5 +1,7 @@
 """Flag every spectrum against the configured QC criteria and decide which enter the statistics."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 import pandas as pd
 
 from crossover_fmrs.qc_mrs import apply_qc, qc_flags, spectrum_table

@@ -1,5 +1,7 @@
 """Write the synthetic study (participants, LCModel fit tables, block timing, clinical sheets)."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 import sys
 
 from crossover_fmrs.simulate_study import simulate_files, write_study
@@ -7,7 +9,8 @@ from crossover_fmrs.step import run_step
 
 
 def main(io):
-    files = simulate_files(io.params["settings"], io.params["conditions"], io.params["scales"], io.params["reference"])
+    files = simulate_files(io.params["settings"], io.params["conditions"], io.params["scales"], io.params["reference"],
+                           io.params["qc_thresholds"])
     write_study(files, io.output["study"])
     print(f"wrote {len(files)} files to {io.output['study']}", file=sys.stderr)
 

@@ -1,5 +1,7 @@
 """Percent attenuation of the day-1 MADRS reduction under the treatment, with a bootstrap CI."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 from crossover_fmrs.analysis import attenuation, clinical_model_data
 from crossover_fmrs.step import run_step, write_tsv
 from crossover_fmrs.tables import read_table

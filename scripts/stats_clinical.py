@@ -1,5 +1,7 @@
 """MADRS and each secondary outcome: mixed model condition x time point, and rm-ANOVA."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 import pandas as pd
 
 from crossover_fmrs.analysis import clinical_model_data, impute_pre, rm_anova_rows, run_models

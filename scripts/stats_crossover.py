@@ -1,5 +1,7 @@
 """Crossover checks: period effect and carry-over (sequence effect) for Glx/tNAA and MADRS."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 import pandas as pd
 
 from crossover_fmrs.analysis import clinical_model_data, glx_model_data, run_models

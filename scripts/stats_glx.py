@@ -1,5 +1,7 @@
 """Glx/tNAA over the fMRS blocks: mixed model (Satterthwaite F) and rm-ANOVA (GG, complete cases)."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 import pandas as pd
 
 from crossover_fmrs.analysis import glx_model_data, rm_anova_rows, run_models

@@ -1,5 +1,7 @@
 """Sex: the models within males and within females, and the interaction with sex in the whole sample."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 import pandas as pd
 
 from crossover_fmrs.analysis import clinical_model_data, glx_model_data, run_models, sex_subsets

@@ -64,3 +64,16 @@ def test_only_configured_criteria_exclude(session):
 def test_unknown_criterion_is_refused(session):
     with pytest.raises(ValueError, match="unknown criteria"):
         apply_qc(session, qc_flags(session, THRESHOLDS), ["linewidth"])
+
+
+def test_drift_is_measured_from_the_first_passing_block():
+    rows = (
+        long_rows(1, 13.0, 6, 10.0, 3, 0.15, 30)   # fails FWHM: not the drift reference
+        + long_rows(2, 13.0, 6, 10.0, 3, 0.05, 30)
+        + long_rows(3, 13.0, 6, 10.0, 3, 0.06, 30)
+    )
+    spectra = spectrum_table(pd.DataFrame(rows), "Glx", "tNAA")
+    flags = qc_flags(spectra, THRESHOLDS).set_index(["block", "criterion"])
+    assert flags.loc[(3, "fwhm_drift"), "value"] == pytest.approx(0.01)
+    assert not flags.loc[(3, "fwhm_drift"), "flagged"]
+    assert flags.loc[(1, "fwhm_drift"), "value"] == pytest.approx(0.10)

@@ -26,6 +26,10 @@ def design(name: str):
     return data, row["dv"], within, row["subject"]
 
 
+def number(text: str) -> float:
+    return np.nan if text == "NA" else float(text)
+
+
 def reference(name: str) -> pd.Series:
     ref = pd.read_csv(FIXTURES / "reference" / f"afex_{name}.tsv", sep="\t", keep_default_na=False, dtype=str)
     return ref.set_index(["section", "name", "quantity"])["value"]
@@ -39,14 +43,15 @@ def test_rm_anova_matches_afex(name):
     assert list(table.columns) == RM_ANOVA_COLUMNS
     assert list(table["term"]) == [t for (s, t, q) in ref.index if s == "anova" and q == "F"]
     for row in table.itertuples():
-        r = {q: float(ref["anova", row.term, q]) for q in
+        r = {q: number(ref["anova", row.term, q]) for q in
              ("F", "num_df", "den_df", "p", "p_gg", "eps_gg", "pes", "ges", "num_df_gg")}
         assert row.F == pytest.approx(r["F"], rel=1e-8), row.term
         assert (row.df_num, row.df_den) == (r["num_df"], r["den_df"])
         assert row.p == pytest.approx(r["p"], rel=1e-6, abs=1e-14), row.term
-        assert row.epsilon_gg == pytest.approx(r["eps_gg"], rel=1e-8), row.term
-        assert row.epsilon_gg * row.df_num == pytest.approx(r["num_df_gg"], rel=1e-8)
-        assert row.p_gg == pytest.approx(r["p_gg"], rel=1e-6, abs=1e-14), row.term
+        assert row.epsilon_gg == pytest.approx(r["eps_gg"], rel=1e-8, nan_ok=True), row.term
+        assert row.p_gg == pytest.approx(r["p_gg"], rel=1e-6, abs=1e-14, nan_ok=True), row.term
+        if not np.isnan(r["eps_gg"]):
+            assert row.epsilon_gg * row.df_num == pytest.approx(r["num_df_gg"], rel=1e-8)
         assert row.np2 == pytest.approx(r["pes"], rel=1e-8), row.term
         assert row.ges == pytest.approx(r["ges"], rel=1e-8), row.term
     assert (table["n_participants"] == int(float(ref["participants", "used", "n"]))).all()
@@ -74,6 +79,16 @@ def test_two_level_one_way_design_reports_epsilon_one():
     assert table.loc[0, "epsilon_gg"] == 1.0
     assert table.loc[0, "p_gg"] == table.loc[0, "p"]
     assert table.loc[0, "df_den"] == 24  # 25 complete participants
+
+
+def test_epsilon_is_not_reported_where_r_cannot_estimate_it():
+    data, dv, within, subject = design("within_3x4_rm")
+    few = data[data[subject].isin(["sub-04", "sub-05", "sub-06", "sub-07", "sub-08"])]
+    table = rm_anova(few, dv, within, subject).set_index("term")
+    # 5 participants: a (2 df) and b (3 df) have an epsilon, a:b (6 df) has none
+    assert np.isfinite(table.loc[["a", "b"], "epsilon_gg"]).all()
+    assert np.isnan(table.loc["a:b", "epsilon_gg"]) and np.isnan(table.loc["a:b", "p_gg"])
+    assert np.isfinite(table.loc["a:b", "p"])
 
 
 def test_duplicate_rows_in_a_cell_raise():

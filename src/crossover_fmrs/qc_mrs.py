@@ -59,7 +59,12 @@ def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     """Long table: one row per spectrum x criterion with value, threshold and whether it is flagged."""
     max_crlb = thresholds["max_crlb_percent"]
     worst_crlb = spectra[["numerator_crlb_percent", "denominator_crlb_percent"]].max(axis=1, skipna=False)
-    first = spectra.groupby(["participant_id", "condition"], sort=True)[["fwhm_ppm", "snr"]].transform("first")
+    # Drift is measured from the session's first block that passes the other criteria, so one
+    # poor first spectrum does not flag a whole session.
+    passes = ~((worst_crlb > max_crlb) | (spectra["fwhm_ppm"] > thresholds["max_fwhm_ppm"])
+               | (spectra["snr"] < thresholds["min_snr"]) | spectra["undetermined"].astype(bool))
+    reference = spectra[["fwhm_ppm", "snr"]].where(passes)
+    first = reference.groupby([spectra["participant_id"], spectra["condition"]], sort=True).transform("first")
     fwhm_drift = (spectra["fwhm_ppm"] - first["fwhm_ppm"]).abs()
     snr_drop = 1 - spectra["snr"] / first["snr"]
     parts = [
@@ -72,10 +77,10 @@ def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
         _flag_rows(spectra, "undetermined", spectra["undetermined"].astype(float), 1,
                    "ratio metabolite missing or %SD undetermined (999)", spectra["undetermined"]),
         _flag_rows(spectra, "fwhm_drift", fwhm_drift, thresholds["max_fwhm_drift_ppm"],
-                   "|FWHM - FWHM of the session's first block| > threshold",
+                   "|FWHM - FWHM of the session's first passing block| > threshold",
                    fwhm_drift > thresholds["max_fwhm_drift_ppm"]),
         _flag_rows(spectra, "snr_drift", snr_drop, thresholds["max_snr_drift_fraction"],
-                   "fall of S/N from the session's first block, as a fraction > threshold",
+                   "fall of S/N from the session's first passing block, as a fraction > threshold",
                    snr_drop > thresholds["max_snr_drift_fraction"]),
     ]
     flags = pd.concat(parts, ignore_index=True)

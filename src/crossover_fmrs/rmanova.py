@@ -9,7 +9,10 @@ wrapper makes its silent behaviours explicit:
 - pingouin averages duplicate rows within a cell: here duplicates raise InputError;
 - the sphericity correction is requested explicitly. pingouin returns the Greenhouse-Geisser
   columns of a one-way design only when asked and only for 3+ levels; with 2 levels
-  epsilon = 1 and the corrected p equals the uncorrected one, which is what this table says.
+  epsilon = 1 and the corrected p equals the uncorrected one, which is what this table says;
+- with fewer complete participants than a term's df + 1, epsilon is not estimable (singular
+  covariance of the contrasts): R's car/afex give no correction, pingouin a number; here
+  epsilon_gg and p_gg are NaN.
 
 Checked against R afex::aov_ez (type 3, GG, es = pes and ges) in tests/test_rmanova.py.
 """
@@ -96,8 +99,9 @@ def rm_anova(data: pd.DataFrame, dv: str, within, subject: str, source: str = "<
     """Repeated-measures ANOVA table over complete-case participants.
 
     One row per term (interaction written 'a:b'), columns RM_ANOVA_COLUMNS: F, df_num, df_den
-    and p uncorrected; p_gg and epsilon_gg Greenhouse-Geisser; np2 partial and ges generalized
-    eta squared; the participants used and dropped (IDs joined by ';').
+    and p uncorrected; p_gg and epsilon_gg Greenhouse-Geisser (NaN where not estimable); np2
+    partial and ges generalized eta squared; the participants used and dropped (IDs joined
+    by ';'). `within` is one column name or a list of one or two.
     """
     within = _within_list(within)
     frame = _checked(data, dv, within, subject, source)
@@ -120,13 +124,19 @@ def rm_anova(data: pd.DataFrame, dv: str, within, subject: str, source: str = "<
     if len(aov) != len(terms):
         raise RuntimeError(f"pingouin.rm_anova returned {len(aov)} rows for terms {terms}")
     p = aov["p_unc"].to_numpy(dtype=float)
+    df_num = aov["ddof1"].to_numpy(dtype=float)
     eps = aov["eps"].to_numpy(dtype=float)
     # pingouin leaves out p_GG_corr for a one-way design with 2 levels, where epsilon is 1
     p_gg = aov["p_GG_corr"].to_numpy(dtype=float) if "p_GG_corr" in aov.columns else p.copy()
+    # With fewer participants than df + 1 the covariance of a term's contrasts is singular:
+    # R (car/afex) gives no correction there, pingouin still returns a number. Report none.
+    undefined = (df_num > 1) & (len(used) - 1 < df_num)
+    eps[undefined] = np.nan
+    p_gg[undefined] = np.nan
     return pd.DataFrame({
         "term": terms,
         "F": aov["F"].to_numpy(dtype=float),
-        "df_num": aov["ddof1"].to_numpy(dtype=float),
+        "df_num": df_num,
         "df_den": aov["ddof2"].to_numpy(dtype=float),
         "p": p,
         "p_gg": p_gg,

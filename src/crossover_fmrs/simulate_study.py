@@ -86,13 +86,16 @@ def simulate_participants(settings: dict, conditions: list[str], rng: np.random.
 
 
 def simulate_files(settings: dict, conditions: list[str], scales: dict | None = None,
-                   reference: str | None = None) -> dict[str, bytes]:
+                   reference: str | None = None, qc_thresholds: dict | None = None) -> dict[str, bytes]:
     """Every file of the synthetic study as relative path -> bytes.
 
     scales (config clinical.scales) names the sheets and their time points; reference is the
-    reference condition. Both default to the simulator's own (the paper's design).
+    reference condition; qc_thresholds (config qc.mrs) are the criteria the few poor spectra
+    are made to fail. All default to the simulator's own (the paper's design).
     """
     settings = dict(settings)
+    if qc_thresholds is not None:
+        settings["qc_thresholds"] = qc_thresholds
     if scales is not None:
         settings["clinical"] = {**settings.get("clinical", {}), "scales": scales}
     if reference is not None:

@@ -10,7 +10,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import style
-from .summary import SEX_LABELS, block_summary, individual_ratios, ratio_label, with_sex
+from .summary import SEX_LABELS, block_summary, included_mask, individual_ratios, ratio_label, with_sex
 
 TIME_LABEL = "minutes from start of ketamine infusion"
 DODGE_MIN = 0.6  # minutes between the conditions' error bars at one block
@@ -68,9 +68,9 @@ def glx_timecourse(spectra: pd.DataFrame, conditions: list[str], *, infusion_win
 def sex_glx(spectra: pd.DataFrame, participants: pd.DataFrame, conditions: list[str], *,
             infusion_window=(0.0, 40.0), synthetic: bool = False):
     """The time course of glx_timecourse, one panel for males and one for females."""
-    summary = block_summary(with_sex(spectra, participants), conditions, by=["sex"])
-    kept = with_sex(spectra, participants)
-    kept = kept[kept["included"].astype(bool) & kept["ratio"].notna()]
+    labelled = with_sex(spectra, participants)
+    summary = block_summary(labelled, conditions, by=["sex"])
+    kept = labelled[included_mask(labelled)]
     with style.context():
         figure = style.new_figure(style.DOUBLE_COLUMN, 2.6)
         sexes = list(dict.fromkeys(summary["sex"]))

@@ -1,5 +1,7 @@
 """Figure: MADRS change (day 1 - pre) by condition, males vs females."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 from crossover_fmrs.figures.clinical import sex_madrs
 from crossover_fmrs.figures.data import read_participants, read_scores
 from crossover_fmrs.figures.style import save_figure

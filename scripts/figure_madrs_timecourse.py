@@ -1,5 +1,7 @@
 """Figure: MADRS mean ± SEM at each time point by condition, with individual lines."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 from crossover_fmrs.figures.clinical import madrs_timecourse
 from crossover_fmrs.figures.data import read_scores
 from crossover_fmrs.figures.style import save_figure

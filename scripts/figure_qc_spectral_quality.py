@@ -1,5 +1,7 @@
 """Figure: FWHM, S/N and %SD of the ratio's metabolites by condition against the QC thresholds."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 from crossover_fmrs.figures.data import read_spectra
 from crossover_fmrs.figures.qc import qc_spectral_quality
 from crossover_fmrs.figures.style import save_figure

@@ -1,5 +1,7 @@
 """Figure: map of every spectrum's Glx/tNAA by participant, condition and block, exclusions coded."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 from crossover_fmrs.figures.data import read_spectra
 from crossover_fmrs.figures.qc import qc_ratio_by_participant
 from crossover_fmrs.figures.style import save_figure

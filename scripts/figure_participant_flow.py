@@ -1,5 +1,7 @@
 """Figure: CONSORT-style participant flow diagram of results/qc/participant_flow.tsv."""
 
+import _package  # noqa: F401  (puts src/ on the import path)
+
 from crossover_fmrs.figures.data import read_flow
 from crossover_fmrs.figures.flow import participant_flow
 from crossover_fmrs.figures.style import save_figure

@@ -1,0 +1,13 @@
+"""Puts the project's package (src/crossover_fmrs) on the import path of a script in this folder.
+
+Snakemake adds a script's own folder to sys.path, and so does `python scripts/<step>.py`; this
+module then adds ../src, with no install step and no environment variable, also inside conda
+environments and on executors without the project installed.
+"""
+
+import sys
+from pathlib import Path
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+if SRC not in sys.path:
+    sys.path.insert(0, SRC)
