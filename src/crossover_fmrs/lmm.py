@@ -50,7 +50,7 @@ try:  # installed with scikit-learn, which pingouin requires; only a matter of s
 except ImportError:  # pragma: no cover
     threadpool_limits = None
 
-__all__ = ["DDF_METHODS", "LmmResult", "fit_lmm", "parse_formula"]
+__all__ = ["ANOVA_COLUMNS", "DDF_METHODS", "FIXED_COLUMNS", "LmmResult", "fit_lmm", "parse_formula"]
 
 # lme4::isSingular default: a relative sd theta below 1e-4 counts as zero.
 SINGULAR_THETA = 1e-4
@@ -447,6 +447,8 @@ def _ddf_multi(nu: np.ndarray, tol: float = 1e-8) -> float:
 
 
 DDF_METHODS = ("Satterthwaite", "Kenward-Roger")
+FIXED_COLUMNS = ["term", "column", "estimate", "se", "df", "t", "p"]
+ANOVA_COLUMNS = ["term", "estimate", "se", "F", "df_num", "df_den", "p"]
 
 
 @dataclass(frozen=True)
@@ -802,11 +804,9 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
         L = np.zeros((len(cols), p))
         L[:, cols] = _type3_basis(term, design.variables)
         res = result.f_test(L)
-        one = len(cols) == 1
-        anova_rows.append({"term": label,
-                           "estimate": float(beta[cols[0]]) if one else np.nan,
-                           "se": result.contrast(L[0])["se"] if one else np.nan,
+        single = result.contrast(L[0]) if len(cols) == 1 else {"estimate": np.nan, "se": np.nan}
+        anova_rows.append({"term": label, "estimate": single["estimate"], "se": single["se"],
                            "F": res["F"], "df_num": res["df_num"], "df_den": res["df_den"], "p": res["p"]})
-    object.__setattr__(result, "fixed", pd.DataFrame(fixed_rows))
-    object.__setattr__(result, "anova", pd.DataFrame(anova_rows))
+    object.__setattr__(result, "fixed", pd.DataFrame(fixed_rows, columns=FIXED_COLUMNS))
+    object.__setattr__(result, "anova", pd.DataFrame(anova_rows, columns=ANOVA_COLUMNS))
     return result

@@ -33,10 +33,10 @@ RM_ANOVA_COLUMNS = ["term", "F", "df_num", "df_den", "p", "p_gg", "epsilon_gg", 
                     "n_participants", "n_participants_dropped", "participants_dropped"]
 
 
-def _within_list(within) -> list[str]:
+def _within_list(within, source: str) -> list[str]:
     within = [within] if isinstance(within, str) else list(within)
     if not 1 <= len(within) <= 2 or len(set(within)) != len(within):
-        raise InputError("rm_anova", "within", None, "one or two distinct within factors", within)
+        raise InputError(source, "within", None, "one or two distinct within factors", within)
     return within
 
 
@@ -81,7 +81,7 @@ def complete_case_participants(data: pd.DataFrame, dv: str, within, subject: str
 
     The cells are all combinations of the levels of the within factors seen in the data.
     """
-    within = _within_list(within)
+    within = _within_list(within, source)
     frame = _checked(data, dv, within, subject, source)
     return _split_complete(frame, dv, within, subject)
 
@@ -103,7 +103,7 @@ def rm_anova(data: pd.DataFrame, dv: str, within, subject: str, source: str = "<
     partial and ges generalized eta squared; the participants used and dropped (IDs joined
     by ';'). `within` is one column name or a list of one or two.
     """
-    within = _within_list(within)
+    within = _within_list(within, source)
     frame = _checked(data, dv, within, subject, source)
     used, dropped = _split_complete(frame, dv, within, subject)
     if len(used) < 2:
@@ -123,11 +123,11 @@ def rm_anova(data: pd.DataFrame, dv: str, within, subject: str, source: str = "<
     terms = list(within) if len(within) == 1 else [within[0], within[1], f"{within[0]}:{within[1]}"]
     if len(aov) != len(terms):
         raise RuntimeError(f"pingouin.rm_anova returned {len(aov)} rows for terms {terms}")
-    p = aov["p_unc"].to_numpy(dtype=float)
+    p = np.array(aov["p_unc"], dtype=float)  # copies: pandas 3 arrays are read-only
     df_num = aov["ddof1"].to_numpy(dtype=float)
-    eps = aov["eps"].to_numpy(dtype=float)
+    eps = np.array(aov["eps"], dtype=float)
     # pingouin leaves out p_GG_corr for a one-way design with 2 levels, where epsilon is 1
-    p_gg = aov["p_GG_corr"].to_numpy(dtype=float) if "p_GG_corr" in aov.columns else p.copy()
+    p_gg = np.array(aov["p_GG_corr"], dtype=float) if "p_GG_corr" in aov.columns else p.copy()
     # With fewer participants than df + 1 the covariance of a term's contrasts is singular:
     # R (car/afex) gives no correction there, pingouin still returns a number. Report none.
     undefined = (df_num > 1) & (len(used) - 1 < df_num)

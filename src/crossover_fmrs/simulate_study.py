@@ -58,15 +58,15 @@ def simulate_participants(settings: dict, conditions: list[str], rng: np.random.
         raise ValueError(f"simulation.n_male must be between 0 and n_participants ({n}), got {n_male}")
     sex = np.array(["M"] * n_male + ["F"] * (n - n_male))
     rng.shuffle(sex)
-    # Counterbalanced: half of the participants of each sex get each order.
+    # Counterbalanced: the two orders alternate over the participants listed by sex, so each order
+    # has half of the sample (and of each sex, up to one), then are shuffled within sex.
     order = np.empty(n, dtype=object)
-    first_second = "-".join(conditions)
-    second_first = "-".join(reversed(conditions))
+    pair = ["-".join(conditions), "-".join(reversed(conditions))]
+    by_sex = np.concatenate([np.flatnonzero(sex == "M"), np.flatnonzero(sex == "F")])
+    order[by_sex] = [pair[i % 2] for i in range(n)]
     for code in ("M", "F"):
         index = np.flatnonzero(sex == code)
-        orders = np.array([first_second, second_first] * (len(index) // 2 + 1))[: len(index)]
-        rng.shuffle(orders)
-        order[index] = orders
+        order[index] = rng.permutation(order[index])
     age = np.clip(np.round(rng.normal(settings["age_mean"], settings["age_sd"], n)), 18, 50).astype(int)
     hamd = rng.integers(18, 27, n)
     failed = rng.integers(2, 6, n)

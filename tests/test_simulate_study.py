@@ -1,0 +1,52 @@
+"""The embedded dataset is exactly what the simulator writes with the committed settings."""
+
+import hashlib
+from pathlib import Path
+
+import yaml
+
+from crossover_fmrs.simulate_study import simulate_files, write_study
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def committed_config():
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def simulate(config):
+    return simulate_files(config["simulation"], config["study"]["conditions"], config["clinical"]["scales"],
+                          config["study"]["reference_condition"], config["qc"]["mrs"])
+
+
+def test_embedded_dataset_is_the_simulators_output_byte_for_byte():
+    config = committed_config()
+    files = simulate(config)
+    data_dir = ROOT / config["simulation"]["output_dir"]
+    # Snakemake marks a directory output with .snakemake_timestamp; it is not part of the study.
+    on_disk = sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*")
+                     if p.is_file() and p.name != ".snakemake_timestamp")
+    assert on_disk == sorted(files)
+    differing = [name for name, content in files.items() if (data_dir / name).read_bytes() != content]
+    assert differing == []
+
+
+def test_design_of_the_embedded_study():
+    files = simulate(committed_config())
+    tables = [name for name in files if name.endswith(".table")]
+    assert len(tables) == 26 * 2 * 6
+    assert "SYNTHETIC" in files["README.md"].decode()
+    participants = files["participants.tsv"].decode().splitlines()
+    assert len(participants) == 27
+    orders = [line.split("\t")[3] for line in participants[1:]]
+    assert orders.count("placebo-naltrexone") == orders.count("naltrexone-placebo") == 13
+
+
+def test_another_seed_gives_another_study(tmp_path):
+    config = committed_config()
+    config["simulation"]["seed"] += 1
+    other = simulate(config)
+    write_study(other, tmp_path / "study")
+    original = (ROOT / config["simulation"]["output_dir"] / "participants.tsv").read_bytes()
+    assert hashlib.sha256((tmp_path / "study" / "participants.tsv").read_bytes()).digest() != \
+        hashlib.sha256(original).digest()

@@ -1,0 +1,107 @@
+"""The workflow end to end: runs, reruns nothing, is deterministic, reruns one figure alone,
+and reruns only what depends on a changed QC threshold. Slow (Snakemake runs): marked workflow."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW_PARTS = ["Snakefile", "config.yaml", "envs", "rules", "scripts", "src", "schemas", "resources", "report", "data"]
+pytestmark = pytest.mark.workflow
+
+
+def copy_workflow(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for part in WORKFLOW_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target / part)
+    return target
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir,
+                          capture_output=True, text=True)
+
+
+def planned_rules(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """Rule -> job count from the 'Job stats' table of a dry run."""
+    counts, inside = {}, False
+    for line in result.stdout.splitlines() + result.stderr.splitlines():
+        fields = line.split()
+        if fields[:2] == ["job", "count"]:
+            inside = True
+            continue
+        if inside and len(fields) == 2 and fields[1].isdigit():
+            if fields[0] == "total":
+                break
+            counts[fields[0]] = int(fields[1])
+    return counts
+
+
+def output_files(workdir: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(workdir)): p.read_bytes() for p in sorted((workdir / "results").rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("run") / "a")
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir
+
+
+def test_full_run_writes_every_target(first_run):
+    for name in ["results/paper_comparison.tsv", "results/paper_comparison.md", "results/stats/glx_lmm.tsv",
+                 "results/qc/participant_flow.tsv", "results/figures/glx_timecourse.png",
+                 "results/figures/glx_timecourse.svg", "results/figures/glx_timecourse.tsv"]:
+        assert (first_run / name).stat().st_size > 0, name
+
+
+def test_second_run_has_nothing_to_do(first_run):
+    result = snakemake(first_run, "-n")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_two_runs_from_scratch_are_byte_identical(first_run, tmp_path):
+    second = copy_workflow(tmp_path / "b")
+    result = snakemake(second)
+    assert result.returncode == 0, result.stderr[-3000:]
+    first_files, second_files = output_files(first_run), output_files(second)
+    assert sorted(first_files) == sorted(second_files)
+    differing = [name for name in first_files if first_files[name] != second_files[name]]
+    assert differing == []
+
+
+def test_forcing_one_figure_reruns_exactly_one_job(first_run):
+    result = snakemake(first_run, "-n", "--forcerun", "figure_glx_timecourse", "--", "results/figures/glx_timecourse.png")
+    assert planned_rules(result) == {"figure_glx_timecourse": 1}, result.stdout
+    (first_run / "results/figures/madrs_timecourse.png").unlink()
+    result = snakemake(first_run, "results/figures/madrs_timecourse.png")
+    assert result.returncode == 0 and "1 of 1 steps (100%) done" in result.stderr
+
+
+def test_a_changed_qc_threshold_reruns_only_what_depends_on_it(first_run, tmp_path):
+    config = yaml.safe_load((first_run / "config.yaml").read_text())
+    config["qc"]["mrs"]["max_fwhm_ppm"] = 0.09
+    changed = tmp_path / "config.yaml"
+    changed.write_text(yaml.safe_dump(config, sort_keys=False))
+    planned = planned_rules(snakemake(first_run, "-n", "--configfile", str(changed)))
+    assert "qc_mrs" in planned and "stats_glx" in planned and "participant_flow" in planned
+    assert "figure_glx_timecourse" in planned and "paper_comparison" in planned
+    untouched = {"ingest_mrs", "ingest_clinical", "ingest_participants", "qc_clinical", "stats_clinical",
+                 "stats_attenuation", "figure_madrs_timecourse", "figure_secondary_scales", "figure_sex_madrs"}
+    assert untouched.isdisjoint(planned), planned
+
+
+def test_lint_is_clean():
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
