@@ -38,5 +38,7 @@ def final_outputs():
         "results/stats/madrs_attenuation.tsv",
         "results/stats/crossover_checks.tsv",
         "results/paper_comparison.tsv",
+        "results/run/config.yaml",
+        "results/run/software_versions.tsv",
         *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "tsv"]),
     ]

@@ -23,3 +23,27 @@ rule paper_comparison:
         "../envs/python.yaml"
     script:
         "../scripts/paper_comparison.py"
+
+
+rule run_record:
+    output:
+        config=report(
+            "results/run/config.yaml",
+            caption="../report/run_config.rst",
+            category="Run record",
+        ),
+        versions=report(
+            "results/run/software_versions.tsv",
+            caption="../report/software_versions.rst",
+            category="Run record",
+        ),
+    params:
+        config=config,
+        packages=["snakemake", "pandas", "numpy", "scipy", "statsmodels", "pingouin", "matplotlib", "seaborn",
+                  "PyYAML", "jsonschema"],
+    log:
+        "logs/compare/run_record.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/run_record.py"

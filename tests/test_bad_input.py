@@ -71,10 +71,18 @@ def tree_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-@pytest.fixture
-def study(tmp_path):
-    target = tmp_path / "study"
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    """One snapshot of the synthetic study per run, so every case starts from the same bytes."""
+    target = tmp_path_factory.mktemp("pristine") / "study"
     shutil.copytree(STUDY, target)
+    return target
+
+
+@pytest.fixture
+def study(pristine, tmp_path):
+    target = tmp_path / "study"
+    shutil.copytree(pristine, target)
     return target
 
 
@@ -141,8 +149,13 @@ def copy_session(study: Path, participant: str, condition: str, new_participant:
         shutil.copyfile(path, target / path.name.replace(old, new))
 
 
-def madrs_line(study: Path, participant: str, condition: str, timepoint: str) -> int:
-    return line_of(study, MADRS, rf"^{participant}\t{condition}\t{timepoint}\t")
+def madrs_row(study: Path, index: int) -> dict:
+    """Line number and keys of the index-th data row of the MADRS sheet (0 = line 2)."""
+    lines = read(study, MADRS).split("\n")
+    header = lines[0].split("\t")
+    fields = dict(zip(header, lines[index + 1].split("\t")))
+    return {"line": index + 2, "pid": fields["participant_id"], "condition": fields["condition"],
+            "timepoint": fields["timepoint"]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,6 +201,13 @@ def empty_table(study):
 def table_non_numeric_conc(study):
     number = line_of(study, TABLE, r"\sNAA\+NAAG\s*$")
     edit_line(study, TABLE, number, lambda line: line.replace(line.split()[0], "8.6.2", 1))
+    return {"line": number}
+
+
+def table_snr_overflow(study):
+    number = line_of(study, TABLE, r"S/N")
+    # Fortran prints asterisks when a value overflows its I4 field
+    edit_line(study, TABLE, number, lambda line: re.sub(r"S/N =\s*\d+", "S/N =****", line))
     return {"line": number}
 
 
@@ -255,6 +275,11 @@ def participants_bad_order(study):
     return {"line": number}
 
 
+def participants_repeated_column(study):
+    replace_once(study, "participants.tsv", "\thamd17_screening\t", "\tage\t")
+    return {}
+
+
 def participants_missing_column(study):
     drop_column(study, "participants.tsv", "order")
     return {}
@@ -270,6 +295,11 @@ def participants_empty(study):
     return {}
 
 
+def participants_missing(study):
+    (study / "participants.tsv").unlink()
+    return {}
+
+
 def participants_latin1(study):
     number = line_of(study, "participants.tsv", r"^sub-09\t")
     lines = read(study, "participants.tsv").split("\n")
@@ -281,47 +311,47 @@ def participants_latin1(study):
 
 
 def madrs_out_of_range(study):
-    number = madrs_line(study, "sub-04", CONDITIONS[0], "pre")
-    set_cell(study, MADRS, number, "madrs_03", "7")
-    return {"line": number}
+    row = madrs_row(study, 10)
+    set_cell(study, MADRS, row["line"], "madrs_03", "7")
+    return row
 
 
 def madrs_non_numeric(study):
-    number = madrs_line(study, "sub-04", CONDITIONS[1], "day1")
-    set_cell(study, MADRS, number, "madrs_05", "three")
-    return {"line": number}
+    row = madrs_row(study, 13)
+    set_cell(study, MADRS, row["line"], "madrs_05", "three")
+    return row
 
 
 def madrs_not_whole(study):
-    number = madrs_line(study, "sub-10", CONDITIONS[1], "pre")
-    set_cell(study, MADRS, number, "madrs_02", "2.5")
-    return {"line": number}
+    row = madrs_row(study, 37)
+    set_cell(study, MADRS, row["line"], "madrs_02", "2.5")
+    return row
 
 
 def madrs_nan_text(study):
-    number = madrs_line(study, "sub-10", CONDITIONS[0], "day1")
-    set_cell(study, MADRS, number, "madrs_08", "nan")
-    return {"line": number}
+    row = madrs_row(study, 40)
+    set_cell(study, MADRS, row["line"], "madrs_08", "nan")
+    return row
 
 
 def madrs_duplicate_row(study):
-    first = madrs_line(study, "sub-11", CONDITIONS[0], "pre")
+    row = madrs_row(study, 43)
     lines = read(study, MADRS).rstrip("\n").split("\n")
-    lines.append(lines[first - 1])
+    lines.append(lines[row["line"] - 1])
     write(study, MADRS, "\n".join(lines) + "\n")
-    return {"line": len(lines), "first": first}
+    return {**row, "first": row["line"], "line": len(lines)}
 
 
 def madrs_unknown_participant(study):
-    number = madrs_line(study, "sub-12", CONDITIONS[1], "day1")
-    set_cell(study, MADRS, number, "participant_id", "sub-27")
-    return {"line": number}
+    row = madrs_row(study, 47)
+    set_cell(study, MADRS, row["line"], "participant_id", "sub-27")
+    return row
 
 
 def madrs_unknown_timepoint(study):
-    number = madrs_line(study, "sub-13", CONDITIONS[0], "day1")
-    set_cell(study, MADRS, number, "timepoint", "day7")
-    return {"line": number}
+    row = madrs_row(study, 51)
+    set_cell(study, MADRS, row["line"], "timepoint", "day7")
+    return row
 
 
 def madrs_missing_item_column(study):
@@ -330,9 +360,9 @@ def madrs_missing_item_column(study):
 
 
 def madrs_ragged_row(study):
-    number = madrs_line(study, "sub-14", CONDITIONS[0], "pre")
-    edit_line(study, MADRS, number, lambda line: line.rsplit("\t", 1)[0])
-    return {"line": number}
+    row = madrs_row(study, 55)
+    edit_line(study, MADRS, row["line"], lambda line: line.rsplit("\t", 1)[0])
+    return row
 
 
 def madrs_comma(study):
@@ -346,13 +376,13 @@ def sheet_missing(study):
 
 
 def madrs_latin1(study):
-    number = madrs_line(study, "sub-15", CONDITIONS[1], "day1")
+    row = madrs_row(study, 60)
     lines = read(study, MADRS).split("\n")
     lines[0] += "\tcomment"
     lines = [line + "\t" if 1 < n and line else line for n, line in enumerate(lines, start=1)]
-    lines[number - 1] += "agit\xe9"
+    lines[row["line"] - 1] += "agit\xe9"
     (study / MADRS).write_bytes("\n".join(lines).encode("latin-1"))
-    return {"line": number}
+    return row
 
 
 # (id, script, corrupt, expected substrings of the error line, formatted with corrupt's values)
@@ -369,6 +399,8 @@ CASES = [
      [TABLE, "line 1", "expected an LCModel .table file", "empty file"]),
     ("table_non_numeric_conc", "mrs", table_non_numeric_conc,
      [TABLE, "line {line}", "column 'Conc.'", "expected a number", "8.6.2"]),
+    ("table_snr_overflow", "mrs", table_snr_overflow,
+     [TABLE, "line {line}", "column 'S/N'", "expected a number", "'****'"]),
     ("table_without_sidecar_row", "mrs", table_without_sidecar_row,
      [TABLE, "block 2", "column 'block'", f"expected a row for block 2 in {SIDECAR}"]),
     ("sidecar_non_numeric_onset", "mrs", sidecar_non_numeric_onset,
@@ -396,39 +428,43 @@ CASES = [
     ("participants_bad_order", "participants", participants_bad_order,
      ["participants.tsv", "line {line} (sub-08)", "column 'order'", "expected the configured conditions",
       "-ketamine'"]),
+    ("participants_repeated_column", "participants", participants_repeated_column,
+     ["participants.tsv", "line 1", "column 'age'", "expected each column name once"]),
     ("participants_missing_column", "participants", participants_missing_column,
      ["participants.tsv", "line 1", "column 'order'", "expected a column of this name in the header"]),
     ("participants_comma_delimited", "participants", participants_comma,
-     ["participants.tsv", "line 1", "expected tab-separated columns", "comma"]),
+     ["participants.tsv", "line 1", "expected tab-separated columns", "separated by commas"]),
     ("participants_empty", "participants", participants_empty,
      ["participants.tsv", "line 1", "expected a tab-separated header row", "empty file"]),
+    ("participants_missing", "participants", participants_missing,
+     ["participants.tsv", "expected a tab-separated file at this path", "no such file"]),
     ("participants_latin1", "participants", participants_latin1,
      ["participants.tsv", "line {line}", "column 'comment'", "expected UTF-8 text", "0xe9"]),
     ("participants_bad_in_other_script", "clinical", participants_unknown_sex,
      ["participants.tsv", "line {line} (sub-05)", "column 'sex'", "expected one of M, F"]),
     ("madrs_item_out_of_range", "clinical", madrs_out_of_range,
-     [MADRS, f"line {{line}} (sub-04, {CONDITIONS[0]}, pre)", "column 'madrs_03'",
+     [MADRS, "line {line} ({pid}, {condition}, {timepoint})", "column 'madrs_03'",
       "expected a whole number 0-6 or an empty cell", "got 7"]),
     ("madrs_item_non_numeric", "clinical", madrs_non_numeric,
-     [MADRS, "line {line} (sub-04", "column 'madrs_05'", "expected a number 0-6", "'three'"]),
+     [MADRS, "line {line} ({pid}, {condition}, {timepoint})", "column 'madrs_05'", "expected a number 0-6", "'three'"]),
     ("madrs_item_not_whole", "clinical", madrs_not_whole,
-     [MADRS, "line {line} (sub-10", "column 'madrs_02'", "expected a whole number 0-6", "2.5"]),
+     [MADRS, "line {line} ({pid}", "column 'madrs_02'", "expected a whole number 0-6", "2.5"]),
     ("madrs_item_nan_text", "clinical", madrs_nan_text,
-     [MADRS, "line {line} (sub-10", "column 'madrs_08'", "or an empty cell (unrated)", "'nan'"]),
+     [MADRS, "line {line} ({pid}", "column 'madrs_08'", "or an empty cell (unrated)", "'nan'"]),
     ("madrs_duplicate_row", "clinical", madrs_duplicate_row,
-     [MADRS, "line {line} (sub-11)", "expected one row per participant x condition x timepoint",
-      "also on line {first}"]),
+     [MADRS, "line {line} ({pid})", "expected one row per participant x condition x timepoint",
+      "({condition}, {timepoint} also on line {first})"]),
     ("madrs_unknown_participant", "clinical", madrs_unknown_participant,
      [MADRS, "line {line}", "column 'participant_id'", "expected a participant listed in participants.tsv",
       "'sub-27'"]),
     ("madrs_unknown_timepoint", "clinical", madrs_unknown_timepoint,
-     [MADRS, "line {line} (sub-13)", "column 'timepoint'", "expected one of pre, day1", "'day7'"]),
+     [MADRS, "line {line} ({pid})", "column 'timepoint'", "expected one of pre, day1", "'day7'"]),
     ("madrs_missing_item_column", "clinical", madrs_missing_item_column,
      [MADRS, "line 1", "column 'madrs_10'", "expected a column of this name"]),
     ("madrs_ragged_row", "clinical", madrs_ragged_row,
      [MADRS, "line {line}", "expected 14 tab-separated fields", "13"]),
     ("madrs_comma_delimited", "clinical", madrs_comma,
-     [MADRS, "line 1", "expected tab-separated columns", "comma"]),
+     [MADRS, "line 1", "expected tab-separated columns", "separated by commas"]),
     ("clinical_sheet_missing", "clinical", sheet_missing,
      ["clinical/{sheet}", "expected a clinical sheet", "no such file"]),
     ("madrs_latin1", "clinical", madrs_latin1,
@@ -463,11 +499,11 @@ def test_catalogue_size():
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
+def reference(pristine, tmp_path_factory):
     """Outputs of the three scripts on the untouched study."""
     out = tmp_path_factory.mktemp("reference")
     for script in ("participants", "mrs", "clinical"):
-        result = run_script(script, STUDY, out)
+        result = run_script(script, pristine, out)
         assert result.returncode == 0, result.stderr
     return {name: path.read_bytes() for script in ("participants", "mrs", "clinical")
             for name, path in outputs(script, out).items()}

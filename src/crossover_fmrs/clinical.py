@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .participants import order_conditions
+from .participants import delimiter_of, order_conditions, read_utf8_text
 from .scales import check_items, get_scale, max_missing_from_config, score_outcomes
 from .step import write_tsv
 
@@ -41,19 +41,17 @@ NA_TEXT = "NA"
 
 def _read_lines(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and (line number, fields) of each non-blank line, numbered as in the file."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(path, None, None, "a clinical sheet at this path", "no such file") from None
-    except UnicodeDecodeError as err:
-        raise InputError(path, f"byte {err.start}", None, "UTF-8 text") from None
+    if not path.exists():
+        raise InputError(path, None, None, "a clinical sheet at this path", "no such file")
+    text = read_utf8_text(path, "a clinical sheet at this path")
     # Split on LF only (after CRLF -> LF), so line numbers match what an editor shows.
     lines = text.replace("\r\n", "\n").split("\n")
     if not lines[0].strip():
         raise InputError(path, "line 1", None, "a tab-separated header row", "an empty line")
     header = lines[0].split("\t")
-    if len(header) == 1 and ("," in header[0] or ";" in header[0]):
-        raise InputError(path, "line 1", None, "tab-separated columns", "another delimiter")
+    separator = delimiter_of(header[0]) if len(header) == 1 else None
+    if separator:
+        raise InputError(path, "line 1", None, "tab-separated columns", f"columns separated by {separator}")
     rows = []
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():

@@ -15,24 +15,60 @@ SEX_CODES = ("M", "F")
 PARTICIPANT_PATTERN = r"sub-[A-Za-z0-9]+"
 
 
-def read_tsv_text(path: str | Path) -> list[list[str]]:
-    """Rows of a UTF-8 TSV as strings; a BOM and CRLF line endings are accepted.
+def read_utf8_text(path: str | Path, what: str = "a UTF-8 text file") -> str:
+    """Text of a UTF-8 file without its BOM; InputError for a missing file or a non-UTF-8 byte.
 
-    Raises InputError for an empty file, for a file that is not tab-separated and for rows
-    whose number of fields differs from the header.
+    A bad byte is reported by line and, for a TSV, by the header's column, so a user can find
+    the cell a spreadsheet saved as Latin-1 or Windows-1252.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, None, None, what, "no such file") from None
+    except OSError as err:
+        raise InputError(path, None, None, what, err.strerror or type(err).__name__) from None
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InputError(path, f"byte {err.start}", None, "UTF-8 text") from None
+        line_start = data.rfind(b"\n", 0, err.start) + 1
+        number = data.count(b"\n", 0, err.start) + 1
+        column = None
+        if number > 1:
+            header = data[: data.find(b"\n")].decode("utf-8-sig", errors="replace").rstrip("\r").split("\t")
+            position = data.count(b"\t", line_start, err.start)
+            column = header[position] if position < len(header) else None
+        got = f"byte 0x{data[err.start]:02x} (a file saved as Latin-1 or Windows-1252?)"
+        raise InputError(path, f"line {number}", column, "UTF-8 text", got) from None
+
+
+def delimiter_of(header_line: str) -> str | None:
+    """What separates the fields of a header read as one field ('commas' from a CSV export), or None."""
+    for name, mark in (("commas", ","), ("semicolons", ";")):
+        if mark in header_line:
+            return name
+    return None
+
+
+def read_tsv_text(path: str | Path) -> list[list[str]]:
+    """Rows of a UTF-8 TSV as strings; a BOM and CRLF line endings are accepted.
+
+    Raises InputError for a missing or empty file, a byte that is not UTF-8, a file that is not
+    tab-separated, a repeated column name and rows whose number of fields differs from the header.
+    """
+    path = Path(path)
+    text = read_utf8_text(path, "a tab-separated file at this path")
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputError(path, "line 1", None, "a tab-separated header row", "an empty file")
     rows = list(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
     header = rows[0]
-    if len(header) == 1 and ("," in header[0] or ";" in header[0]):
-        raise InputError(path, "line 1", None, "tab-separated columns", "another delimiter")
+    separator = delimiter_of(header[0]) if len(header) == 1 else None
+    if separator:
+        raise InputError(path, "line 1", None, "tab-separated columns", f"columns separated by {separator}")
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if repeated:  # pandas would keep both and the parser read the first, silently
+        raise InputError(path, "line 1", repeated[0], "each column name once", "a repeated column")
     for number, row in enumerate(rows[1:], start=2):
         if row and len(row) != len(header):
             raise InputError(path, f"line {number}", None, f"{len(header)} tab-separated fields", len(row))

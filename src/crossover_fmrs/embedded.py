@@ -1,0 +1,39 @@
+"""The model data of a study built from its raw files in one call (ingest -> QC -> model data).
+
+Used to tie the stored R reference values (tests/fixtures/stats) to the embedded dataset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .analysis import clinical_model_data, glx_model_data
+from .clinical import read_clinical_sheets, tidy_clinical
+from .mrs import read_study_mrs
+from .participants import read_participants
+from .qc_mrs import apply_qc, qc_flags, spectrum_table
+
+OUTCOMES = ("MADRS", "QIDS_SR16")
+
+
+def embedded_model_data(root: Path, config: dict | None = None) -> dict[str, pd.DataFrame]:
+    config = config or yaml.safe_load((root / "config.yaml").read_text())
+    data_dir = root / config["data_dir"]
+    conditions = config["study"]["conditions"]
+    participants = read_participants(data_dir / "participants.tsv", conditions)
+    mrs = read_study_mrs(data_dir, participants, conditions, config["mrs"]["format"])
+    spectra = spectrum_table(mrs, config["mrs"]["ratio"]["numerator"], config["mrs"]["ratio"]["denominator"])
+    thresholds = config["qc"]["mrs"]
+    spectra = apply_qc(spectra, qc_flags(spectra, thresholds), thresholds["exclude_on"])
+    clinical_config = config["clinical"]
+    sheets = read_clinical_sheets(data_dir / "clinical", clinical_config, participants, conditions)
+    _, scores = tidy_clinical(sheets, clinical_config, conditions)
+    out = {"glx": glx_model_data(spectra, participants)}
+    for outcome in OUTCOMES:
+        scale = scores.loc[scores["outcome"] == outcome, "scale"].iloc[0]
+        out[outcome.lower()] = clinical_model_data(scores, participants, outcome,
+                                                   clinical_config["scales"][scale]["timepoints"])
+    return out
