@@ -23,8 +23,10 @@ def raw_clinical_sheets(wildcards):
 
 
 def final_outputs():
-    """What `snakemake --cores 4` builds."""
-    return [
+    """What `snakemake --cores 4` builds; the sex analyses and the paper comparison are switches."""
+    stats = config["stats"]
+    figures = [name for name in FIGURES if stats["sex_analyses"] or not name.startswith("sex_")]
+    targets = [
         "results/tidy/participants.tsv",
         "results/tidy/mrs_long.tsv",
         "results/tidy/clinical_items.tsv",
@@ -34,11 +36,15 @@ def final_outputs():
         "results/qc/participant_flow.tsv",
         "results/stats/glx_lmm.tsv",
         "results/stats/clinical_lmm.tsv",
-        "results/stats/sex_stratified.tsv",
-        "results/stats/madrs_attenuation.tsv",
         "results/stats/crossover_checks.tsv",
-        "results/paper_comparison.tsv",
         "results/run/config.yaml",
         "results/run/software_versions.tsv",
-        *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "svg", "tsv"]),
+        *expand("results/figures/{name}.{ext}", name=figures, ext=["png", "svg", "tsv"]),
     ]
+    if stats["sex_analyses"]:
+        targets.append("results/stats/sex_stratified.tsv")
+    if stats["attenuation"]:
+        targets.append("results/stats/attenuation.tsv")
+    if stats["paper_comparison"]:
+        targets.append("results/paper_comparison.tsv")
+    return targets

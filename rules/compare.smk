@@ -6,7 +6,7 @@ rule paper_comparison:
         published="resources/published_results.tsv",
         glx_lmm="results/stats/glx_lmm.tsv",
         clinical_lmm="results/stats/clinical_lmm.tsv",
-        madrs_attenuation="results/stats/madrs_attenuation.tsv",
+        attenuation="results/stats/attenuation.tsv",
         sex_stratified="results/stats/sex_stratified.tsv",
     output:
         table=report(

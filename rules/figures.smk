@@ -14,7 +14,7 @@ FIGURES = [
 
 INFUSION_WINDOW_MIN = config["figures"]["infusion_window_min"]
 FIGURE_DPI = config["figures"]["dpi"]
-PRIMARY_CLINICAL_OUTCOME = "MADRS"
+PRIMARY_CLINICAL_OUTCOME = config["stats"]["primary_outcome"]
 
 
 rule figure_glx_timecourse:

@@ -38,7 +38,7 @@ rule stats_clinical:
         conditions=CONDITIONS,
         reference=config["study"]["reference_condition"],
         scales=SCALES,
-        imputation=config["stats"]["teps_a_pre_imputation"],
+        imputation=config["stats"]["impute_missing"],
     log:
         "logs/stats/stats_clinical.log",
     benchmark:
@@ -81,13 +81,12 @@ rule stats_attenuation:
         participants="results/tidy/participants.tsv",
         scores="results/tidy/clinical_scores.tsv",
     output:
-        attenuation="results/stats/madrs_attenuation.tsv",
+        attenuation="results/stats/attenuation.tsv",
     params:
-        primary_outcome=config["stats"]["primary_outcome"],
+        attenuation=config["stats"]["attenuation"],
         timepoints=SCALE_TIMEPOINTS,
         conditions=CONDITIONS,
         reference=config["study"]["reference_condition"],
-        bootstrap=config["stats"]["attenuation_bootstrap"],
     log:
         "logs/stats/stats_attenuation.log",
     conda:

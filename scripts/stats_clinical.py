@@ -4,7 +4,7 @@ import _package  # noqa: F401  (puts src/ on the import path)
 
 import pandas as pd
 
-from crossover_fmrs.analysis import clinical_model_data, impute_pre, rm_anova_rows, run_models
+from crossover_fmrs.analysis import clinical_model_data, impute_missing, rm_anova_rows, run_models
 from crossover_fmrs.step import run_step, write_tsv
 from crossover_fmrs.tables import read_table
 
@@ -14,7 +14,8 @@ def main(io):
     participants = read_table(io.input["participants"])
     scores = read_table(io.input["scores"])
     # The paper imputed missing pre-dose TEPS-A values; the method is a setting, every fill is listed.
-    scores, imputed = impute_pre(scores, "TEPS_A", p["imputation"])
+    imputation = p["imputation"]
+    scores, imputed = impute_missing(scores, imputation["outcomes"], imputation["timepoint"], imputation["method"])
     tests, models, anovas = [], [], []
     outcomes = scores[["scale", "outcome"]].drop_duplicates()
     for scale, outcome in outcomes.itertuples(index=False):

@@ -4,7 +4,7 @@ import _package  # noqa: F401  (puts src/ on the import path)
 
 import pandas as pd
 
-from crossover_fmrs.analysis import clinical_model_data, glx_model_data, run_models
+from crossover_fmrs.analysis import glx_model_data, outcome_model_data, run_models
 from crossover_fmrs.step import run_step, write_tsv
 from crossover_fmrs.tables import read_table
 
@@ -14,7 +14,7 @@ def main(io):
     participants = read_table(io.input["participants"])
     glx = glx_model_data(read_table(io.input["spectra"]), participants)
     primary = p["primary_outcome"]
-    madrs = clinical_model_data(read_table(io.input["scores"]), participants, primary, p["timepoints"][primary])
+    madrs = outcome_model_data(read_table(io.input["scores"]), participants, primary, p["timepoints"])
     common = dict(conditions=p["conditions"], reference=p["reference"])
     parts = [
         run_models(glx, p["glx_formula"], "crossover_checks", p["outcome"], **common),

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.analysis import attenuation, impute_pre, rm_anova_rows, run_models, STATS_COLUMNS
+from crossover_fmrs.analysis import attenuation, impute_missing, rm_anova_rows, run_models, STATS_COLUMNS
 from crossover_fmrs.comparison import compare, to_markdown
 
 
@@ -42,13 +42,15 @@ def test_impute_pre_other_condition_and_log():
         "outcome": ["TEPS_A"] * 4,
         "value": [np.nan, 40.0, 35.0, 41.0],
     })
-    filled, log = impute_pre(scores, "TEPS_A", "other_condition")
+    filled, log = impute_missing(scores, ["TEPS_A"], "pre", "other_condition")
     assert filled.loc[0, "value"] == 35.0
     assert len(log) == 1 and log.loc[0, "condition"] == "placebo"
-    untouched, none_log = impute_pre(scores, "TEPS_A", "none")
+    untouched, none_log = impute_missing(scores, ["TEPS_A"], "pre", "none")
     assert np.isnan(untouched.loc[0, "value"]) and none_log.empty
-    with pytest.raises(ValueError, match="teps_a_pre_imputation"):
-        impute_pre(scores, "TEPS_A", "zero")
+    with pytest.raises(ValueError, match="impute_missing"):
+        impute_missing(scores, ["TEPS_A"], "pre", "zero")
+    by_mean, _ = impute_missing(scores, ["TEPS_A"], "pre", "sample_mean")
+    assert np.isnan(by_mean.loc[0, "value"])  # no observed placebo pre value to average: stays NaN
 
 
 def simulated_madrs(seed=3, n=16):

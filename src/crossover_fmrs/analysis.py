@@ -51,6 +51,15 @@ def clinical_model_data(scores: pd.DataFrame, participants: pd.DataFrame, outcom
     return data[columns].sort_values(["participant_id", "condition", "timepoint"], kind="stable").reset_index(drop=True)
 
 
+def outcome_model_data(scores: pd.DataFrame, participants: pd.DataFrame, outcome: str,
+                       scale_timepoints: dict[str, list[str]]) -> pd.DataFrame:
+    """clinical_model_data for an outcome named by its score (e.g. TEPS_A of the scale TEPS)."""
+    scales = scores.loc[scores["outcome"] == outcome, "scale"].unique()
+    if len(scales) != 1:
+        raise ValueError(f"outcome {outcome!r}: expected one scale in clinical_scores.tsv, found {list(scales)}")
+    return clinical_model_data(scores, participants, outcome, scale_timepoints[scales[0]])
+
+
 def condition_levels(conditions: list[str], reference: str) -> list[str]:
     return [reference] + [c for c in conditions if c != reference]
 
@@ -113,31 +122,34 @@ def sex_subsets(data: pd.DataFrame) -> dict[str, pd.Series]:
     return {label: data["sex"] == code for code, label in SEX_SUBSETS.items() if (data["sex"] == code).any()}
 
 
-def impute_pre(scores: pd.DataFrame, outcome: str, method: str, pre: str = "pre") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fill missing pre-dose values of one outcome by the configured method; report each fill.
+def impute_missing(scores: pd.DataFrame, outcomes: list[str], timepoint: str, method: str
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fill missing values of the given outcomes at one time point; report each fill.
 
-    other_condition: the participant's pre value of the other condition; sample_mean: the mean of
-    the observed pre values of the same condition. none: leave NaN (the mixed model uses the rest).
+    other_condition: the mean of the participant's values at that time point in the other
+    condition(s); sample_mean: the mean of the observed values of the same condition. none:
+    leave NaN (the mixed model uses the rest). A value with nothing to fill from stays NaN.
     """
     log_columns = ["participant_id", "condition", "timepoint", "outcome", "method", "imputed_value"]
+    if method not in {"none", "other_condition", "sample_mean"}:
+        raise ValueError(f"stats.impute_missing.method: expected none, other_condition or sample_mean, got {method!r}")
     if method == "none":
         return scores, pd.DataFrame(columns=log_columns)
-    if method not in {"other_condition", "sample_mean"}:
-        raise ValueError(f"stats.teps_a_pre_imputation: expected none, other_condition or sample_mean, got {method!r}")
     scores = scores.copy()
-    target = (scores["outcome"] == outcome) & (scores["timepoint"] == pre)
-    missing = target & scores["value"].isna()
     fills = []
-    for index in scores.index[missing]:
-        row = scores.loc[index]
-        pool = scores[target & scores["value"].notna()]
-        if method == "other_condition":
-            pool = pool[(pool["participant_id"] == row["participant_id"]) & (pool["condition"] != row["condition"])]
-        else:
-            pool = pool[pool["condition"] == row["condition"]]
-        value = float(pool["value"].mean()) if len(pool) else np.nan
-        scores.loc[index, "value"] = value
-        fills.append([row["participant_id"], row["condition"], pre, outcome, method, value])
+    for outcome in outcomes:
+        target = (scores["outcome"] == outcome) & (scores["timepoint"] == timepoint)
+        observed = scores[target & scores["value"].notna()]
+        for index in scores.index[target & scores["value"].isna()]:
+            row = scores.loc[index]
+            if method == "other_condition":
+                pool = observed[(observed["participant_id"] == row["participant_id"])
+                                & (observed["condition"] != row["condition"])]
+            else:
+                pool = observed[observed["condition"] == row["condition"]]
+            value = float(pool["value"].mean()) if len(pool) else np.nan
+            scores.loc[index, "value"] = value
+            fills.append([row["participant_id"], row["condition"], timepoint, outcome, method, value])
     return scores, pd.DataFrame(fills, columns=log_columns)
 
 

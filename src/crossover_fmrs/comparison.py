@@ -59,6 +59,8 @@ def compare(published: pd.DataFrame, tables: dict[str, pd.DataFrame], synthetic:
         else:
             value = first[field]
             reproduced = value
+            if row["number"] == "direction":  # a claim without numbers: show the estimate and its p
+                reproduced = f"estimate {float(value):.4g} (p={float(first['p']):.3g})"
             try:
                 difference = float(value) - float(row["published"])
             except ValueError:
