@@ -1,4 +1,6 @@
-# Shared helpers: config validation, raw-file lookup, target lists.
+# Shared helpers: config validation, raw-file lookup, code dependencies, target lists.
+import ast
+from functools import cache
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -11,6 +13,42 @@ CONDITIONS = config["study"]["conditions"]
 SCALES = config["clinical"]["scales"]
 SCALE_TIMEPOINTS = {scale: spec["timepoints"] for scale, spec in SCALES.items()}
 RATIO_LABEL = "{numerator}/{denominator}".format(**config["mrs"]["ratio"])
+
+
+SRC = Path(workflow.basedir) / "src"
+
+
+@cache
+def _imported_modules(path):
+    """Files of the package that one Python file imports (absolute or relative imports)."""
+    package_parts = path.relative_to(SRC).parent.parts if path.is_relative_to(SRC) else ()
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = list(package_parts[: len(package_parts) - node.level + 1]) if node.level else []
+            names = (node.module or "").split(".") if node.module else []
+            stems = [base + names + [alias.name] for alias in node.names] + [base + names]
+        elif isinstance(node, ast.Import):
+            stems = [alias.name.split(".") for alias in node.names]
+        else:
+            continue
+        for stem in stems:
+            for candidate in (SRC.joinpath(*stem).with_suffix(".py"), SRC.joinpath(*stem, "__init__.py")):
+                if stem and stem[0] == "crossover_fmrs" and candidate.is_file():
+                    found.add(candidate)
+    return frozenset(found)
+
+
+def package_code(script):
+    """The package modules a script runs, directly or through other modules. Snakemake tracks
+    only the script itself; with these as inputs, editing a module reruns the jobs it affects."""
+    pending, seen = [Path(workflow.basedir) / "scripts" / script], set()
+    while pending:
+        for module in _imported_modules(pending.pop()):
+            if module not in seen:
+                seen.add(module)
+                pending.append(module)
+    return sorted(str(module) for module in seen)
 
 
 def raw_mrs_files(wildcards):

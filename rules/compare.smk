@@ -8,6 +8,7 @@ rule paper_comparison:
         clinical_lmm="results/stats/clinical_lmm.tsv",
         attenuation="results/stats/attenuation.tsv",
         sex_stratified="results/stats/sex_stratified.tsv",
+        code=package_code("paper_comparison.py"),
     output:
         table=report(
             "results/paper_comparison.tsv",
@@ -26,6 +27,8 @@ rule paper_comparison:
 
 
 rule run_record:
+    input:
+        code=package_code("run_record.py"),
     output:
         config=report(
             "results/run/config.yaml",

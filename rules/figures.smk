@@ -20,6 +20,7 @@ PRIMARY_CLINICAL_OUTCOME = config["stats"]["primary_outcome"]
 rule figure_glx_timecourse:
     input:
         spectra="results/qc/mrs_spectra.tsv",
+        code=package_code("figure_glx_timecourse.py"),
     output:
         png=report(
             "results/figures/glx_timecourse.png",
@@ -52,6 +53,7 @@ rule figure_glx_timecourse:
 rule figure_glx_individual:
     input:
         spectra="results/qc/mrs_spectra.tsv",
+        code=package_code("figure_glx_individual.py"),
     output:
         png=report(
             "results/figures/glx_individual.png",
@@ -84,6 +86,7 @@ rule figure_glx_individual:
 rule figure_madrs_timecourse:
     input:
         scores="results/tidy/clinical_scores.tsv",
+        code=package_code("figure_madrs_timecourse.py"),
     output:
         png=report(
             "results/figures/madrs_timecourse.png",
@@ -117,6 +120,7 @@ rule figure_madrs_timecourse:
 rule figure_secondary_scales:
     input:
         scores="results/tidy/clinical_scores.tsv",
+        code=package_code("figure_secondary_scales.py"),
     output:
         png=report(
             "results/figures/secondary_scales.png",
@@ -151,6 +155,7 @@ rule figure_sex_glx:
     input:
         spectra="results/qc/mrs_spectra.tsv",
         participants="results/tidy/participants.tsv",
+        code=package_code("figure_sex_glx.py"),
     output:
         png=report(
             "results/figures/sex_glx.png",
@@ -184,6 +189,7 @@ rule figure_sex_madrs:
     input:
         scores="results/tidy/clinical_scores.tsv",
         participants="results/tidy/participants.tsv",
+        code=package_code("figure_sex_madrs.py"),
     output:
         png=report(
             "results/figures/sex_madrs.png",
@@ -217,6 +223,7 @@ rule figure_sex_madrs:
 rule figure_qc_spectral_quality:
     input:
         spectra="results/qc/mrs_spectra.tsv",
+        code=package_code("figure_qc_spectral_quality.py"),
     output:
         png=report(
             "results/figures/qc_spectral_quality.png",
@@ -249,6 +256,7 @@ rule figure_qc_spectral_quality:
 rule figure_qc_ratio_by_participant:
     input:
         spectra="results/qc/mrs_spectra.tsv",
+        code=package_code("figure_qc_ratio_by_participant.py"),
     output:
         png=report(
             "results/figures/qc_ratio_by_participant.png",
@@ -280,6 +288,7 @@ rule figure_qc_ratio_by_participant:
 rule figure_participant_flow:
     input:
         flow="results/qc/participant_flow.tsv",
+        code=package_code("figure_participant_flow.py"),
     output:
         png=report(
             "results/figures/participant_flow.png",

@@ -4,6 +4,7 @@
 rule ingest_participants:
     input:
         participants=DATA_DIR / "participants.tsv",
+        code=package_code("ingest_participants.py"),
     output:
         participants="results/tidy/participants.tsv",
     params:
@@ -20,6 +21,7 @@ rule ingest_mrs:
     input:
         participants=DATA_DIR / "participants.tsv",
         raw=raw_mrs_files,
+        code=package_code("ingest_mrs.py"),
     output:
         mrs="results/tidy/mrs_long.tsv",
     params:
@@ -38,6 +40,7 @@ rule ingest_clinical:
     input:
         participants=DATA_DIR / "participants.tsv",
         sheets=raw_clinical_sheets,
+        code=package_code("ingest_clinical.py"),
     output:
         item_scores="results/tidy/clinical_items.tsv",
         scores="results/tidy/clinical_scores.tsv",

@@ -4,6 +4,7 @@
 rule qc_mrs:
     input:
         mrs="results/tidy/mrs_long.tsv",
+        code=package_code("qc_mrs.py"),
     output:
         spectra="results/qc/mrs_spectra.tsv",
         flags="results/qc/mrs_qc_flags.tsv",
@@ -22,6 +23,7 @@ rule qc_clinical:
     input:
         participants="results/tidy/participants.tsv",
         scores="results/tidy/clinical_scores.tsv",
+        code=package_code("qc_clinical.py"),
     output:
         checks="results/qc/clinical_qc.tsv",
         missing_conditions="results/qc/clinical_missing_conditions.tsv",
@@ -42,6 +44,7 @@ rule participant_flow:
         participants="results/tidy/participants.tsv",
         spectra="results/qc/mrs_spectra.tsv",
         scores="results/tidy/clinical_scores.tsv",
+        code=package_code("participant_flow.py"),
     output:
         flow=report(
             "results/qc/participant_flow.tsv",

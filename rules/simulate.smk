@@ -3,6 +3,8 @@
 
 
 rule simulate_study:
+    input:
+        code=package_code("simulate_study.py"),
     output:
         study=directory(config["simulation"]["output_dir"]),
     params:

@@ -5,6 +5,7 @@ rule stats_glx:
     input:
         participants="results/tidy/participants.tsv",
         spectra="results/qc/mrs_spectra.tsv",
+        code=package_code("stats_glx.py"),
     output:
         lmm="results/stats/glx_lmm.tsv",
         rm_anova="results/stats/glx_rm_anova.tsv",
@@ -28,6 +29,7 @@ rule stats_clinical:
     input:
         participants="results/tidy/participants.tsv",
         scores="results/tidy/clinical_scores.tsv",
+        code=package_code("stats_clinical.py"),
     output:
         lmm="results/stats/clinical_lmm.tsv",
         rm_anova="results/stats/clinical_rm_anova.tsv",
@@ -54,6 +56,7 @@ rule stats_sex:
         participants="results/tidy/participants.tsv",
         spectra="results/qc/mrs_spectra.tsv",
         scores="results/tidy/clinical_scores.tsv",
+        code=package_code("stats_sex.py"),
     output:
         stratified="results/stats/sex_stratified.tsv",
         interaction="results/stats/sex_interaction.tsv",
@@ -80,6 +83,7 @@ rule stats_attenuation:
     input:
         participants="results/tidy/participants.tsv",
         scores="results/tidy/clinical_scores.tsv",
+        code=package_code("stats_attenuation.py"),
     output:
         attenuation="results/stats/attenuation.tsv",
     params:
@@ -100,6 +104,7 @@ rule stats_crossover:
         participants="results/tidy/participants.tsv",
         spectra="results/qc/mrs_spectra.tsv",
         scores="results/tidy/clinical_scores.tsv",
+        code=package_code("stats_crossover.py"),
     output:
         checks="results/stats/crossover_checks.tsv",
         models="results/stats/crossover_models.tsv",

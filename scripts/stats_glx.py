@@ -2,7 +2,6 @@
 
 import _package  # noqa: F401  (puts src/ on the import path)
 
-import pandas as pd
 
 from crossover_fmrs.analysis import glx_model_data, rm_anova_rows, run_models
 from crossover_fmrs.step import run_step, write_tsv

@@ -105,3 +105,10 @@ def test_a_changed_qc_threshold_reruns_only_what_depends_on_it(first_run, tmp_pa
 def test_lint_is_clean():
     result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+def test_editing_a_package_module_reruns_the_jobs_that_use_it(first_run):
+    module = first_run / "src" / "crossover_fmrs" / "comparison.py"
+    module.write_text(module.read_text() + "# an edit\n")  # Snakemake compares content, not only mtime
+    planned = planned_rules(snakemake(first_run, "-n"))
+    assert planned == {"paper_comparison": 1, "all": 1}, planned

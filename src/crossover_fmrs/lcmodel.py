@@ -56,7 +56,7 @@ _RATIO_NAME_RE = re.compile(rf"^\s*(?P<ratio>{_NUMBER})(?P<sep>\s+|[+-](?!\d))(?
 _CONC_RE = re.compile(r"^\$\$CONC\s*(?P<n>\S+)\s+lines in following concentration table", re.IGNORECASE)
 _MISC_RE = re.compile(r"^\$\$MISC\s*(?P<n>\S+)\s+lines in following misc", re.IGNORECASE)
 _HEADER_RE = re.compile(r"^Conc\.\s+%SD\s+/(?P<reference>\S+)\s+Metab", re.IGNORECASE)
-_FWHM_RE = re.compile(rf"FWHM\s*=\s*(?P<fwhm>\S+)\s*ppm\s+S/N\s*=\s*(?P<snr>\S+)", re.IGNORECASE)
+_FWHM_RE = re.compile(r"FWHM\s*=\s*(?P<fwhm>\S+)\s*ppm\s+S/N\s*=\s*(?P<snr>\S+)", re.IGNORECASE)
 _SHIFT_RE = re.compile(r"Data shift\s*=\s*(?P<shift>\S+?)\s*ppm", re.IGNORECASE)
 
 

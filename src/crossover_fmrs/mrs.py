@@ -10,6 +10,9 @@ ketamine infusion; the baseline block ends at or before 0) and phase (baseline|i
 A missing session is legitimate (returned as absent, for QC to report); a file of an unknown
 participant or condition, a table without a sidecar row and a sidecar row without a table
 are errors.
+
+Other fitting tools' outputs (LCModel -csv, FSL-MRS, fsl_dynmrs, Osprey, a plain tidy TSV) are
+read by crossover_fmrs.formats, selected by config mrs.format; every reader returns this table.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ SNR_DEFINITION = (
     "LCModel S/N: maximum of the fitted spectrum minus baseline over the analysis window, "
     "divided by twice the rms of the fit residuals"
 )
-FORMATS = ("lcmodel_table",)
+# Config mrs.format values; crossover_fmrs.formats.FORMATS holds their readers (kept equal by a test).
+FORMATS = ("lcmodel_table", "lcmodel_csv", "fsl_mrs", "fsl_dynmrs", "osprey", "tidy_tsv")
 PHASES = ("baseline", "infusion")
 SIDECAR_COLUMNS = ["block", "onset_min", "offset_min", "phase"]
 SPECTRUM_KEYS = ["participant_id", "condition", "block"]
@@ -161,6 +165,13 @@ def _empty_tidy() -> pd.DataFrame:
     return _typed(frame)
 
 
+def tidy_frame(records: list[dict]) -> pd.DataFrame:
+    """The tidy MRS table (MRS_COLUMNS, fixed dtypes) from row dicts in the order given."""
+    if not records:
+        return _empty_tidy()
+    return _typed(pd.DataFrame.from_records(records)).reset_index(drop=True)
+
+
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame[MRS_COLUMNS].copy()
     frame["block"] = frame["block"].astype("int64")
@@ -173,20 +184,35 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_study_mrs(data_dir: str | Path, participants: pd.DataFrame, conditions: list[str],
-                   fmt: str = "lcmodel_table") -> pd.DataFrame:
+                   fmt: str = "lcmodel_table", larmor_mhz: float | None = None) -> pd.DataFrame:
     """Tidy MRS table of a study: one row per participant x condition x block x metabolite.
 
     Sorted by participant_id, condition (in the configured order), block, then the tool's row
     order. Sessions without files are absent (see mrs_sessions); values are as the tool printed
     them, with crlb_percent NaN and crlb_undetermined True where LCModel gave 999%.
+    `fmt` is config mrs.format; `larmor_mhz` (config mrs.larmor_mhz) converts linewidths that a
+    tool writes in Hz (fsl_mrs, Osprey 2) to ppm.
     """
     if fmt not in FORMATS:
         raise InputError("config", "mrs", "format", f"one of {list(FORMATS)}", fmt)
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(data_dir, None, None, "a folder holding the raw study")
+    if fmt != "lcmodel_table":
+        from .formats import read_format  # formats builds on this module: import on use
+
+        return read_format(fmt, data_dir, participants, list(conditions), larmor_mhz=larmor_mhz)
+    return read_lcmodel_table_study(data_dir, participants, list(conditions))
+
+
+def read_lcmodel_table_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]) -> pd.DataFrame:
+    """read_study_mrs for LCModel .table files (mrs.format lcmodel_table)."""
+    from .formats.common import check_format_sessions
+
     participant_ids = set(participants["participant_id"].astype(str))
     sessions = _inventory(data_dir, participant_ids, list(conditions))
+    check_format_sessions(data_dir, "lcmodel_table",
+                          {data_dir / p / f"ses-{c}" / "mrs" for (p, c), session in sessions.items() if session["tables"]})
     order = {condition: index for index, condition in enumerate(conditions)}
     records = []
     for participant, condition in sorted(sessions, key=lambda key: (key[0], order[key[1]])):
@@ -241,9 +267,7 @@ def read_study_mrs(data_dir: str | Path, participants: pd.DataFrame, conditions:
                     "source_tool": SOURCE_TOOL,
                     "source_file": relative,
                 })
-    if not records:
-        return _empty_tidy()
-    return _typed(pd.DataFrame.from_records(records)).reset_index(drop=True)
+    return tidy_frame(records)
 
 
 def mrs_sessions(tidy: pd.DataFrame, participants: pd.DataFrame, conditions: list[str]) -> pd.DataFrame:

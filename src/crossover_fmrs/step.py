@@ -49,8 +49,10 @@ def _parse_pairs(pairs: list[str], flag: str) -> dict[str, Any]:
 def step_io(snakemake=None, argv: list[str] | None = None) -> StepIO:
     """Inputs, outputs and params from the Snakemake object, or else from the command line."""
     if snakemake is not None:
+        # `code` lists the package modules a rule runs, for Snakemake's rerun decisions only.
+        inputs = {name: value for name, value in _named(snakemake.input).items() if name != "code"}
         return StepIO(
-            input=_named(snakemake.input),
+            input=inputs,
             output=_named(snakemake.output),
             params=_named(snakemake.params),
             log=snakemake.log[0] if snakemake.log else None,
@@ -102,19 +104,31 @@ def _remove_outputs(io: StepIO) -> None:
                 target.unlink()
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write text via a temporary file in the same folder, so readers never see half a file."""
+def atomic_write_bytes(path: str | Path, content: bytes) -> None:
+    """Write via a temporary file in the same folder, so readers never see half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.chmod(scratch, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(scratch, path)
     except BaseException:
         if os.path.exists(scratch):
             os.unlink(scratch)
         raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """UTF-8 text with LF line endings, written atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_tsv(frame, path: str | Path, float_format: str = "%.10g") -> None:

@@ -9,8 +9,6 @@ matplotlib's object API (no pyplot: no global figure registry to leak between fi
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +17,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+
+from ..step import atomic_write_bytes  # noqa: E402
 
 MM_PER_INCH = 25.4
 SINGLE_COLUMN = 89 / MM_PER_INCH
@@ -118,20 +118,6 @@ def label_synthetic(figure: Figure, synthetic: bool) -> None:
         figure.suptitle(SYNTHETIC_LABEL, x=0.99, ha="right", fontweight="bold", color="#000000")
 
 
-def _atomic_write_bytes(path: str | Path, content: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.replace(scratch, path)
-    except BaseException:
-        if os.path.exists(scratch):
-            os.unlink(scratch)
-        raise
-
-
 def render(figure: Figure, fmt: str, dpi: int = DPI) -> bytes:
     """The figure as PNG or SVG bytes, without the software name or a date."""
     metadata = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}[fmt]
@@ -146,4 +132,4 @@ def save_figure(figure: Figure, png: str | Path | None = None, svg: str | Path |
     """Write PNG and SVG, each through a temporary file, so no reader sees half a figure."""
     for path, fmt in ((png, "png"), (svg, "svg")):
         if path is not None:
-            _atomic_write_bytes(path, render(figure, fmt, dpi))
+            atomic_write_bytes(path, render(figure, fmt, dpi))

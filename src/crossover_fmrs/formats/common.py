@@ -1,0 +1,427 @@
+"""What every fit-output reader shares: the raw layout, block timing, numbers and tidy rows.
+
+Two layouts exist. Per-session formats keep the BIDS-like tree of the LCModel tables,
+
+    <data_dir>/sub-01/ses-placebo/mrs/<one fit output per block, or one per session>
+    <data_dir>/sub-01/ses-placebo/mrs/sub-01_ses-placebo_blocks.tsv     block timing sidecar
+
+and study-level formats (osprey, tidy_tsv) keep one table for the whole study at <data_dir>,
+with block timing either in that table (onset_min, offset_min) or in the same sidecars.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..mrs import canonical_name, read_blocks_sidecar, tidy_frame
+from ..participants import read_utf8_text
+
+UNDETERMINED_PERCENT = 999.0  # LCModel and FSL-MRS cap %SD at 999: "could not be estimated"
+MISSING_TEXT = ("", "NA", "n/a", "NaN", "nan")  # R, BIDS and MATLAB spellings of a missing value
+_ID = r"(?P<participant>sub-[A-Za-z0-9]+)_ses-(?P<condition>[A-Za-z0-9]+)"
+_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?$")
+SIDECAR_NAME = re.compile(rf"^{_ID}_blocks\.tsv$")
+SIDECAR_COLUMNS = ("onset_min", "offset_min")
+
+# Per-session formats: how one fit output is named inside sub-XX/ses-YY/mrs/ and whether it is a
+# file or a folder. `claims` decides which entries the format reads, so a misnamed one is an error.
+@dataclass(frozen=True)
+class Layout:
+    name: re.Pattern
+    example: str
+    is_dir: bool
+    suffix: str
+    per_block: bool = True
+
+    def claims(self, path: Path) -> bool:
+        return path.is_dir() == self.is_dir and path.name.endswith(self.suffix)
+
+
+LAYOUTS = {
+    "lcmodel_table": Layout(re.compile(rf"^{_ID}_block-(?P<block>\d+)\.table$"),
+                            "sub-01_ses-placebo_block-01.table", False, ".table"),
+    "lcmodel_csv": Layout(re.compile(rf"^{_ID}_block-(?P<block>\d+)\.csv$"),
+                          "sub-01_ses-placebo_block-01.csv", False, ".csv"),
+    "fsl_mrs": Layout(re.compile(rf"^{_ID}_block-(?P<block>\d+)_fsl_mrs$"),
+                      "sub-01_ses-placebo_block-01_fsl_mrs/", True, "_fsl_mrs"),
+    "fsl_dynmrs": Layout(re.compile(rf"^{_ID}_fsl_dynmrs$"),
+                         "sub-01_ses-placebo_fsl_dynmrs/", True, "_fsl_dynmrs", per_block=False),
+}
+# Study-level formats: the file that marks them at the top of data_dir.
+STUDY_FILES = {"osprey": "osprey_datasets.tsv", "tidy_tsv": "mrs.tsv"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers and text
+
+
+def relative(path: Path, data_dir: Path) -> str:
+    return Path(path).relative_to(data_dir).as_posix()
+
+
+def parse_number(text: str, file, where: str | None, column: str | None, expected: str = "a number",
+                 missing_ok: bool = False) -> float:
+    """A decimal or E-format number; NaN for a missing value only where missing_ok.
+
+    float() alone would accept 'inf', '1_0' and ' nan ', which no fitting tool writes.
+    """
+    text = text.strip()
+    if missing_ok and text in MISSING_TEXT:
+        return math.nan
+    if missing_ok and text.lower() in ("inf", "-inf", "+inf"):
+        return math.nan  # MATLAB writes Inf for a ratio to a zero reference: no usable value
+    if not _NUMBER.match(text):
+        raise InputError(file, where, column, expected, text)
+    return float(text.replace("d", "e").replace("D", "E"))
+
+
+def read_delimited(path: Path, label: str, delimiter: str, what: str) -> list[list[str]]:
+    """Rows of a small UTF-8 text table, fields stripped; blank lines dropped, line numbers kept.
+
+    Each row is prefixed by its 1-based line number as a string so messages can name it.
+    """
+    text = read_utf8_text(path, what)
+    if not text.strip():
+        raise InputError(label, "line 1", None, what, "an empty file")
+    rows = []
+    for number, fields in enumerate(csv.reader(text.splitlines(), delimiter=delimiter), start=1):
+        if not fields or all(not value.strip() for value in fields):
+            continue
+        rows.append([str(number)] + [value.strip() for value in fields])
+    return rows
+
+
+def crlb_fields(percent: float, concentration: float, file, where: str | None, column: str) -> tuple[float, bool]:
+    """(crlb_percent, crlb_undetermined) under the rule LCModel and FSL-MRS share.
+
+    %SD >= 999 or a concentration <= 0 means the tool could not estimate it: NaN, undetermined.
+    A %SD the tool does not report stays NaN and is undetermined only for a concentration <= 0
+    (no relative SD exists then), so a zero fit is treated alike by every format.
+    """
+    if not math.isnan(percent) and percent < 0:
+        raise InputError(file, where, column, "a %CRLB >= 0", percent)
+    if math.isnan(concentration):
+        return math.nan, False
+    if concentration <= 0 or (not math.isnan(percent) and percent >= UNDETERMINED_PERCENT):
+        return math.nan, True
+    return percent, False
+
+
+# ---------------------------------------------------------------------------------------------
+# One spectrum -> tidy rows
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One metabolite of one spectrum as the tool reported it."""
+
+    tool_metabolite: str
+    concentration: float
+    crlb_percent: float
+    crlb_undetermined: bool
+    ratio_to_tcr: float | None = None  # None: concentration / tCr concentration of the spectrum
+    where: str | None = None  # place in the source file, for messages
+
+
+@dataclass
+class Spectrum:
+    participant_id: str
+    condition: str
+    block: int
+    onset_min: float
+    offset_min: float
+    measures: list[Measure]
+    fwhm_ppm: float
+    snr: float
+    snr_definition: str
+    source_tool: str
+    source_file: str  # relative to data_dir
+    label: str = ""  # file named in messages (defaults to source_file)
+    extra: dict = field(default_factory=dict)
+
+
+def spectrum_records(spectrum: Spectrum) -> list[dict]:
+    """Tidy rows of one spectrum in the tool's order, with canonical names and ratio_to_tcr."""
+    label = spectrum.label or spectrum.source_file
+    seen: dict[str, str] = {}
+    for measure in spectrum.measures:
+        metabolite = canonical_name(measure.tool_metabolite)
+        if metabolite in seen:
+            both = f"{measure.tool_metabolite} and {seen[metabolite]} are both {metabolite}"
+            raise InputError(label, measure.where, "metabolite", f"one entry per metabolite ({both})",
+                             measure.tool_metabolite)
+        seen[metabolite] = measure.tool_metabolite
+    tcr = next((m.concentration for m in spectrum.measures if canonical_name(m.tool_metabolite) == "tCr"), math.nan)
+    records = []
+    for measure in spectrum.measures:
+        ratio = measure.ratio_to_tcr
+        if ratio is None:
+            ratio = measure.concentration / tcr if tcr > 0 else math.nan
+        records.append({
+            "participant_id": spectrum.participant_id,
+            "condition": spectrum.condition,
+            "block": int(spectrum.block),
+            "onset_min": spectrum.onset_min,
+            "offset_min": spectrum.offset_min,
+            "metabolite": canonical_name(measure.tool_metabolite),
+            "tool_metabolite": measure.tool_metabolite,
+            "concentration": measure.concentration,
+            "crlb_percent": measure.crlb_percent,
+            "crlb_undetermined": bool(measure.crlb_undetermined),
+            "ratio_to_tcr": ratio,
+            "fwhm_ppm": spectrum.fwhm_ppm,
+            "snr": spectrum.snr,
+            "snr_definition": spectrum.snr_definition,
+            "source_tool": spectrum.source_tool,
+            "source_file": spectrum.source_file,
+        })
+    return records
+
+
+def study_table(spectra: list[Spectrum], conditions: list[str]) -> pd.DataFrame:
+    """The tidy table of a study, sorted like read_study_mrs: participant, condition order, block."""
+    order = {condition: index for index, condition in enumerate(conditions)}
+    spectra = sorted(spectra, key=lambda s: (s.participant_id, order[s.condition], s.block))
+    records = [record for spectrum in spectra for record in spectrum_records(spectrum)]
+    return tidy_frame(records)
+
+
+# Pairs a tool fits separately and reports summed under a canonical name (tidy.CANONICAL_METABOLITES).
+COMBINATIONS = (("Glx", ("Glu", "Gln")), ("tNAA", ("NAA", "NAAG")), ("tCr", ("Cr", "PCr")), ("tCho", ("GPC", "PCh")))
+
+
+def add_sums(measures: list[Measure]) -> list[Measure]:
+    """Measures plus Glx, tNAA, tCr, tCho as plain sums where the tool reports only the parts.
+
+    The SD of a sum needs the covariance of its parts, which such tools do not write: its
+    crlb_percent is NaN (undetermined only for a sum <= 0, like a fitted zero).
+    """
+    names = {canonical_name(m.tool_metabolite) for m in measures}
+    by_name = {m.tool_metabolite: m for m in measures}
+    out = list(measures)
+    for combined, parts in COMBINATIONS:
+        if combined in names or not all(part in by_name for part in parts):
+            continue
+        total = sum(by_name[part].concentration for part in parts)
+        out.append(Measure("+".join(parts), total, math.nan, bool(total <= 0) if not math.isnan(total) else False,
+                           where=by_name[parts[0]].where))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-session layout: inventory and block timing
+
+
+@dataclass
+class Session:
+    participant_id: str
+    condition: str
+    folder: Path
+    fits: dict = field(default_factory=dict)  # block (or 0 for a per-session output) -> path
+    sidecar: Path | None = None
+
+
+def output_kind(path: Path) -> str | None:
+    """The per-session format an entry of an mrs/ folder belongs to, if any (other tools' files)."""
+    for fmt, layout in LAYOUTS.items():
+        if layout.claims(path):
+            return fmt
+    return None
+
+
+def session_inventory(data_dir: Path, fmt: str, participant_ids: set[str], conditions: list[str]) -> dict:
+    """{(participant_id, condition): Session} for a per-session format, names checked.
+
+    A session folder holding only another tool's outputs is a format mismatch (InputError); other
+    tools' outputs beside this format's are ignored (LCModel writes .table and .csv side by side).
+    """
+    layout = LAYOUTS[fmt]
+    sessions: dict[tuple[str, str], Session] = {}
+    for path in sorted(data_dir.glob("sub-*/ses-*/mrs/*")):
+        if path.name.startswith("."):
+            continue
+        rel = relative(path, data_dir)
+        is_sidecar = path.is_file() and path.suffix.lower() == ".tsv"
+        if not is_sidecar and not layout.claims(path):
+            continue  # other tools' outputs: see check_format_sessions
+        pattern = SIDECAR_NAME if is_sidecar else layout.name
+        match = pattern.match(path.name)
+        if match is None:
+            expected = "a name like sub-01_ses-placebo_blocks.tsv" if is_sidecar else f"a name like {layout.example}"
+            raise InputError(rel, None, "file name", expected, path.name)
+        participant, condition = match.group("participant"), match.group("condition")
+        folder_participant, folder_session = path.parts[-4], path.parts[-3]
+        if (folder_participant, folder_session) != (participant, f"ses-{condition}"):
+            raise InputError(rel, None, "file name",
+                             f"the participant and session of its folder ({folder_participant}/{folder_session})",
+                             path.name)
+        if participant not in participant_ids:
+            raise InputError(rel, None, "participant_id", "a participant listed in participants.tsv", participant)
+        if condition not in conditions:
+            raise InputError(rel, None, "condition", f"one of the configured conditions {conditions}", condition)
+        session = sessions.setdefault((participant, condition), Session(participant, condition, path.parent))
+        if is_sidecar:
+            session.sidecar = path
+            continue
+        block = int(match.group("block")) if layout.per_block else 0
+        if block in session.fits:
+            other = relative(session.fits[block], data_dir)
+            what = f"one output per block (block {block} is also {other})" if layout.per_block else \
+                f"one output per session (also {other})"
+            raise InputError(rel, None, "block", what, block)
+        session.fits[block] = path
+    check_format_sessions(data_dir, fmt, {session.folder for session in sessions.values() if session.fits})
+    return sessions
+
+
+def check_format_sessions(data_dir: Path, fmt: str, folders_with_fits: set[Path]) -> None:
+    """InputError where a session folder holds other tools' outputs but none of `fmt`.
+
+    With no outputs of `fmt` anywhere, a study table of a study-level format is a mismatch too.
+    """
+    for path in sorted(data_dir.glob("sub-*/ses-*/mrs/*")):
+        if path.name.startswith(".") or path.parent in folders_with_fits:
+            continue
+        kind = output_kind(path)
+        if kind is not None and kind != fmt:
+            raise_format_mismatch(data_dir, fmt, path.parent, path)
+    if not folders_with_fits:
+        for other, name in STUDY_FILES.items():
+            if (data_dir / name).is_file():
+                raise InputError(data_dir, None, "mrs.format", f"outputs of mrs.format '{fmt}' "
+                                 f"(e.g. sub-01/ses-placebo/mrs/{LAYOUTS[fmt].example})",
+                                 f"{name}, the study table of mrs.format '{other}'")
+
+
+def raise_format_mismatch(data_dir: Path, fmt: str, where: Path, example: Path) -> None:
+    kind = output_kind(example) or "another format"
+    expected = f"outputs of mrs.format '{fmt}'"
+    if fmt in LAYOUTS:
+        expected += f" (e.g. {LAYOUTS[fmt].example})"
+    elif fmt in STUDY_FILES:
+        expected += f" ({STUDY_FILES[fmt]} at the top of the data folder)"
+    raise InputError(relative(where, data_dir) if where != data_dir else data_dir, None, "mrs.format", expected,
+                     f"{kind} output {relative(example, data_dir)}")
+
+
+def check_study_file(data_dir: Path, fmt: str) -> Path:
+    """The study-level file of osprey/tidy_tsv; InputError naming what is there instead."""
+    path = data_dir / STUDY_FILES[fmt]
+    if path.is_file():
+        return path
+    for entry in sorted(data_dir.glob("sub-*/ses-*/mrs/*")):
+        if output_kind(entry) is not None:
+            raise_format_mismatch(data_dir, fmt, data_dir, entry)
+    for other, name in STUDY_FILES.items():
+        if other != fmt and (data_dir / name).is_file():
+            raise InputError(path, None, "mrs.format", f"the {STUDY_FILES[fmt]} of mrs.format '{fmt}'",
+                             f"{name} (the file of mrs.format '{other}')")
+    raise InputError(path, None, None, f"the study table of mrs.format '{fmt}'", "no such file")
+
+
+def session_timing(session: Session, data_dir: Path, first_output: Path) -> tuple[pd.DataFrame, str]:
+    """The session's validated sidecar and its label; InputError when the sidecar is missing."""
+    if session.sidecar is None:
+        raise InputError(relative(first_output, data_dir), None, "block timing",
+                         f"a sidecar {session.participant_id}_ses-{session.condition}_blocks.tsv in the same folder",
+                         "none")
+    label = relative(session.sidecar, data_dir)
+    return read_blocks_sidecar(session.sidecar, label), label
+
+
+def match_blocks(session: Session, data_dir: Path, timing: pd.DataFrame, sidecar_label: str, example: str) -> None:
+    """Every block output has a sidecar row and every sidecar row an output (per-block formats)."""
+    listed = dict(zip(timing["block"], timing["line"]))
+    for block, path in sorted(session.fits.items()):
+        if block not in listed:
+            raise InputError(relative(path, data_dir), None, "block", f"a row for block {block} in {sidecar_label}",
+                             f"blocks {sorted(listed)}")
+    for block, line in sorted(listed.items()):
+        if block not in session.fits:
+            name = example.replace("sub-01", session.participant_id).replace("placebo", session.condition)
+            name = name.replace("block-01", f"block-{block:02d}")
+            raise InputError(sidecar_label, f"line {line}", "block", f"a fit output {name}", "no such file")
+
+
+# ---------------------------------------------------------------------------------------------
+# Study-level formats: spectra listed in one table, timing in it or in the sidecars
+
+
+@dataclass(frozen=True)
+class SpectrumKey:
+    participant_id: str
+    condition: str
+    block: int
+    where: str  # place in the study table that first names this spectrum
+
+
+def parse_key(row: dict, label: str, where: str, participant_ids: set[str], conditions: list[str]) -> SpectrumKey:
+    participant = row["participant_id"]
+    if participant not in participant_ids:
+        raise InputError(label, where, "participant_id", "a participant listed in participants.tsv", participant)
+    condition = row["condition"]
+    if condition not in conditions:
+        raise InputError(label, where, "condition", f"one of the configured conditions {conditions}", condition)
+    block = row["block"]
+    if not block.isdigit() or int(block) < 1:
+        raise InputError(label, where, "block", "a block number 1, 2, ...", block)
+    return SpectrumKey(participant, condition, int(block), where)
+
+
+def study_timing(data_dir: Path, keys: list[SpectrumKey], given: dict | None, label: str) -> dict:
+    """{(participant, condition, block): (onset_min, offset_min)} for a study-level format.
+
+    `given` maps a key to its (onset_text, offset_text, where) when the study table has the
+    columns; then no sidecar may exist for that session (one source of timing). Otherwise each
+    session's sidecar gives the timing and must list exactly the session's blocks.
+    """
+    sessions: dict[tuple[str, str], list[SpectrumKey]] = {}
+    for key in keys:
+        sessions.setdefault((key.participant_id, key.condition), []).append(key)
+    timing = {}
+    for (participant, condition), session_keys in sorted(sessions.items()):
+        sidecar = data_dir / participant / f"ses-{condition}" / "mrs" / f"{participant}_ses-{condition}_blocks.tsv"
+        first = min(session_keys, key=lambda k: k.block)
+        if given is not None:
+            if sidecar.is_file():
+                raise InputError(label, first.where, "onset_min",
+                                 f"block timing in one place: onset_min/offset_min here or the sidecar "
+                                 f"{relative(sidecar, data_dir)}, not both", "both")
+            blocks = []
+            for key in sorted(session_keys, key=lambda k: k.block):
+                onset_text, offset_text, where = given[key]
+                onset = parse_number(onset_text, label, where, "onset_min", "minutes from the start of the infusion")
+                offset = parse_number(offset_text, label, where, "offset_min", "minutes from the start of the infusion")
+                if not onset < offset:
+                    raise InputError(label, where, "offset_min", f"a time after onset_min ({onset:g})", offset_text)
+                if blocks and onset < blocks[-1][2]:
+                    previous = blocks[-1]
+                    raise InputError(label, where, "onset_min",
+                                     f"no overlap with block {previous[0]}, which ends at {previous[2]:g}", onset)
+                blocks.append((key.block, onset, offset))
+                timing[(participant, condition, key.block)] = (onset, offset)
+            continue
+        if not sidecar.is_file():
+            raise InputError(label, first.where, "block timing",
+                             f"onset_min/offset_min columns or a sidecar {relative(sidecar, data_dir)}", "neither")
+        sidecar_label = relative(sidecar, data_dir)
+        frame = read_blocks_sidecar(sidecar, sidecar_label)
+        listed = {int(row.block): row for row in frame.itertuples(index=False)}
+        present = {key.block for key in session_keys}
+        for key in sorted(session_keys, key=lambda k: k.block):
+            if key.block not in listed:
+                raise InputError(label, key.where, "block", f"a row for block {key.block} in {sidecar_label}",
+                                 f"blocks {sorted(listed)}")
+            timing[(participant, condition, key.block)] = (listed[key.block].onset_min, listed[key.block].offset_min)
+        for block, row in sorted(listed.items()):
+            if block not in present:
+                raise InputError(sidecar_label, f"line {row.line}", "block",
+                                 f"a spectrum of block {block} in {label}", "none")
+    return timing
