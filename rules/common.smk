@@ -10,7 +10,8 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 DATA_DIR = Path(config["data_dir"])
 CONDITIONS = config["study"]["conditions"]
-SCALES = config["clinical"]["scales"]
+# {name: {sheet, timepoints}} in config order (clinical.scale_specs does the same for the package).
+SCALES = {entry["name"]: {"sheet": entry["sheet"], "timepoints": entry["timepoints"]} for entry in config["clinical"]["scales"]}
 SCALE_TIMEPOINTS = {scale: spec["timepoints"] for scale, spec in SCALES.items()}
 RATIO_LABEL = "{numerator}/{denominator}".format(**config["mrs"]["ratio"])
 
@@ -52,8 +53,13 @@ def package_code(script):
 
 
 def raw_mrs_files(wildcards):
-    """Every fit table and block sidecar of the study, sorted, so a new or changed file reruns ingestion."""
-    return sorted(str(path) for path in DATA_DIR.glob("sub-*/ses-*/mrs/*") if path.is_file())
+    """Every file of the study outside clinical/ (fit outputs of any format, sidecars, study-level
+    tables), sorted, so that a new or changed file reruns ingestion."""
+    return sorted(
+        str(path)
+        for path in DATA_DIR.rglob("*")
+        if path.is_file() and path.relative_to(DATA_DIR).parts[0] != "clinical"
+    )
 
 
 def raw_clinical_sheets(wildcards):

@@ -28,6 +28,7 @@ rule ingest_mrs:
         data_dir=lambda wildcards, input: Path(input.participants).parent,
         conditions=CONDITIONS,
         format=config["mrs"]["format"],
+        larmor_mhz=config["mrs"]["larmor_mhz"],
     log:
         "logs/ingest/ingest_mrs.log",
     conda:

@@ -53,6 +53,8 @@ rule participant_flow:
         ),
     params:
         conditions=CONDITIONS,
+        primary_outcome=config["stats"]["primary_outcome"],
+        ratio_label=RATIO_LABEL,
     log:
         "logs/qc/participant_flow.log",
     conda:

@@ -1,21 +1,24 @@
 # The simulator that wrote the embedded synthetic dataset. Not part of the default target:
 # `snakemake --cores 1 -f simulate_study` rewrites simulation.output_dir byte for byte.
+# A configuration without a `simulation:` section (a real study) has no simulator rule.
 
 
-rule simulate_study:
-    input:
-        code=package_code("simulate_study.py"),
-    output:
-        study=directory(config["simulation"]["output_dir"]),
-    params:
-        settings=config["simulation"],
-        conditions=CONDITIONS,
-        scales=SCALES,
-        reference=config["study"]["reference_condition"],
-        qc_thresholds=config["qc"]["mrs"],
-    log:
-        "logs/simulate/simulate_study.log",
-    conda:
-        "../envs/python.yaml"
-    script:
-        "../scripts/simulate_study.py"
+if "simulation" in config:
+
+    rule simulate_study:
+        input:
+            code=package_code("simulate_study.py"),
+        output:
+            study=directory(config["simulation"]["output_dir"]),
+        params:
+            settings=config["simulation"],
+            conditions=CONDITIONS,
+            scales=SCALES,
+            reference=config["study"]["reference_condition"],
+            qc_thresholds=config["qc"]["mrs"],
+        log:
+            "logs/simulate/simulate_study.log",
+        conda:
+            "../envs/python.yaml"
+        script:
+            "../scripts/simulate_study.py"

@@ -12,7 +12,8 @@ from crossover_fmrs.step import run_step, write_tsv
 def main(io):
     p = io.params
     participants = read_participants(io.input["participants"], p["conditions"])
-    tidy = read_study_mrs(Path(p["data_dir"]), participants, p["conditions"], fmt=p["format"])
+    tidy = read_study_mrs(Path(p["data_dir"]), participants, p["conditions"], fmt=p["format"],
+                          larmor_mhz=p["larmor_mhz"])
     write_tsv(tidy, io.output["mrs"])
 
 

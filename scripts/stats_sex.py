@@ -4,17 +4,17 @@ import _package  # noqa: F401  (puts src/ on the import path)
 
 import pandas as pd
 
-from crossover_fmrs.analysis import glx_model_data, outcome_model_data, run_models, sex_subsets
+from crossover_fmrs.analysis import primary_model_data, run_models, sex_subsets
 from crossover_fmrs.step import run_step, write_tsv
 from crossover_fmrs.tables import read_table
 
 
 def main(io):
     p = io.params
-    participants = read_table(io.input["participants"])
-    glx = glx_model_data(read_table(io.input["spectra"]), participants)
     primary = p["primary_outcome"]
-    madrs = outcome_model_data(read_table(io.input["scores"]), participants, primary, p["timepoints"])
+    data = primary_model_data(*(read_table(io.input[name]) for name in ("spectra", "scores", "participants")),
+                              primary, p["timepoints"])
+    glx, madrs = data["glx"], data["clinical"]
     common = dict(conditions=p["conditions"], reference=p["reference"])
     parts = [
         run_models(glx, p["glx_formula"], "sex_stratified", p["outcome"], subsets=sex_subsets(glx), **common),

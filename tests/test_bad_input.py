@@ -21,10 +21,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from crossover_fmrs.clinical import scale_specs
+
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "synthetic"
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
 CONDITIONS = CONFIG["study"]["conditions"]
+SCALES = scale_specs(CONFIG["clinical"]["scales"])
 
 # Files corrupted below; their names are the study's own (BIDS-like) names.
 TABLE = "sub-03/ses-placebo/mrs/sub-03_ses-placebo_block-02.table"
@@ -48,8 +51,9 @@ def params(script: str, study: Path) -> dict:
     if script == "participants":
         return {"conditions": CONDITIONS}
     if script == "mrs":
-        return {"data_dir": str(study), "conditions": CONDITIONS, "format": CONFIG["mrs"]["format"]}
-    return {"clinical_dir": str(study / "clinical"), "scales": CONFIG["clinical"]["scales"],
+        return {"data_dir": str(study), "conditions": CONDITIONS, "format": CONFIG["mrs"]["format"],
+                "larmor_mhz": CONFIG["mrs"]["larmor_mhz"]}
+    return {"clinical_dir": str(study / "clinical"), "scales": SCALES,
             "conditions": CONDITIONS, "madrs_max_missing_items": CONFIG["clinical"]["madrs_max_missing_items"]}
 
 
@@ -371,8 +375,8 @@ def madrs_comma(study):
 
 
 def sheet_missing(study):
-    (study / "clinical" / CONFIG["clinical"]["scales"]["SHAPS"]["sheet"]).unlink()
-    return {"sheet": CONFIG["clinical"]["scales"]["SHAPS"]["sheet"]}
+    (study / "clinical" / SCALES["SHAPS"]["sheet"]).unlink()
+    return {"sheet": SCALES["SHAPS"]["sheet"]}
 
 
 def madrs_latin1(study):

@@ -1,8 +1,12 @@
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 
 from crossover_fmrs.errors import InputError
 from crossover_fmrs.figures import clinical, flow, mrs, qc, style
@@ -190,6 +194,65 @@ def test_spectral_quality_counts_threshold_crossings(spectra):
     assert summary.loc[("numerator_crlb_percent", "placebo"), "n"] == 7
     assert summary.loc[("fwhm_ppm", "naltrexone"), "median"] == pytest.approx(0.06)
     assert len(table[table["level"] == "spectrum"]) == 4 * len(spectra)
+
+
+def test_spectral_quality_draws_every_value_with_seaborn(spectra):
+    figure, table = qc.qc_spectral_quality(spectra, CONDITIONS, THRESHOLDS)
+    style.render(figure, "png", dpi=DPI)  # the swarm places its points at draw time
+    points = table[table["level"] == "spectrum"]
+    summary = table[table["level"] == "summary"].set_index(["measure", "condition"])
+    for ax, measure in zip(figure.axes, ["fwhm_ppm", "snr", "numerator_crlb_percent", "denominator_crlb_percent"]):
+        swarms = [c for c in ax.collections if len(c.get_offsets())]
+        assert len(swarms) == len(CONDITIONS)
+        for position, (condition, swarm) in enumerate(zip(CONDITIONS, swarms)):
+            xy = np.asarray(swarm.get_offsets())
+            expected = points.loc[(points["measure"] == measure) & (points["condition"] == condition), "value"]
+            # Every non-missing value is drawn once, at its value; NaN (undetermined %SD) is not drawn.
+            assert sorted(xy[:, 1]) == sorted(expected.dropna())
+            assert np.all(np.abs(xy[:, 0] - position) <= 0.4 + 1e-9)  # inside its category's slot
+            colour = style.condition_colours(CONDITIONS)[condition].lower()
+            assert {to_hex(c) for c in swarm.get_facecolors()} == {colour}
+            # The box's median line sits at the table's median.
+            medians = [line for line in ax.lines if line.get_color() == "#000000" and line.get_linewidth() == 1.0
+                       and abs(np.mean(line.get_xdata()) - position) < 0.01]
+            assert len(medians) == 1
+            assert medians[0].get_ydata()[0] == pytest.approx(summary.loc[(measure, condition), "median"])
+        thresholds = [line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"]
+        assert thresholds == [summary.loc[(measure, CONDITIONS[0]), "threshold"]]
+    assert sorted(points.loc[points["measure"] == "fwhm_ppm", "value"]) == sorted(spectra["fwhm_ppm"])
+
+
+def test_swarm_markers_shrink_for_tied_values():
+    assert qc._tie_run(np.array([2.0, 2.0, 3.0, 2.0])) == 3 and qc._tie_run(np.array([])) == 0
+    with style.context():
+        figure = style.new_figure(2.0, 1.0)
+        ax = figure.add_subplot()
+        figure.draw_without_rendering()
+        few, many, none = (qc._swarm_size(ax, run, 2) for run in (3, 400, 0))
+    assert few == qc.SWARM_SIZE_PT[1] and none == qc.SWARM_SIZE_PT[1] and many == qc.SWARM_SIZE_PT[0]
+    with style.context():
+        slot_pt = ax.get_window_extent().width / figure.dpi * 72 / 2
+    assert qc._swarm_size(ax, 40, 2) == pytest.approx(min(qc.SWARM_SIZE_PT[1], 0.8 * slot_pt / 40))
+
+
+def test_style_is_seaborn_paper_ticks_with_journal_sizes():
+    import matplotlib
+
+    with style.context():
+        assert matplotlib.rcParams["axes.edgecolor"] == ".15"  # seaborn "ticks"; matplotlib's own is black
+        assert matplotlib.rcParams["lines.solid_capstyle"] == "round"
+        assert matplotlib.rcParams["font.size"] == 7 and matplotlib.rcParams["xtick.labelsize"] == 7
+        assert matplotlib.rcParams["font.sans-serif"] == ["DejaVu Sans"]
+        assert not matplotlib.rcParams["axes.spines.top"] and matplotlib.rcParams["svg.hashsalt"] == "crossover_fmrs"
+    assert matplotlib.rcParams["axes.edgecolor"] != ".15"  # nothing leaks out of the context
+
+
+def test_plotted_numbers_need_neither_seaborn_nor_matplotlib():
+    code = ("import sys; import crossover_fmrs.figures.summary, crossover_fmrs.figures.data; "
+            "print(sorted(m for m in ('seaborn', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": "src"}, cwd=str(Path(__file__).resolve().parents[1]))
+    assert out.stdout.strip() == "[]"
 
 
 def test_ratio_map_gives_reasons(spectra):

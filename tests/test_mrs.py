@@ -202,5 +202,6 @@ def test_empty_study_gives_empty_table(tmp_path):
 
 def test_unknown_format_is_refused():
     participants = read_participants(STUDY / "participants.tsv", CONDITIONS)
-    with pytest.raises(InputError, match=r"column 'format': expected one of \['lcmodel_table'\], got 'fsl_mrs'"):
-        read_study_mrs(STUDY, participants, CONDITIONS, fmt="fsl_mrs")
+    with pytest.raises(InputError, match=r"column 'format': expected one of \['lcmodel_table', 'lcmodel_csv', "
+                                         r"'fsl_mrs', 'fsl_dynmrs', 'osprey', 'tidy_tsv'\], got 'jmrui'"):
+        read_study_mrs(STUDY, participants, CONDITIONS, fmt="jmrui")

@@ -77,3 +77,15 @@ def test_drift_is_measured_from_the_first_passing_block():
     assert flags.loc[(3, "fwhm_drift"), "value"] == pytest.approx(0.01)
     assert not flags.loc[(3, "fwhm_drift"), "flagged"]
     assert flags.loc[(1, "fwhm_drift"), "value"] == pytest.approx(0.10)
+
+
+def test_a_measure_the_tool_does_not_provide_is_not_evaluated_rather_than_passed():
+    rows = long_rows(1, 13.0, np.nan, 10.0, np.nan, np.nan, 30) + long_rows(2, 13.0, 6, 10.0, 3, 0.05, 30)
+    spectra = spectrum_table(pd.DataFrame(rows), "Glx", "tNAA")
+    flags = qc_flags(spectra, THRESHOLDS)
+    first = flags[flags["block"] == 1].set_index("criterion")
+    assert not first.loc["crlb", "available"] and not first.loc["crlb", "flagged"]
+    assert not first.loc["fwhm", "available"] and first.loc["snr", "available"]
+    table = apply_qc(spectra, flags, ["crlb", "fwhm", "snr"]).set_index("block")
+    assert table.loc[1, "not_evaluated"] == "crlb;fwhm;fwhm_drift"
+    assert table.loc[2, "not_evaluated"] == ""

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import yaml
 
+from crossover_fmrs.clinical import scale_specs
 from crossover_fmrs.simulate_study import simulate_files, write_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,7 +16,7 @@ def committed_config():
 
 
 def simulate(config):
-    return simulate_files(config["simulation"], config["study"]["conditions"], config["clinical"]["scales"],
+    return simulate_files(config["simulation"], config["study"]["conditions"], scale_specs(config["clinical"]["scales"]),
                           config["study"]["reference_condition"], config["qc"]["mrs"])
 
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -112,3 +113,38 @@ def test_editing_a_package_module_reruns_the_jobs_that_use_it(first_run):
     module.write_text(module.read_text() + "# an edit\n")  # Snakemake compares content, not only mtime
     planned = planned_rules(snakemake(first_run, "-n"))
     assert planned == {"paper_comparison": 1, "all": 1}, planned
+
+
+def test_the_second_study_fixture_is_what_its_generator_writes(tmp_path):
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "second_study"))
+    from make_study import make
+
+    make(tmp_path / "data")
+    committed = ROOT / "tests" / "fixtures" / "second_study" / "data"
+    written = {p.relative_to(tmp_path / "data"): p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file()}
+    assert written == {p.relative_to(committed): p.read_bytes() for p in committed.rglob("*") if p.is_file()}
+
+
+def test_a_second_study_shape_runs_with_only_its_config(tmp_path):
+    """Three conditions, Glu/tCr from FSL-MRS, MADRS at three time points, no sex claim, no paper."""
+    workdir = copy_workflow(tmp_path / "second")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "second_study", workdir / "tests" / "fixtures" / "second_study")
+    result = snakemake(workdir, "--configfile", "tests/fixtures/second_study/config.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    glx = pd.read_csv(workdir / "results/stats/glx_lmm.tsv", sep="\t").set_index("term")
+    assert set(glx["outcome"]) == {"Glu/tCr"}
+    assert glx.loc["condition", "df_num"] == 2 and glx.loc["block", "df_num"] == 3
+    clinical = pd.read_csv(workdir / "results/stats/clinical_lmm.tsv", sep="\t")
+    madrs = clinical[clinical["outcome"] == "MADRS"].set_index("term")
+    assert madrs.loc["timepoint", "df_num"] == 2 and madrs.loc["condition:timepoint", "df_num"] == 4
+    assert set(clinical["outcome"]) == {"MADRS", "CADSS"}
+    attenuation = pd.read_csv(workdir / "results/stats/attenuation.tsv", sep="\t")
+    assert set(attenuation["condition"]) == {"lowdose", "highdose"}
+    mrs = pd.read_csv(workdir / "results/tidy/mrs_long.tsv", sep="\t")
+    assert set(mrs["source_tool"]) == {"FSL-MRS"}
+    spectra = pd.read_csv(workdir / "results/qc/mrs_spectra.tsv", sep="\t")
+    assert (~spectra["included"]).sum() == 1  # the one broad-line spectrum the generator wrote
+    assert not (workdir / "results/stats/sex_stratified.tsv").exists()
+    assert not (workdir / "results/paper_comparison.tsv").exists()
+    assert not (workdir / "results/figures/sex_glx.png").exists()
+    assert (workdir / "results/figures/glx_timecourse.png").exists()

@@ -60,6 +60,13 @@ def outcome_model_data(scores: pd.DataFrame, participants: pd.DataFrame, outcome
     return clinical_model_data(scores, participants, outcome, scale_timepoints[scales[0]])
 
 
+def primary_model_data(spectra: pd.DataFrame, scores: pd.DataFrame, participants: pd.DataFrame, primary: str,
+                       scale_timepoints: dict[str, list[str]]) -> dict[str, pd.DataFrame]:
+    """Model data of the two primary analyses, fMRS ratio and the primary clinical outcome."""
+    return {"glx": glx_model_data(spectra, participants),
+            "clinical": outcome_model_data(scores, participants, primary, scale_timepoints)}
+
+
 def condition_levels(conditions: list[str], reference: str) -> list[str]:
     return [reference] + [c for c in conditions if c != reference]
 

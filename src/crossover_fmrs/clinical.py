@@ -172,6 +172,12 @@ def _sorted(frame: pd.DataFrame, orders: Mapping[str, Sequence[str]], by: list[s
     return keyed.drop(columns=list(ranks)).reset_index(drop=True)
 
 
+def scale_specs(scales_config: Sequence[Mapping]) -> dict[str, dict]:
+    """config clinical.scales (a list of {name, sheet, timepoints}) as {name: {sheet, timepoints}}."""
+    return {entry["name"]: {"sheet": entry["sheet"], "timepoints": list(entry["timepoints"])}
+            for entry in scales_config}
+
+
 def read_clinical_sheets(clinical_dir: str | Path, clinical_config: Mapping, participants: pd.DataFrame,
                          conditions: Sequence[str]) -> dict[str, pd.DataFrame]:
     """Every scale configured under `clinical.scales`, read from clinical_dir/<sheet>."""
@@ -236,8 +242,9 @@ def load_clinical(data_dir: str | Path, config: Mapping,
                   participants: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(clinical_items, clinical_scores) of the study in data_dir, with the whole config."""
     conditions = config["study"]["conditions"]
-    sheets = read_clinical_sheets(Path(data_dir) / "clinical", config["clinical"], participants, conditions)
-    return tidy_clinical(sheets, config["clinical"], conditions)
+    clinical_config = {**config["clinical"], "scales": scale_specs(config["clinical"]["scales"])}
+    sheets = read_clinical_sheets(Path(data_dir) / "clinical", clinical_config, participants, conditions)
+    return tidy_clinical(sheets, clinical_config, conditions)
 
 
 def write_clinical_table(frame: pd.DataFrame, path: str | Path) -> None:

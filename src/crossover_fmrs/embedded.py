@@ -11,7 +11,7 @@ import pandas as pd
 import yaml
 
 from .analysis import clinical_model_data, glx_model_data
-from .clinical import read_clinical_sheets, tidy_clinical
+from .clinical import read_clinical_sheets, scale_specs, tidy_clinical
 from .mrs import read_study_mrs
 from .participants import read_participants
 from .qc_mrs import apply_qc, qc_flags, spectrum_table
@@ -24,11 +24,11 @@ def embedded_model_data(root: Path, config: dict | None = None) -> dict[str, pd.
     data_dir = root / config["data_dir"]
     conditions = config["study"]["conditions"]
     participants = read_participants(data_dir / "participants.tsv", conditions)
-    mrs = read_study_mrs(data_dir, participants, conditions, config["mrs"]["format"])
+    mrs = read_study_mrs(data_dir, participants, conditions, config["mrs"]["format"], config["mrs"]["larmor_mhz"])
     spectra = spectrum_table(mrs, config["mrs"]["ratio"]["numerator"], config["mrs"]["ratio"]["denominator"])
     thresholds = config["qc"]["mrs"]
     spectra = apply_qc(spectra, qc_flags(spectra, thresholds), thresholds["exclude_on"])
-    clinical_config = config["clinical"]
+    clinical_config = {**config["clinical"], "scales": scale_specs(config["clinical"]["scales"])}
     sheets = read_clinical_sheets(data_dir / "clinical", clinical_config, participants, conditions)
     _, scores = tidy_clinical(sheets, clinical_config, conditions)
     out = {"glx": glx_model_data(spectra, participants)}

@@ -17,7 +17,8 @@ def _complete_cases(frame: pd.DataFrame, cells: list[str], value: str) -> int:
 
 
 def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: pd.DataFrame,
-                     conditions: list[str], primary_outcome: str = "MADRS") -> pd.DataFrame:
+                     conditions: list[str], primary_outcome: str = "MADRS", ratio_label: str = "Glx/tNAA"
+                     ) -> pd.DataFrame:
     rows = []
 
     def add(stage, condition, n_participants, n_observations=None, note=""):
@@ -41,9 +42,9 @@ def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: 
         add(f"usable fMRS, {condition}", condition, kept["participant_id"].nunique(), len(kept),
             note=f"excluded spectra by criterion: {note}")
     kept = spectra[spectra["included"]]
-    add("in Glx/tNAA mixed model", "all", kept["participant_id"].nunique(), len(kept),
+    add(f"in {ratio_label} mixed model", "all", kept["participant_id"].nunique(), len(kept),
         note="all included spectra")
-    add("in Glx/tNAA rm-ANOVA (complete cases)", "all",
+    add(f"in {ratio_label} rm-ANOVA (complete cases)", "all",
         _complete_cases(spectra.assign(value=spectra["ratio"].where(spectra["included"])), ["condition", "block"], "value"),
         note="every condition x block included")
     primary = scores[scores["outcome"] == primary_outcome]

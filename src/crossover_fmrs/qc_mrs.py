@@ -46,12 +46,15 @@ def spectrum_table(mrs_long: pd.DataFrame, numerator: str, denominator: str) -> 
 
 
 def _flag_rows(spectra: pd.DataFrame, criterion: str, value, threshold, rule: str, flagged) -> pd.DataFrame:
+    """One criterion for every spectrum. A value the fitting tool does not provide (NaN, e.g. no
+    %CRLB from Osprey, no FWHM in LCModel's csv) is `available = False`: not evaluated, never a pass."""
     frame = spectra[SPECTRUM_KEYS].copy()
     frame["criterion"] = criterion
     frame["value"] = np.asarray(value, dtype=float)
     frame["threshold"] = float(threshold)
     frame["rule"] = rule
-    frame["flagged"] = np.asarray(flagged, dtype=bool)
+    frame["available"] = ~np.isnan(frame["value"].to_numpy())
+    frame["flagged"] = np.asarray(flagged, dtype=bool) & frame["available"].to_numpy()
     return frame
 
 
@@ -91,7 +94,8 @@ def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
 
 
 def apply_qc(spectra: pd.DataFrame, flags: pd.DataFrame, exclude_on: list[str]) -> pd.DataFrame:
-    """Spectra with `flags`, `excluded_by` (criteria in exclude_on that fired) and `included`."""
+    """Spectra with `flags`, `excluded_by` (criteria in exclude_on that fired), `not_evaluated`
+    (criteria whose measure the tool does not provide) and `included`."""
     unknown = sorted(set(exclude_on) - set(CRITERIA))
     if unknown:
         raise ValueError(f"qc.mrs.exclude_on: unknown criteria {unknown}; expected some of {list(CRITERIA)}")
@@ -100,7 +104,11 @@ def apply_qc(spectra: pd.DataFrame, flags: pd.DataFrame, exclude_on: list[str]) 
     excluding = fired[fired["criterion"].isin(exclude_on)]
     excluded_by = excluding.groupby(SPECTRUM_KEYS, sort=True)["criterion"].agg(";".join).rename("excluded_by")
     table = spectra.merge(listed, on=SPECTRUM_KEYS, how="left").merge(excluded_by, on=SPECTRUM_KEYS, how="left")
+    missing = flags[~flags["available"]]
+    not_evaluated = missing.groupby(SPECTRUM_KEYS, sort=True)["criterion"].agg(";".join).rename("not_evaluated")
+    table = table.merge(not_evaluated, on=SPECTRUM_KEYS, how="left")
     table["flags"] = table["flags"].fillna("")
     table["excluded_by"] = table["excluded_by"].fillna("")
+    table["not_evaluated"] = table["not_evaluated"].fillna("")
     table["included"] = (table["excluded_by"] == "") & table["ratio"].notna()
     return table

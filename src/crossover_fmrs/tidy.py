@@ -20,7 +20,8 @@ MRS_COLUMNS = [
     "source_file",
 ]
 
-# Tool names of combined metabolites and their canonical names.
+# Tool names of combined metabolites and their canonical names. LCModel (CHCOMB) and FSL-MRS
+# (--combine) join the parts with '+'; Osprey already writes Glx, tNAA, tCr, tCho (canonical).
 CANONICAL_METABOLITES = {
     "Glu+Gln": "Glx",
     "Gln+Glu": "Glx",
@@ -31,6 +32,8 @@ CANONICAL_METABOLITES = {
     "Cre+PCr": "tCr",  # LCModel's older basis sets spell creatine 'Cre'
     "GPC+PCh": "tCho",
     "PCh+GPC": "tCho",
+    "GPC+PCho": "tCho",  # basis sets that spell phosphocholine PCho (FSL-MRS --combine keeps the names)
+    "PCho+GPC": "tCho",
     "Ins": "Ins",
     "mI": "Ins",
 }

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import textwrap
+import warnings
+
 import numpy as np
 import pandas as pd
-from matplotlib import cbook
+import seaborn as sns
+from matplotlib import MatplotlibDeprecationWarning, cbook
 from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 
@@ -12,9 +17,14 @@ from . import style
 from .data import require_columns
 from .summary import check_spectra, individual_ratios, ratio_label
 
+SWARM_WIDTH = 0.8  # seaborn's swarm fills 0.8 of a category's slot
+SWARM_SIZE_PT = (1.0, 2.2)  # marker diameter, smallest and largest
 # criterion of qc_mrs -> code written in an excluded cell of the ratio map
 REASON_CODES = {"crlb": "C", "fwhm": "F", "snr": "S", "undetermined": "U", "fwhm_drift": "Fd", "snr_drift": "Sd",
                 "no ratio": "U"}
+# code -> words for the key under the map (qc_mrs's criterion names are not for readers)
+CODE_NAMES = {"C": "%SD (CRLB)", "F": "linewidth (FWHM)", "S": "S/N", "U": "ratio undetermined",
+              "Fd": "linewidth drift", "Sd": "S/N drift"}
 
 
 def _quality_measures(numerator: str, denominator: str, thresholds: dict) -> list[dict]:
@@ -31,66 +41,103 @@ def _quality_measures(numerator: str, denominator: str, thresholds: dict) -> lis
     ]
 
 
+def _tie_run(values: np.ndarray) -> int:
+    """Largest number of spectra sharing one value (LCModel's %SD is a whole number: many ties)."""
+    if not len(values):
+        return 0
+    return int(np.unique(values, return_counts=True)[1].max())
+
+
+def _swarm_size(ax, run: int, n_conditions: int) -> float:
+    """Marker diameter (points) so the panel's largest run of tied values fits side by side.
+
+    A swarm cannot stack equal values vertically; seaborn piles what does not fit at the edge of
+    the slot (with a warning). Measured on the laid-out figure, so the size depends on the data only.
+    """
+    slot_pt = ax.get_window_extent().width / ax.figure.dpi * 72 / max(n_conditions, 1)
+    if run == 0:
+        return SWARM_SIZE_PT[1]
+    return float(np.clip(SWARM_WIDTH * slot_pt / run, *SWARM_SIZE_PT))
+
+
 def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds: dict, *,
-                        synthetic: bool = False):
-    """Box and points of linewidth, S/N and the %SD of both ratio metabolites by condition, every
+                        synthetic: bool = False, columns: int = 2):
+    """Box and swarm of linewidth, S/N and the %SD of both ratio metabolites by condition, every
     spectrum (kept or not), with the configured thresholds as dashed lines. Returns (figure, table);
-    the table has the box statistics (level "summary") and every plotted value (level "spectrum")."""
+    the table has the box statistics (level "summary") and every plotted value (level "spectrum").
+
+    seaborn draws the boxes (matplotlib's boxplot_stats, whiskers at 1.5 IQR, the same numbers as
+    the table) and the swarm, which places points by a deterministic rule: no random jitter.
+    """
     check_spectra(spectra, conditions)
     require_columns(spectra, ["fwhm_ppm", "snr", "numerator_crlb_percent", "denominator_crlb_percent"])
     numerator, denominator = ratio_label(spectra).split("/", 1)
     measures = _quality_measures(numerator, denominator, thresholds)
     colours = style.condition_colours(conditions)
     ordered = spectra.assign(_rank=spectra["condition"].map({c: i for i, c in enumerate(conditions)}))
-    ordered = ordered.sort_values(["_rank", "participant_id", "block"], kind="stable")
-    summary_rows, point_rows = [], []
-    with style.context():
-        figure = style.new_figure(style.DOUBLE_COLUMN, 2.3)
-        axes = figure.subplots(1, len(measures), squeeze=False)[0]
-        for ax, spec in zip(axes, measures):
-            threshold = spec["threshold"]
-            stats, positions = [], []
-            for position, condition in enumerate(conditions):
-                rows = ordered[ordered["condition"] == condition]
-                values = rows[spec["measure"]].to_numpy(dtype=float)
-                present = ~np.isnan(values)
-                x = position + np.asarray(style.spread(len(values), 0.18))
-                ax.plot(x[present], values[present], ls="none", marker="o", markersize=2, mew=0, alpha=0.6,
-                        color=colours[condition], zorder=2)
-                flagged = np.zeros(len(values), dtype=bool)
-                if threshold is not None:
-                    flagged = values > threshold if spec["flag_if"] == ">" else values < threshold
-                for row, value, is_flagged in zip(rows.itertuples(index=False), values, flagged):
-                    point_rows.append({"level": "spectrum", "measure": spec["measure"], "condition": condition,
-                                       "participant_id": row.participant_id, "block": row.block, "value": value,
-                                       "beyond_threshold": bool(is_flagged) if not np.isnan(value) else np.nan,
-                                       "threshold": threshold, "flag_if": spec["flag_if"]})
-                box = {"n": int(present.sum()), "n_missing": int((~present).sum())}
-                if present.any():
-                    computed = cbook.boxplot_stats(values[present], whis=1.5)[0]
-                    stats.append(computed)
-                    positions.append(position)
-                    box.update(median=computed["med"], q1=computed["q1"], q3=computed["q3"],
-                               whisker_low=computed["whislo"], whisker_high=computed["whishi"])
-                summary_rows.append({"level": "summary", "measure": spec["measure"], "condition": condition, **box,
-                                     "threshold": threshold, "flag_if": spec["flag_if"],
-                                     "n_beyond_threshold": int(flagged[present].sum())})
-            if stats:
-                ax.bxp(stats, positions=positions, widths=0.5, showfliers=False, patch_artist=False,
-                       boxprops={"color": style.NEUTRAL, "lw": 0.7}, whiskerprops={"color": style.NEUTRAL, "lw": 0.7},
-                       capprops={"color": style.NEUTRAL, "lw": 0.7}, medianprops={"color": "#000000", "lw": 1.0})
+    ordered = ordered.sort_values(["_rank", "participant_id", "block"], kind="stable").reset_index(drop=True)
+    summary_rows, point_rows, runs = [], [], []
+    for spec in measures:
+        threshold = spec["threshold"]
+        for condition in conditions:
+            rows = ordered[ordered["condition"] == condition]
+            values = rows[spec["measure"]].to_numpy(dtype=float)
+            present = ~np.isnan(values)
+            runs.append(_tie_run(values[present]))
+            flagged = np.zeros(len(values), dtype=bool)
             if threshold is not None:
-                ax.axhline(threshold, color="#000000", lw=0.8, ls="--", zorder=3)
-            ax.set_xticks(range(len(conditions)), conditions)
-            ax.set_xlim(-0.6, len(conditions) - 0.4)
+                flagged = values > threshold if spec["flag_if"] == ">" else values < threshold
+            for row, value, is_flagged in zip(rows.itertuples(index=False), values, flagged):
+                point_rows.append({"level": "spectrum", "measure": spec["measure"], "condition": condition,
+                                   "participant_id": row.participant_id, "block": row.block, "value": value,
+                                   "beyond_threshold": bool(is_flagged) if not np.isnan(value) else np.nan,
+                                   "threshold": threshold, "flag_if": spec["flag_if"]})
+            box = {"n": int(present.sum()), "n_missing": int((~present).sum())}
+            if present.any():
+                computed = cbook.boxplot_stats(values[present], whis=1.5)[0]
+                box.update(median=computed["med"], q1=computed["q1"], q3=computed["q3"],
+                           whisker_low=computed["whislo"], whisker_high=computed["whishi"])
+            summary_rows.append({"level": "summary", "measure": spec["measure"], "condition": condition, **box,
+                                 "threshold": threshold, "flag_if": spec["flag_if"],
+                                 "n_beyond_threshold": int(flagged[present].sum())})
+    columns = max(1, min(columns, len(measures)))
+    grid_rows = math.ceil(len(measures) / columns)
+    with style.context():
+        figure = style.new_figure(style.DOUBLE_COLUMN, 0.4 + 1.65 * grid_rows)
+        axes = list(figure.subplots(grid_rows, columns, squeeze=False).flat)
+        for ax, spec in zip(axes, measures):
             ax.set_ylabel(spec["label"])
+            ax.set_xticks(range(len(conditions)), conditions)
+        figure.draw_without_rendering()  # lay out once: the swarm's marker size needs the panel widths
+        for k, (ax, spec) in enumerate(zip(axes, measures)):
+            size = _swarm_size(ax, max(runs[k * len(conditions):(k + 1) * len(conditions)]), len(conditions))
+            # Missing values (an undetermined %SD) are counted in the table, never drawn.
+            drawn = ordered[["condition", spec["measure"]]].dropna()
+            if len(drawn):
+                with warnings.catch_warnings():
+                    # seaborn 0.13.2 passes bxp's `vert`, deprecated in matplotlib 3.11: noise in every log.
+                    warnings.filterwarnings("ignore", message="vert: bool", category=MatplotlibDeprecationWarning)
+                    sns.boxplot(data=drawn, x="condition", y=spec["measure"], order=conditions, ax=ax, whis=1.5,
+                                width=0.55, fill=False, showfliers=False, color=style.NEUTRAL, linewidth=0.7,
+                                medianprops={"color": "#000000", "linewidth": 1.0})
+                sns.swarmplot(data=drawn, x="condition", y=spec["measure"], order=conditions, hue="condition",
+                              hue_order=conditions, palette=colours, size=size, linewidth=0, alpha=0.75,
+                              legend=False, ax=ax, zorder=2)
+            if spec["threshold"] is not None:
+                ax.axhline(spec["threshold"], color="#000000", lw=0.8, ls="--", zorder=3)
+            ax.set_xticks(range(len(conditions)), conditions)
+            ax.set_xlim(-0.5, len(conditions) - 0.5)
+            ax.set_xlabel("")
+            ax.set_ylabel(spec["label"])
+        for ax in axes[len(measures):]:
+            ax.set_axis_off()
         figure.legend(handles=[Line2D([], [], color="#000000", lw=0.8, ls="--", label="QC threshold (config)")],
                       loc="outside lower center")
         style.label_synthetic(figure, synthetic)
-    columns = ["level", "measure", "condition", "participant_id", "block", "value", "beyond_threshold", "n",
-               "n_missing", "median", "q1", "q3", "whisker_low", "whisker_high", "threshold", "flag_if",
-               "n_beyond_threshold"]
-    table = pd.DataFrame(summary_rows + point_rows).reindex(columns=columns)
+    table_columns = ["level", "measure", "condition", "participant_id", "block", "value", "beyond_threshold", "n",
+                     "n_missing", "median", "q1", "q3", "whisker_low", "whisker_high", "threshold", "flag_if",
+                     "n_beyond_threshold"]
+    table = pd.DataFrame(summary_rows + point_rows).reindex(columns=table_columns)
     return figure, table
 
 
@@ -144,9 +191,9 @@ def qc_ratio_by_participant(spectra: pd.DataFrame, conditions: list[str], *, syn
             ax.text((k + 0.5) * len(blocks), -0.2, condition, ha="center", va="bottom",
                     color=style.condition_colours(conditions)[condition], fontweight="bold")
         used = sorted({c for code in codes.values() for c in _split_code(code)})
-        legend = {v: k for k, v in REASON_CODES.items() if k != "no ratio"}
-        key = "; ".join(f"{c} {legend.get(c, c)}" for c in used)
-        ax.set_xlabel("block" + (f"\ngrey: excluded by QC ({key})" if used else ""))
+        key = "; ".join(f"{c} {CODE_NAMES.get(c, c)}" for c in used)
+        key = "\n".join(textwrap.wrap(f"grey: excluded by QC ({key})", 62)) if used else ""
+        ax.set_xlabel("fMRS block" + (f"\n{key}" if key else ""))
         colourbar = figure.colorbar(mesh, ax=ax, shrink=0.6, aspect=25)
         colourbar.set_label(f"{label} (ratio), included spectra")
         style.label_synthetic(figure, synthetic)

@@ -2,8 +2,10 @@
 
 Journal sizes (Nature: single column 89 mm, double column 183 mm), 7 pt text, the Okabe-Ito
 colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"), with a condition's
-colour fixed by its position in the configured condition list. Figures are built with
+colour fixed by its position in the configured condition list. The base look is seaborn's
+"ticks" style and "paper" context; the journal sizes are set on top of it. Figures are built with
 matplotlib's object API (no pyplot: no global figure registry to leak between figures).
+Only the figure modules import seaborn and matplotlib; `data` and `summary` stay free of both.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
 from ..step import atomic_write_bytes  # noqa: E402
@@ -34,6 +37,7 @@ SYNTHETIC_LABEL = "SYNTHETIC DATA"
 TIMEPOINT_LABELS = {"pre": "pre-infusion", "post": "post-infusion", "day1": "day 1"}
 SHORT_TIMEPOINT_LABELS = {"pre": "pre", "post": "post", "day1": "day 1"}
 
+# Set over seaborn's theme: the journal's sizes and what makes a saved file the same on every run.
 RC = {
     # DejaVu Sans ships with matplotlib: the same glyph metrics on every machine.
     "font.family": "sans-serif",
@@ -66,10 +70,15 @@ RC = {
 }
 
 
+def theme() -> dict:
+    """seaborn's "ticks" style and "paper" context with RC on top (rcParams as a plain dict)."""
+    return {**sns.axes_style("ticks"), **sns.plotting_context("paper"), **RC}
+
+
 @contextmanager
 def context():
     """The figure style; used while building and while saving (ticks are made at draw time)."""
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(theme()):
         yield
 
 

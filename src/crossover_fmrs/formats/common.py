@@ -28,7 +28,6 @@ MISSING_TEXT = ("", "NA", "n/a", "NaN", "nan")  # R, BIDS and MATLAB spellings o
 _ID = r"(?P<participant>sub-[A-Za-z0-9]+)_ses-(?P<condition>[A-Za-z0-9]+)"
 _NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?$")
 SIDECAR_NAME = re.compile(rf"^{_ID}_blocks\.tsv$")
-SIDECAR_COLUMNS = ("onset_min", "offset_min")
 
 # Per-session formats: how one fit output is named inside sub-XX/ses-YY/mrs/ and whether it is a
 # file or a folder. `claims` decides which entries the format reads, so a misnamed one is an error.
@@ -144,7 +143,6 @@ class Spectrum:
     source_tool: str
     source_file: str  # relative to data_dir
     label: str = ""  # file named in messages (defaults to source_file)
-    extra: dict = field(default_factory=dict)
 
 
 def spectrum_records(spectrum: Spectrum) -> list[dict]:
@@ -295,14 +293,14 @@ def check_format_sessions(data_dir: Path, fmt: str, folders_with_fits: set[Path]
     if not folders_with_fits:
         for other, name in STUDY_FILES.items():
             if (data_dir / name).is_file():
-                raise InputError(data_dir, None, "mrs.format", f"outputs of mrs.format '{fmt}' "
+                raise InputError(data_dir, None, "mrs.format", f"outputs of mrs.format {fmt} "
                                  f"(e.g. sub-01/ses-placebo/mrs/{LAYOUTS[fmt].example})",
-                                 f"{name}, the study table of mrs.format '{other}'")
+                                 f"{name}, the study table of mrs.format {other}")
 
 
 def raise_format_mismatch(data_dir: Path, fmt: str, where: Path, example: Path) -> None:
     kind = output_kind(example) or "another format"
-    expected = f"outputs of mrs.format '{fmt}'"
+    expected = f"outputs of mrs.format {fmt}"
     if fmt in LAYOUTS:
         expected += f" (e.g. {LAYOUTS[fmt].example})"
     elif fmt in STUDY_FILES:
@@ -321,33 +319,40 @@ def check_study_file(data_dir: Path, fmt: str) -> Path:
             raise_format_mismatch(data_dir, fmt, data_dir, entry)
     for other, name in STUDY_FILES.items():
         if other != fmt and (data_dir / name).is_file():
-            raise InputError(path, None, "mrs.format", f"the {STUDY_FILES[fmt]} of mrs.format '{fmt}'",
-                             f"{name} (the file of mrs.format '{other}')")
-    raise InputError(path, None, None, f"the study table of mrs.format '{fmt}'", "no such file")
+            raise InputError(path.name, None, "mrs.format", f"the {STUDY_FILES[fmt]} of mrs.format {fmt}",
+                             f"{name}, the study table of mrs.format {other}")
+    raise InputError(path.name, None, None, f"the study table of mrs.format {fmt}", "no such file")
 
 
-def session_timing(session: Session, data_dir: Path, first_output: Path) -> tuple[pd.DataFrame, str]:
-    """The session's validated sidecar and its label; InputError when the sidecar is missing."""
+def session_blocks(session: Session, data_dir: Path, fmt: str) -> tuple[pd.DataFrame, str]:
+    """The session's validated sidecar (sorted by block) and its label.
+
+    Per-block formats: every output has a sidecar row and every row an output. A session with
+    outputs but no sidecar, or a sidecar but no output, is an InputError.
+    """
+    layout = LAYOUTS[fmt]
     if session.sidecar is None:
-        raise InputError(relative(first_output, data_dir), None, "block timing",
+        first = session.fits[min(session.fits)]
+        raise InputError(relative(first, data_dir), None, "block timing",
                          f"a sidecar {session.participant_id}_ses-{session.condition}_blocks.tsv in the same folder",
                          "none")
     label = relative(session.sidecar, data_dir)
-    return read_blocks_sidecar(session.sidecar, label), label
-
-
-def match_blocks(session: Session, data_dir: Path, timing: pd.DataFrame, sidecar_label: str, example: str) -> None:
-    """Every block output has a sidecar row and every sidecar row an output (per-block formats)."""
+    timing = read_blocks_sidecar(session.sidecar, label)
+    name = layout.example.rstrip("/").replace("sub-01", session.participant_id).replace("placebo", session.condition)
+    if not layout.per_block:
+        if not session.fits:
+            raise InputError(label, None, "block", f"an output folder {name}/ beside it", "no such folder")
+        return timing, label
     listed = dict(zip(timing["block"], timing["line"]))
     for block, path in sorted(session.fits.items()):
         if block not in listed:
-            raise InputError(relative(path, data_dir), None, "block", f"a row for block {block} in {sidecar_label}",
+            raise InputError(relative(path, data_dir), None, "block", f"a row for block {block} in {label}",
                              f"blocks {sorted(listed)}")
     for block, line in sorted(listed.items()):
         if block not in session.fits:
-            name = example.replace("sub-01", session.participant_id).replace("placebo", session.condition)
-            name = name.replace("block-01", f"block-{block:02d}")
-            raise InputError(sidecar_label, f"line {line}", "block", f"a fit output {name}", "no such file")
+            raise InputError(label, f"line {line}", "block", f"a fit output {name.replace('block-01', f'block-{block:02d}')}",
+                             "no such file")
+    return timing, label
 
 
 # ---------------------------------------------------------------------------------------------

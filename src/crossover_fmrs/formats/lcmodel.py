@@ -1,0 +1,127 @@
+"""LCModel outputs: the .table file (mrs.format lcmodel_table) and the -csv spreadsheet (lcmodel_csv).
+
+The .table reader lives in crossover_fmrs.mrs and crossover_fmrs.lcmodel. The spreadsheet is
+written by LCModel when LCSV > 0 (file FILCSV); its layout, from subroutine FINOUT of
+LCModel.f 6.3-1N (source public since 2021, github.com/schorschinho/LCModel source/LCModel.f):
+
+    line 1   'Row, Col' then, per concentration-table line, ', <name>, <name> %SD, <name>/<NAMREL>'
+             (names cut to 13 characters; NAMREL becomes Cr+PCr when PCr is fitted)
+    line 2+  one line per voxel: FORMAT (i3, ', ', i3) for row and column, then per metabolite
+             ', ' conc (F8.3 or 1PE8.2), ', ' %SD (I4, capped at 999, no '%'), ', ' ratio
+             (F8.3 or 1PE8.1)
+
+The spreadsheet carries no FWHM and no S/N (those are in the .table's $$MISC section), so
+fwhm_ppm and snr are NaN for this format and QC cannot apply its FWHM and S/N criteria.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..lcmodel import UNDETERMINED_SD, ConcRow
+from ..mrs import _tcr_ratio, read_lcmodel_table_study
+from .common import (
+    LAYOUTS,
+    Measure,
+    Spectrum,
+    parse_number,
+    read_delimited,
+    relative,
+    session_blocks,
+    session_inventory,
+    study_table,
+)
+
+SOURCE_TOOL = "LCModel"
+CSV_SNR_DEFINITION = "not reported: LCModel's -csv spreadsheet has no S/N (and no FWHM); the .table output has both"
+
+
+def read_table_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
+                     larmor_mhz: float | None = None) -> pd.DataFrame:
+    """mrs.format lcmodel_table (LCModel reports FWHM in ppm: larmor_mhz is not used)."""
+    return read_lcmodel_table_study(data_dir, participants, conditions)
+
+
+def _bids_inputs(data_dir: Path, fmt: str) -> list[Path]:
+    layout = LAYOUTS[fmt]
+    paths = [p for p in data_dir.glob("sub-*/ses-*/mrs/*_blocks.tsv") if p.is_file()]
+    return paths + [p for p in data_dir.glob("sub-*/ses-*/mrs/*") if p.is_file() and layout.name.match(p.name)]
+
+
+def table_inputs(data_dir: Path) -> list[Path]:
+    return _bids_inputs(data_dir, "lcmodel_table")
+
+
+def csv_inputs(data_dir: Path) -> list[Path]:
+    return _bids_inputs(data_dir, "lcmodel_csv")
+
+
+def parse_csv(path: Path, label: str) -> tuple[str, tuple[ConcRow, ...]]:
+    """(NAMREL, rows) of a single-voxel LCModel spreadsheet; InputError names line and column."""
+    rows = read_delimited(path, label, ",", "an LCModel -csv spreadsheet (LCSV)")
+    header_line, header = rows[0][0], rows[0][1:]
+    if header[:2] != ["Row", "Col"] or (len(header) - 2) % 3 != 0 or len(header) < 5:
+        raise InputError(label, f"line {header_line}", None,
+                         "an LCModel -csv header 'Row, Col, <met>, <met> %SD, <met>/<ref>, ...'", ", ".join(header[:5]))
+    names, reference = [], None
+    for start in range(2, len(header), 3):
+        name, sd_name, ratio_name = header[start:start + 3]
+        if sd_name != f"{name} %SD" or "/" not in ratio_name or ratio_name.split("/", 1)[0] != name:
+            raise InputError(label, f"line {header_line}", name, f"the three columns '{name}, {name} %SD, {name}/<ref>'",
+                             ", ".join(header[start:start + 3]))
+        this_reference = ratio_name.split("/", 1)[1]
+        if reference not in (None, this_reference):
+            raise InputError(label, f"line {header_line}", ratio_name, f"one ratio reference ({reference})",
+                             this_reference)
+        reference = this_reference
+        names.append(name)
+    if len(rows) != 2:
+        got = "no voxel line" if len(rows) == 1 else f"{len(rows) - 1} voxel lines"
+        raise InputError(label, None, None, "one voxel line after the header (single-voxel fit)", got)
+    line, values = rows[1][0], rows[1][1:]
+    where = f"line {line}"
+    if len(values) != len(header):
+        raise InputError(label, where, None, f"{len(header)} comma-separated fields like the header", len(values))
+    parsed = []
+    for index, name in enumerate(names):
+        conc_text, sd_text, ratio_text = values[2 + 3 * index: 5 + 3 * index]
+        concentration = parse_number(conc_text, label, where, name, "a concentration (F8.3 or E format)")
+        if not sd_text.isdigit():
+            raise InputError(label, where, f"{name} %SD", "an integer %SD (999 = undetermined)", sd_text)
+        ratio = parse_number(ratio_text, label, where, f"{name}/{reference}", "a ratio (F8.3 or E format)")
+        sd = int(sd_text)
+        undetermined = sd >= UNDETERMINED_SD
+        parsed.append(ConcRow(metabolite=name, concentration=concentration,
+                              crlb_percent=math.nan if undetermined else float(sd), ratio_to_reference=ratio,
+                              crlb_undetermined=undetermined, line=int(line)))
+    seen = set()
+    for row in parsed:
+        if row.metabolite in seen:
+            raise InputError(label, f"line {header_line}", row.metabolite, "each metabolite once", "a repeated name")
+        seen.add(row.metabolite)
+    return reference, tuple(parsed)
+
+
+def read_csv_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
+                   larmor_mhz: float | None = None) -> pd.DataFrame:
+    """mrs.format lcmodel_csv: one spreadsheet per block, timing from the session sidecars."""
+    participant_ids = set(participants["participant_id"].astype(str))
+    sessions = session_inventory(data_dir, "lcmodel_csv", participant_ids, conditions)
+    spectra = []
+    for key, session in sorted(sessions.items()):
+        timing, _ = session_blocks(session, data_dir, "lcmodel_csv")
+        for row in timing.itertuples(index=False):
+            path = session.fits[row.block]
+            label = relative(path, data_dir)
+            reference, conc_rows = parse_csv(path, label)
+            ratios = _tcr_ratio(conc_rows, reference)
+            measures = [Measure(r.metabolite, r.concentration, r.crlb_percent, r.crlb_undetermined,
+                                ratios[r.metabolite], f"line {r.line}") for r in conc_rows]
+            spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,
+                                    row.offset_min, measures, math.nan, math.nan, CSV_SNR_DEFINITION,
+                                    SOURCE_TOOL, label))
+    return study_table(spectra, conditions)

@@ -1,0 +1,196 @@
+"""Osprey outputs (mrs.format osprey): study-wide tables, one row per Osprey dataset.
+
+Osprey fits all datasets of a job at once and writes tables whose rows follow the job file's
+order, with no participant or session column. Layout (github.com/schorschinho/osprey:
+quantify/OspreyQuantify.m osp_createTable, quantify/exportQuant.m, utilities/osp_WriteBIDsTable.m,
+process/OspreyProcess.m / job/OspreyLoad calculate_QM):
+
+    QuantifyResults/<sub>_<quant>_Voxel_1_Basis_1.tsv   Osprey 2: MATLAB writetable, tab-separated,
+                                                         header = metabolite names, one row per dataset
+    QuantifyResults/<sub>_<quant>_Voxel_1.csv or <sub>_<quant>.csv   Osprey 1 (exportCSV), same table
+        <sub> is the sub-spectrum ('A' in Osprey 2, 'off' in Osprey 1 for unedited data), <quant>
+        'amplMets' (raw amplitudes) or 'tCr' (amplitude / (Cr + PCr)). Osprey appends tNAA, Glx,
+        tCho, tCr as sums of their parts. Rows of datasets excluded in Osprey are removed.
+    QM_processed_spectra.tsv (Osprey 2): Cr_SNR, Cr_FWHM (Hz), [water_FWHM,] residual_water_ampl, freqShift
+    QM_processed_spectra.csv (Osprey 1): NAA_SNR, NAA_FWHM (ppm), ...   -- no rows removed
+
+This pipeline's mapping, <data_dir>/osprey_datasets.tsv, names each Osprey dataset in the same
+row order: columns participant_id, condition, block, and optionally onset_min, offset_min (else
+the sidecars sub-XX/ses-C/mrs/sub-XX_ses-C_blocks.tsv give the timing). The Osprey output
+folder itself is <data_dir>/osprey/. Every table must have one row per mapped dataset: exclude
+spectra in this pipeline's QC (flag, then exclude by pre-set criteria), not in Osprey.
+
+Tidy values: concentration = amplitude (amplMets), ratio_to_tcr = the tCr table, fwhm_ppm and
+snr from the QM table. Osprey's own fit reports no CRLB: crlb_percent is NaN for every row, so
+QC cannot evaluate its %CRLB criterion; crlb_undetermined is False except for an amplitude <= 0
+(a fitted zero, undetermined in every format).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..participants import read_tsv_text
+from .common import (
+    Measure,
+    Spectrum,
+    check_study_file,
+    crlb_fields,
+    parse_key,
+    parse_number,
+    read_delimited,
+    relative,
+    study_table,
+    study_timing,
+)
+
+SOURCE_TOOL = "Osprey"
+OUTPUT_FOLDER = "osprey"
+MAPPING = "osprey_datasets.tsv"
+# Candidate files in the order they are looked for (Osprey 2 first); the first that exists is read.
+_SUBSPECTRA = ("A", "off")
+_PATTERNS = ("{sub}_{quant}_Voxel_1_Basis_1.tsv", "{sub}_{quant}_Voxel_1_Basis_1.csv",
+             "{sub}_{quant}_Voxel_1.tsv", "{sub}_{quant}_Voxel_1.csv", "{sub}_{quant}.csv")
+QM_FILES = ("QM_processed_spectra.tsv", "QM_processed_spectra.csv")
+# QM columns -> (FWHM unit, SNR definition), per Osprey's JSON sidecar and osp_processUnEdited.
+QM_PEAKS = {
+    "Cr": ("Hz", ("Osprey QM Cr_SNR: maximum amplitude of the creatine peak divided by twice the SD of the noise "
+                  "(sub-spectrum A)")),
+    "NAA": ("ppm", ("Osprey 1 QM NAA_SNR: maximum magnitude of the NAA peak (1.8-2.2 ppm) divided by the SD of the "
+                    "detrended noise (-2 to 0 ppm), FID-A op_getSNR")),
+}
+MAX_PLAUSIBLE_FWHM_PPM = 0.5  # an Osprey 1 NAA_FWHM above this was written in Hz, not ppm
+
+
+def quant_table_path(folder: Path, quant: str) -> Path | None:
+    for sub in _SUBSPECTRA:
+        for pattern in _PATTERNS:
+            path = folder / "QuantifyResults" / pattern.format(sub=sub, quant=quant)
+            if path.is_file():
+                return path
+    return None
+
+
+def qm_table_path(folder: Path) -> Path | None:
+    return next((folder / name for name in QM_FILES if (folder / name).is_file()), None)
+
+
+def inputs(data_dir: Path) -> list[Path]:
+    folder = data_dir / OUTPUT_FOLDER
+    paths = [data_dir / MAPPING] if (data_dir / MAPPING).is_file() else []
+    paths += [p for p in (quant_table_path(folder, "amplMets"), quant_table_path(folder, "tCr"),
+                          qm_table_path(folder)) if p is not None]
+    return paths + [p for p in data_dir.glob("sub-*/ses-*/mrs/*_blocks.tsv") if p.is_file()]
+
+
+def _read_table(path: Path, label: str) -> tuple[list[str], list[list[str]]]:
+    """Header and data rows (line number first) of a MATLAB writetable output (.tsv or .csv)."""
+    rows = read_delimited(path, label, "\t" if path.suffix == ".tsv" else ",", "an Osprey table")
+    header = rows[0][1:]
+    if len(set(header)) != len(header):
+        raise InputError(label, f"line {rows[0][0]}", None, "each column name once", header)
+    for row in rows[1:]:
+        if len(row) - 1 != len(header):
+            raise InputError(label, f"line {row[0]}", None, f"{len(header)} fields like the header", len(row) - 1)
+    return header, rows[1:]
+
+
+def read_mapping(path: Path, label: str, participant_ids: set[str], conditions: list[str]):
+    rows = read_tsv_text(path)
+    header = rows[0]
+    for column in ("participant_id", "condition", "block"):
+        if column not in header:
+            raise InputError(label, "line 1", column, "a column of this name in the header", header)
+    timed = [c for c in ("onset_min", "offset_min") if c in header]
+    if len(timed) == 1:
+        raise InputError(label, "line 1", "onset_min" if "offset_min" in timed else "offset_min",
+                         "both onset_min and offset_min, or neither", header)
+    keys, given, seen = [], {} if timed else None, {}
+    for number, values in enumerate(rows[1:], start=2):
+        row = dict(zip(header, (value.strip() for value in values)))
+        where = f"line {number}"
+        key = parse_key(row, label, where, participant_ids, conditions)
+        spectrum = (key.participant_id, key.condition, key.block)
+        if spectrum in seen:
+            raise InputError(label, where, "block", f"one dataset per spectrum (also on {seen[spectrum]})",
+                             "/".join(map(str, spectrum)))
+        seen[spectrum] = where
+        keys.append(key)
+        if given is not None:
+            given[key] = (row["onset_min"], row["offset_min"], where)
+    if not keys:
+        raise InputError(label, "line 2", None, "one row per Osprey dataset", "no rows")
+    return keys, given
+
+
+def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
+               larmor_mhz: float | None = None) -> pd.DataFrame:
+    """mrs.format osprey: Osprey's study tables, rows named by osprey_datasets.tsv."""
+    mapping = check_study_file(data_dir, "osprey")
+    mapping_label = relative(mapping, data_dir)
+    participant_ids = set(participants["participant_id"].astype(str))
+    keys, given = read_mapping(mapping, mapping_label, participant_ids, conditions)
+    timing = study_timing(data_dir, keys, given, mapping_label)
+    folder = data_dir / OUTPUT_FOLDER
+    tables = {}
+    for quant in ("amplMets", "tCr"):
+        path = quant_table_path(folder, quant)
+        if path is None:
+            raise InputError(f"{OUTPUT_FOLDER}/QuantifyResults/", None, quant,
+                             f"Osprey's {quant} table, e.g. A_{quant}_Voxel_1_Basis_1.tsv (Osprey 2) or "
+                             f"off_{quant}_Voxel_1.csv (Osprey 1)", "no such file")
+        tables[quant] = (path, relative(path, data_dir), *_read_table(path, relative(path, data_dir)))
+    qm_path = qm_table_path(folder)
+    if qm_path is None:
+        raise InputError(f"{OUTPUT_FOLDER}/", None, "QM_processed_spectra",
+                         "Osprey's QM_processed_spectra.tsv (Osprey 2) or .csv (Osprey 1)", "no such file")
+    qm_label = relative(qm_path, data_dir)
+    qm_header, qm_rows = _read_table(qm_path, qm_label)
+    peak = next((p for p in QM_PEAKS if f"{p}_SNR" in qm_header and f"{p}_FWHM" in qm_header), None)
+    if peak is None:
+        raise InputError(qm_label, "line 1", None, "columns Cr_SNR and Cr_FWHM (Osprey 2) or NAA_SNR and NAA_FWHM",
+                         qm_header)
+    unit, snr_definition = QM_PEAKS[peak]
+    if unit == "Hz" and (larmor_mhz is None or not larmor_mhz > 0):
+        raise InputError("config", "mrs", "larmor_mhz", f"the spectrometer frequency in MHz ({qm_label} gives "
+                         f"{peak}_FWHM in Hz)", larmor_mhz)
+
+    _, amp_label, amp_header, amp_rows = tables["amplMets"]
+    _, tcr_label, tcr_header, tcr_rows = tables["tCr"]
+    if amp_header != tcr_header:
+        raise InputError(tcr_label, "line 1", None, f"the metabolite columns of {amp_label}", tcr_header)
+    for label, rows in ((amp_label, amp_rows), (tcr_label, tcr_rows), (qm_label, qm_rows)):
+        if len(rows) != len(keys):
+            raise InputError(label, None, None,
+                             f"one row per dataset of {mapping_label} ({len(keys)}; do not exclude datasets in "
+                             f"Osprey: QC here flags and excludes)", f"{len(rows)} rows")
+    spectra = []
+    for key, amp_row, tcr_row, qm_row in zip(keys, amp_rows, tcr_rows, qm_rows):
+        measures = []
+        for index, name in enumerate(amp_header, start=1):
+            where = f"line {amp_row[0]}"
+            amplitude = parse_number(amp_row[index], amp_label, where, name, missing_ok=True)
+            ratio = parse_number(tcr_row[index], tcr_label, f"line {tcr_row[0]}", name, missing_ok=True)
+            crlb, undetermined = crlb_fields(math.nan, amplitude, amp_label, where, name)
+            measures.append(Measure(name, amplitude, crlb, undetermined, ratio, where))
+        qm_where = f"line {qm_row[0]}"
+        snr = parse_number(qm_row[qm_header.index(f"{peak}_SNR") + 1], qm_label, qm_where, f"{peak}_SNR",
+                           missing_ok=True)
+        fwhm = parse_number(qm_row[qm_header.index(f"{peak}_FWHM") + 1], qm_label, qm_where, f"{peak}_FWHM",
+                            f"a linewidth in {unit}", missing_ok=True)
+        if fwhm <= 0 or snr <= 0:
+            raise InputError(qm_label, qm_where, f"{peak}_FWHM" if fwhm <= 0 else f"{peak}_SNR", "a value > 0",
+                             fwhm if fwhm <= 0 else snr)
+        if unit == "Hz":
+            fwhm = fwhm / larmor_mhz
+        elif fwhm > MAX_PLAUSIBLE_FWHM_PPM:
+            raise InputError(qm_label, qm_where, f"{peak}_FWHM", f"a linewidth in ppm (<= {MAX_PLAUSIBLE_FWHM_PPM}; "
+                             "some Osprey 1 versions wrote Hz: convert the column to ppm)", fwhm)
+        onset, offset = timing[(key.participant_id, key.condition, key.block)]
+        spectra.append(Spectrum(key.participant_id, key.condition, key.block, onset, offset, measures, fwhm, snr,
+                                snr_definition, SOURCE_TOOL, amp_label))
+    return study_table(spectra, conditions)

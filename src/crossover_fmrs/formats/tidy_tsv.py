@@ -1,0 +1,114 @@
+"""A plain study-level table (mrs.format tidy_tsv) for any tool without a reader here.
+
+<data_dir>/mrs.tsv, tab-separated UTF-8, one row per participant x condition x block x metabolite:
+
+    required  participant_id, condition, block, metabolite, concentration, crlb_percent, fwhm_ppm, snr
+    optional  onset_min, offset_min   block timing (both or neither; without them the sidecars
+                                      sub-XX/ses-C/mrs/sub-XX_ses-C_blocks.tsv are read, never both)
+              ratio_to_tcr            else concentration / the spectrum's tCr concentration
+              snr_definition, source_tool   else 'not stated in mrs.tsv' and 'mrs.tsv'
+    other columns are ignored.
+
+Missing values are written NA, n/a or left empty and become NaN. Names are mapped to canonical
+ones (Glu+Gln -> Glx, ...); the written name is kept as tool_metabolite. crlb_percent >= 999 or
+a concentration <= 0 marks the %CRLB undetermined, as LCModel does. fwhm_ppm, snr and the
+optional per-spectrum columns must be the same on every row of a spectrum.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..participants import read_tsv_text
+from .common import (
+    MISSING_TEXT,
+    Measure,
+    Spectrum,
+    check_study_file,
+    crlb_fields,
+    parse_key,
+    parse_number,
+    relative,
+    study_table,
+    study_timing,
+)
+
+TABLE = "mrs.tsv"
+REQUIRED = ("participant_id", "condition", "block", "metabolite", "concentration", "crlb_percent", "fwhm_ppm", "snr")
+SNR_DEFINITION = "not stated in mrs.tsv"
+SOURCE_TOOL = "mrs.tsv"
+_PER_SPECTRUM = ("fwhm_ppm", "snr", "snr_definition", "source_tool", "onset_min", "offset_min")
+
+
+def inputs(data_dir: Path) -> list[Path]:
+    paths = [data_dir / TABLE] if (data_dir / TABLE).is_file() else []
+    return paths + [p for p in data_dir.glob("sub-*/ses-*/mrs/*_blocks.tsv") if p.is_file()]
+
+
+def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
+               larmor_mhz: float | None = None) -> pd.DataFrame:
+    """mrs.format tidy_tsv: <data_dir>/mrs.tsv (see the module docstring)."""
+    path = check_study_file(data_dir, "tidy_tsv")
+    label = relative(path, data_dir)
+    rows = read_tsv_text(path)
+    header = rows[0]
+    for column in REQUIRED:
+        if column not in header:
+            raise InputError(label, "line 1", column, "a column of this name in the header", header)
+    timed = [c for c in ("onset_min", "offset_min") if c in header]
+    if len(timed) == 1:
+        raise InputError(label, "line 1", "onset_min" if "offset_min" in timed else "offset_min",
+                         "both onset_min and offset_min, or neither", header)
+    participant_ids = set(participants["participant_id"].astype(str))
+    spectra: dict[tuple, dict] = {}
+    for number, values in enumerate(rows[1:], start=2):
+        row = dict(zip(header, (value.strip() for value in values)))
+        where = f"line {number}"
+        key = parse_key(row, label, where, participant_ids, conditions)
+        spectrum_key = (key.participant_id, key.condition, key.block)
+        spectrum = spectra.setdefault(spectrum_key, {"key": key, "measures": [], "fixed": {}})
+        for column in _PER_SPECTRUM:
+            if column not in header:
+                continue
+            first = spectrum["fixed"].setdefault(column, (row[column], where))
+            if first[0] != row[column]:
+                raise InputError(label, where, column, f"the same value on every row of the spectrum "
+                                 f"(as on {first[1]})", row[column])
+        name = row["metabolite"]
+        if not name:
+            raise InputError(label, where, "metabolite", "a metabolite name", "an empty cell")
+        concentration = parse_number(row["concentration"], label, where, "concentration", missing_ok=True)
+        percent = parse_number(row["crlb_percent"], label, where, "crlb_percent", missing_ok=True)
+        crlb, undetermined = crlb_fields(percent, concentration, label, where, "crlb_percent")
+        ratio = None
+        if "ratio_to_tcr" in header:
+            ratio = parse_number(row["ratio_to_tcr"], label, where, "ratio_to_tcr", missing_ok=True)
+        spectrum["measures"].append(Measure(name, concentration, crlb, undetermined, ratio, where))
+    if not spectra:
+        raise InputError(label, "line 2", None, "one row per spectrum and metabolite", "no rows")
+    keys = [spectrum["key"] for spectrum in spectra.values()]
+    given = None
+    if timed:
+        given = {s["key"]: (s["fixed"]["onset_min"][0], s["fixed"]["offset_min"][0], s["key"].where)
+                 for s in spectra.values()}
+    timing = study_timing(data_dir, keys, given, label)
+    out = []
+    for spectrum_key, spectrum in spectra.items():
+        fixed = spectrum["fixed"]
+        where = fixed["fwhm_ppm"][1]
+        fwhm = parse_number(fixed["fwhm_ppm"][0], label, where, "fwhm_ppm", "a linewidth in ppm", missing_ok=True)
+        snr = parse_number(fixed["snr"][0], label, where, "snr", missing_ok=True)
+        for column, value in (("fwhm_ppm", fwhm), ("snr", snr)):
+            if value <= 0:
+                raise InputError(label, where, column, "a value > 0 (NA where unknown)", value)
+        definition = fixed.get("snr_definition", ("", ""))[0]
+        definition = SNR_DEFINITION if definition in MISSING_TEXT else definition
+        tool = fixed.get("source_tool", ("", ""))[0]
+        tool = SOURCE_TOOL if tool in MISSING_TEXT else tool
+        onset, offset = timing[spectrum_key]
+        out.append(Spectrum(spectrum_key[0], spectrum_key[1], spectrum_key[2], onset, offset, spectrum["measures"],
+                            fwhm, snr, definition, tool, label))
+    return study_table(out, conditions)
