@@ -10,6 +10,7 @@ rule qc_mrs:
         flags="results/qc/mrs_qc_flags.tsv",
     params:
         ratio=config["mrs"]["ratio"],
+        baseline_blocks=config["mrs"]["baseline_blocks"],
         thresholds=config["qc"]["mrs"],
     log:
         "logs/qc/qc_mrs.log",
@@ -50,6 +51,7 @@ rule participant_flow:
             "results/qc/participant_flow.tsv",
             caption="../report/participant_flow.rst",
             category="QC",
+            subcategory="Participant flow",
         ),
     params:
         conditions=CONDITIONS,

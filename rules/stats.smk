@@ -7,9 +7,24 @@ rule stats_glx:
         spectra="results/qc/mrs_spectra.tsv",
         code=package_code("stats_glx.py"),
     output:
-        lmm="results/stats/glx_lmm.tsv",
-        rm_anova="results/stats/glx_rm_anova.tsv",
-        models="results/stats/glx_models.tsv",
+        lmm=report(
+            "results/stats/glx_lmm.tsv",
+            caption="../report/stats/glx_lmm.rst",
+            category="fMRS",
+            subcategory="Statistics",
+        ),
+        rm_anova=report(
+            "results/stats/glx_rm_anova.tsv",
+            caption="../report/stats/glx_rm_anova.rst",
+            category="fMRS",
+            subcategory="Statistics",
+        ),
+        models=report(
+            "results/stats/glx_models.tsv",
+            caption="../report/stats/models.rst",
+            category="fMRS",
+            subcategory="Statistics",
+        ),
     params:
         formula=config["stats"]["glx_formula"],
         conditions=CONDITIONS,
@@ -31,9 +46,24 @@ rule stats_clinical:
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("stats_clinical.py"),
     output:
-        lmm="results/stats/clinical_lmm.tsv",
-        rm_anova="results/stats/clinical_rm_anova.tsv",
-        models="results/stats/clinical_models.tsv",
+        lmm=report(
+            "results/stats/clinical_lmm.tsv",
+            caption="../report/stats/clinical_lmm.rst",
+            category="Clinical",
+            subcategory="Statistics",
+        ),
+        rm_anova=report(
+            "results/stats/clinical_rm_anova.tsv",
+            caption="../report/stats/clinical_rm_anova.rst",
+            category="Clinical",
+            subcategory="Statistics",
+        ),
+        models=report(
+            "results/stats/clinical_models.tsv",
+            caption="../report/stats/models.rst",
+            category="Clinical",
+            subcategory="Statistics",
+        ),
         imputed="results/stats/imputed_values.tsv",
     params:
         formula=config["stats"]["clinical_formula"],
@@ -58,9 +88,24 @@ rule stats_sex:
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("stats_sex.py"),
     output:
-        stratified="results/stats/sex_stratified.tsv",
-        interaction="results/stats/sex_interaction.tsv",
-        models="results/stats/sex_models.tsv",
+        stratified=report(
+            "results/stats/sex_stratified.tsv",
+            caption="../report/stats/sex_stratified.rst",
+            category="Sex differences",
+            subcategory="Statistics",
+        ),
+        interaction=report(
+            "results/stats/sex_interaction.tsv",
+            caption="../report/stats/sex_interaction.rst",
+            category="Sex differences",
+            subcategory="Statistics",
+        ),
+        models=report(
+            "results/stats/sex_models.tsv",
+            caption="../report/stats/models.rst",
+            category="Sex differences",
+            subcategory="Statistics",
+        ),
     params:
         glx_formula=config["stats"]["glx_formula"],
         clinical_formula=config["stats"]["clinical_formula"],
@@ -85,7 +130,12 @@ rule stats_attenuation:
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("stats_attenuation.py"),
     output:
-        attenuation="results/stats/attenuation.tsv",
+        attenuation=report(
+            "results/stats/attenuation.tsv",
+            caption="../report/stats/attenuation.rst",
+            category="Clinical",
+            subcategory="Statistics",
+        ),
     params:
         attenuation=config["stats"]["attenuation"],
         timepoints=SCALE_TIMEPOINTS,
@@ -106,8 +156,18 @@ rule stats_crossover:
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("stats_crossover.py"),
     output:
-        checks="results/stats/crossover_checks.tsv",
-        models="results/stats/crossover_models.tsv",
+        checks=report(
+            "results/stats/crossover_checks.tsv",
+            caption="../report/stats/crossover_checks.rst",
+            category="Crossover checks",
+            subcategory="Statistics",
+        ),
+        models=report(
+            "results/stats/crossover_models.tsv",
+            caption="../report/stats/models.rst",
+            category="Crossover checks",
+            subcategory="Statistics",
+        ),
     params:
         glx_formula=config["stats"]["glx_crossover_formula"],
         clinical_formula=config["stats"]["clinical_crossover_formula"],

@@ -2,15 +2,13 @@
 
 import _package  # noqa: F401  (puts src/ on the import path)
 
-import pandas as pd
-
 from crossover_fmrs.qc_clinical import clinical_checks, missing_conditions
 from crossover_fmrs.step import run_step, write_tsv
+from crossover_fmrs.tables import read_table
 
 
 def main(io):
-    participants = pd.read_csv(io.input["participants"], sep="\t", dtype={"participant_id": str})
-    scores = pd.read_csv(io.input["scores"], sep="\t", dtype={"participant_id": str})
+    participants, scores = read_table(io.input["participants"]), read_table(io.input["scores"])
     checks = clinical_checks(scores, participants, io.params["scales"], io.params["conditions"], io.params["windows"])
     write_tsv(checks, io.output["checks"])
     write_tsv(missing_conditions(scores, participants, io.params["conditions"]), io.output["missing_conditions"])

@@ -2,15 +2,15 @@
 
 import _package  # noqa: F401  (puts src/ on the import path)
 
-import pandas as pd
-
-from crossover_fmrs.qc_mrs import apply_qc, qc_flags, spectrum_table
+from crossover_fmrs.qc_mrs import apply_qc, mark_phase, qc_flags, spectrum_table
 from crossover_fmrs.step import run_step, write_tsv
+from crossover_fmrs.tables import read_table
 
 
 def main(io):
-    mrs = pd.read_csv(io.input["mrs"], sep="\t", dtype={"participant_id": str, "condition": str})
+    mrs = read_table(io.input["mrs"])
     spectra = spectrum_table(mrs, io.params["ratio"]["numerator"], io.params["ratio"]["denominator"])
+    spectra = mark_phase(spectra, io.params["baseline_blocks"])
     flags = qc_flags(spectra, io.params["thresholds"])
     write_tsv(apply_qc(spectra, flags, io.params["thresholds"]["exclude_on"]), io.output["spectra"])
     write_tsv(flags, io.output["flags"])

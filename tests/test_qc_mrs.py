@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.qc_mrs import apply_qc, qc_flags, spectrum_table
+from crossover_fmrs.errors import InputError
+from crossover_fmrs.qc_mrs import apply_qc, mark_phase, qc_flags, spectrum_table
 
 THRESHOLDS = {
     "max_crlb_percent": 20,
@@ -89,3 +90,13 @@ def test_a_measure_the_tool_does_not_provide_is_not_evaluated_rather_than_passed
     table = apply_qc(spectra, flags, ["crlb", "fwhm", "snr"]).set_index("block")
     assert table.loc[1, "not_evaluated"] == "crlb;fwhm;fwhm_drift"
     assert table.loc[2, "not_evaluated"] == ""
+
+
+def test_phase_follows_the_configured_baseline_blocks_and_the_timing(session):
+    marked = mark_phase(session, [1])
+    assert marked.set_index("block")["phase"].to_dict() == {1: "baseline", 2: "infusion", 3: "infusion",
+                                                             4: "infusion", 5: "infusion"}
+    with pytest.raises(InputError, match=r"mrs.baseline_blocks.*block 2 is listed as baseline.*0 to 6 min in b2.table"):
+        mark_phase(session, [1, 2])
+    with pytest.raises(InputError, match=r"block 1 is not listed as baseline"):
+        mark_phase(session, [5])

@@ -37,7 +37,7 @@ def glx_model_data(spectra: pd.DataFrame, participants: pd.DataFrame) -> pd.Data
     blocks = sorted(kept["block"].unique())
     kept["block"] = pd.Categorical(kept["block"].astype(int).astype(str), categories=[str(b) for b in blocks])
     data = kept.merge(_participant_columns(participants), on=["participant_id", "condition"], how="left")
-    columns = ["participant_id", "condition", "block", "minutes", "period", "order", "sex", "age", "ratio"]
+    columns = ["participant_id", "condition", "block", "minutes", "phase", "period", "order", "sex", "age", "ratio"]
     return data[columns].sort_values(["participant_id", "condition", "block"], kind="stable").reset_index(drop=True)
 
 

@@ -14,7 +14,7 @@ from .analysis import clinical_model_data, glx_model_data
 from .clinical import read_clinical_sheets, scale_specs, tidy_clinical
 from .mrs import read_study_mrs
 from .participants import read_participants
-from .qc_mrs import apply_qc, qc_flags, spectrum_table
+from .qc_mrs import apply_qc, mark_phase, qc_flags, spectrum_table
 
 OUTCOMES = ("MADRS", "QIDS_SR16")
 
@@ -26,6 +26,7 @@ def embedded_model_data(root: Path, config: dict | None = None) -> dict[str, pd.
     participants = read_participants(data_dir / "participants.tsv", conditions)
     mrs = read_study_mrs(data_dir, participants, conditions, config["mrs"]["format"], config["mrs"]["larmor_mhz"])
     spectra = spectrum_table(mrs, config["mrs"]["ratio"]["numerator"], config["mrs"]["ratio"]["denominator"])
+    spectra = mark_phase(spectra, config["mrs"]["baseline_blocks"])
     thresholds = config["qc"]["mrs"]
     spectra = apply_qc(spectra, qc_flags(spectra, thresholds), thresholds["exclude_on"])
     clinical_config = {**config["clinical"], "scales": scale_specs(config["clinical"]["scales"])}

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+# Plain words for the QC criteria in the flow notes.
+CRITERION_WORDS = {"crlb": "%SD (CRLB)", "fwhm": "linewidth (FWHM)", "snr": "S/N", "undetermined": "undetermined fit",
+                   "fwhm_drift": "linewidth drift", "snr_drift": "S/N drift"}
+
 FLOW_COLUMNS = ["step", "stage", "condition", "n_participants", "n_observations", "note"]
 
 
@@ -38,7 +42,8 @@ def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: 
         kept = session[session["included"]]
         excluded = session[~session["included"]]
         reasons = excluded["excluded_by"].where(excluded["excluded_by"] != "", "no ratio").value_counts().sort_index()
-        note = "; ".join(f"{reason}: {count}" for reason, count in reasons.items()) or "none excluded"
+        note = "; ".join(f"{' + '.join(CRITERION_WORDS.get(c, c) for c in reason.split(';'))}: {count}"
+                         for reason, count in reasons.items()) or "none excluded"
         add(f"usable fMRS, {condition}", condition, kept["participant_id"].nunique(), len(kept),
             note=f"excluded spectra by criterion: {note}")
     kept = spectra[spectra["included"]]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
+
 SPECTRUM_KEYS = ["participant_id", "condition", "block"]
 CRITERIA = ("crlb", "fwhm", "snr", "undetermined", "fwhm_drift", "snr_drift")
 
@@ -43,6 +45,22 @@ def spectrum_table(mrs_long: pd.DataFrame, numerator: str, denominator: str) -> 
     ratio = spectra["numerator_concentration"] / spectra["denominator_concentration"]
     spectra["ratio"] = ratio.where(~undetermined)
     return spectra.sort_values(SPECTRUM_KEYS, kind="stable").reset_index(drop=True)
+
+
+def mark_phase(spectra: pd.DataFrame, baseline_blocks: list[int]) -> pd.DataFrame:
+    """Add `phase` (baseline | infusion) from config mrs.baseline_blocks, checked against the timing:
+    a baseline block must end by the start of the infusion (0 min), every other block start at or after it."""
+    baseline = spectra["block"].isin(baseline_blocks)
+    wrong = spectra[(baseline & (spectra["offset_min"] > 0)) | (~baseline & (spectra["onset_min"] < 0))]
+    if len(wrong):
+        row = wrong.iloc[0]
+        listed = "listed" if row["block"] in baseline_blocks else "not listed"
+        raise InputError("config.yaml", f"{row['participant_id']}, {row['condition']}, block {row['block']}",
+                         "mrs.baseline_blocks",
+                         "baseline blocks that end by 0 min and infusion blocks that start at or after 0 min "
+                         f"(block {row['block']} is {listed} as baseline)",
+                         f"{row['onset_min']:g} to {row['offset_min']:g} min in {row['source_file']}")
+    return spectra.assign(phase=np.where(baseline, "baseline", "infusion"))
 
 
 def _flag_rows(spectra: pd.DataFrame, criterion: str, value, threshold, rule: str, flagged) -> pd.DataFrame:
