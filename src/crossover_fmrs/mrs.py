@@ -26,7 +26,6 @@ import pandas as pd
 from .errors import InputError
 from .lcmodel import parse_table
 from .participants import read_tsv_text
-from .step import atomic_write_text
 from .tidy import CANONICAL_METABOLITES, MRS_COLUMNS
 
 SOURCE_TOOL = "LCModel"
@@ -317,25 +316,3 @@ def ratio_table(tidy: pd.DataFrame, numerator: str = "Glx", denominator: str = "
     columns = keys[:5] + ["numerator", "denominator", "numerator_concentration", "denominator_concentration",
                           "ratio", "reason", "source_file"]
     return spectra[columns]
-
-
-def format_mrs_tsv(frame: pd.DataFrame) -> str:
-    """Deterministic TSV text: %.6g floats, NA for missing values, LF line ends."""
-    return frame.to_csv(sep="\t", index=False, na_rep="NA", float_format="%.6g", lineterminator="\n")
-
-
-def write_mrs_tsv(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write format_mrs_tsv(frame) atomically."""
-    atomic_write_text(path, format_mrs_tsv(frame))
-
-
-def read_mrs_tsv(path: str | Path) -> pd.DataFrame:
-    """Read a tidy MRS table written by write_mrs_tsv, with its dtypes."""
-    frame = pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA"],
-                        dtype={column: str for column in _STRING_COLUMNS})
-    as_bool = {"True": True, "False": False, True: True, False: False}
-    frame["crlb_undetermined"] = frame["crlb_undetermined"].map(as_bool)
-    if frame["crlb_undetermined"].isna().any():
-        line = int(frame.index[frame["crlb_undetermined"].isna()][0]) + 2
-        raise InputError(path, f"line {line}", "crlb_undetermined", "True or False")
-    return _typed(frame)

@@ -11,39 +11,24 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .mrs import ratio_table
 
 SPECTRUM_KEYS = ["participant_id", "condition", "block"]
 CRITERIA = ("crlb", "fwhm", "snr", "undetermined", "fwhm_drift", "snr_drift")
 
 
 def spectrum_table(mrs_long: pd.DataFrame, numerator: str, denominator: str) -> pd.DataFrame:
-    """The outcome ratio and the quality measures of each spectrum."""
-    keys = SPECTRUM_KEYS + ["onset_min", "offset_min"]
-    spectra = (
-        mrs_long.groupby(keys, sort=True)[["fwhm_ppm", "snr", "source_file"]].first().reset_index()
-    )
+    """The outcome ratio (mrs.ratio_table: NaN with a reason where it cannot be formed) and the
+    quality measures of each spectrum."""
+    spectra = ratio_table(mrs_long, numerator, denominator)
+    quality = mrs_long.groupby(SPECTRUM_KEYS, sort=True)[["fwhm_ppm", "snr"]].first().reset_index()
+    spectra = spectra.merge(quality, on=SPECTRUM_KEYS, how="left", validate="one_to_one")
     for metabolite, label in ((numerator, "numerator"), (denominator, "denominator")):
-        rows = mrs_long.loc[mrs_long["metabolite"] == metabolite, keys + ["concentration", "crlb_percent", "crlb_undetermined"]]
-        rows = rows.rename(
-            columns={
-                "concentration": f"{label}_concentration",
-                "crlb_percent": f"{label}_crlb_percent",
-                "crlb_undetermined": f"{label}_undetermined",
-            }
-        )
-        spectra = spectra.merge(rows, on=keys, how="left", validate="one_to_one")
-    spectra["numerator"] = numerator
-    spectra["denominator"] = denominator
-    present = spectra["numerator_concentration"].notna() & spectra["denominator_concentration"].notna()
-    undetermined = (
-        spectra["numerator_undetermined"].fillna(True).astype(bool)
-        | spectra["denominator_undetermined"].fillna(True).astype(bool)
-        | ~present
-        | (spectra["denominator_concentration"] <= 0)
-    )
-    spectra["undetermined"] = undetermined
-    ratio = spectra["numerator_concentration"] / spectra["denominator_concentration"]
-    spectra["ratio"] = ratio.where(~undetermined)
+        rows = mrs_long.loc[mrs_long["metabolite"] == metabolite, SPECTRUM_KEYS + ["crlb_percent", "crlb_undetermined"]]
+        rows = rows.rename(columns={"crlb_percent": f"{label}_crlb_percent",
+                                    "crlb_undetermined": f"{label}_undetermined"})
+        spectra = spectra.merge(rows, on=SPECTRUM_KEYS, how="left", validate="one_to_one")
+    spectra["undetermined"] = spectra["reason"] != ""
     return spectra.sort_values(SPECTRUM_KEYS, kind="stable").reset_index(drop=True)
 
 
