@@ -235,16 +235,16 @@ def test_swarm_markers_shrink_for_tied_values():
     assert qc._swarm_size(ax, 40, 2) == pytest.approx(min(qc.SWARM_SIZE_PT[1], 0.8 * slot_pt / 40))
 
 
-def test_style_is_seaborn_paper_ticks_with_journal_sizes():
+def test_style_is_the_journal_rc_set():
     import matplotlib
 
     with style.context():
-        assert matplotlib.rcParams["axes.edgecolor"] == ".15"  # seaborn "ticks"; matplotlib's own is black
+        assert matplotlib.rcParams["axes.edgecolor"] == style.INK  # matplotlib's own is black
         assert matplotlib.rcParams["lines.solid_capstyle"] == "round"
         assert matplotlib.rcParams["font.size"] == 7 and matplotlib.rcParams["xtick.labelsize"] == 7
         assert matplotlib.rcParams["font.sans-serif"] == ["DejaVu Sans"]
         assert not matplotlib.rcParams["axes.spines.top"] and matplotlib.rcParams["svg.hashsalt"] == "crossover_fmrs"
-    assert matplotlib.rcParams["axes.edgecolor"] != ".15"  # nothing leaks out of the context
+    assert matplotlib.rcParams["axes.edgecolor"] != style.INK  # nothing leaks out of the context
 
 
 def test_plotted_numbers_need_neither_seaborn_nor_matplotlib():

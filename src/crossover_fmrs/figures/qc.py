@@ -8,7 +8,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib import MatplotlibDeprecationWarning, cbook
 from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
@@ -69,6 +68,8 @@ def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds
     seaborn draws the boxes (matplotlib's boxplot_stats, whiskers at 1.5 IQR, the same numbers as
     the table) and the swarm, which places points by a deterministic rule: no random jitter.
     """
+    import seaborn  # only this figure draws with seaborn; its import is costly for the others
+
     check_spectra(spectra, conditions)
     require_columns(spectra, ["fwhm_ppm", "snr", "numerator_crlb_percent", "denominator_crlb_percent"])
     numerator, denominator = ratio_label(spectra).split("/", 1)
@@ -117,10 +118,10 @@ def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds
                 with warnings.catch_warnings():
                     # seaborn 0.13.2 passes bxp's `vert`, deprecated in matplotlib 3.11: noise in every log.
                     warnings.filterwarnings("ignore", message="vert: bool", category=MatplotlibDeprecationWarning)
-                    sns.boxplot(data=drawn, x="condition", y=spec["measure"], order=conditions, ax=ax, whis=1.5,
+                    seaborn.boxplot(data=drawn, x="condition", y=spec["measure"], order=conditions, ax=ax, whis=1.5,
                                 width=0.55, fill=False, showfliers=False, color=style.NEUTRAL, linewidth=0.7,
                                 medianprops={"color": "#000000", "linewidth": 1.0})
-                sns.swarmplot(data=drawn, x="condition", y=spec["measure"], order=conditions, hue="condition",
+                seaborn.swarmplot(data=drawn, x="condition", y=spec["measure"], order=conditions, hue="condition",
                               hue_order=conditions, palette=colours, size=size, linewidth=0, alpha=0.75,
                               legend=False, ax=ax, zorder=2)
             if spec["threshold"] is not None:
