@@ -62,6 +62,12 @@ def raw_mrs_files(wildcards):
     )
 
 
+def participants_dictionary(wildcards):
+    """participants.json, the data dictionary whose Levels the codes are checked against, if the study has one."""
+    path = DATA_DIR / "participants.json"
+    return [str(path)] if path.is_file() else []
+
+
 def raw_clinical_sheets(wildcards):
     return [str(DATA_DIR / "clinical" / scale["sheet"]) for scale in SCALES.values()]
 

@@ -4,6 +4,7 @@
 rule ingest_participants:
     input:
         participants=DATA_DIR / "participants.tsv",
+        dictionary=participants_dictionary,
         code=package_code("ingest_participants.py"),
     output:
         participants="results/tidy/participants.tsv",
@@ -40,6 +41,7 @@ rule ingest_mrs:
 rule ingest_clinical:
     input:
         participants=DATA_DIR / "participants.tsv",
+        dictionary=participants_dictionary,
         sheets=raw_clinical_sheets,
         code=package_code("ingest_clinical.py"),
     output:

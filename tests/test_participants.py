@@ -67,3 +67,17 @@ def test_missing_column_is_named(tmp_path):
     path = write(tmp_path, "participant_id\tsex\tage\nsub-01\tM\t25\n")
     with pytest.raises(InputError, match="column 'order'"):
         read_participants(path, CONDITIONS)
+
+
+def test_codes_outside_the_data_dictionary_are_refused(tmp_path):
+    path = write(tmp_path, HEADER.replace("\n", "\tgroup\n") + "sub-01\tM\t25\tplacebo-naltrexone\tTRD\n")
+    (tmp_path / "participants.json").write_text('{"group": {"Levels": {"MDD": "major depression"}}}')
+    with pytest.raises(InputError) as caught:
+        read_participants(path, CONDITIONS)
+    assert "line 2 (sub-01), column 'group': expected one of MDD (the Levels in participants.json), got 'TRD'" \
+        in str(caught.value)
+    (tmp_path / "participants.json").write_text('{"group": {"Levels": {"MDD": "", "TRD": ""}}}')
+    assert read_participants(path, CONDITIONS)["group"].tolist() == ["TRD"]
+    (tmp_path / "participants.json").write_text('{"group": ')
+    with pytest.raises(InputError, match="participants.json, line 1: expected valid JSON"):
+        read_participants(path, CONDITIONS)

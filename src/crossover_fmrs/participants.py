@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -80,6 +81,26 @@ def order_conditions(order: str) -> list[str]:
     return order.split("-")
 
 
+def check_dictionary(frame: pd.DataFrame, path: Path) -> None:
+    """Codes outside the `Levels` of the BIDS data dictionary (participants.json beside the table),
+    when there is one, are an error: a sex or order code nobody defined is a typo, not a category."""
+    dictionary = path.with_suffix(".json")
+    if not dictionary.is_file():
+        return
+    try:
+        described = json.loads(read_utf8_text(dictionary, "a JSON data dictionary"))
+    except json.JSONDecodeError as err:
+        raise InputError(dictionary, f"line {err.lineno}", None, "valid JSON", err.msg) from None
+    for column, spec in described.items():
+        levels = spec.get("Levels") if isinstance(spec, dict) else None
+        if not levels or column not in frame:
+            continue
+        for number, (pid, value) in enumerate(zip(frame["participant_id"], frame[column]), start=2):
+            if not pd.isna(value) and str(value) not in levels:
+                raise InputError(path, f"line {number} ({pid})", column,
+                                 f"one of {', '.join(levels)} (the Levels in {dictionary.name})", value)
+
+
 def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
     """Validated participants table, sorted by participant_id, IDs kept as strings."""
     path = Path(path)
@@ -114,6 +135,7 @@ def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
                 "the configured conditions joined by '-' in the order given, e.g. " + "-".join(conditions),
                 row.order,
             )
+    check_dictionary(frame, path)
     frame["age"] = frame["age"].astype(float)
     return frame.sort_values("participant_id", kind="stable").reset_index(drop=True)
 
