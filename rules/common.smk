@@ -87,6 +87,7 @@ def final_outputs():
         "results/stats/glx_lmm.tsv",
         "results/stats/clinical_lmm.tsv",
         "results/stats/crossover_checks.tsv",
+        "results/stats/baseline_characteristics.tsv",
         "results/run/config.yaml",
         "results/run/software_versions.tsv",
         *expand("results/figures/{name}.{ext}", name=figures, ext=["png", "svg", "tsv"]),

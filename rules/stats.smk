@@ -182,3 +182,26 @@ rule stats_crossover:
         "../envs/python.yaml"
     script:
         "../scripts/stats_crossover.py"
+
+
+rule baseline_characteristics:
+    input:
+        participants="results/tidy/participants.tsv",
+        scores="results/tidy/clinical_scores.tsv",
+        code=package_code("baseline_characteristics.py"),
+    output:
+        table=report(
+            "results/stats/baseline_characteristics.tsv",
+            caption="../report/stats/baseline_characteristics.rst",
+            category="Clinical",
+            subcategory="Sample",
+        ),
+    params:
+        primary_outcome=config["stats"]["primary_outcome"],
+        before=SCALE_TIMEPOINTS[config["stats"]["primary_outcome"]][0],
+    log:
+        "logs/stats/baseline_characteristics.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/baseline_characteristics.py"

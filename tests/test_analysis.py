@@ -130,3 +130,17 @@ def test_comparison_refuses_a_row_without_a_reproduced_value():
     tables = {"t": pd.DataFrame([{"outcome": "MADRS", "subset": "all", "term": "timepoint", "F": 1.0}])}
     with pytest.raises(ValueError, match="no reproduced row for x"):
         compare(published, tables, synthetic=False)
+
+
+def test_baseline_characteristics_table():
+    from crossover_fmrs.analysis import baseline_characteristics
+
+    participants = pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-03"], "sex": ["M", "F", "F"],
+                                 "age": [20.0, 30.0, 40.0]})
+    scores = madrs_frame([30, 20, 25], [20, 18, 20], [28, 22, 26], [22, 23, 20])
+    scores["outcome"] = "MADRS"
+    table = baseline_characteristics(participants, scores, "MADRS", "pre").set_index(["characteristic", "level"])
+    assert table.loc[("age", ""), "value"] == "30.0 (10.0)" and table.loc[("age", ""), "range"] == "20 to 40"
+    assert table.loc[("sex", "F"), "value"] == "2 (67%)"
+    assert table.loc[("MADRS pre, placebo", ""), "value"] == "25.0 (5.0)"
+    assert table.loc[("MADRS pre, naltrexone", ""), "value"] == "25.3 (3.1)"

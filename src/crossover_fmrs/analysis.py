@@ -225,3 +225,36 @@ def rm_anova_rows(data: pd.DataFrame, dv: str, within: list[str], analysis: str,
     )
     extra = ["p_gg", "epsilon_gg", "ges", "participants_dropped", "note"]
     return table[STATS_COLUMNS + extra]
+
+
+def baseline_characteristics(participants: pd.DataFrame, scores: pd.DataFrame, primary: str,
+                             before: str) -> pd.DataFrame:
+    """Table 1: the sample's characteristics and the pre-infusion primary outcome per condition.
+
+    Numeric columns of participants.tsv as mean (SD) with range; coded columns (sex, order, yes/no)
+    as n (%). The pre-infusion rating is given per condition: in a crossover both start from the
+    participant's own baseline, so a difference here would point to carry-over or a period effect.
+    """
+    rows = []
+    n = len(participants)
+
+    def numeric(label, values):
+        values = pd.to_numeric(values, errors="coerce").dropna()
+        rows.append({"characteristic": label, "level": "", "statistic": "mean (SD)",
+                     "value": f"{values.mean():.1f} ({values.std(ddof=1):.1f})",
+                     "range": f"{values.min():g} to {values.max():g}", "n": len(values)})
+
+    for column in participants.columns:
+        if column == "participant_id":
+            continue
+        values = participants[column]
+        if pd.to_numeric(values, errors="coerce").notna().all():
+            numeric(column, values)
+        else:
+            for level, count in values.value_counts().sort_index().items():
+                rows.append({"characteristic": column, "level": level, "statistic": "n (%)",
+                             "value": f"{count} ({100 * count / n:.0f}%)", "range": "", "n": n})
+    before_rows = scores[(scores["outcome"] == primary) & (scores["timepoint"] == before)]
+    for condition, part in before_rows.groupby("condition", sort=False):
+        numeric(f"{primary} {before}, {condition}", part["value"])
+    return pd.DataFrame(rows, columns=["characteristic", "level", "statistic", "value", "range", "n"])
