@@ -26,6 +26,7 @@ rule stats_glx:
             subcategory="Statistics",
         ),
     params:
+        ddf=config["stats"]["ddf"],
         formula=config["stats"]["glx_formula"],
         conditions=CONDITIONS,
         reference=config["study"]["reference_condition"],
@@ -66,6 +67,7 @@ rule stats_clinical:
         ),
         imputed="results/stats/imputed_values.tsv",
     params:
+        ddf=config["stats"]["ddf"],
         formula=config["stats"]["clinical_formula"],
         conditions=CONDITIONS,
         reference=config["study"]["reference_condition"],
@@ -107,6 +109,7 @@ rule stats_sex:
             subcategory="Statistics",
         ),
     params:
+        ddf=config["stats"]["ddf"],
         glx_formula=config["stats"]["glx_formula"],
         clinical_formula=config["stats"]["clinical_formula"],
         glx_sex_formula=config["stats"]["glx_sex_formula"],
@@ -169,6 +172,7 @@ rule stats_crossover:
             subcategory="Statistics",
         ),
     params:
+        ddf=config["stats"]["ddf"],
         glx_formula=config["stats"]["glx_crossover_formula"],
         clinical_formula=config["stats"]["clinical_crossover_formula"],
         primary_outcome=config["stats"]["primary_outcome"],

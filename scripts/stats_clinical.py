@@ -20,7 +20,8 @@ def main(io):
     outcomes = scores[["scale", "outcome"]].drop_duplicates()
     for scale, outcome in outcomes.itertuples(index=False):
         data = clinical_model_data(scores, participants, outcome, p["scales"][scale]["timepoints"])
-        t, m = run_models(data, p["formula"], "clinical_lmm", outcome, p["conditions"], p["reference"])
+        t, m = run_models(data, p["formula"], "clinical_lmm", outcome, p["conditions"], p["reference"],
+                          ddf=p["ddf"])
         tests.append(t)
         models.append(m)
         anovas.append(rm_anova_rows(data, "value", ["condition", "timepoint"], "clinical_rm_anova", outcome))

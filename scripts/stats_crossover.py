@@ -14,7 +14,7 @@ def main(io):
     primary = p["primary_outcome"]
     data = primary_model_data(*(read_table(io.input[name]) for name in ("spectra", "scores", "participants")),
                               primary, p["timepoints"])
-    common = dict(conditions=p["conditions"], reference=p["reference"])
+    common = dict(conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"])
     parts = [
         run_models(data["glx"], p["glx_formula"], "crossover_checks", p["outcome"], **common),
         run_models(data["clinical"], p["clinical_formula"], "crossover_checks", primary, **common),

@@ -11,7 +11,8 @@ from crossover_fmrs.tables import read_table
 def main(io):
     p = io.params
     data = glx_model_data(read_table(io.input["spectra"]), read_table(io.input["participants"]))
-    tests, models = run_models(data, p["formula"], "glx_lmm", p["outcome"], p["conditions"], p["reference"])
+    tests, models = run_models(data, p["formula"], "glx_lmm", p["outcome"], p["conditions"], p["reference"],
+                               ddf=p["ddf"])
     write_tsv(tests, io.output["lmm"])
     write_tsv(models, io.output["models"])
     write_tsv(rm_anova_rows(data, "ratio", ["condition", "block"], "glx_rm_anova", p["outcome"]), io.output["rm_anova"])

@@ -15,7 +15,7 @@ def main(io):
     data = primary_model_data(*(read_table(io.input[name]) for name in ("spectra", "scores", "participants")),
                               primary, p["timepoints"])
     glx, madrs = data["glx"], data["clinical"]
-    common = dict(conditions=p["conditions"], reference=p["reference"])
+    common = dict(conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"])
     parts = [
         run_models(glx, p["glx_formula"], "sex_stratified", p["outcome"], subsets=sex_subsets(glx), **common),
         run_models(madrs, p["clinical_formula"], "sex_stratified", primary, subsets=sex_subsets(madrs), **common),

@@ -134,6 +134,7 @@ def test_a_second_study_shape_runs_with_only_its_config(tmp_path):
     glx = pd.read_csv(workdir / "results/stats/glx_lmm.tsv", sep="\t").set_index("term")
     assert set(glx["outcome"]) == {"Glu/tCr"}
     assert glx.loc["condition", "df_num"] == 2 and glx.loc["block", "df_num"] == 3
+    assert set(glx["df_method"]) == {"Kenward-Roger"}  # the config's other df method
     clinical = pd.read_csv(workdir / "results/stats/clinical_lmm.tsv", sep="\t")
     madrs = clinical[clinical["outcome"] == "MADRS"].set_index("term")
     assert madrs.loc["timepoint", "df_num"] == 2 and madrs.loc["condition:timepoint", "df_num"] == 4

@@ -14,7 +14,7 @@ from .participants import period_of
 
 STATS_COLUMNS = [
     "analysis", "outcome", "subset", "model", "term", "estimate", "se", "F", "df_num", "df_den", "p",
-    "effect_size", "effect_size_kind", "n_participants", "n_observations",
+    "effect_size", "effect_size_kind", "n_participants", "n_observations", "df_method",
 ]
 MODEL_COLUMNS = [
     "analysis", "outcome", "subset", "model", "component", "variance", "sd", "converged", "singular",
@@ -71,11 +71,12 @@ def condition_levels(conditions: list[str], reference: str) -> list[str]:
     return [reference] + [c for c in conditions if c != reference]
 
 
-def fit(data: pd.DataFrame, formula: str, conditions: list[str], reference: str, source: str) -> LmmResult:
+def fit(data: pd.DataFrame, formula: str, conditions: list[str], reference: str, source: str,
+        ddf: str = "Satterthwaite") -> LmmResult:
     levels = {"condition": condition_levels(conditions, reference)}
     if "sex" in data and "sex" in formula:
         levels["sex"] = ["F", "M"]  # coefficient = male - female
-    return fit_lmm(data, formula, levels=levels, source=source)
+    return fit_lmm(data, formula, levels=levels, source=source, ddf=ddf)
 
 
 def lmm_rows(result: LmmResult, analysis: str, outcome: str, subset: str, data: pd.DataFrame) -> pd.DataFrame:
@@ -92,6 +93,7 @@ def lmm_rows(result: LmmResult, analysis: str, outcome: str, subset: str, data: 
     used = data.dropna(subset=[outcome_column])
     table["n_participants"] = used["participant_id"].nunique()
     table["n_observations"] = result.n_observations
+    table["df_method"] = result.ddf_method
     return table[STATS_COLUMNS]
 
 
@@ -113,13 +115,14 @@ def model_rows(result: LmmResult, analysis: str, outcome: str, subset: str) -> p
 
 
 def run_models(data: pd.DataFrame, formula: str, analysis: str, outcome: str, conditions: list[str],
-               reference: str, subsets: dict[str, pd.Series] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+               reference: str, subsets: dict[str, pd.Series] | None = None, ddf: str = "Satterthwaite"
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit one formula on the whole sample or on each named subset of rows."""
     subsets = subsets or {"all": pd.Series(True, index=data.index)}
     tests, models = [], []
     for subset, rows in subsets.items():
         part = data[rows]
-        result = fit(part, formula, conditions, reference, source=f"{analysis} ({outcome}, {subset})")
+        result = fit(part, formula, conditions, reference, source=f"{analysis} ({outcome}, {subset})", ddf=ddf)
         tests.append(lmm_rows(result, analysis, outcome, subset, part))
         models.append(model_rows(result, analysis, outcome, subset))
     return pd.concat(tests, ignore_index=True), pd.concat(models, ignore_index=True)
@@ -218,6 +221,7 @@ def rm_anova_rows(data: pd.DataFrame, dv: str, within: list[str], analysis: str,
     table["effect_size"] = table["np2"]
     table["effect_size_kind"] = "partial eta squared"
     table["n_observations"] = table["n_participants"] * int(np.prod([data[w].nunique() for w in within]))
+    table["df_method"] = "rm-ANOVA"
     table["note"] = (
         f"classical complement, not the paper's analysis: complete cases only "
         f"({table['n_participants'].iloc[0]} of {n_all} participants; "
