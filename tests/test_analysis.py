@@ -103,8 +103,8 @@ def test_comparison_rows_come_from_tables():
     ])
     tables = {
         "clinical_lmm": pd.DataFrame([{"outcome": "MADRS", "subset": "all", "term": "condition:timepoint",
-                                       "estimate": 3.1, "F": 4.0, "p": 0.049, "n_observations": 103,
-                                       "n_participants": 26}]),
+                                       "estimate": 3.1, "F": 4.0, "df_num": 1, "df_den": 74.0, "p": 0.049,
+                                       "n_observations": 103, "n_participants": 26}]),
         "sex_stratified": pd.DataFrame([
             {"outcome": "Glx/tNAA", "subset": "female", "term": "condition", "estimate": -0.01, "p": 0.5},
             {"outcome": "Glx/tNAA", "subset": "male", "term": "condition", "estimate": -0.03, "p": 0.01},
@@ -116,6 +116,8 @@ def test_comparison_rows_come_from_tables():
     assert bool(table.loc["madrs_cond_x_time", "conclusion_agrees"])
     assert bool(table.loc["glx_sex", "direction_agrees"])
     assert "synthetic data" in table.loc["glx_sex", "note"]
+    # F = 4 against a published 5.39 with 1 and 74 df: P(F <= 4 | noncentrality 5.39) = 0.373.
+    assert "F is at most this in 37% of studies" in table.loc["madrs_cond_x_time", "note"]
     assert "SYNTHETIC" in to_markdown(table.reset_index(), synthetic=True)
     tables["clinical_lmm"].loc[0, "p"] = 0.2
     again = compare(published, tables, synthetic=False).set_index("id")

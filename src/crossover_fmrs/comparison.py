@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 COMPARISON_COLUMNS = [
     "id", "number", "location", "published", "reproduced", "difference", "direction_agrees",
@@ -76,6 +77,14 @@ def compare(published: pd.DataFrame, tables: dict[str, pd.DataFrame], synthetic:
                 inside = first["ci_low"] <= float(row["published"]) <= first["ci_high"]
                 note.append(f"{first['ci_level']:.0%} bootstrap CI {first['ci_low']:.3g} to {first['ci_high']:.3g}"
                             f" ({'contains' if inside else 'excludes'} the published value)")
+                if row["published_significant"] in ("yes", "no"):  # significant = the CI excludes 0
+                    excludes_zero = first["ci_low"] > 0 or first["ci_high"] < 0
+                    significance = bool(excludes_zero == (row["published_significant"] == "yes"))
+            if field == "F" and synthetic:
+                # The simulator sets the expected t^2 to the published F: how unusual is this draw?
+                below = float(stats.ncf.cdf(float(value), first["df_num"], first["df_den"], float(row["published"])))
+                note.append(f"under the simulated design F is at most this in {below:.0%} of studies "
+                            f"(noncentral F, noncentrality = the published F)")
             if field == "n_participants" and pd.notna(difference) and difference != 0:
                 note.append("participants with at least one usable observation")
         if synthetic:
