@@ -5,13 +5,15 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-
 validate(config, schema="../schemas/config.schema.yaml")
 
 DATA_DIR = Path(config["data_dir"])
 CONDITIONS = config["study"]["conditions"]
 # {name: {sheet, timepoints}} in config order (clinical.scale_specs does the same for the package).
-SCALES = {entry["name"]: {"sheet": entry["sheet"], "timepoints": entry["timepoints"]} for entry in config["clinical"]["scales"]}
+SCALES = {
+    entry["name"]: {"sheet": entry["sheet"], "timepoints": entry["timepoints"]}
+    for entry in config["clinical"]["scales"]
+}
 SCALE_TIMEPOINTS = {scale: spec["timepoints"] for scale, spec in SCALES.items()}
 RATIO_LABEL = "{numerator}/{denominator}".format(**config["mrs"]["ratio"])
 
@@ -22,19 +24,30 @@ SRC = Path(workflow.basedir) / "src"
 @cache
 def _imported_modules(path):
     """Files of the package that one Python file imports (absolute or relative imports)."""
-    package_parts = path.relative_to(SRC).parent.parts if path.is_relative_to(SRC) else ()
+    package_parts = (
+        path.relative_to(SRC).parent.parts if path.is_relative_to(SRC) else ()
+    )
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
-            base = list(package_parts[: len(package_parts) - node.level + 1]) if node.level else []
+            base = (
+                list(package_parts[: len(package_parts) - node.level + 1])
+                if node.level
+                else []
+            )
             names = (node.module or "").split(".") if node.module else []
-            stems = [base + names + [alias.name] for alias in node.names] + [base + names]
+            stems = [base + names + [alias.name] for alias in node.names] + [
+                base + names
+            ]
         elif isinstance(node, ast.Import):
             stems = [alias.name.split(".") for alias in node.names]
         else:
             continue
         for stem in stems:
-            for candidate in (SRC.joinpath(*stem).with_suffix(".py"), SRC.joinpath(*stem, "__init__.py")):
+            for candidate in (
+                SRC.joinpath(*stem).with_suffix(".py"),
+                SRC.joinpath(*stem, "__init__.py"),
+            ):
                 if stem and stem[0] == "crossover_fmrs" and candidate.is_file():
                     found.add(candidate)
     return frozenset(found)
@@ -42,7 +55,8 @@ def _imported_modules(path):
 
 def package_code(script):
     """The package modules a script runs, directly or through other modules. Snakemake tracks
-    only the script itself; with these as inputs, editing a module reruns the jobs it affects."""
+    only the script itself; with these as inputs, editing a module reruns the jobs it affects.
+    """
     pending, seen = [Path(workflow.basedir) / "scripts" / script], set()
     while pending:
         for module in _imported_modules(pending.pop()):
@@ -75,7 +89,9 @@ def raw_clinical_sheets(wildcards):
 def final_outputs():
     """What `snakemake --cores 4` builds; the sex analyses and the paper comparison are switches."""
     stats = config["stats"]
-    figures = [name for name in FIGURES if stats["sex_analyses"] or not name.startswith("sex_")]
+    figures = [
+        name for name in FIGURES if stats["sex_analyses"] or not name.startswith("sex_")
+    ]
     targets = [
         "results/tidy/participants.tsv",
         "results/tidy/mrs_long.tsv",
@@ -90,7 +106,9 @@ def final_outputs():
         "results/stats/baseline_characteristics.tsv",
         "results/run/config.yaml",
         "results/run/software_versions.tsv",
-        *expand("results/figures/{name}.{ext}", name=figures, ext=["png", "svg", "tsv"]),
+        *expand(
+            "results/figures/{name}.{ext}", name=figures, ext=["png", "svg", "tsv"]
+        ),
     ]
     if stats["sex_analyses"]:
         targets.append("results/stats/sex_stratified.tsv")

@@ -16,12 +16,12 @@ rule paper_comparison:
             category="Paper comparison",
         ),
         markdown="results/paper_comparison.md",
-    params:
-        synthetic=config["synthetic"],
     log:
         "logs/compare/paper_comparison.log",
     conda:
         "../envs/python.yaml"
+    params:
+        synthetic=config["synthetic"],
     script:
         "../scripts/paper_comparison.py"
 
@@ -40,13 +40,23 @@ rule run_record:
             caption="../report/software_versions.rst",
             category="Run record",
         ),
-    params:
-        config=config,
-        packages=["snakemake", "pandas", "numpy", "scipy", "statsmodels", "pingouin", "matplotlib", "seaborn",
-                  "PyYAML", "jsonschema"],
     log:
         "logs/compare/run_record.log",
     conda:
         "../envs/python.yaml"
+    params:
+        config=config,
+        packages=[
+            "snakemake",
+            "pandas",
+            "numpy",
+            "scipy",
+            "statsmodels",
+            "pingouin",
+            "matplotlib",
+            "seaborn",
+            "PyYAML",
+            "jsonschema",
+        ],
     script:
         "../scripts/run_record.py"

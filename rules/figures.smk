@@ -37,15 +37,15 @@ rule figure_glx_timecourse:
             labels={"figure": "time course by condition", "format": "SVG"},
         ),
         tsv="results/figures/glx_timecourse.tsv",
+    log:
+        "logs/figures/glx_timecourse.log",
+    conda:
+        "../envs/python.yaml"
     params:
         conditions=CONDITIONS,
         synthetic=config["synthetic"],
         infusion_window_min=INFUSION_WINDOW_MIN,
         dpi=FIGURE_DPI,
-    log:
-        "logs/figures/glx_timecourse.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/figure_glx_timecourse.py"
 
@@ -70,15 +70,15 @@ rule figure_glx_individual:
             labels={"figure": "individual trajectories", "format": "SVG"},
         ),
         tsv="results/figures/glx_individual.tsv",
+    log:
+        "logs/figures/glx_individual.log",
+    conda:
+        "../envs/python.yaml"
     params:
         conditions=CONDITIONS,
         synthetic=config["synthetic"],
         infusion_window_min=INFUSION_WINDOW_MIN,
         dpi=FIGURE_DPI,
-    log:
-        "logs/figures/glx_individual.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/figure_glx_individual.py"
 
@@ -103,16 +103,16 @@ rule figure_madrs_timecourse:
             labels={"figure": "MADRS by condition", "format": "SVG"},
         ),
         tsv="results/figures/madrs_timecourse.tsv",
+    log:
+        "logs/figures/madrs_timecourse.log",
+    conda:
+        "../envs/python.yaml"
     params:
         conditions=CONDITIONS,
         scales=SCALES,
         outcome=PRIMARY_CLINICAL_OUTCOME,
         synthetic=config["synthetic"],
         dpi=FIGURE_DPI,
-    log:
-        "logs/figures/madrs_timecourse.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/figure_madrs_timecourse.py"
 
@@ -137,16 +137,16 @@ rule figure_secondary_scales:
             labels={"figure": "secondary outcomes", "format": "SVG"},
         ),
         tsv="results/figures/secondary_scales.tsv",
+    log:
+        "logs/figures/secondary_scales.log",
+    conda:
+        "../envs/python.yaml"
     params:
         conditions=CONDITIONS,
         scales=SCALES,
         primary=PRIMARY_CLINICAL_OUTCOME,
         synthetic=config["synthetic"],
         dpi=FIGURE_DPI,
-    log:
-        "logs/figures/secondary_scales.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/figure_secondary_scales.py"
 
@@ -172,15 +172,15 @@ rule figure_sex_glx:
             labels={"figure": "Glx/tNAA by sex", "format": "SVG"},
         ),
         tsv="results/figures/sex_glx.tsv",
+    log:
+        "logs/figures/sex_glx.log",
+    conda:
+        "../envs/python.yaml"
     params:
         conditions=CONDITIONS,
         synthetic=config["synthetic"],
         infusion_window_min=INFUSION_WINDOW_MIN,
         dpi=FIGURE_DPI,
-    log:
-        "logs/figures/sex_glx.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/figure_sex_glx.py"
 
@@ -206,16 +206,16 @@ rule figure_sex_madrs:
             labels={"figure": "MADRS change by sex", "format": "SVG"},
         ),
         tsv="results/figures/sex_madrs.tsv",
+    log:
+        "logs/figures/sex_madrs.log",
+    conda:
+        "../envs/python.yaml"
     params:
         conditions=CONDITIONS,
         scales=SCALES,
         outcome=PRIMARY_CLINICAL_OUTCOME,
         synthetic=config["synthetic"],
         dpi=FIGURE_DPI,
-    log:
-        "logs/figures/sex_madrs.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/figure_sex_madrs.py"
 
@@ -240,15 +240,15 @@ rule figure_qc_spectral_quality:
             labels={"figure": "spectral quality", "format": "SVG"},
         ),
         tsv="results/figures/qc_spectral_quality.tsv",
+    log:
+        "logs/figures/qc_spectral_quality.log",
+    conda:
+        "../envs/python.yaml"
     params:
         conditions=CONDITIONS,
         thresholds=config["qc"]["mrs"],
         synthetic=config["synthetic"],
         dpi=FIGURE_DPI,
-    log:
-        "logs/figures/qc_spectral_quality.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/figure_qc_spectral_quality.py"
 
@@ -273,14 +273,14 @@ rule figure_qc_ratio_by_participant:
             labels={"figure": "ratio of every spectrum", "format": "SVG"},
         ),
         tsv="results/figures/qc_ratio_by_participant.tsv",
-    params:
-        conditions=CONDITIONS,
-        synthetic=config["synthetic"],
-        dpi=FIGURE_DPI,
     log:
         "logs/figures/qc_ratio_by_participant.log",
     conda:
         "../envs/python.yaml"
+    params:
+        conditions=CONDITIONS,
+        synthetic=config["synthetic"],
+        dpi=FIGURE_DPI,
     script:
         "../scripts/figure_qc_ratio_by_participant.py"
 
@@ -305,13 +305,13 @@ rule figure_participant_flow:
             labels={"figure": "participant flow", "format": "SVG"},
         ),
         tsv="results/figures/participant_flow.tsv",
-    params:
-        conditions=CONDITIONS,
-        synthetic=config["synthetic"],
-        dpi=FIGURE_DPI,
     log:
         "logs/figures/participant_flow.log",
     conda:
         "../envs/python.yaml"
+    params:
+        conditions=CONDITIONS,
+        synthetic=config["synthetic"],
+        dpi=FIGURE_DPI,
     script:
         "../scripts/figure_participant_flow.py"

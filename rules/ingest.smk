@@ -8,12 +8,12 @@ rule ingest_participants:
         code=package_code("ingest_participants.py"),
     output:
         participants="results/tidy/participants.tsv",
-    params:
-        conditions=CONDITIONS,
     log:
         "logs/ingest/ingest_participants.log",
     conda:
         "../envs/python.yaml"
+    params:
+        conditions=CONDITIONS,
     script:
         "../scripts/ingest_participants.py"
 
@@ -25,15 +25,15 @@ rule ingest_mrs:
         code=package_code("ingest_mrs.py"),
     output:
         mrs="results/tidy/mrs_long.tsv",
+    log:
+        "logs/ingest/ingest_mrs.log",
+    conda:
+        "../envs/python.yaml"
     params:
         data_dir=lambda wildcards, input: Path(input.participants).parent,
         conditions=CONDITIONS,
         format=config["mrs"]["format"],
         larmor_mhz=config["mrs"]["larmor_mhz"],
-    log:
-        "logs/ingest/ingest_mrs.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/ingest_mrs.py"
 
@@ -47,14 +47,15 @@ rule ingest_clinical:
     output:
         item_scores="results/tidy/clinical_items.tsv",
         scores="results/tidy/clinical_scores.tsv",
-    params:
-        clinical_dir=lambda wildcards, input: Path(input.participants).parent / "clinical",
-        scales=SCALES,
-        conditions=CONDITIONS,
-        madrs_max_missing_items=config["clinical"]["madrs_max_missing_items"],
     log:
         "logs/ingest/ingest_clinical.log",
     conda:
         "../envs/python.yaml"
+    params:
+        clinical_dir=lambda wildcards, input: Path(input.participants).parent
+        / "clinical",
+        scales=SCALES,
+        conditions=CONDITIONS,
+        madrs_max_missing_items=config["clinical"]["madrs_max_missing_items"],
     script:
         "../scripts/ingest_clinical.py"

@@ -8,14 +8,14 @@ rule qc_mrs:
     output:
         spectra="results/qc/mrs_spectra.tsv",
         flags="results/qc/mrs_qc_flags.tsv",
-    params:
-        ratio=config["mrs"]["ratio"],
-        baseline_blocks=config["mrs"]["baseline_blocks"],
-        thresholds=config["qc"]["mrs"],
     log:
         "logs/qc/qc_mrs.log",
     conda:
         "../envs/python.yaml"
+    params:
+        ratio=config["mrs"]["ratio"],
+        baseline_blocks=config["mrs"]["baseline_blocks"],
+        thresholds=config["qc"]["mrs"],
     script:
         "../scripts/qc_mrs.py"
 
@@ -28,14 +28,14 @@ rule qc_clinical:
     output:
         checks="results/qc/clinical_qc.tsv",
         missing_conditions="results/qc/clinical_missing_conditions.tsv",
-    params:
-        scales=SCALES,
-        conditions=CONDITIONS,
-        windows=config["qc"]["clinical"]["windows"],
     log:
         "logs/qc/qc_clinical.log",
     conda:
         "../envs/python.yaml"
+    params:
+        scales=SCALES,
+        conditions=CONDITIONS,
+        windows=config["qc"]["clinical"]["windows"],
     script:
         "../scripts/qc_clinical.py"
 
@@ -53,13 +53,13 @@ rule participant_flow:
             category="QC",
             subcategory="Participant flow",
         ),
-    params:
-        conditions=CONDITIONS,
-        primary_outcome=config["stats"]["primary_outcome"],
-        ratio_label=RATIO_LABEL,
     log:
         "logs/qc/participant_flow.log",
     conda:
         "../envs/python.yaml"
+    params:
+        conditions=CONDITIONS,
+        primary_outcome=config["stats"]["primary_outcome"],
+        ratio_label=RATIO_LABEL,
     script:
         "../scripts/participant_flow.py"

@@ -10,15 +10,15 @@ if "simulation" in config:
             code=package_code("simulate_study.py"),
         output:
             study=directory(config["simulation"]["output_dir"]),
+        log:
+            "logs/simulate/simulate_study.log",
+        conda:
+            "../envs/python.yaml"
         params:
             settings=config["simulation"],
             conditions=CONDITIONS,
             scales=SCALES,
             reference=config["study"]["reference_condition"],
             qc_thresholds=config["qc"]["mrs"],
-        log:
-            "logs/simulate/simulate_study.log",
-        conda:
-            "../envs/python.yaml"
         script:
             "../scripts/simulate_study.py"

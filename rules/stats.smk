@@ -25,18 +25,18 @@ rule stats_glx:
             category="fMRS",
             subcategory="Statistics",
         ),
-    params:
-        ddf=config["stats"]["ddf"],
-        formula=config["stats"]["glx_formula"],
-        conditions=CONDITIONS,
-        reference=config["study"]["reference_condition"],
-        outcome=RATIO_LABEL,
     log:
         "logs/stats/stats_glx.log",
     benchmark:
         "benchmarks/stats/stats_glx.tsv"
     conda:
         "../envs/python.yaml"
+    params:
+        ddf=config["stats"]["ddf"],
+        formula=config["stats"]["glx_formula"],
+        conditions=CONDITIONS,
+        reference=config["study"]["reference_condition"],
+        outcome=RATIO_LABEL,
     script:
         "../scripts/stats_glx.py"
 
@@ -66,6 +66,12 @@ rule stats_clinical:
             subcategory="Statistics",
         ),
         imputed="results/stats/imputed_values.tsv",
+    log:
+        "logs/stats/stats_clinical.log",
+    benchmark:
+        "benchmarks/stats/stats_clinical.tsv"
+    conda:
+        "../envs/python.yaml"
     params:
         ddf=config["stats"]["ddf"],
         formula=config["stats"]["clinical_formula"],
@@ -73,12 +79,6 @@ rule stats_clinical:
         reference=config["study"]["reference_condition"],
         scales=SCALES,
         imputation=config["stats"]["impute_missing"],
-    log:
-        "logs/stats/stats_clinical.log",
-    benchmark:
-        "benchmarks/stats/stats_clinical.tsv"
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/stats_clinical.py"
 
@@ -108,6 +108,10 @@ rule stats_sex:
             category="Sex differences",
             subcategory="Statistics",
         ),
+    log:
+        "logs/stats/stats_sex.log",
+    conda:
+        "../envs/python.yaml"
     params:
         ddf=config["stats"]["ddf"],
         glx_formula=config["stats"]["glx_formula"],
@@ -119,10 +123,6 @@ rule stats_sex:
         conditions=CONDITIONS,
         reference=config["study"]["reference_condition"],
         outcome=RATIO_LABEL,
-    log:
-        "logs/stats/stats_sex.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/stats_sex.py"
 
@@ -139,15 +139,15 @@ rule stats_attenuation:
             category="Clinical",
             subcategory="Statistics",
         ),
+    log:
+        "logs/stats/stats_attenuation.log",
+    conda:
+        "../envs/python.yaml"
     params:
         attenuation=config["stats"]["attenuation"],
         timepoints=SCALE_TIMEPOINTS,
         conditions=CONDITIONS,
         reference=config["study"]["reference_condition"],
-    log:
-        "logs/stats/stats_attenuation.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/stats_attenuation.py"
 
@@ -171,6 +171,10 @@ rule stats_crossover:
             category="Crossover checks",
             subcategory="Statistics",
         ),
+    log:
+        "logs/stats/stats_crossover.log",
+    conda:
+        "../envs/python.yaml"
     params:
         ddf=config["stats"]["ddf"],
         glx_formula=config["stats"]["glx_crossover_formula"],
@@ -180,10 +184,6 @@ rule stats_crossover:
         conditions=CONDITIONS,
         reference=config["study"]["reference_condition"],
         outcome=RATIO_LABEL,
-    log:
-        "logs/stats/stats_crossover.log",
-    conda:
-        "../envs/python.yaml"
     script:
         "../scripts/stats_crossover.py"
 
@@ -200,12 +200,12 @@ rule baseline_characteristics:
             category="Clinical",
             subcategory="Sample",
         ),
-    params:
-        primary_outcome=config["stats"]["primary_outcome"],
-        before=SCALE_TIMEPOINTS[config["stats"]["primary_outcome"]][0],
     log:
         "logs/stats/baseline_characteristics.log",
     conda:
         "../envs/python.yaml"
+    params:
+        primary_outcome=config["stats"]["primary_outcome"],
+        before=SCALE_TIMEPOINTS[config["stats"]["primary_outcome"]][0],
     script:
         "../scripts/baseline_characteristics.py"
