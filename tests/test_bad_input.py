@@ -415,7 +415,7 @@ CASES = [
      ["sub-03/ses-placebo/mrs/sub-03_ses-placebo_block-01.table", "column 'block timing'",
       "expected a sidecar sub-03_ses-placebo_blocks.tsv"]),
     ("sidecar_row_without_table", "mrs", sidecar_row_without_table,
-     [SIDECAR, "line {line}", "column 'block'", "expected a fit table sub-03_ses-placebo_block-02.table"]),
+     [SIDECAR, "line {line}", "column 'block'", "expected a fit output sub-03_ses-placebo_block-02.table"]),
     ("unknown_participant_folder", "mrs", unknown_participant_folder,
      ["sub-99/ses-placebo/mrs/sub-99_ses-placebo_block-01.table", "column 'participant_id'",
       "expected a participant listed in participants.tsv", "'sub-99'"]),

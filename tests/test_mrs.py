@@ -107,7 +107,7 @@ def test_block_file_without_sidecar_row(study):
 def test_sidecar_row_without_block_file(study):
     (study / "sub-01" / "ses-naltrexone" / "mrs" / "sub-01_ses-naltrexone_block-02.table").unlink()
     with pytest.raises(InputError, match=r"^sub-01/ses-naltrexone/mrs/sub-01_ses-naltrexone_blocks\.tsv, line 3, "
-                                         r"column 'block': expected a fit table sub-01_ses-naltrexone_block-02\.table"):
+                                         r"column 'block': expected a fit output sub-01_ses-naltrexone_block-02\.table"):
         read(study)
 
 

@@ -62,44 +62,6 @@ def _relative(path: Path, data_dir: Path) -> str:
     return path.relative_to(data_dir).as_posix()
 
 
-def _inventory(data_dir: Path, participant_ids: set[str], conditions: list[str]) -> dict:
-    """{(participant_id, condition): {"tables": {block: path}, "sidecar": path or None}}."""
-    sessions: dict[tuple[str, str], dict] = {}
-    for path in sorted(data_dir.glob("sub-*/ses-*/mrs/*")):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        suffix = path.suffix.lower()
-        if suffix not in (".table", ".tsv"):
-            continue  # other LCModel outputs (.coord, .ps, .csv, .control) are not read
-        relative = _relative(path, data_dir)
-        pattern = _TABLE_NAME if suffix == ".table" else _SIDECAR_NAME
-        match = pattern.match(path.name)
-        if match is None:
-            expected = ("a name like sub-01_ses-placebo_block-01.table" if suffix == ".table"
-                        else "a name like sub-01_ses-placebo_blocks.tsv")
-            raise InputError(relative, None, "file name", expected, path.name)
-        participant, condition = match.group("participant"), match.group("condition")
-        folder_participant, folder_session = path.parts[-4], path.parts[-3]
-        if (folder_participant, folder_session) != (participant, f"ses-{condition}"):
-            raise InputError(relative, None, "file name",
-                             f"the participant and session of its folder ({folder_participant}/{folder_session})",
-                             path.name)
-        if participant not in participant_ids:
-            raise InputError(relative, None, "participant_id", "a participant listed in participants.tsv", participant)
-        if condition not in conditions:
-            raise InputError(relative, None, "condition", f"one of the configured conditions {conditions}", condition)
-        session = sessions.setdefault((participant, condition), {"tables": {}, "sidecar": None})
-        if suffix == ".tsv":
-            session["sidecar"] = path
-            continue
-        block = int(match.group("block"))
-        if block in session["tables"]:
-            other = _relative(session["tables"][block], data_dir)
-            raise InputError(relative, None, "block", f"one table per block (block {block} is also {other})", block)
-        session["tables"][block] = path
-    return sessions
-
-
 def read_blocks_sidecar(path: str | Path, label: str | None = None) -> pd.DataFrame:
     """Validated block timing: sorted, non-overlapping blocks, baseline before the infusion starts."""
     path = Path(path)
@@ -206,32 +168,17 @@ def read_study_mrs(data_dir: str | Path, participants: pd.DataFrame, conditions:
 
 def read_lcmodel_table_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]) -> pd.DataFrame:
     """read_study_mrs for LCModel .table files (mrs.format lcmodel_table)."""
-    from .formats.common import check_format_sessions
+    from .formats.common import check_format_sessions, session_blocks, session_inventory
 
     participant_ids = set(participants["participant_id"].astype(str))
-    sessions = _inventory(data_dir, participant_ids, list(conditions))
-    check_format_sessions(data_dir, "lcmodel_table",
-                          {data_dir / p / f"ses-{c}" / "mrs" for (p, c), session in sessions.items() if session["tables"]})
+    sessions = session_inventory(data_dir, "lcmodel_table", participant_ids, list(conditions))
+    check_format_sessions(data_dir, "lcmodel_table", {session.folder for session in sessions.values() if session.fits})
     order = {condition: index for index, condition in enumerate(conditions)}
     records = []
     for participant, condition in sorted(sessions, key=lambda key: (key[0], order[key[1]])):
         session = sessions[(participant, condition)]
-        tables = session["tables"]
-        if session["sidecar"] is None:
-            first = _relative(tables[min(tables)], data_dir)
-            raise InputError(first, None, "block timing",
-                             f"a sidecar {participant}_ses-{condition}_blocks.tsv in the same folder", "none")
-        sidecar_label = _relative(session["sidecar"], data_dir)
-        timing = read_blocks_sidecar(session["sidecar"], sidecar_label)
-        listed = dict(zip(timing["block"], timing["line"]))
-        for block, path in sorted(tables.items()):
-            if block not in listed:
-                raise InputError(_relative(path, data_dir), None, "block",
-                                 f"a row for block {block} in {sidecar_label}", f"blocks {sorted(listed)}")
-        for block, line in sorted(listed.items()):
-            if block not in tables:
-                raise InputError(sidecar_label, f"line {line}", "block",
-                                 f"a fit table {participant}_ses-{condition}_block-{block:02d}.table", "no such file")
+        tables = session.fits
+        timing, _ = session_blocks(session, data_dir, "lcmodel_table")
         for timing_row in timing.itertuples(index=False):
             path = tables[timing_row.block]
             relative = _relative(path, data_dir)
