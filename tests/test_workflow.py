@@ -11,19 +11,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW_PARTS = ["Snakefile", "config.yaml", "envs", "rules", "scripts", "src", "schemas", "resources", "report", "data"]
+sys.path.insert(0, str(ROOT / "tools"))
+from benchmark_workflow import copy_workflow  # noqa: E402  (the benchmark copies the workflow the same way)
 pytestmark = pytest.mark.workflow
-
-
-def copy_workflow(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for part in WORKFLOW_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, target / part)
-    return target
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:

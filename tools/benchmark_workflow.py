@@ -26,8 +26,9 @@ FIGURE_RULE = "figure_glx_timecourse"
 FIGURE_TARGET = "results/figures/glx_timecourse.png"
 
 
-def fresh_copy(parent: Path) -> Path:
-    target = Path(tempfile.mkdtemp(dir=parent))
+def copy_workflow(target: Path) -> Path:
+    """The files the workflow needs, copied into target (not results, logs or .snakemake)."""
+    target.mkdir(parents=True, exist_ok=True)
     for part in PARTS:
         source = ROOT / part
         if source.is_dir():
@@ -53,7 +54,7 @@ def main() -> None:
     runs: dict[str, list[float]] = {"cold full run": [], "no-op rerun": [], "one figure rerun": []}
     with tempfile.TemporaryDirectory() as scratch:
         for _ in range(args.repeats):
-            workdir = fresh_copy(Path(scratch))
+            workdir = copy_workflow(Path(tempfile.mkdtemp(dir=scratch)))
             runs["cold full run"].append(timed(workdir, args.cores))
             runs["no-op rerun"].append(timed(workdir, args.cores))
             start = time.perf_counter()
