@@ -24,7 +24,6 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .lcmodel import parse_table
 from .participants import read_tsv_text
 from .tidy import CANONICAL_METABOLITES, MRS_COLUMNS
 
@@ -154,66 +153,9 @@ def read_study_mrs(data_dir: str | Path, participants: pd.DataFrame, conditions:
     `fmt` is config mrs.format; `larmor_mhz` (config mrs.larmor_mhz) converts linewidths that a
     tool writes in Hz (fsl_mrs, Osprey 2) to ppm.
     """
-    if fmt not in FORMATS:
-        raise InputError("config", "mrs", "format", f"one of {list(FORMATS)}", fmt)
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise InputError(data_dir, None, None, "a folder holding the raw study")
-    if fmt != "lcmodel_table":
-        from .formats import read_format  # formats builds on this module: import on use
+    from .formats import read_format  # formats builds on this module: import on use
 
-        return read_format(fmt, data_dir, participants, list(conditions), larmor_mhz=larmor_mhz)
-    return read_lcmodel_table_study(data_dir, participants, list(conditions))
-
-
-def read_lcmodel_table_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]) -> pd.DataFrame:
-    """read_study_mrs for LCModel .table files (mrs.format lcmodel_table)."""
-    from .formats.common import check_format_sessions, session_blocks, session_inventory
-
-    participant_ids = set(participants["participant_id"].astype(str))
-    sessions = session_inventory(data_dir, "lcmodel_table", participant_ids, list(conditions))
-    check_format_sessions(data_dir, "lcmodel_table", {session.folder for session in sessions.values() if session.fits})
-    order = {condition: index for index, condition in enumerate(conditions)}
-    records = []
-    for participant, condition in sorted(sessions, key=lambda key: (key[0], order[key[1]])):
-        session = sessions[(participant, condition)]
-        tables = session.fits
-        timing, _ = session_blocks(session, data_dir, "lcmodel_table")
-        for timing_row in timing.itertuples(index=False):
-            path = tables[timing_row.block]
-            relative = _relative(path, data_dir)
-            try:
-                table = parse_table(path)
-            except InputError as err:  # name the file relative to data_dir, like every other message
-                raise InputError(relative, err.where, err.column, err.expected, err.got) from None
-            ratios = _tcr_ratio(table.rows, table.reference)
-            seen: dict[str, str] = {}
-            for row in table.rows:
-                metabolite = canonical_name(row.metabolite)
-                if metabolite in seen:
-                    both = f"{row.metabolite} and {seen[metabolite]} are both {metabolite}"
-                    raise InputError(relative, f"line {row.line}", "Metabolite",
-                                     f"one entry per metabolite ({both})", row.metabolite)
-                seen[metabolite] = row.metabolite
-                records.append({
-                    "participant_id": participant,
-                    "condition": condition,
-                    "block": int(timing_row.block),
-                    "onset_min": timing_row.onset_min,
-                    "offset_min": timing_row.offset_min,
-                    "metabolite": metabolite,
-                    "tool_metabolite": row.metabolite,
-                    "concentration": row.concentration,
-                    "crlb_percent": row.crlb_percent,
-                    "crlb_undetermined": row.crlb_undetermined,
-                    "ratio_to_tcr": ratios[row.metabolite],
-                    "fwhm_ppm": table.fwhm_ppm,
-                    "snr": table.snr,
-                    "snr_definition": SNR_DEFINITION,
-                    "source_tool": SOURCE_TOOL,
-                    "source_file": relative,
-                })
-    return tidy_frame(records)
+    return read_format(fmt, data_dir, participants, list(conditions), larmor_mhz=larmor_mhz)
 
 
 def mrs_sessions(tidy: pd.DataFrame, participants: pd.DataFrame, conditions: list[str]) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """LCModel outputs: the .table file (mrs.format lcmodel_table) and the -csv spreadsheet (lcmodel_csv).
 
-The .table reader lives in crossover_fmrs.mrs and crossover_fmrs.lcmodel. The spreadsheet is
+The .table file is parsed by crossover_fmrs.lcmodel. The spreadsheet is
 written by LCModel when LCSV > 0 (file FILCSV); its layout, from subroutine FINOUT of
 LCModel.f 6.3-1N (source public since 2021, github.com/schorschinho/LCModel source/LCModel.f):
 
@@ -22,11 +22,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from ..lcmodel import UNDETERMINED_SD, ConcRow
-from ..mrs import _tcr_ratio, read_lcmodel_table_study
+from ..lcmodel import UNDETERMINED_SD, ConcRow, parse_table
+from ..mrs import SNR_DEFINITION, _tcr_ratio
 from .common import (
     LAYOUTS,
     Measure,
+    check_format_sessions,
     Spectrum,
     parse_number,
     read_delimited,
@@ -42,8 +43,28 @@ CSV_SNR_DEFINITION = "not reported: LCModel's -csv spreadsheet has no S/N (and n
 
 def read_table_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
                      larmor_mhz: float | None = None) -> pd.DataFrame:
-    """mrs.format lcmodel_table (LCModel reports FWHM in ppm: larmor_mhz is not used)."""
-    return read_lcmodel_table_study(data_dir, participants, conditions)
+    """mrs.format lcmodel_table: one .table per block, timing from the session sidecars (LCModel
+    reports FWHM in ppm: larmor_mhz is not used)."""
+    participant_ids = set(participants["participant_id"].astype(str))
+    sessions = session_inventory(data_dir, "lcmodel_table", participant_ids, conditions)
+    check_format_sessions(data_dir, "lcmodel_table", {session.folder for session in sessions.values() if session.fits})
+    spectra = []
+    for key, session in sorted(sessions.items()):
+        timing, _ = session_blocks(session, data_dir, "lcmodel_table")
+        for row in timing.itertuples(index=False):
+            path = session.fits[row.block]
+            label = relative(path, data_dir)
+            try:
+                table = parse_table(path)
+            except InputError as err:  # name the file relative to data_dir, like every other message
+                raise InputError(label, err.where, err.column, err.expected, err.got) from None
+            ratios = _tcr_ratio(table.rows, table.reference)
+            measures = [Measure(r.metabolite, r.concentration, r.crlb_percent, r.crlb_undetermined,
+                                ratios[r.metabolite], f"line {r.line}") for r in table.rows]
+            spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,
+                                    row.offset_min, measures, table.fwhm_ppm, table.snr, SNR_DEFINITION,
+                                    SOURCE_TOOL, label))
+    return study_table(spectra, conditions)
 
 
 def _bids_inputs(data_dir: Path, fmt: str) -> list[Path]:
