@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .rmanova import complete_case_participants
+
 # Plain words for the QC criteria in the flow notes.
 CRITERION_WORDS = {"crlb": "%SD (CRLB)", "fwhm": "linewidth (FWHM)", "snr": "S/N", "undetermined": "undetermined fit",
                    "fwhm_drift": "linewidth drift", "snr_drift": "S/N drift"}
@@ -13,11 +15,9 @@ FLOW_COLUMNS = ["step", "stage", "condition", "n_participants", "n_observations"
 
 
 def _complete_cases(frame: pd.DataFrame, cells: list[str], value: str) -> int:
-    """Participants with a usable value in every cell of the within design."""
-    usable = frame[frame[value].notna()]
-    n_cells = frame[cells].drop_duplicates().shape[0]
-    per_participant = usable.groupby("participant_id")[cells].apply(lambda g: g.drop_duplicates().shape[0])
-    return int((per_participant == n_cells).sum())
+    """Participants with a usable value in every cell of the within design (the rm-ANOVA's rule)."""
+    used, _ = complete_case_participants(frame, value, cells, "participant_id", source="participant flow")
+    return len(used)
 
 
 def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: pd.DataFrame,

@@ -110,7 +110,6 @@ def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
         if column not in header:
             raise InputError(path, "line 1", column, "a column of this name in the header", header)
     frame = pd.DataFrame(body, columns=header, dtype="string")
-    valid_orders = {"-".join(conditions), "-".join(reversed(conditions))} if len(conditions) == 2 else None
     seen: dict[str, int] = {}
     for number, row in enumerate(frame.itertuples(index=False), start=2):
         where = f"line {number}"
@@ -129,7 +128,7 @@ def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
         if not 0 < age < 120:
             raise InputError(path, f"{where} ({pid})", "age", "an age in years between 0 and 120", row.age)
         order = order_conditions(row.order)
-        if sorted(order) != sorted(conditions) or (valid_orders and row.order not in valid_orders):
+        if sorted(order) != sorted(conditions):
             raise InputError(
                 path, f"{where} ({pid})", "order",
                 "the configured conditions joined by '-' in the order given, e.g. " + "-".join(conditions),

@@ -23,7 +23,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pingouin
 
 from .errors import InputError
 
@@ -103,6 +102,8 @@ def rm_anova(data: pd.DataFrame, dv: str, within, subject: str, source: str = "<
     partial and ges generalized eta squared; the participants used and dropped (IDs joined
     by ';'). `within` is one column name or a list of one or two.
     """
+    import pingouin  # imported here: complete_case_participants (the flow) needs none of it
+
     within = _within_list(within, source)
     frame = _checked(data, dv, within, subject, source)
     used, dropped = _split_complete(frame, dv, within, subject)
