@@ -355,6 +355,16 @@ def session_blocks(session: Session, data_dir: Path, fmt: str) -> tuple[pd.DataF
     return timing, label
 
 
+def timed_sessions(data_dir: Path, fmt: str, participants: pd.DataFrame, conditions: list[str]):
+    """(session, its validated block timing, the sidecar's label) for each session of a per-session
+    format, in participant and condition order: the loop every per-session reader starts with."""
+    participant_ids = set(participants["participant_id"].astype(str))
+    sessions = session_inventory(data_dir, fmt, participant_ids, conditions)
+    for _, session in sorted(sessions.items()):
+        timing, label = session_blocks(session, data_dir, fmt)
+        yield session, timing, label
+
+
 # ---------------------------------------------------------------------------------------------
 # Study-level formats: spectra listed in one table, timing in it or in the sidecars
 

@@ -48,9 +48,8 @@ from .common import (
     parse_number,
     read_delimited,
     relative,
-    session_blocks,
-    session_inventory,
     study_table,
+    timed_sessions,
 )
 
 SOURCE_TOOL = "FSL-MRS"
@@ -184,11 +183,8 @@ def read_fsl_mrs_study(data_dir: Path, participants: pd.DataFrame, conditions: l
                        larmor_mhz: float | None = None) -> pd.DataFrame:
     """mrs.format fsl_mrs: one fsl_mrs output folder per block, timing from the session sidecars."""
     larmor = _require_larmor(larmor_mhz)
-    participant_ids = set(participants["participant_id"].astype(str))
-    sessions = session_inventory(data_dir, "fsl_mrs", participant_ids, conditions)
     spectra = []
-    for key, session in sorted(sessions.items()):
-        timing, _ = session_blocks(session, data_dir, "fsl_mrs")
+    for session, timing, _ in timed_sessions(data_dir, "fsl_mrs", participants, conditions):
         for row in timing.itertuples(index=False):
             measures, fwhm_ppm, snr, source = read_fsl_mrs_block(session.fits[row.block], data_dir, larmor)
             spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,
@@ -255,11 +251,8 @@ def read_mapped_parameters(path: Path, label: str) -> tuple[list[float], list[tu
 def read_fsl_dynmrs_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
                           larmor_mhz: float | None = None) -> pd.DataFrame:
     """mrs.format fsl_dynmrs: one folder per session, time points matched in order to the sidecar's blocks."""
-    participant_ids = set(participants["participant_id"].astype(str))
-    sessions = session_inventory(data_dir, "fsl_dynmrs", participant_ids, conditions)
     spectra = []
-    for key, session in sorted(sessions.items()):
-        timing, sidecar_label = session_blocks(session, data_dir, "fsl_dynmrs")
+    for session, timing, sidecar_label in timed_sessions(data_dir, "fsl_dynmrs", participants, conditions):
         folder = session.fits[0]
         path = folder / "mapped_parameters.csv"
         label = relative(path, data_dir)

@@ -27,14 +27,12 @@ from ..mrs import SNR_DEFINITION, _tcr_ratio
 from .common import (
     LAYOUTS,
     Measure,
-    check_format_sessions,
     Spectrum,
     parse_number,
     read_delimited,
     relative,
-    session_blocks,
-    session_inventory,
     study_table,
+    timed_sessions,
 )
 
 SOURCE_TOOL = "LCModel"
@@ -45,12 +43,8 @@ def read_table_study(data_dir: Path, participants: pd.DataFrame, conditions: lis
                      larmor_mhz: float | None = None) -> pd.DataFrame:
     """mrs.format lcmodel_table: one .table per block, timing from the session sidecars (LCModel
     reports FWHM in ppm: larmor_mhz is not used)."""
-    participant_ids = set(participants["participant_id"].astype(str))
-    sessions = session_inventory(data_dir, "lcmodel_table", participant_ids, conditions)
-    check_format_sessions(data_dir, "lcmodel_table", {session.folder for session in sessions.values() if session.fits})
     spectra = []
-    for key, session in sorted(sessions.items()):
-        timing, _ = session_blocks(session, data_dir, "lcmodel_table")
+    for session, timing, _ in timed_sessions(data_dir, "lcmodel_table", participants, conditions):
         for row in timing.itertuples(index=False):
             path = session.fits[row.block]
             label = relative(path, data_dir)
@@ -130,11 +124,8 @@ def parse_csv(path: Path, label: str) -> tuple[str, tuple[ConcRow, ...]]:
 def read_csv_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
                    larmor_mhz: float | None = None) -> pd.DataFrame:
     """mrs.format lcmodel_csv: one spreadsheet per block, timing from the session sidecars."""
-    participant_ids = set(participants["participant_id"].astype(str))
-    sessions = session_inventory(data_dir, "lcmodel_csv", participant_ids, conditions)
     spectra = []
-    for key, session in sorted(sessions.items()):
-        timing, _ = session_blocks(session, data_dir, "lcmodel_csv")
+    for session, timing, _ in timed_sessions(data_dir, "lcmodel_csv", participants, conditions):
         for row in timing.itertuples(index=False):
             path = session.fits[row.block]
             label = relative(path, data_dir)
