@@ -28,7 +28,6 @@ class StepIO:
     output: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     log: str | None = None
-    config: dict[str, Any] = field(default_factory=dict)
 
 
 def _named(io_list) -> dict[str, Any]:
@@ -56,7 +55,6 @@ def step_io(snakemake=None, argv: list[str] | None = None) -> StepIO:
             output=_named(snakemake.output),
             params=_named(snakemake.params),
             log=snakemake.log[0] if snakemake.log else None,
-            config=dict(snakemake.config),
         )
     parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__)
     parser.add_argument("--input", action="append", metavar="NAME=PATH", help="repeat a name for a list")
