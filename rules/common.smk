@@ -1,9 +1,15 @@
 # Shared helpers: config validation, raw-file lookup, code dependencies, target lists.
 import ast
+import sys
 from functools import cache
 from pathlib import Path
 
 from snakemake.utils import validate
+
+SRC = Path(workflow.basedir) / "src"
+sys.path.insert(0, str(SRC))
+# Where each fMRS format's files live (pure path logic: no pandas at DAG-building time).
+from crossover_fmrs.ingest.formats.layout import format_inputs
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -17,8 +23,6 @@ SCALES = {
 SCALE_TIMEPOINTS = {scale: spec["timepoints"] for scale, spec in SCALES.items()}
 RATIO_LABEL = "{numerator}/{denominator}".format(**config["mrs"]["ratio"])
 
-
-SRC = Path(workflow.basedir) / "src"
 
 
 @cache
@@ -50,6 +54,13 @@ def _imported_modules(path):
             ):
                 if stem and stem[0] == "crossover_fmrs" and candidate.is_file():
                     found.add(candidate)
+    # importing a module runs the __init__.py of every package above it
+    for module in list(found):
+        for parent in module.parents:
+            if parent == SRC:
+                break
+            if (parent / "__init__.py").is_file():
+                found.add(parent / "__init__.py")
     return frozenset(found)
 
 
@@ -67,13 +78,9 @@ def package_code(script):
 
 
 def raw_mrs_files(wildcards):
-    """Every file of the study outside clinical/ (fit outputs of any format, sidecars, study-level
-    tables), sorted, so that a new or changed file reruns ingestion."""
-    return sorted(
-        str(path)
-        for path in DATA_DIR.rglob("*")
-        if path.is_file() and path.relative_to(DATA_DIR).parts[0] != "clinical"
-    )
+    """The fit outputs and block-timing sidecars the configured format's reader reads (its own
+    input listing), so that only a change to one of them reruns ingestion."""
+    return format_inputs(DATA_DIR, config["mrs"]["format"])
 
 
 def participants_dictionary(wildcards):

@@ -21,6 +21,7 @@ rule ingest_participants:
 rule ingest_mrs:
     input:
         participants=DATA_DIR / "participants.tsv",
+        dictionary=participants_dictionary,
         raw=raw_mrs_files,
         code=package_code("ingest_mrs.py"),
     output:

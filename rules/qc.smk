@@ -45,6 +45,8 @@ rule participant_flow:
         participants="results/tidy/participants.tsv",
         spectra="results/qc/mrs_spectra.tsv",
         scores="results/tidy/clinical_scores.tsv",
+        glx_rm_anova="results/stats/glx_rm_anova.tsv",
+        clinical_rm_anova="results/stats/clinical_rm_anova.tsv",
         code=package_code("participant_flow.py"),
     output:
         flow=report(

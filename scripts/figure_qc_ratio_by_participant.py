@@ -4,15 +4,14 @@ import _package  # noqa: F401  (puts src/ on the import path)
 
 from crossover_fmrs.figures.data import read_spectra
 from crossover_fmrs.figures.qc import qc_ratio_by_participant
-from crossover_fmrs.figures.style import save_figure
-from crossover_fmrs.step import run_step, write_tsv
+from crossover_fmrs.figures.style import write_figure
+from crossover_fmrs.common.step import run_step
 
 
 def main(io):
     figure, table = qc_ratio_by_participant(read_spectra(io.input["spectra"]), io.params["conditions"],
                                             synthetic=io.params["synthetic"])
-    save_figure(figure, io.output["png"], io.output["svg"], dpi=io.params["dpi"])
-    write_tsv(table, io.output["tsv"])
+    write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 
 run_step(main, globals().get("snakemake"))

@@ -4,9 +4,10 @@ import _package  # noqa: F401  (puts src/ on the import path)
 
 from pathlib import Path
 
-from crossover_fmrs.clinical import read_clinical_sheets, tidy_clinical
-from crossover_fmrs.participants import read_participants
-from crossover_fmrs.step import run_step, write_tsv
+from crossover_fmrs.ingest.clinical import read_clinical_sheets, tidy_clinical
+from crossover_fmrs.ingest.participants import read_participants
+from crossover_fmrs.common.step import run_step
+from crossover_fmrs.common.tables import write_tsv
 
 
 def main(io):

@@ -2,8 +2,9 @@
 
 import _package  # noqa: F401  (puts src/ on the import path)
 
-from crossover_fmrs.participants import read_participants
-from crossover_fmrs.step import run_step, write_tsv
+from crossover_fmrs.ingest.participants import read_participants
+from crossover_fmrs.common.step import run_step
+from crossover_fmrs.common.tables import write_tsv
 
 
 def main(io):

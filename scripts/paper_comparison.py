@@ -4,9 +4,9 @@ import _package  # noqa: F401  (puts src/ on the import path)
 
 import pandas as pd
 
-from crossover_fmrs.comparison import compare, to_markdown
-from crossover_fmrs.step import atomic_write_text, run_step, write_tsv
-from crossover_fmrs.tables import read_table
+from crossover_fmrs.stats.comparison import compare, to_markdown
+from crossover_fmrs.common.step import run_step
+from crossover_fmrs.common.tables import atomic_write_text, read_table, write_tsv
 
 
 def main(io):

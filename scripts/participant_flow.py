@@ -3,15 +3,17 @@
 import _package  # noqa: F401  (puts src/ on the import path)
 
 
-from crossover_fmrs.flow import participant_flow
-from crossover_fmrs.step import run_step, write_tsv
-from crossover_fmrs.tables import read_table
+from crossover_fmrs.qc.flow import participant_flow
+from crossover_fmrs.common.step import run_step
+from crossover_fmrs.common.tables import read_table, write_tsv
 
 
 def main(io):
-    participants, spectra, scores = (read_table(io.input[name]) for name in ("participants", "spectra", "scores"))
+    participants, spectra, scores, glx_rm_anova, clinical_rm_anova = (
+        read_table(io.input[name]) for name in ("participants", "spectra", "scores", "glx_rm_anova", "clinical_rm_anova"))
     p = io.params
-    flow = participant_flow(participants, spectra, scores, p["conditions"], p["primary_outcome"], p["ratio_label"])
+    flow = participant_flow(participants, spectra, scores, glx_rm_anova, clinical_rm_anova, p["conditions"],
+                            p["primary_outcome"], p["ratio_label"])
     write_tsv(flow, io.output["flow"])
 
 

@@ -2,9 +2,9 @@
 
 import _package  # noqa: F401  (puts src/ on the import path)
 
-from crossover_fmrs.qc_mrs import apply_qc, mark_phase, qc_flags, spectrum_table
-from crossover_fmrs.step import run_step, write_tsv
-from crossover_fmrs.tables import read_table
+from crossover_fmrs.qc.mrs import apply_qc, mark_phase, qc_flags, spectrum_table
+from crossover_fmrs.common.step import run_step
+from crossover_fmrs.common.tables import read_table, write_tsv
 
 
 def main(io):

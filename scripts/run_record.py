@@ -9,7 +9,8 @@ import pandas as pd
 import yaml
 
 from crossover_fmrs import __version__
-from crossover_fmrs.step import atomic_write_text, run_step, write_tsv
+from crossover_fmrs.common.step import run_step
+from crossover_fmrs.common.tables import atomic_write_text, write_tsv
 
 
 def main(io):

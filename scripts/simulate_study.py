@@ -4,8 +4,8 @@ import _package  # noqa: F401  (puts src/ on the import path)
 
 import sys
 
-from crossover_fmrs.simulate_study import simulate_files, write_study
-from crossover_fmrs.step import run_step
+from crossover_fmrs.simulate.study import simulate_files, write_study
+from crossover_fmrs.common.step import run_step
 
 
 def main(io):

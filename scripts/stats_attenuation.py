@@ -4,9 +4,9 @@ import _package  # noqa: F401  (puts src/ on the import path)
 
 import pandas as pd
 
-from crossover_fmrs.analysis import attenuation, outcome_model_data
-from crossover_fmrs.step import run_step, write_tsv
-from crossover_fmrs.tables import read_table
+from crossover_fmrs.stats.analyses import attenuation, outcome_model_data
+from crossover_fmrs.common.step import run_step
+from crossover_fmrs.common.tables import read_table, write_tsv
 
 
 def main(io):

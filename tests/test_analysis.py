@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.analysis import attenuation, impute_missing, rm_anova_rows, run_models, STATS_COLUMNS
-from crossover_fmrs.comparison import compare, to_markdown
+from crossover_fmrs.stats.analyses import attenuation, impute_missing, rm_anova_rows, run_models, STATS_COLUMNS
+from crossover_fmrs.stats.comparison import compare, to_markdown
 
 
 def madrs_frame(pre_pbo, d1_pbo, pre_ntx, d1_ntx):
@@ -135,7 +135,7 @@ def test_comparison_refuses_a_row_without_a_reproduced_value():
 
 
 def test_baseline_characteristics_table():
-    from crossover_fmrs.analysis import baseline_characteristics
+    from crossover_fmrs.stats.analyses import baseline_characteristics
 
     participants = pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-03"], "sex": ["M", "F", "F"],
                                  "age": [20.0, 30.0, 40.0]})

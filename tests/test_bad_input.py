@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crossover_fmrs.clinical import scale_specs
+from crossover_fmrs.ingest.clinical import scale_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "synthetic"

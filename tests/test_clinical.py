@@ -6,14 +6,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crossover_fmrs.clinical import (
+from crossover_fmrs.ingest.clinical import (
     CLINICAL_ITEMS_COLUMNS,
     CLINICAL_SCORES_COLUMNS,
     read_clinical_sheet,
     tidy_clinical,
-    write_clinical_table,
 )
-from crossover_fmrs.errors import InputError
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.common.tables import write_tsv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "clinical"
 CONDITIONS = ["placebo", "naltrexone"]
@@ -143,8 +143,8 @@ def test_tidy_tables_scores_and_order(participants):
 
 def test_tables_are_written_deterministically(participants, tmp_path):
     items, scores = tidy(participants)
-    write_clinical_table(scores, tmp_path / "a.tsv")
-    write_clinical_table(tidy(participants)[1], tmp_path / "b.tsv")
+    write_tsv(scores, tmp_path / "a.tsv")
+    write_tsv(tidy(participants)[1], tmp_path / "b.tsv")
     data = (tmp_path / "a.tsv").read_bytes()
     assert data == (tmp_path / "b.tsv").read_bytes()
     lines = data.decode().split("\n")

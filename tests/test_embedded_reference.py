@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crossover_fmrs.analysis import rm_anova_rows, run_models
-from crossover_fmrs.embedded import embedded_model_data
+from crossover_fmrs.stats.analyses import rm_anova_rows, run_models
+from embedded import embedded_model_data
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "stats"

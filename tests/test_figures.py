@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from crossover_fmrs.errors import InputError
+from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.figures import clinical, flow, mrs, qc, style
 from crossover_fmrs.figures.data import read_flow, read_spectra
 from crossover_fmrs.figures.summary import block_summary, change_scores, mean_sem, timepoint_summary
-from crossover_fmrs.step import write_tsv
+from crossover_fmrs.common.tables import write_tsv
 
 CONDITIONS = ["placebo", "naltrexone"]
 SCALES = {
@@ -303,10 +303,15 @@ def test_figures_are_byte_identical_and_labelled(name, tmp_path, spectra, partic
     written = []
     for run in ("a", "b"):
         figure, table = draw(True)
-        paths = (tmp_path / f"{run}.png", tmp_path / f"{run}.svg", tmp_path / f"{run}.tsv")
-        style.save_figure(figure, paths[0], paths[1], dpi=DPI)
-        write_tsv(table, paths[2])
+        output = {kind: tmp_path / run / f"{name}.{kind}" for kind in ("png", "svg", "tsv")}
+        output["page"] = tmp_path / run / "page"
+        style.write_figure(figure, table, output, dpi=DPI)
+        paths = [output[kind] for kind in ("png", "svg", "tsv")]
         written.append([path.read_bytes() for path in paths])
+        # the report page shows the PNG and links the SVG and the TSV, each a copy of the output
+        page = (output["page"] / "index.html").read_text()
+        assert f'src="{name}.png"' in page and f'href="{name}.svg"' in page and f'href="{name}.tsv"' in page
+        assert [(output["page"] / path.name).read_bytes() for path in paths] == written[-1]
     assert written[0] == written[1]
     png, svg, _ = written[0]
     assert png.startswith(b"\x89PNG") and b"Software" not in png

@@ -10,17 +10,19 @@ import pandas as pd
 import pytest
 import yaml
 
-from crossover_fmrs import formats, mrs
-from crossover_fmrs.errors import InputError
-from crossover_fmrs.mrs import ratio_table, read_study_mrs
-from crossover_fmrs.participants import read_participants
-from crossover_fmrs.tidy import MRS_COLUMNS
+from crossover_fmrs.ingest import mrs
+from crossover_fmrs.ingest.formats import layout
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.ingest.mrs import read_study_mrs
+from crossover_fmrs.ingest.participants import read_participants
+from crossover_fmrs.ingest.formats.common import MRS_COLUMNS
+from crossover_fmrs.qc.mrs import ratio_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 CONDITIONS = ["placebo", "naltrexone"]
 LARMOR = 123.2
 KEYS = ["participant_id", "condition", "block", "metabolite"]
-ALL = list(formats.FORMATS)
+ALL = list(mrs.FORMATS)
 SUMS = {"Glx", "tNAA", "tCr"}
 
 
@@ -48,7 +50,11 @@ def tables():
 
 
 def test_registry_lists_the_config_formats():
-    assert tuple(formats.FORMATS) == mrs.FORMATS
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).parents[1] / "schemas" / "config.schema.yaml").read_text())
+    assert list(mrs.FORMATS) == schema["properties"]["mrs"]["properties"]["format"]["enum"]
+    assert set(mrs.FORMATS) == {*layout.LAYOUTS, *layout.STUDY_FILES}
     with pytest.raises(InputError, match=r"column 'format': expected one of \['lcmodel_table', .*'tidy_tsv'\], "
                                          r"got 'jmrui'"):
         read(FIXTURES / "tidy_tsv", "jmrui")
@@ -70,7 +76,7 @@ def test_every_format_gives_the_lcmodel_table(tables, fmt):
     assert np.allclose(ours["concentration"], ref["concentration"], rtol=0, atol=1e-9)
     # LCModel prints ratios to 3 decimals; other tools keep full precision
     assert np.allclose(ours["ratio_to_tcr"], ref["ratio_to_tcr"], rtol=0, atol=5e-4, equal_nan=True)
-    missing = formats.FORMATS[fmt].not_provided
+    missing = mrs.FORMATS[fmt].not_provided
     for column in ("fwhm_ppm", "snr"):
         if column in missing:
             assert ours[column].isna().all()
@@ -133,7 +139,7 @@ def test_fixtures_are_what_the_generator_writes(tmp_path):
 @pytest.mark.parametrize("fmt, expected", [
     ("lcmodel_table", 12), ("lcmodel_csv", 12), ("fsl_mrs", 28), ("fsl_dynmrs", 8), ("osprey", 8), ("tidy_tsv", 5)])
 def test_raw_inputs_list_the_files_read(fmt, expected):
-    paths = formats.raw_inputs(FIXTURES / fmt, fmt)
+    paths = layout.format_inputs(FIXTURES / fmt, fmt)
     assert len(paths) == expected and paths == sorted(paths)
     assert all(Path(p).is_file() for p in paths)
     assert not any(p.endswith(("participants.tsv", "README.md")) for p in paths)
@@ -444,8 +450,7 @@ def through_the_workflow_scripts(tmp_path_factory):
 
 @pytest.mark.parametrize("fmt", ALL)
 def test_every_format_end_to_end_gives_the_same_tidy_and_qc_tables(tables, through_the_workflow_scripts, fmt):
-    from crossover_fmrs.step import write_tsv
-    from crossover_fmrs.tables import read_table
+    from crossover_fmrs.common.tables import read_table, write_tsv
 
     tidy_path, spectra_path = through_the_workflow_scripts[fmt]
     expected = tidy_path.with_name("expected.tsv")
@@ -456,7 +461,7 @@ def test_every_format_end_to_end_gives_the_same_tidy_and_qc_tables(tables, throu
     assert ours[["participant_id", "condition", "block", "phase", "reason"]].equals(
         ref[["participant_id", "condition", "block", "phase", "reason"]])
     assert np.allclose(ours["ratio"], ref["ratio"], rtol=0, atol=1e-9, equal_nan=True)
-    not_provided = formats.FORMATS[fmt].not_provided
+    not_provided = mrs.FORMATS[fmt].not_provided
     if "fwhm_ppm" in not_provided:  # QC says it could not judge linewidth, never that it passed
         assert ours["not_evaluated"].str.contains("fwhm").all()
     else:

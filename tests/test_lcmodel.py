@@ -3,15 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from crossover_fmrs.errors import InputError
-from crossover_fmrs.lcmodel import (
-    ConcRow,
-    TableFit,
-    format_concentration,
-    format_ratio,
-    parse_table,
-    write_table,
-)
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.ingest.formats.lcmodel_table import ConcRow, parse_table
+from crossover_fmrs.simulate.lcmodel_writer import TableFit, format_concentration, format_ratio, write_table
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mrs" / "real_layout.table"
 

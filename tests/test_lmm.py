@@ -1,4 +1,4 @@
-"""crossover_fmrs.lmm against R (lme4 1.1-31 + lmerTest 3.1-3), values stored in
+"""crossover_fmrs.stats.lmm against R (lme4 1.1-31 + lmerTest 3.1-3), values stored in
 tests/fixtures/stats/reference by make_reference.R (see the README there)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs import lmm
-from crossover_fmrs.errors import InputError
-from crossover_fmrs.lmm import fit_lmm, parse_formula
+from crossover_fmrs.stats import lmm
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.stats.lmm import fit_lmm, parse_formula
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stats"
 MODELS = pd.read_csv(FIXTURES / "models.tsv", sep="\t", keep_default_na=False, dtype=str)

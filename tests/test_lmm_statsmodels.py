@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from crossover_fmrs.lmm import fit_lmm
+from crossover_fmrs.stats.lmm import fit_lmm
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stats"
 

@@ -1,7 +1,8 @@
 import pytest
 
-from crossover_fmrs.errors import InputError
-from crossover_fmrs.participants import period_of, read_participants
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.ingest.participants import read_participants
+from crossover_fmrs.stats.analyses import period_of
 
 CONDITIONS = ["placebo", "naltrexone"]
 HEADER = "participant_id\tsex\tage\torder\n"

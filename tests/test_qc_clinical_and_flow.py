@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.flow import participant_flow
-from crossover_fmrs.qc_clinical import clinical_checks, missing_conditions
+from crossover_fmrs.qc.flow import participant_flow
+from crossover_fmrs.qc.clinical import clinical_checks, missing_conditions
 
 CONDITIONS = ["placebo", "naltrexone"]
 SCALES = {"MADRS": {"sheet": "madrs.tsv", "timepoints": ["pre", "day1"]}}
@@ -53,8 +53,15 @@ def spectra_frame():
     return pd.DataFrame(rows)
 
 
+def rm_anova_table(outcome, n_participants):
+    """The rows of an rm-ANOVA results table the flow reads its complete-case count from."""
+    return pd.DataFrame({"outcome": [outcome] * 3, "term": ["condition", "block", "condition:block"],
+                         "n_participants": [n_participants] * 3})
+
+
 def test_participant_flow_counts_each_stage(scores):
-    flow = participant_flow(PARTICIPANTS, spectra_frame(), scores, CONDITIONS, "MADRS", "Glx/tNAA")
+    flow = participant_flow(PARTICIPANTS, spectra_frame(), scores, rm_anova_table("Glx/tNAA", 1),
+                            rm_anova_table("MADRS", 1), CONDITIONS, "MADRS", "Glx/tNAA")
     stage = flow.set_index("stage")
     assert stage.loc["randomised", "n_participants"] == 2
     assert stage.loc["completed naltrexone", "n_participants"] == 2  # sub-02 has fMRS in that condition
@@ -65,3 +72,9 @@ def test_participant_flow_counts_each_stage(scores):
     assert stage.loc["in MADRS mixed model", "n_observations"] == 5
     assert stage.loc["in MADRS rm-ANOVA (complete cases)", "n_participants"] == 1
     assert flow["step"].tolist() == list(range(1, len(flow) + 1))
+
+
+def test_participant_flow_needs_the_rm_anova_of_each_outcome(scores):
+    with pytest.raises(ValueError, match="no rm-ANOVA rows for 'MADRS'"):
+        participant_flow(PARTICIPANTS, spectra_frame(), scores, rm_anova_table("Glx/tNAA", 1),
+                         rm_anova_table("QIDS_SR16", 1), CONDITIONS, "MADRS", "Glx/tNAA")

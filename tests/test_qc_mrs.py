@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.errors import InputError
-from crossover_fmrs.qc_mrs import apply_qc, mark_phase, qc_flags, spectrum_table
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.qc.mrs import apply_qc, mark_phase, qc_flags, spectrum_table
 
 THRESHOLDS = {
     "max_crlb_percent": 20,

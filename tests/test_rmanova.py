@@ -1,4 +1,4 @@
-"""crossover_fmrs.rmanova against R afex 1.2-1 (aov_ez, type 3, GG, pes and ges), values stored
+"""crossover_fmrs.stats.rmanova against R afex 1.2-1 (aov_ez, type 3, GG, pes and ges), values stored
 in tests/fixtures/stats/reference by make_reference.R (see the README there)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.errors import InputError
-from crossover_fmrs.rmanova import RM_ANOVA_COLUMNS, complete_case_participants, rm_anova
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.stats.rmanova import RM_ANOVA_COLUMNS, complete_case_participants, rm_anova
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stats"
 DESIGNS = pd.read_csv(FIXTURES / "rm_designs.tsv", sep="\t", keep_default_na=False, dtype=str)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.errors import InputError
-from crossover_fmrs.scales import SCALES, get_scale, max_missing_from_config, score_items, score_outcomes
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.ingest.scales import SCALES, get_scale, max_missing_from_config, score_items, score_outcomes
 
 NA = np.nan
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import crossover_fmrs.simulate_clinical as simulate
-from crossover_fmrs.clinical import read_clinical_sheet, tidy_clinical
-from crossover_fmrs.errors import InputError
-from crossover_fmrs.scales import SCALES, score_items
-from crossover_fmrs.simulate_clinical import (
+import crossover_fmrs.simulate.clinical as simulate
+from crossover_fmrs.ingest.clinical import read_clinical_sheet, tidy_clinical
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.ingest.scales import SCALES, score_items
+from crossover_fmrs.simulate.clinical import (
     attenuation_by_sex,
     distribute_total,
     madrs_within_sd,

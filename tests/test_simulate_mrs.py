@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.mrs import ratio_table, read_study_mrs
-from crossover_fmrs.simulate_mrs import (
+from crossover_fmrs.ingest.mrs import read_study_mrs
+from crossover_fmrs.qc.mrs import ratio_table
+from crossover_fmrs.simulate.mrs import (
     block_timing,
     fails_qc,
     naltrexone_attenuation,

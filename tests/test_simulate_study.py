@@ -5,8 +5,8 @@ from pathlib import Path
 
 import yaml
 
-from crossover_fmrs.clinical import scale_specs
-from crossover_fmrs.simulate_study import simulate_files, write_study
+from crossover_fmrs.ingest.clinical import scale_specs
+from crossover_fmrs.simulate.study import simulate_files, write_study
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -99,7 +99,7 @@ def test_lint_is_clean():
 
 
 def test_editing_a_package_module_reruns_the_jobs_that_use_it(first_run):
-    module = first_run / "src" / "crossover_fmrs" / "comparison.py"
+    module = first_run / "src" / "crossover_fmrs" / "stats" / "comparison.py"
     module.write_text(module.read_text() + "# an edit\n")  # Snakemake compares content, not only mtime
     planned = planned_rules(snakemake(first_run, "-n"))
     assert planned == {"paper_comparison": 1, "all": 1}, planned

@@ -1,8 +1,8 @@
-"""Read the tables the figures plot, with one-line InputErrors for anything malformed.
+"""The columns each figure reads from the pipeline's tables, and checks of their values.
 
-Every table is TSV with "NA" for missing values and True/False booleans (step.write_tsv). Each
-reader checks only the columns its figures use, so an extra column upstream breaks nothing.
-The path travels with the frame in `frame.attrs["source"]`, so later checks can name the file.
+Tables are read by common.tables.read_table with the kinds below, so a malformed cell is a
+one-line InputError naming its line; only the columns a figure uses are checked, so an extra
+column upstream breaks nothing. The path travels with the frame in `frame.attrs["source"]`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..participants import read_tsv_text
+from ..common.errors import InputError
+from ..common.tables import read_table
 
 # Column -> kind; a trailing "!" means the value may not be missing.
 SPECTRA_COLUMNS = {
@@ -50,65 +50,8 @@ FLOW_COLUMNS = {
     "n_observations": "float",
     "note": "str",
 }
-MISSING = {"NA", ""}
-BOOLEANS = {"true": True, "false": False}
-
-
 def source_of(frame: pd.DataFrame, default: str = "<table>") -> str:
     return frame.attrs.get("source", default)
-
-
-def _where(frame: pd.DataFrame, index) -> str:
-    where = f"line {index + 2}"  # header is line 1
-    if "participant_id" in frame.columns and isinstance(frame.at[index, "participant_id"], str):
-        where += f" ({frame.at[index, 'participant_id']})"
-    return where
-
-
-def _convert(raw: pd.DataFrame, path: str, column: str, kind: str) -> pd.Series:
-    required = kind.endswith("!")
-    kind = kind.rstrip("!")
-    text = raw[column]
-    missing = text.isna() | text.isin(MISSING)
-    if required and missing.any():
-        index = missing[missing].index[0]
-        raise InputError(path, _where(raw, index), column, f"a {kind} value (not missing)", text[index])
-    if kind == "str":
-        return text.where(~text.isin({"NA"}), np.nan)
-    if kind == "bool":
-        values = text.str.lower().map(BOOLEANS)
-        bad = values.isna() & ~missing
-        if bad.any():
-            index = bad[bad].index[0]
-            raise InputError(path, _where(raw, index), column, "True or False", text[index])
-        return values.astype(bool) if required else values.astype(object)
-    values = pd.to_numeric(text.where(~missing), errors="coerce")
-    bad = values.isna() & ~missing
-    if kind == "int":
-        bad |= values.notna() & (values != values.round())
-    if bad.any():
-        index = bad[bad].index[0]
-        raise InputError(path, _where(raw, index), column, f"{'a whole number' if kind == 'int' else 'a number'} or NA",
-                         text[index])
-    if kind == "int" and required:
-        return values.astype("int64")
-    return values.astype(float)
-
-
-def read_table(path: str | Path, columns: dict[str, str]) -> pd.DataFrame:
-    """The named columns of a TSV, converted to their kinds; other columns are dropped."""
-    path = str(path)
-    if not Path(path).is_file():
-        raise InputError(path, None, None, "an existing file", "no such file")
-    rows = read_tsv_text(path)  # BOM, CRLF, ragged rows and other delimiters handled there
-    header, body = rows[0], rows[1:]
-    for column in columns:
-        if column not in header:
-            raise InputError(path, "line 1", column, "a column of this name in the header", header)
-    raw = pd.DataFrame(body, columns=header, dtype=object)
-    frame = pd.DataFrame({column: _convert(raw, path, column, kind) for column, kind in columns.items()})
-    frame.attrs["source"] = path
-    return frame
 
 
 def read_spectra(path: str | Path) -> pd.DataFrame:

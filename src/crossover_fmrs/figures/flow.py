@@ -17,7 +17,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from . import style
 from .data import check_levels, require_columns, source_of
-from ..errors import InputError
+from ..common.errors import InputError
 
 ALL = "all"
 LINE_IN = style.FONT_SIZE * 1.25 / 72  # one text line, inches

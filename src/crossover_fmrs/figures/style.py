@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
-from ..step import atomic_write_bytes  # noqa: E402
+from ..common.tables import atomic_write_bytes, atomic_write_text, write_tsv  # noqa: E402
 
 MM_PER_INCH = 25.4
 SINGLE_COLUMN = 89 / MM_PER_INCH
@@ -150,9 +150,29 @@ def render(figure: Figure, fmt: str, dpi: int = DPI) -> bytes:
     return buffer.getvalue()
 
 
-def save_figure(figure: Figure, png: str | Path | None = None, svg: str | Path | None = None,
-                dpi: int = DPI) -> None:
-    """Write PNG and SVG, each through a temporary file, so no reader sees half a figure."""
-    for path, fmt in ((png, "png"), (svg, "svg")):
-        if path is not None:
-            atomic_write_bytes(path, render(figure, fmt, dpi))
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{name}</title></head>
+<body>
+<p><img src="{name}.png" alt="{name}" style="max-width: 100%"></p>
+<p>Also: <a href="{name}.svg">{name}.svg</a> (vector) and <a href="{name}.tsv">{name}.tsv</a> (the plotted numbers).</p>
+</body>
+</html>
+"""
+
+
+def write_figure(figure: Figure, table, output, dpi: int = DPI) -> None:
+    """A figure's outputs: PNG, SVG, the plotted numbers as TSV, and, where the rule asks for it,
+    its report page (a folder with index.html showing the PNG and linking the SVG and TSV)."""
+    png, svg = render(figure, "png", dpi), render(figure, "svg", dpi)
+    atomic_write_bytes(output["png"], png)
+    atomic_write_bytes(output["svg"], svg)
+    write_tsv(table, output["tsv"])
+    page = output.get("page")
+    if page:
+        name = Path(output["png"]).stem
+        folder = Path(page)
+        atomic_write_bytes(folder / f"{name}.png", png)
+        atomic_write_bytes(folder / f"{name}.svg", svg)
+        atomic_write_bytes(folder / f"{name}.tsv", Path(output["tsv"]).read_bytes())
+        atomic_write_text(folder / "index.html", PAGE.format(name=name))

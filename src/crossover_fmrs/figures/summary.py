@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..common.errors import InputError
 from .data import check_levels, check_unique, require_columns, source_of
 
 SEX_ORDER = ["M", "F"]

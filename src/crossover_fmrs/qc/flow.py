@@ -1,11 +1,13 @@
 """Participant flow (CONSORT-style): who was randomised, completed each condition, and entered
-each analysis, with the number of observations at each stage."""
+each analysis, with the number of observations at each stage.
+
+The complete-case counts of the rm-ANOVAs are read from the rm-ANOVA tables themselves, so the
+flow states what the analysis used rather than recomputing it."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .rmanova import complete_case_participants
 
 # Plain words for the QC criteria in the flow notes.
 CRITERION_WORDS = {"crlb": "%SD (CRLB)", "fwhm": "linewidth (FWHM)", "snr": "S/N", "undetermined": "undetermined fit",
@@ -14,15 +16,17 @@ CRITERION_WORDS = {"crlb": "%SD (CRLB)", "fwhm": "linewidth (FWHM)", "snr": "S/N
 FLOW_COLUMNS = ["step", "stage", "condition", "n_participants", "n_observations", "note"]
 
 
-def _complete_cases(frame: pd.DataFrame, cells: list[str], value: str) -> int:
-    """Participants with a usable value in every cell of the within design (the rm-ANOVA's rule)."""
-    used, _ = complete_case_participants(frame, value, cells, "participant_id", source="participant flow")
-    return len(used)
+def _rm_anova_participants(table: pd.DataFrame, outcome: str) -> int:
+    """Participants the rm-ANOVA of `outcome` kept (complete cases), from its results table."""
+    rows = table.loc[table["outcome"] == outcome, "n_participants"]
+    if rows.empty:
+        raise ValueError(f"participant flow: no rm-ANOVA rows for {outcome!r}")
+    return int(rows.iloc[0])
 
 
 def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: pd.DataFrame,
-                     conditions: list[str], primary_outcome: str = "MADRS", ratio_label: str = "Glx/tNAA"
-                     ) -> pd.DataFrame:
+                     glx_rm_anova: pd.DataFrame, clinical_rm_anova: pd.DataFrame, conditions: list[str],
+                     primary_outcome: str = "MADRS", ratio_label: str = "Glx/tNAA") -> pd.DataFrame:
     rows = []
 
     def add(stage, condition, n_participants, n_observations=None, note=""):
@@ -50,12 +54,12 @@ def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: 
     add(f"in {ratio_label} mixed model", "all", kept["participant_id"].nunique(), len(kept),
         note="all included spectra")
     add(f"in {ratio_label} rm-ANOVA (complete cases)", "all",
-        _complete_cases(spectra.assign(value=spectra["ratio"].where(spectra["included"])), ["condition", "block"], "value"),
+        _rm_anova_participants(glx_rm_anova, ratio_label),
         note="every condition x block included")
     primary = scores[scores["outcome"] == primary_outcome]
     usable = primary[primary["value"].notna()]
     add(f"in {primary_outcome} mixed model", "all", usable["participant_id"].nunique(), len(usable),
         note="all non-missing assessments")
     add(f"in {primary_outcome} rm-ANOVA (complete cases)", "all",
-        _complete_cases(primary, ["condition", "timepoint"], "value"), note="every condition x time point rated")
+        _rm_anova_participants(clinical_rm_anova, primary_outcome), note="every condition x time point rated")
     return pd.DataFrame(rows, columns=FLOW_COLUMNS)

@@ -1,6 +1,5 @@
-"""The model data of a study built from its raw files in one call (ingest -> QC -> model data).
-
-Used to tie the stored R reference values (tests/fixtures/stats) to the embedded dataset.
+"""Test helper: the model data of a study built from its raw files in one call (ingest -> QC ->
+model data). Used to tie the stored R reference values (tests/fixtures/stats) to the embedded dataset.
 """
 
 from __future__ import annotations
@@ -10,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .analysis import clinical_model_data, glx_model_data
-from .clinical import read_clinical_sheets, scale_specs, tidy_clinical
-from .mrs import read_study_mrs
-from .participants import read_participants
-from .qc_mrs import apply_qc, mark_phase, qc_flags, spectrum_table
+from crossover_fmrs.ingest.clinical import read_clinical_sheets, scale_specs, tidy_clinical
+from crossover_fmrs.ingest.mrs import read_study_mrs
+from crossover_fmrs.ingest.participants import read_participants
+from crossover_fmrs.qc.mrs import apply_qc, mark_phase, qc_flags, spectrum_table
+from crossover_fmrs.stats.analyses import clinical_model_data, glx_model_data
 
 OUTCOMES = ("MADRS", "QIDS_SR16")
 

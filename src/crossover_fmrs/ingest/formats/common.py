@@ -1,13 +1,5 @@
-"""What every fit-output reader shares: the raw layout, block timing, numbers and tidy rows.
-
-Two layouts exist. Per-session formats keep the BIDS-like tree of the LCModel tables,
-
-    <data_dir>/sub-01/ses-placebo/mrs/<one fit output per block, or one per session>
-    <data_dir>/sub-01/ses-placebo/mrs/sub-01_ses-placebo_blocks.tsv     block timing sidecar
-
-and study-level formats (osprey, tidy_tsv) keep one table for the whole study at <data_dir>,
-with block timing either in that table (onset_min, offset_min) or in the same sidecars.
-"""
+"""What every fit-output reader shares: the tidy MRS table they all return, block timing,
+numbers and the session inventory of the raw layout (file names: `layout`)."""
 
 from __future__ import annotations
 
@@ -19,42 +11,143 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from ..mrs import canonical_name, read_blocks_sidecar, tidy_frame
-from ..participants import read_utf8_text
+from ...common.errors import InputError
+from ...common.tables import read_tsv_text, read_utf8_text
+from .layout import LAYOUTS, SESSION_GLOB, SIDECAR_NAME, STUDY_FILES, output_kind
 
 UNDETERMINED_PERCENT = 999.0  # LCModel and FSL-MRS cap %SD at 999: "could not be estimated"
 MISSING_TEXT = ("", "NA", "n/a", "NaN", "nan")  # R, BIDS and MATLAB spellings of a missing value
-_ID = r"(?P<participant>sub-[A-Za-z0-9]+)_ses-(?P<condition>[A-Za-z0-9]+)"
 _NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?$")
-SIDECAR_NAME = re.compile(rf"^{_ID}_blocks\.tsv$")
 
-# Per-session formats: how one fit output is named inside sub-XX/ses-YY/mrs/ and whether it is a
-# file or a folder. `claims` decides which entries the format reads, so a misnamed one is an error.
-@dataclass(frozen=True)
-class Layout:
-    name: re.Pattern
-    example: str
-    is_dir: bool
-    suffix: str
-    per_block: bool = True
+# ---------------------------------------------------------------------------------------------
+# The tidy MRS table every reader returns
 
-    def claims(self, path: Path) -> bool:
-        return path.is_dir() == self.is_dir and path.name.endswith(self.suffix)
+# One row per participant x condition x block x metabolite.
+MRS_COLUMNS = [
+    "participant_id",
+    "condition",
+    "block",
+    "onset_min",
+    "offset_min",
+    "metabolite",  # canonical name: Glu, Gln, Glx, NAA, NAAG, tNAA, Cr, PCr, tCr, ...
+    "tool_metabolite",  # the name the fitting tool used, e.g. Glu+Gln
+    "concentration",  # tool units (institutional units for LCModel without water scaling)
+    "crlb_percent",  # %SD (Cramer-Rao lower bound); NaN where the tool marks it undetermined
+    "crlb_undetermined",  # True where the tool gave no usable %SD (LCModel 999%)
+    "ratio_to_tcr",  # concentration / tCr as reported by the tool (or computed)
+    "fwhm_ppm",
+    "snr",
+    "snr_definition",  # SNR differs between tools: keep the tool's definition beside it
+    "source_tool",
+    "source_file",
+]
 
-
-LAYOUTS = {
-    "lcmodel_table": Layout(re.compile(rf"^{_ID}_block-(?P<block>\d+)\.table$"),
-                            "sub-01_ses-placebo_block-01.table", False, ".table"),
-    "lcmodel_csv": Layout(re.compile(rf"^{_ID}_block-(?P<block>\d+)\.csv$"),
-                          "sub-01_ses-placebo_block-01.csv", False, ".csv"),
-    "fsl_mrs": Layout(re.compile(rf"^{_ID}_block-(?P<block>\d+)_fsl_mrs$"),
-                      "sub-01_ses-placebo_block-01_fsl_mrs/", True, "_fsl_mrs"),
-    "fsl_dynmrs": Layout(re.compile(rf"^{_ID}_fsl_dynmrs$"),
-                         "sub-01_ses-placebo_fsl_dynmrs/", True, "_fsl_dynmrs", per_block=False),
+# Tool names of combined metabolites and their canonical names. LCModel (CHCOMB) and FSL-MRS
+# (--combine) join the parts with '+'; Osprey already writes Glx, tNAA, tCr, tCho (canonical).
+CANONICAL_METABOLITES = {
+    "Glu+Gln": "Glx",
+    "Gln+Glu": "Glx",
+    "NAA+NAAG": "tNAA",
+    "NAAG+NAA": "tNAA",
+    "Cr+PCr": "tCr",
+    "PCr+Cr": "tCr",
+    "Cre+PCr": "tCr",  # LCModel's older basis sets spell creatine 'Cre'
+    "GPC+PCh": "tCho",
+    "PCh+GPC": "tCho",
+    "GPC+PCho": "tCho",  # basis sets that spell phosphocholine PCho (FSL-MRS --combine keeps the names)
+    "PCho+GPC": "tCho",
+    "Ins": "Ins",
+    "mI": "Ins",
 }
-# Study-level formats: the file that marks them at the top of data_dir.
-STUDY_FILES = {"osprey": "osprey_datasets.tsv", "tidy_tsv": "mrs.tsv"}
+
+PHASES = ("baseline", "infusion")
+SIDECAR_COLUMNS = ["block", "onset_min", "offset_min", "phase"]
+_DECIMAL = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+_FLOAT_COLUMNS = ["onset_min", "offset_min", "concentration", "crlb_percent", "ratio_to_tcr", "fwhm_ppm", "snr"]
+_STRING_COLUMNS = ["participant_id", "condition", "metabolite", "tool_metabolite", "snr_definition",
+                   "source_tool", "source_file"]
+
+
+def canonical_name(tool_name: str) -> str:
+    """Canonical metabolite name (Glu+Gln -> Glx, NAA+NAAG -> tNAA, ...); others keep theirs."""
+    return CANONICAL_METABOLITES.get(tool_name, tool_name)
+
+
+def _empty_tidy() -> pd.DataFrame:
+    frame = pd.DataFrame({column: pd.Series([], dtype=object) for column in MRS_COLUMNS})
+    return _typed(frame)
+
+
+def tidy_frame(records: list[dict]) -> pd.DataFrame:
+    """The tidy MRS table (MRS_COLUMNS, fixed dtypes) from row dicts in the order given."""
+    if not records:
+        return _empty_tidy()
+    return _typed(pd.DataFrame.from_records(records)).reset_index(drop=True)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame[MRS_COLUMNS].copy()
+    frame["block"] = frame["block"].astype("int64")
+    for column in _FLOAT_COLUMNS:
+        frame[column] = frame[column].astype("float64")
+    frame["crlb_undetermined"] = frame["crlb_undetermined"].astype(bool)
+    for column in _STRING_COLUMNS:
+        frame[column] = frame[column].astype("str")
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Block timing
+
+
+def read_blocks_sidecar(path: str | Path, label: str | None = None) -> pd.DataFrame:
+    """Validated block timing: sorted, non-overlapping blocks, baseline before the infusion starts."""
+    path = Path(path)
+    label = label or path.name
+    rows = read_tsv_text(path)
+    header, body = rows[0], rows[1:]
+    for column in SIDECAR_COLUMNS:
+        if column not in header:
+            raise InputError(label, "line 1", column, "a column of this name in the header", header)
+    if not body:
+        raise InputError(label, "line 2", None, "one row per block", "no rows")
+    position = {column: header.index(column) for column in SIDECAR_COLUMNS}
+    records = []
+    for number, row in enumerate(body, start=2):
+        where = f"line {number}"
+        block_text = row[position["block"]].strip()
+        if not block_text.isdigit() or int(block_text) < 1:
+            raise InputError(label, where, "block", "a block number 1, 2, ...", block_text)
+        record = {"block": int(block_text), "line": number}
+        for column in ("onset_min", "offset_min"):
+            text = row[position[column]].strip()
+            if not _DECIMAL.match(text):
+                raise InputError(label, where, column, "minutes from the start of the infusion (a number)", text)
+            record[column] = float(text)
+        phase = row[position["phase"]].strip()
+        if phase not in PHASES:
+            raise InputError(label, where, "phase", "one of baseline, infusion", phase)
+        record["phase"] = phase
+        if not record["onset_min"] < record["offset_min"]:
+            raise InputError(label, where, "offset_min", f"a time after onset_min ({record['onset_min']:g})",
+                             row[position["offset_min"]].strip())
+        if phase == "baseline" and record["offset_min"] > 0:
+            raise InputError(label, where, "offset_min", "a baseline block ending at or before 0 (infusion start)",
+                             record["offset_min"])
+        if phase == "infusion" and record["onset_min"] < 0:
+            raise InputError(label, where, "onset_min", "an infusion block starting at or after 0 (infusion start)",
+                             record["onset_min"])
+        if records:
+            previous = records[-1]
+            if record["block"] <= previous["block"]:
+                after = f"after block {previous['block']} on line {previous['line']}"
+                raise InputError(label, where, "block", f"blocks in increasing order ({after})", record["block"])
+            if record["onset_min"] < previous["offset_min"]:
+                raise InputError(label, where, "onset_min",
+                                 f"no overlap with block {previous['block']}, which ends at {previous['offset_min']:g}",
+                                 record["onset_min"])
+        records.append(record)
+    return pd.DataFrame.from_records(records)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,14 +319,6 @@ class Session:
     sidecar: Path | None = None
 
 
-def output_kind(path: Path) -> str | None:
-    """The per-session format an entry of an mrs/ folder belongs to, if any (other tools' files)."""
-    for fmt, layout in LAYOUTS.items():
-        if layout.claims(path):
-            return fmt
-    return None
-
-
 def session_inventory(data_dir: Path, fmt: str, participant_ids: set[str], conditions: list[str]) -> dict:
     """{(participant_id, condition): Session} for a per-session format, names checked.
 
@@ -242,7 +327,7 @@ def session_inventory(data_dir: Path, fmt: str, participant_ids: set[str], condi
     """
     layout = LAYOUTS[fmt]
     sessions: dict[tuple[str, str], Session] = {}
-    for path in sorted(data_dir.glob("sub-*/ses-*/mrs/*")):
+    for path in sorted(data_dir.glob(SESSION_GLOB)):
         if path.name.startswith("."):
             continue
         rel = relative(path, data_dir)
@@ -284,7 +369,7 @@ def check_format_sessions(data_dir: Path, fmt: str, folders_with_fits: set[Path]
 
     With no outputs of `fmt` anywhere, a study table of a study-level format is a mismatch too.
     """
-    for path in sorted(data_dir.glob("sub-*/ses-*/mrs/*")):
+    for path in sorted(data_dir.glob(SESSION_GLOB)):
         if path.name.startswith(".") or path.parent in folders_with_fits:
             continue
         kind = output_kind(path)
@@ -314,7 +399,7 @@ def check_study_file(data_dir: Path, fmt: str) -> Path:
     path = data_dir / STUDY_FILES[fmt]
     if path.is_file():
         return path
-    for entry in sorted(data_dir.glob("sub-*/ses-*/mrs/*")):
+    for entry in sorted(data_dir.glob(SESSION_GLOB)):
         if output_kind(entry) is not None:
             raise_format_mismatch(data_dir, fmt, data_dir, entry)
     for other, name in STUDY_FILES.items():

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from ..participants import read_tsv_text
+from ...common.errors import InputError
+from ...common.tables import read_tsv_text
 from .common import (
     MISSING_TEXT,
     Measure,
@@ -41,11 +41,6 @@ REQUIRED = ("participant_id", "condition", "block", "metabolite", "concentration
 SNR_DEFINITION = "not stated in mrs.tsv"
 SOURCE_TOOL = "mrs.tsv"
 _PER_SPECTRUM = ("fwhm_ppm", "snr", "snr_definition", "source_tool", "onset_min", "offset_min")
-
-
-def inputs(data_dir: Path) -> list[Path]:
-    paths = [data_dir / TABLE] if (data_dir / TABLE).is_file() else []
-    return paths + [p for p in data_dir.glob("sub-*/ses-*/mrs/*_blocks.tsv") if p.is_file()]
 
 
 def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],

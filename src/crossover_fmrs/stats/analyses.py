@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..common.tables import order_conditions
 from .lmm import LmmResult, fit_lmm
-from .participants import period_of
 
 STATS_COLUMNS = [
     "analysis", "outcome", "subset", "model", "term", "estimate", "se", "F", "df_num", "df_den", "p",
@@ -22,6 +22,16 @@ MODEL_COLUMNS = [
 ]
 PARTIAL_ETA_FROM_F = "partial eta squared from F: F*df_num/(F*df_num+df_den)"
 SEX_SUBSETS = {"M": "male", "F": "female"}
+
+
+def period_of(participants: pd.DataFrame) -> pd.DataFrame:
+    """One row per participant x condition with the period (1, 2, ...) in which it was given."""
+    records = [
+        {"participant_id": pid, "condition": condition, "period": position + 1}
+        for pid, order in zip(participants["participant_id"], participants["order"])
+        for position, condition in enumerate(order_conditions(order))
+    ]
+    return pd.DataFrame.from_records(records)
 
 
 def _participant_columns(participants: pd.DataFrame) -> pd.DataFrame:

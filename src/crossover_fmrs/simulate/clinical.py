@@ -10,7 +10,8 @@ condition c at time t the latent score is
     u_i ~ N(0, between_sd^2),  s_i ~ N(0, response_sd^2),  e ~ N(0, within_sd^2)
 
 with a_placebo = 0. It is rounded, clipped to the score's range and spread over the items so
-that the items give back exactly that score under the scale's own scoring rule (scales.py).
+that the items give back exactly that score under the scale's own scoring rule
+(crossover_fmrs.ingest.scales).
 
 MADRS follows the published model `MADRS ~ condition * time + (1 | participant)`:
 baseline_mean = madrs_baseline_mean, between_sd = madrs_between_sd, change = -R with
@@ -64,9 +65,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .participants import order_conditions
-from .scales import QIDS_DOMAINS, TEPS_ANTICIPATORY, TEPS_CONSUMMATORY, TEPS_REVERSED, SCALES, item_column
+from ..common.errors import InputError
+from ..common.tables import order_conditions
+from ..ingest.scales import QIDS_DOMAINS, TEPS_ANTICIPATORY, TEPS_CONSUMMATORY, TEPS_REVERSED, SCALES, item_column
 
 # Sheet and (before, after) time points of each scale, as in config.yaml clinical.scales.
 DEFAULT_SHEETS = {

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .simulate_clinical import simulate_clinical, write_sheet
-from .simulate_mrs import simulate_mrs
+from .clinical import simulate_clinical, write_sheet
+from .mrs import simulate_mrs
 
 SYNTHETIC_NOTICE = """\
 # SYNTHETIC DATA: not the trial's data

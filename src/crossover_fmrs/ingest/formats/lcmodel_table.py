@@ -1,4 +1,4 @@
-"""LCModel `.table` files: write them (for the simulator) and parse them (for ingestion).
+"""LCModel `.table` files (mrs.format lcmodel_table): parse one, and read a study's.
 
 Layout, as LCModel 6.3 writes it (S. W. Provencher, LCModel user's manual; FORMAT statements
 of subroutines FINOUT and EXITPS in LCModel.f, whose Fortran source is public since 2021):
@@ -32,21 +32,26 @@ A concentration <= 0 is printed as 0.000 with %SD 999; %SD is capped at 999, whi
 "undetermined". Table and misc lines are padded with blanks to a fixed width.
 """
 
+
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+import pandas as pd
 
-LCMODEL_VERSION = (
-    "LCModel (Version 6.3-1R) Copyright: S.W. Provencher.          Ref.: Magn. Reson. Med. 30:672-679 (1993)."
+from ...common.errors import InputError
+from .common import Measure, Spectrum, canonical_name, relative, study_table, timed_sessions
+
+SOURCE_TOOL = "LCModel"
+# LCModel FINOUT: S/N = 0.5 * max|fit - baseline| over the analysis window / rms of the residuals.
+SNR_DEFINITION = (
+    "LCModel S/N: maximum of the fitted spectrum minus baseline over the analysis window, "
+    "divided by twice the rms of the fit residuals"
 )
 UNDETERMINED_SD = 999  # LCModel's cap on %SD: the tool could not estimate it
-TABLE_LINE_WIDTH = 75  # 1X + CHARACTER*74, as the native build pads table and misc lines
-INPUT_LINE_WIDTH = 74
 
 # A Fortran real as LCModel prints it: F or E format; D exponents accepted for safety.
 _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[EeDd][-+]?\d+)?"
@@ -58,6 +63,8 @@ _MISC_RE = re.compile(r"^\$\$MISC\s*(?P<n>\S+)\s+lines in following misc", re.IG
 _HEADER_RE = re.compile(r"^Conc\.\s+%SD\s+/(?P<reference>\S+)\s+Metab", re.IGNORECASE)
 _FWHM_RE = re.compile(r"FWHM\s*=\s*(?P<fwhm>\S+)\s*ppm\s+S/N\s*=\s*(?P<snr>\S+)", re.IGNORECASE)
 _SHIFT_RE = re.compile(r"Data shift\s*=\s*(?P<shift>\S+?)\s*ppm", re.IGNORECASE)
+# Ratio columns LCModel computes against total creatine (NAMREL 'Cr' becomes 'Cr+PCr' when PCr is fitted).
+_TCR_REFERENCES = {"Cr", "Cre"}
 
 
 @dataclass(frozen=True)
@@ -78,30 +85,6 @@ class ConcRow:
 
 
 @dataclass(frozen=True)
-class TableFit:
-    """Everything write_table puts in a file; the defaults are those of a plain single-voxel fit."""
-
-    rows: tuple[ConcRow, ...]
-    fwhm_ppm: float
-    snr: float
-    data_shift_ppm: float = 0.0
-    phase0_deg: float = 0.0
-    phase1_deg_per_ppm: float = 0.0
-    alpha_b: float = 1.0e-1
-    alpha_s: float = 1.0e-1
-    spline_knots: int = 28
-    ns: int = 5
-    incsid: int = 1
-    inflections: int | None = 2
-    extrema: int | None = 1
-    title: str = ""
-    reference: str = "Cr+PCr"
-    version: str = LCMODEL_VERSION
-    diagnostics: tuple[str, ...] = ()
-    input_changes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class ParsedTable:
     """What parse_table reads; line numbers are 1-based lines of the raw file."""
 
@@ -116,112 +99,6 @@ class ParsedTable:
     conc_line: int
     misc_line: int
     fwhm_line: int
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing
-
-
-def _nint(value: float) -> int:
-    """Fortran NINT: nearest integer, halves away from zero."""
-    return int(math.copysign(math.floor(abs(value) + 0.5), value))
-
-
-def _e_format(value: float) -> bool:
-    """LCModel's EFORM: E format outside [0.0995, 999.999], except for exact zero."""
-    return value != 0 and (abs(value) > 999.999 or abs(value) < 0.0995)
-
-
-def format_concentration(value: float) -> str:
-    """F8.3, or 1PE8.2 (CONC3F=T) for small or large values."""
-    return f"{value:8.2E}" if _e_format(value) else f"{value:8.3f}"
-
-
-def format_ratio(value: float) -> str:
-    """F8.3, or 1PE8.1 for small or large values."""
-    return f"{value:8.1E}" if _e_format(value) else f"{value:8.3f}"
-
-
-def printed_sd(concentration: float, crlb_percent: float | None, undetermined: bool = False) -> int:
-    """The integer %SD LCModel prints: NINT, capped at 999; 999 for a zero concentration."""
-    if undetermined or crlb_percent is None or math.isnan(crlb_percent) or concentration <= 0:
-        return UNDETERMINED_SD
-    return min(UNDETERMINED_SD, _nint(crlb_percent))
-
-
-def _header_line(reference: str) -> str:
-    # FORMAT 5584/5585: a 5-6 character reference name (Cr+PCr), or a short one after two more blanks.
-    if len(reference) > 4:
-        return "    Conc.  %SD /" + f"{reference:<6}" + "  Metabolite"
-    return "    Conc.  %SD   /" + f"{reference:<4}" + "  Metabolite"
-
-
-def _as_fit(fit) -> TableFit:
-    if isinstance(fit, TableFit):
-        return fit
-    if isinstance(fit, dict):
-        known = {f.name for f in fields(TableFit)}
-        unknown = sorted(set(fit) - known)
-        if unknown:
-            raise ValueError(f"write_table: unknown fields {unknown}; expected some of {sorted(known)}")
-        rows = tuple(row if isinstance(row, ConcRow) else ConcRow(**row) for row in fit["rows"])
-        values = {**fit, "rows": rows}
-        for name in ("diagnostics", "input_changes"):
-            if name in values:
-                values[name] = tuple(values[name])
-        return TableFit(**values)
-    raise TypeError(f"write_table expects a TableFit or a dict, got {type(fit).__name__}")
-
-
-def write_table(fit: TableFit | dict, pad: bool = True) -> str:
-    """Text of an LCModel .table file (LF line endings) for a fit.
-
-    A row's ratio is computed from the reference row (e.g. Cr+PCr) when it is None. Negative
-    concentrations are refused: LCModel's non-negativity constraint never produces them.
-    """
-    fit = _as_fit(fit)
-    names = [row.metabolite for row in fit.rows]
-    if len(set(names)) != len(names):
-        raise ValueError(f"write_table: metabolite names repeat in {names}")
-    reference = {row.metabolite: row.concentration for row in fit.rows}.get(fit.reference, 0.0)
-
-    def padded(text: str, width: int = TABLE_LINE_WIDTH) -> str:
-        return f"{text:<{width}}" if pad else text
-
-    lines = [" " + fit.version]
-    lines += [" " + title for title in (fit.title.splitlines() or [""])]
-    lines += ["", f"$$CONC{len(fit.rows) + 1:3d} lines in following concentration table = NCONC+1"]
-    lines.append(padded(_header_line(fit.reference)))
-    for row in fit.rows:
-        if not row.concentration >= 0:  # also refuses NaN
-            raise ValueError(f"write_table: {row.metabolite} concentration must be >= 0, got {row.concentration}")
-        if row.crlb_percent is not None and row.crlb_percent < 0:
-            raise ValueError(f"write_table: {row.metabolite} %SD must be >= 0, got {row.crlb_percent}")
-        concentration = row.concentration + 0.0  # -0.0 would print as -0.000
-        ratio = row.ratio_to_reference
-        if ratio is None:
-            ratio = concentration / reference if reference > 0 else 0.0
-        sd = printed_sd(concentration, row.crlb_percent, row.crlb_undetermined)
-        separator = row.prior_flag or " "
-        text = f" {format_concentration(concentration)}{sd:4d}%{format_ratio(ratio)}{separator}{row.metabolite}"
-        lines.append(padded(text))
-    misc = [
-        f"  FWHM ={fit.fwhm_ppm:6.3f} ppm    S/N ={_nint(fit.snr):4d}",
-        f"  Data shift ={fit.data_shift_ppm:6.3f} ppm",
-        f"  Ph:{_nint(fit.phase0_deg):4d} deg{fit.phase1_deg_per_ppm:10.1f} deg/ppm",
-        f"  alphaB,S ={fit.alpha_b:8.1E},{fit.alpha_s:10.1E}",
-        f"  {fit.spline_knots:3d} spline knots.   Ns ={fit.ns:2d}({fit.incsid:1d})",
-    ]
-    if fit.inflections is not None and fit.extrema is not None:
-        misc.append(f"  {fit.inflections:2d} inflections.{fit.extrema:6d} extrema")
-    lines += ["", f"$$MISC{len(misc):3d} lines in following misc. output table"]
-    lines += [padded(text) for text in misc]
-    # EXITPS: '(/$$DIAG, I3, ...'/(A))' leaves an empty record when there are no diagnostics.
-    lines += ["", f"$$DIAG{len(fit.diagnostics):3d} lines in following diagnostic table:"]
-    lines += list(fit.diagnostics) or [""]
-    lines += ["", f"$$INPU{len(fit.input_changes):3d} lines in following table of input changes:"]
-    lines += [padded(text, INPUT_LINE_WIDTH) for text in fit.input_changes] or [""]
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,3 +244,34 @@ def parse_table(path: str | Path) -> ParsedTable:
         fwhm_ppm=fwhm, snr=snr, data_shift_ppm=shift,
         conc_line=conc_line, misc_line=misc_index + 1, fwhm_line=fwhm_index + 1,
     )
+
+
+def tcr_ratio(rows, reference: str) -> dict[str, float]:
+    """ratio_to_tcr per tool name: the printed column when it is relative to total creatine."""
+    names = {row.metabolite for row in rows}
+    if canonical_name(reference) == "tCr" or (reference in _TCR_REFERENCES and "PCr" not in names):
+        return {row.metabolite: row.ratio_to_reference for row in rows}
+    tcr = next((row.concentration for row in rows if canonical_name(row.metabolite) == "tCr"), math.nan)
+    return {row.metabolite: (row.concentration / tcr if tcr > 0 else math.nan) for row in rows}
+
+
+def read_table_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
+                     larmor_mhz: float | None = None) -> pd.DataFrame:
+    """mrs.format lcmodel_table: one .table per block, timing from the session sidecars (LCModel
+    reports FWHM in ppm: larmor_mhz is not used)."""
+    spectra = []
+    for session, timing, _ in timed_sessions(data_dir, "lcmodel_table", participants, conditions):
+        for row in timing.itertuples(index=False):
+            path = session.fits[row.block]
+            label = relative(path, data_dir)
+            try:
+                table = parse_table(path)
+            except InputError as err:  # name the file relative to data_dir, like every other message
+                raise InputError(label, err.where, err.column, err.expected, err.got) from None
+            ratios = tcr_ratio(table.rows, table.reference)
+            measures = [Measure(r.metabolite, r.concentration, r.crlb_percent, r.crlb_undetermined,
+                                ratios[r.metabolite], f"line {r.line}") for r in table.rows]
+            spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,
+                                    row.offset_min, measures, table.fwhm_ppm, table.snr, SNR_DEFINITION,
+                                    SOURCE_TOOL, label))
+    return study_table(spectra, conditions)

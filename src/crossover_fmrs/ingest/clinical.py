@@ -9,7 +9,6 @@ CRLF line endings are accepted; other columns are ignored.
 Every structural fault is an InputError naming the file, the line (header = line 1) and the
 column. Missing values stay NaN; they are scored by each scale's own rule (scales.py).
 
-Tables written by write_clinical_table: floats as %.10g, missing values as "NA", LF endings.
 `source_file` is the sheet's file name only, so outputs do not depend on where data_dir lives.
 """
 
@@ -23,10 +22,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .participants import delimiter_of, order_conditions, read_utf8_text
+from ..common.errors import InputError
+from ..common.tables import delimiter_of, order_conditions, read_utf8_text
 from .scales import check_items, get_scale, max_missing_from_config, score_outcomes
-from .step import write_tsv
 
 KEY_COLUMNS = ["participant_id", "condition", "timepoint", "hours_from_infusion"]
 CLINICAL_ITEMS_COLUMNS = [
@@ -236,17 +234,3 @@ def tidy_clinical(sheets: Mapping[str, pd.DataFrame], clinical_config: Mapping,
     scores = scores[CLINICAL_SCORES_COLUMNS].astype(
         {"value": float, "n_items": int, "n_items_missing": int, "hours_from_infusion": float})
     return items.reset_index(drop=True), scores.reset_index(drop=True)
-
-
-def load_clinical(data_dir: str | Path, config: Mapping,
-                  participants: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(clinical_items, clinical_scores) of the study in data_dir, with the whole config."""
-    conditions = config["study"]["conditions"]
-    clinical_config = {**config["clinical"], "scales": scale_specs(config["clinical"]["scales"])}
-    sheets = read_clinical_sheets(Path(data_dir) / "clinical", clinical_config, participants, conditions)
-    return tidy_clinical(sheets, clinical_config, conditions)
-
-
-def write_clinical_table(frame: pd.DataFrame, path: str | Path) -> None:
-    """Deterministic TSV (the project's write_tsv): floats %.10g, missing as NA, LF endings."""
-    write_tsv(frame, path)

@@ -10,15 +10,49 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .mrs import ratio_table
+from ..common.errors import InputError
 
 SPECTRUM_KEYS = ["participant_id", "condition", "block"]
 CRITERIA = ("crlb", "fwhm", "snr", "undetermined", "fwhm_drift", "snr_drift")
 
 
+def ratio_table(tidy: pd.DataFrame, numerator: str = "Glx", denominator: str = "tNAA") -> pd.DataFrame:
+    """One row per participant x condition x block with numerator/denominator concentrations.
+
+    The ratio is NaN, with the reason, where either metabolite is missing, has an undetermined
+    %SD (LCModel 999%) or the denominator is not positive. Order follows the tidy table.
+    """
+    keys = SPECTRUM_KEYS + ["onset_min", "offset_min", "source_file"]
+    spectra = tidy[keys].drop_duplicates(SPECTRUM_KEYS).reset_index(drop=True)
+    for metabolite, label in ((numerator, "numerator"), (denominator, "denominator")):
+        part = tidy.loc[tidy["metabolite"] == metabolite, SPECTRUM_KEYS + ["concentration", "crlb_undetermined"]]
+        part = part.rename(columns={"concentration": f"{label}_concentration",
+                                    "crlb_undetermined": f"{label}_undetermined"})
+        spectra = spectra.merge(part, on=SPECTRUM_KEYS, how="left", validate="one_to_one")
+    reasons = []
+    for row in spectra.itertuples(index=False):
+        why = []
+        for metabolite, label in ((numerator, "numerator"), (denominator, "denominator")):
+            value = getattr(row, f"{label}_concentration")
+            if pd.isna(value):
+                why.append(f"{metabolite} missing")
+            elif bool(getattr(row, f"{label}_undetermined")):
+                why.append(f"{metabolite} %SD undetermined (999)")
+        if not why and not row.denominator_concentration > 0:
+            why.append(f"{denominator} concentration not positive")
+        reasons.append("; ".join(why))
+    spectra["reason"] = reasons
+    usable = spectra["reason"] == ""
+    spectra["ratio"] = (spectra["numerator_concentration"] / spectra["denominator_concentration"]).where(usable)
+    spectra["numerator"] = numerator
+    spectra["denominator"] = denominator
+    columns = keys[:5] + ["numerator", "denominator", "numerator_concentration", "denominator_concentration",
+                          "ratio", "reason", "source_file"]
+    return spectra[columns]
+
+
 def spectrum_table(mrs_long: pd.DataFrame, numerator: str, denominator: str) -> pd.DataFrame:
-    """The outcome ratio (mrs.ratio_table: NaN with a reason where it cannot be formed) and the
+    """The outcome ratio (ratio_table: NaN with a reason where it cannot be formed) and the
     quality measures of each spectrum."""
     spectra = ratio_table(mrs_long, numerator, denominator)
     quality = mrs_long.groupby(SPECTRUM_KEYS, sort=True)[["fwhm_ppm", "snr"]].first().reset_index()

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from ..participants import read_tsv_text
+from ...common.errors import InputError
+from ...common.tables import read_tsv_text
 from .common import (
     Measure,
     Spectrum,
@@ -47,15 +47,10 @@ from .common import (
     study_table,
     study_timing,
 )
+from .layout import OSPREY_FOLDER, OSPREY_QUANTITIES, osprey_qm_table, osprey_quant_table
 
 SOURCE_TOOL = "Osprey"
-OUTPUT_FOLDER = "osprey"
 MAPPING = "osprey_datasets.tsv"
-# Candidate files in the order they are looked for (Osprey 2 first); the first that exists is read.
-_SUBSPECTRA = ("A", "off")
-_PATTERNS = ("{sub}_{quant}_Voxel_1_Basis_1.tsv", "{sub}_{quant}_Voxel_1_Basis_1.csv",
-             "{sub}_{quant}_Voxel_1.tsv", "{sub}_{quant}_Voxel_1.csv", "{sub}_{quant}.csv")
-QM_FILES = ("QM_processed_spectra.tsv", "QM_processed_spectra.csv")
 # QM columns -> (FWHM unit, SNR definition), per Osprey's JSON sidecar and osp_processUnEdited.
 QM_PEAKS = {
     "Cr": ("Hz", ("Osprey QM Cr_SNR: maximum amplitude of the creatine peak divided by twice the SD of the noise "
@@ -64,27 +59,6 @@ QM_PEAKS = {
                     "detrended noise (-2 to 0 ppm), FID-A op_getSNR")),
 }
 MAX_PLAUSIBLE_FWHM_PPM = 0.5  # an Osprey 1 NAA_FWHM above this was written in Hz, not ppm
-
-
-def quant_table_path(folder: Path, quant: str) -> Path | None:
-    for sub in _SUBSPECTRA:
-        for pattern in _PATTERNS:
-            path = folder / "QuantifyResults" / pattern.format(sub=sub, quant=quant)
-            if path.is_file():
-                return path
-    return None
-
-
-def qm_table_path(folder: Path) -> Path | None:
-    return next((folder / name for name in QM_FILES if (folder / name).is_file()), None)
-
-
-def inputs(data_dir: Path) -> list[Path]:
-    folder = data_dir / OUTPUT_FOLDER
-    paths = [data_dir / MAPPING] if (data_dir / MAPPING).is_file() else []
-    paths += [p for p in (quant_table_path(folder, "amplMets"), quant_table_path(folder, "tCr"),
-                          qm_table_path(folder)) if p is not None]
-    return paths + [p for p in data_dir.glob("sub-*/ses-*/mrs/*_blocks.tsv") if p.is_file()]
 
 
 def _read_table(path: Path, label: str) -> tuple[list[str], list[list[str]]]:
@@ -135,18 +109,18 @@ def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]
     participant_ids = set(participants["participant_id"].astype(str))
     keys, given = read_mapping(mapping, mapping_label, participant_ids, conditions)
     timing = study_timing(data_dir, keys, given, mapping_label)
-    folder = data_dir / OUTPUT_FOLDER
+    folder = data_dir / OSPREY_FOLDER
     tables = {}
-    for quant in ("amplMets", "tCr"):
-        path = quant_table_path(folder, quant)
+    for quant in OSPREY_QUANTITIES:
+        path = osprey_quant_table(folder, quant)
         if path is None:
-            raise InputError(f"{OUTPUT_FOLDER}/QuantifyResults/", None, quant,
+            raise InputError(f"{OSPREY_FOLDER}/QuantifyResults/", None, quant,
                              f"Osprey's {quant} table, e.g. A_{quant}_Voxel_1_Basis_1.tsv (Osprey 2) or "
                              f"off_{quant}_Voxel_1.csv (Osprey 1)", "no such file")
         tables[quant] = (path, relative(path, data_dir), *_read_table(path, relative(path, data_dir)))
-    qm_path = qm_table_path(folder)
+    qm_path = osprey_qm_table(folder)
     if qm_path is None:
-        raise InputError(f"{OUTPUT_FOLDER}/", None, "QM_processed_spectra",
+        raise InputError(f"{OSPREY_FOLDER}/", None, "QM_processed_spectra",
                          "Osprey's QM_processed_spectra.tsv (Osprey 2) or .csv (Osprey 1)", "no such file")
     qm_label = relative(qm_path, data_dir)
     qm_header, qm_rows = _read_table(qm_path, qm_label)

@@ -1,6 +1,6 @@
-"""LCModel outputs: the .table file (mrs.format lcmodel_table) and the -csv spreadsheet (lcmodel_csv).
+"""LCModel's -csv spreadsheet (mrs.format lcmodel_csv), one per block.
 
-The .table file is parsed by crossover_fmrs.lcmodel. The spreadsheet is
+The spreadsheet is
 written by LCModel when LCSV > 0 (file FILCSV); its layout, from subroutine FINOUT of
 LCModel.f 6.3-1N (source public since 2021, github.com/schorschinho/LCModel source/LCModel.f):
 
@@ -14,6 +14,7 @@ The spreadsheet carries no FWHM and no S/N (those are in the .table's $$MISC sec
 fwhm_ppm and snr are NaN for this format and QC cannot apply its FWHM and S/N criteria.
 """
 
+
 from __future__ import annotations
 
 import math
@@ -21,58 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from ..lcmodel import UNDETERMINED_SD, ConcRow, parse_table
-from ..mrs import SNR_DEFINITION, _tcr_ratio
-from .common import (
-    LAYOUTS,
-    Measure,
-    Spectrum,
-    parse_number,
-    read_delimited,
-    relative,
-    study_table,
-    timed_sessions,
-)
+from ...common.errors import InputError
+from .common import Measure, Spectrum, parse_number, read_delimited, relative, study_table, timed_sessions
+from .lcmodel_table import SOURCE_TOOL, UNDETERMINED_SD, ConcRow, tcr_ratio
 
-SOURCE_TOOL = "LCModel"
 CSV_SNR_DEFINITION = "not reported: LCModel's -csv spreadsheet has no S/N (and no FWHM); the .table output has both"
-
-
-def read_table_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-                     larmor_mhz: float | None = None) -> pd.DataFrame:
-    """mrs.format lcmodel_table: one .table per block, timing from the session sidecars (LCModel
-    reports FWHM in ppm: larmor_mhz is not used)."""
-    spectra = []
-    for session, timing, _ in timed_sessions(data_dir, "lcmodel_table", participants, conditions):
-        for row in timing.itertuples(index=False):
-            path = session.fits[row.block]
-            label = relative(path, data_dir)
-            try:
-                table = parse_table(path)
-            except InputError as err:  # name the file relative to data_dir, like every other message
-                raise InputError(label, err.where, err.column, err.expected, err.got) from None
-            ratios = _tcr_ratio(table.rows, table.reference)
-            measures = [Measure(r.metabolite, r.concentration, r.crlb_percent, r.crlb_undetermined,
-                                ratios[r.metabolite], f"line {r.line}") for r in table.rows]
-            spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,
-                                    row.offset_min, measures, table.fwhm_ppm, table.snr, SNR_DEFINITION,
-                                    SOURCE_TOOL, label))
-    return study_table(spectra, conditions)
-
-
-def _bids_inputs(data_dir: Path, fmt: str) -> list[Path]:
-    layout = LAYOUTS[fmt]
-    paths = [p for p in data_dir.glob("sub-*/ses-*/mrs/*_blocks.tsv") if p.is_file()]
-    return paths + [p for p in data_dir.glob("sub-*/ses-*/mrs/*") if p.is_file() and layout.name.match(p.name)]
-
-
-def table_inputs(data_dir: Path) -> list[Path]:
-    return _bids_inputs(data_dir, "lcmodel_table")
-
-
-def csv_inputs(data_dir: Path) -> list[Path]:
-    return _bids_inputs(data_dir, "lcmodel_csv")
 
 
 def parse_csv(path: Path, label: str) -> tuple[str, tuple[ConcRow, ...]]:
@@ -130,7 +84,7 @@ def read_csv_study(data_dir: Path, participants: pd.DataFrame, conditions: list[
             path = session.fits[row.block]
             label = relative(path, data_dir)
             reference, conc_rows = parse_csv(path, label)
-            ratios = _tcr_ratio(conc_rows, reference)
+            ratios = tcr_ratio(conc_rows, reference)
             measures = [Measure(r.metabolite, r.concentration, r.crlb_percent, r.crlb_undetermined,
                                 ratios[r.metabolite], f"line {r.line}") for r in conc_rows]
             spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,

@@ -55,7 +55,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from .lcmodel import ConcRow, TableFit, printed_sd, write_table
+from ..ingest.formats.lcmodel_table import ConcRow
+from .lcmodel_writer import TableFit, printed_sd, write_table
 
 # QC criteria the simulator respects; the same keys as config `qc.mrs`. Pass other values as
 # settings["qc_thresholds"] (e.g. {**config["simulation"], "qc_thresholds": config["qc"]["mrs"]}).

@@ -37,9 +37,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
+from ...common.errors import InputError
 from .common import (
-    LAYOUTS,
     UNDETERMINED_PERCENT,
     Measure,
     Spectrum,
@@ -51,6 +50,7 @@ from .common import (
     study_table,
     timed_sessions,
 )
+from .layout import FSL_MRS_REQUIRED
 
 SOURCE_TOOL = "FSL-MRS"
 QC_METABOLITE = "NAA"  # the peak whose FWHM and SNR stand for the spectrum [A: NAA singlet, as Osprey 1]
@@ -59,7 +59,6 @@ SNR_DEFINITION = (
     "linewidth (matched filter) divided by the noise SD (sqrt 2 x SD of the real spectrum in a signal-free region)"
 )
 DYN_SNR_DEFINITION = "not reported: fsl_dynmrs writes no SNR and no FWHM"
-REQUIRED_FILES = ("concentrations.csv", "qc.csv")
 METAB_HEADERS = ("Metabs", "Metab")
 
 
@@ -154,10 +153,10 @@ def read_summary_crlb(path: Path, label: str) -> dict[str, tuple[float, str]]:
 def read_fsl_mrs_block(folder: Path, data_dir: Path, larmor_mhz: float) -> tuple[list[Measure], float, float, str]:
     """(measures, fwhm_ppm, snr, source_file) of one fsl_mrs output folder."""
     folder_label = relative(folder, data_dir)
-    for name in REQUIRED_FILES:
+    for name in FSL_MRS_REQUIRED:
         if not (folder / name).is_file():
             raise InputError(folder_label + "/", None, name, "an fsl_mrs output folder with "
-                             + " and ".join(REQUIRED_FILES), "no such file")
+                             + " and ".join(FSL_MRS_REQUIRED), "no such file")
     conc_path = folder / "concentrations.csv"
     conc_label = relative(conc_path, data_dir)
     concentrations = read_concentrations(conc_path, conc_label)
@@ -190,15 +189,6 @@ def read_fsl_mrs_study(data_dir: Path, participants: pd.DataFrame, conditions: l
             spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,
                                     row.offset_min, measures, fwhm_ppm, snr, SNR_DEFINITION, SOURCE_TOOL, source))
     return study_table(spectra, conditions)
-
-
-def fsl_mrs_inputs(data_dir: Path) -> list[Path]:
-    layout = LAYOUTS["fsl_mrs"]
-    paths = [p for p in data_dir.glob("sub-*/ses-*/mrs/*_blocks.tsv") if p.is_file()]
-    for folder in data_dir.glob("sub-*/ses-*/mrs/*"):
-        if folder.is_dir() and layout.name.match(folder.name):
-            paths += [folder / name for name in (*REQUIRED_FILES, "summary.csv") if (folder / name).is_file()]
-    return paths
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,12 +263,3 @@ def read_fsl_dynmrs_study(data_dir: Path, participants: pd.DataFrame, conditions
                                     row.offset_min, add_sums(measures), math.nan, math.nan, DYN_SNR_DEFINITION,
                                     SOURCE_TOOL, label))
     return study_table(spectra, conditions)
-
-
-def fsl_dynmrs_inputs(data_dir: Path) -> list[Path]:
-    layout = LAYOUTS["fsl_dynmrs"]
-    paths = [p for p in data_dir.glob("sub-*/ses-*/mrs/*_blocks.tsv") if p.is_file()]
-    for folder in data_dir.glob("sub-*/ses-*/mrs/*"):
-        if folder.is_dir() and layout.name.match(folder.name) and (folder / "mapped_parameters.csv").is_file():
-            paths.append(folder / "mapped_parameters.csv")
-    return paths

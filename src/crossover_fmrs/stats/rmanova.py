@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..common.errors import InputError
 
 __all__ = ["RM_ANOVA_COLUMNS", "complete_case_participants", "rm_anova"]
 

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, special
 
-from .errors import InputError
+from ..common.errors import InputError
 
 try:  # installed with scikit-learn, which pingouin requires; only a matter of speed
     from threadpoolctl import threadpool_limits

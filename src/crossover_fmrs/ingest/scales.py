@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..common.errors import InputError
 
 # outcome -> (values, notes); values are floats with NaN where the rule gives no score.
 RuleResult = dict[str, tuple[np.ndarray, list[str]]]
@@ -51,9 +51,6 @@ class Scale:
     @property
     def scores(self) -> list[str]:
         return [name for name, _ in self.outcomes]
-
-    def items_of(self, outcome: str) -> tuple[int, ...]:
-        return dict(self.outcomes)[outcome]
 
 
 def item_column(prefix: str, number: int) -> str:

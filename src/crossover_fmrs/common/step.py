@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import shutil
 import sys
-import tempfile
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,38 +97,7 @@ def _remove_outputs(io: StepIO) -> None:
     for value in io.output.values():
         for path in value if isinstance(value, list) else [value]:
             target = Path(path)
-            if target.is_file():
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.is_file():
                 target.unlink()
-
-
-def atomic_write_bytes(path: str | Path, content: bytes) -> None:
-    """Write via a temporary file in the same folder, so readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(scratch, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(scratch, path)
-    except BaseException:
-        if os.path.exists(scratch):
-            os.unlink(scratch)
-        raise
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """UTF-8 text with LF line endings, written atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_tsv(frame, path: str | Path, float_format: str = "%.10g") -> None:
-    """Deterministic TSV: fixed float format, missing values as NA, LF line endings."""
-    text = frame.to_csv(sep="\t", index=False, na_rep="NA", float_format=float_format, lineterminator="\n")
-    atomic_write_text(path, text)

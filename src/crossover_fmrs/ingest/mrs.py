@@ -1,0 +1,55 @@
+"""A whole study's fMRS fit outputs -> the tidy MRS table (formats.common.MRS_COLUMNS).
+
+config mrs.format names the fitting tool whose outputs are read; every reader in `formats`
+returns the same table, and `not_provided` says which columns a format leaves NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..common.errors import InputError
+from .formats import fsl_mrs, lcmodel_csv, lcmodel_table, osprey, tidy_tsv
+
+
+@dataclass(frozen=True)
+class Format:
+    read: Callable[..., pd.DataFrame]  # (data_dir, participants, conditions, larmor_mhz) -> tidy table
+    not_provided: tuple[str, ...]  # tidy columns the format leaves NaN by construction
+    summary: str
+
+
+FORMATS: dict[str, Format] = {
+    "lcmodel_table": Format(lcmodel_table.read_table_study, (), "LCModel .table per block (LTABLE)"),
+    "lcmodel_csv": Format(lcmodel_csv.read_csv_study, ("fwhm_ppm", "snr"),
+                          "LCModel -csv spreadsheet per block (LCSV): no FWHM, no S/N"),
+    "fsl_mrs": Format(fsl_mrs.read_fsl_mrs_study, (),
+                      "fsl_mrs output folder per block: concentrations.csv, qc.csv, summary.csv"),
+    "fsl_dynmrs": Format(fsl_mrs.read_fsl_dynmrs_study, ("fwhm_ppm", "snr", "crlb_percent of summed metabolites"),
+                         "fsl_dynmrs output folder per session: mapped_parameters.csv"),
+    "osprey": Format(osprey.read_study, ("crlb_percent",),
+                     "Osprey QuantifyResults amplitude and tCr tables + QM table, rows named by osprey_datasets.tsv"),
+    "tidy_tsv": Format(tidy_tsv.read_study, (), "one study-level mrs.tsv in the pipeline's own long layout"),
+}
+
+
+def read_study_mrs(data_dir: str | Path, participants: pd.DataFrame, conditions: list[str],
+                   fmt: str = "lcmodel_table", larmor_mhz: float | None = None) -> pd.DataFrame:
+    """Tidy MRS table of a study: one row per participant x condition x block x metabolite.
+
+    Sorted by participant_id, condition (in the configured order), block, then the tool's row
+    order. Sessions without files are absent; values are as the tool printed them, with
+    crlb_percent NaN and crlb_undetermined True where the tool gave an undetermined %SD (999).
+    `fmt` is config mrs.format; `larmor_mhz` (config mrs.larmor_mhz) converts linewidths that a
+    tool writes in Hz (fsl_mrs, Osprey 2) to ppm.
+    """
+    if fmt not in FORMATS:
+        raise InputError("config", "mrs", "format", f"one of {list(FORMATS)}", fmt)
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputError(data_dir, None, None, "a folder holding the raw study")
+    return FORMATS[fmt].read(data_dir, participants, list(conditions), larmor_mhz)

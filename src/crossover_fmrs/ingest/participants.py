@@ -1,0 +1,74 @@
+"""participants.tsv: read and validate against the data dictionary (participants.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ..common.errors import InputError
+from ..common.tables import order_conditions, read_tsv_text, read_utf8_text
+
+# Columns the pipeline needs; other columns (baseline characteristics) are kept as they are.
+REQUIRED_COLUMNS = ["participant_id", "sex", "age", "order"]
+SEX_CODES = ("M", "F")
+PARTICIPANT_PATTERN = r"sub-[A-Za-z0-9]+"
+
+
+def check_dictionary(frame: pd.DataFrame, path: Path) -> None:
+    """Codes outside the `Levels` of the BIDS data dictionary (participants.json beside the table),
+    when there is one, are an error: a sex or order code nobody defined is a typo, not a category."""
+    dictionary = path.with_suffix(".json")
+    if not dictionary.is_file():
+        return
+    try:
+        described = json.loads(read_utf8_text(dictionary, "a JSON data dictionary"))
+    except json.JSONDecodeError as err:
+        raise InputError(dictionary, f"line {err.lineno}", None, "valid JSON", err.msg) from None
+    for column, spec in described.items():
+        levels = spec.get("Levels") if isinstance(spec, dict) else None
+        if not levels or column not in frame:
+            continue
+        for number, (pid, value) in enumerate(zip(frame["participant_id"], frame[column]), start=2):
+            if not pd.isna(value) and str(value) not in levels:
+                raise InputError(path, f"line {number} ({pid})", column,
+                                 f"one of {', '.join(levels)} (the Levels in {dictionary.name})", value)
+
+
+def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
+    """Validated participants table, sorted by participant_id, IDs kept as strings."""
+    path = Path(path)
+    rows = read_tsv_text(path)
+    header, body = rows[0], rows[1:]
+    for column in REQUIRED_COLUMNS:
+        if column not in header:
+            raise InputError(path, "line 1", column, "a column of this name in the header", header)
+    frame = pd.DataFrame(body, columns=header, dtype="string")
+    seen: dict[str, int] = {}
+    for number, row in enumerate(frame.itertuples(index=False), start=2):
+        where = f"line {number}"
+        pid = row.participant_id
+        if not pd.Series([pid]).str.fullmatch(PARTICIPANT_PATTERN).iloc[0]:
+            raise InputError(path, where, "participant_id", "an ID like sub-01", pid)
+        if pid in seen:
+            raise InputError(path, where, "participant_id", f"each participant once (also on line {seen[pid]})", pid)
+        seen[pid] = number
+        if row.sex not in SEX_CODES:
+            raise InputError(path, f"{where} ({pid})", "sex", "one of M, F", row.sex)
+        try:
+            age = float(row.age)
+        except ValueError:
+            raise InputError(path, f"{where} ({pid})", "age", "a number of years", row.age) from None
+        if not 0 < age < 120:
+            raise InputError(path, f"{where} ({pid})", "age", "an age in years between 0 and 120", row.age)
+        order = order_conditions(row.order)
+        if sorted(order) != sorted(conditions):
+            raise InputError(
+                path, f"{where} ({pid})", "order",
+                "the configured conditions joined by '-' in the order given, e.g. " + "-".join(conditions),
+                row.order,
+            )
+    check_dictionary(frame, path)
+    frame["age"] = frame["age"].astype(float)
+    return frame.sort_values("participant_id", kind="stable").reset_index(drop=True)

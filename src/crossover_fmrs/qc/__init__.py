@@ -1,0 +1,1 @@
+"""Quality control: per-spectrum flags and inclusion, clinical checks, the participant flow."""

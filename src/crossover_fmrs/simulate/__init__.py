@@ -1,0 +1,1 @@
+"""The simulator of the embedded synthetic study: participants, fMRS fit tables, clinical sheets."""
