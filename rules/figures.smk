@@ -1,5 +1,5 @@
 # Figures, generated from one table: each writes PNG + SVG + the plotted numbers as TSV, and a
-# report page (the PNG with links to its SVG and TSV), so the report shows each figure once.
+# report page (the PNG, with its SVG and TSV as downloads), so the report shows each figure once.
 
 SPECTRA = "results/qc/mrs_spectra.tsv"
 SCORES = "results/tidy/clinical_scores.tsv"
@@ -46,8 +46,7 @@ for name, inputs, param_names, category, subcategory in FIGURE_TABLE:
             svg=f"results/figures/{name}.svg",
             tsv=f"results/figures/{name}.tsv",
             page=report(
-                directory(f"results/report/figures/{name}"),
-                htmlindex="index.html",
+                f"results/report/figures/{name}.html",
                 caption=f"../report/figures/{name}.rst",
                 category=category,
                 subcategory=subcategory,

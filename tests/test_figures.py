@@ -1,4 +1,6 @@
+import base64
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -304,16 +306,18 @@ def test_figures_are_byte_identical_and_labelled(name, tmp_path, spectra, partic
     for run in ("a", "b"):
         figure, table = draw(True)
         output = {kind: tmp_path / run / f"{name}.{kind}" for kind in ("png", "svg", "tsv")}
-        output["page"] = tmp_path / run / "page"
+        output["page"] = tmp_path / run / f"{name}.html"
         style.write_figure(figure, table, output, dpi=DPI)
-        paths = [output[kind] for kind in ("png", "svg", "tsv")]
+        paths = [output[kind] for kind in ("png", "svg", "tsv", "page")]
         written.append([path.read_bytes() for path in paths])
-        # the report page shows the PNG and links the SVG and the TSV, each a copy of the output
-        page = (output["page"] / "index.html").read_text()
-        assert f'src="{name}.png"' in page and f'href="{name}.svg"' in page and f'href="{name}.tsv"' in page
-        assert [(output["page"] / path.name).read_bytes() for path in paths] == written[-1]
+        # the report page shows the PNG and offers the SVG and the TSV, each the bytes of the output
+        page = output["page"].read_text()
+        for kind, mime in (("png", "image/png"), ("svg", "image/svg+xml"), ("tsv", "text/tab-separated-values")):
+            encoded = re.search(rf'"data:{re.escape(mime)};base64,([^"]+)"', page).group(1)
+            assert base64.b64decode(encoded) == output[kind].read_bytes(), kind
+        assert f'download="{name}.svg"' in page and f'download="{name}.tsv"' in page
     assert written[0] == written[1]
-    png, svg, _ = written[0]
+    png, svg, _, _ = written[0]
     assert png.startswith(b"\x89PNG") and b"Software" not in png
     assert svg.lstrip().startswith(b"<?xml") and b"<dc:date>" not in svg
     assert b"SYNTHETIC DATA" in svg

@@ -1,6 +1,7 @@
 """The workflow end to end: runs, reruns nothing, is deterministic, reruns one figure alone,
 and reruns only what depends on a changed QC threshold. Slow (Snakemake runs): marked workflow."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 from benchmark_workflow import copy_workflow  # noqa: E402  (the benchmark copies the workflow the same way)
 pytestmark = pytest.mark.workflow
+FIGURE_NAMES = ["glx_timecourse", "glx_individual", "madrs_timecourse", "secondary_scales", "sex_glx", "sex_madrs",
+                "qc_spectral_quality", "qc_ratio_by_participant", "participant_flow"]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -91,6 +94,29 @@ def test_a_changed_qc_threshold_reruns_only_what_depends_on_it(first_run, tmp_pa
     untouched = {"ingest_mrs", "ingest_clinical", "ingest_participants", "qc_clinical", "stats_clinical",
                  "stats_attenuation", "figure_madrs_timecourse", "figure_secondary_scales", "figure_sex_madrs"}
     assert untouched.isdisjoint(planned), planned
+
+
+def test_files_no_reader_reads_change_nothing(first_run):
+    """The data folder's README and a stray file are inputs of no rule: nothing to rerun."""
+    data = first_run / "data" / "synthetic"
+    with open(data / "README.md", "a") as readme:
+        readme.write("A note added by a user.\n")
+    (data / "notes.txt").write_text("unrelated\n")
+    (data / "sub-01" / "ses-placebo" / "mrs" / "scanner_log.txt").write_text("unrelated\n")
+    result = snakemake(first_run, "-n")
+    assert result.returncode == 0 and "Nothing to be done" in result.stdout + result.stderr, result.stdout
+
+
+def test_report_shows_each_figure_once(first_run):
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--report", "results/report.html"], cwd=first_run,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = (first_run / "results" / "report.html").read_text()
+    items = re.findall(r'"(results/[^"]+)": \{"name"', html)
+    figure_items = [item for item in items if "figures/" in item]
+    expected = sorted(f"results/report/figures/{name}.html" for name in FIGURE_NAMES)
+    assert sorted(figure_items) == expected
+    assert len(items) == len(set(items))
 
 
 def test_lint_is_clean():

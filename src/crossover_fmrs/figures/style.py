@@ -11,6 +11,7 @@ Only the figure modules import seaborn and matplotlib; `data` and `summary` stay
 
 from __future__ import annotations
 
+import base64
 import io
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,25 +155,29 @@ PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{name}</title></head>
 <body>
-<p><img src="{name}.png" alt="{name}" style="max-width: 100%"></p>
-<p>Also: <a href="{name}.svg">{name}.svg</a> (vector) and <a href="{name}.tsv">{name}.tsv</a> (the plotted numbers).</p>
+<p><img src="data:image/png;base64,{png}" alt="{name}" style="max-width: 100%"></p>
+<p>Download: <a download="{name}.svg" href="data:image/svg+xml;base64,{svg}">{name}.svg</a> (vector),
+<a download="{name}.tsv" href="data:text/tab-separated-values;base64,{tsv}">{name}.tsv</a> (the plotted numbers).
+The same files are in results/figures/.</p>
 </body>
 </html>
 """
 
 
+def report_page(name: str, png: bytes, svg: bytes, tsv: bytes) -> str:
+    """A self-contained HTML page of one figure for the report: the PNG, and the SVG and the
+    plotted numbers as downloads (embedded, so the single-file report needs nothing beside it)."""
+    encoded = {kind: base64.b64encode(data).decode("ascii") for kind, data in (("png", png), ("svg", svg), ("tsv", tsv))}
+    return PAGE.format(name=name, **encoded)
+
+
 def write_figure(figure: Figure, table, output, dpi: int = DPI) -> None:
-    """A figure's outputs: PNG, SVG, the plotted numbers as TSV, and, where the rule asks for it,
-    its report page (a folder with index.html showing the PNG and linking the SVG and TSV)."""
+    """A figure's outputs: PNG, SVG, the plotted numbers as TSV and, where the rule asks for it,
+    its report page (report_page)."""
     png, svg = render(figure, "png", dpi), render(figure, "svg", dpi)
     atomic_write_bytes(output["png"], png)
     atomic_write_bytes(output["svg"], svg)
     write_tsv(table, output["tsv"])
-    page = output.get("page")
-    if page:
-        name = Path(output["png"]).stem
-        folder = Path(page)
-        atomic_write_bytes(folder / f"{name}.png", png)
-        atomic_write_bytes(folder / f"{name}.svg", svg)
-        atomic_write_bytes(folder / f"{name}.tsv", Path(output["tsv"]).read_bytes())
-        atomic_write_text(folder / "index.html", PAGE.format(name=name))
+    if output.get("page"):
+        page = report_page(Path(output["png"]).stem, png, svg, Path(output["tsv"]).read_bytes())
+        atomic_write_text(output["page"], page)
