@@ -1,10 +1,9 @@
 """Table 1: characteristics of the sample and the pre-infusion primary outcome per condition."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
-from crossover_fmrs.stats.analyses import baseline_characteristics
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.stats.analyses import baseline_characteristics
 
 
 def main(io):

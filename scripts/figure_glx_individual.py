@@ -1,11 +1,10 @@
 """Figure: each participant's Glx/tNAA per block in both conditions, excluded spectra marked."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
+from crossover_fmrs.common.step import run_step
 from crossover_fmrs.figures.data import read_spectra
 from crossover_fmrs.figures.mrs import glx_individual
 from crossover_fmrs.figures.style import write_figure
-from crossover_fmrs.common.step import run_step
 
 
 def main(io):

@@ -1,11 +1,10 @@
 """Figure: MADRS mean ± SEM at each time point by condition, with individual lines."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
+from crossover_fmrs.common.step import run_step
 from crossover_fmrs.figures.clinical import madrs_timecourse
 from crossover_fmrs.figures.data import read_scores
 from crossover_fmrs.figures.style import write_figure
-from crossover_fmrs.common.step import run_step
 
 
 def main(io):

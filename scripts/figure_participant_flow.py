@@ -1,11 +1,10 @@
 """Figure: CONSORT-style participant flow diagram of results/qc/participant_flow.tsv."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
+from crossover_fmrs.common.step import run_step
 from crossover_fmrs.figures.data import read_flow
 from crossover_fmrs.figures.flow import participant_flow
 from crossover_fmrs.figures.style import write_figure
-from crossover_fmrs.common.step import run_step
 
 
 def main(io):

@@ -1,11 +1,10 @@
 """Figure: map of every spectrum's Glx/tNAA by participant, condition and block, exclusions coded."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
+from crossover_fmrs.common.step import run_step
 from crossover_fmrs.figures.data import read_spectra
 from crossover_fmrs.figures.qc import qc_ratio_by_participant
 from crossover_fmrs.figures.style import write_figure
-from crossover_fmrs.common.step import run_step
 
 
 def main(io):

@@ -1,11 +1,10 @@
 """Figure: FWHM, S/N and %SD of the ratio's metabolites by condition against the QC thresholds."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
+from crossover_fmrs.common.step import run_step
 from crossover_fmrs.figures.data import read_spectra
 from crossover_fmrs.figures.qc import qc_spectral_quality
 from crossover_fmrs.figures.style import write_figure
-from crossover_fmrs.common.step import run_step
 
 
 def main(io):

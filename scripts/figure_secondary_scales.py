@@ -1,11 +1,10 @@
 """Figure: one panel per secondary outcome, mean ± SEM by condition over its time points."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
+from crossover_fmrs.common.step import run_step
 from crossover_fmrs.figures.clinical import secondary_scales
 from crossover_fmrs.figures.data import read_scores
 from crossover_fmrs.figures.style import write_figure
-from crossover_fmrs.common.step import run_step
 
 
 def main(io):

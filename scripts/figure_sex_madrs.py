@@ -1,11 +1,10 @@
 """Figure: MADRS change (day 1 - pre) by condition, males vs females."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
+from crossover_fmrs.common.step import run_step
 from crossover_fmrs.figures.clinical import sex_madrs
 from crossover_fmrs.figures.data import read_participants, read_scores
 from crossover_fmrs.figures.style import write_figure
-from crossover_fmrs.common.step import run_step
 
 
 def main(io):

@@ -1,13 +1,12 @@
 """Parse the item-level rating-scale sheets; score each scale by its own published rule."""
 
-import _package  # noqa: F401  (puts src/ on the import path)
-
 from pathlib import Path
 
-from crossover_fmrs.ingest.clinical import read_clinical_sheets, tidy_clinical
-from crossover_fmrs.ingest.participants import read_participants
+import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import write_tsv
+from crossover_fmrs.ingest.clinical import read_clinical_sheets, tidy_clinical
+from crossover_fmrs.ingest.participants import read_participants
 
 
 def main(io):

@@ -1,13 +1,12 @@
 """Parse every fMRS fit table and block-timing sidecar into one tidy table."""
 
-import _package  # noqa: F401  (puts src/ on the import path)
-
 from pathlib import Path
 
-from crossover_fmrs.ingest.mrs import read_study_mrs
-from crossover_fmrs.ingest.participants import read_participants
+import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import write_tsv
+from crossover_fmrs.ingest.mrs import read_study_mrs
+from crossover_fmrs.ingest.participants import read_participants
 
 
 def main(io):

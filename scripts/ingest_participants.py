@@ -1,10 +1,9 @@
 """Validate participants.tsv and write it tidy, with each condition's period."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
-from crossover_fmrs.ingest.participants import read_participants
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import write_tsv
+from crossover_fmrs.ingest.participants import read_participants
 
 
 def main(io):

@@ -1,12 +1,11 @@
 """Every published number beside the reproduced one, with the difference and whether the conclusion agrees."""
 
-import _package  # noqa: F401  (puts src/ on the import path)
-
 import pandas as pd
 
-from crossover_fmrs.stats.comparison import compare, to_markdown
+import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import atomic_write_text, read_table, write_tsv
+from crossover_fmrs.stats.comparison import compare, to_markdown
 
 
 def main(io):

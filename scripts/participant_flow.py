@@ -1,11 +1,9 @@
 """CONSORT-style participant flow from the participants table and the QC decisions."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
-
-from crossover_fmrs.qc.flow import participant_flow
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.qc.flow import participant_flow
 
 
 def main(io):

@@ -1,10 +1,9 @@
 """Report missing items, absent assessments, visits outside their windows and missing conditions."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
-from crossover_fmrs.qc.clinical import clinical_checks, missing_conditions
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.qc.clinical import clinical_checks, missing_conditions
 
 
 def main(io):

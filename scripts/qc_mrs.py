@@ -1,10 +1,9 @@
 """Flag every spectrum against the configured QC criteria and decide which enter the statistics."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
-from crossover_fmrs.qc.mrs import apply_qc, mark_phase, qc_flags, spectrum_table
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.qc.mrs import apply_qc, mark_phase, qc_flags, spectrum_table
 
 
 def main(io):

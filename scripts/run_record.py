@@ -1,13 +1,12 @@
 """The configuration of this run and the versions of the software that produced its results."""
 
-import _package  # noqa: F401  (puts src/ on the import path)
-
 import platform
 from importlib import metadata
 
 import pandas as pd
 import yaml
 
+import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs import __version__
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import atomic_write_text, write_tsv

@@ -1,11 +1,10 @@
 """Write the synthetic study (participants, LCModel fit tables, block timing, clinical sheets)."""
 
-import _package  # noqa: F401  (puts src/ on the import path)
-
 import sys
 
-from crossover_fmrs.simulate.study import simulate_files, write_study
+import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
+from crossover_fmrs.simulate.study import simulate_files, write_study
 
 
 def main(io):

@@ -1,12 +1,11 @@
 """Percent attenuation of an outcome's reduction under each non-reference condition, with a bootstrap CI."""
 
-import _package  # noqa: F401  (puts src/ on the import path)
-
 import pandas as pd
 
-from crossover_fmrs.stats.analyses import attenuation, outcome_model_data
+import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.stats.analyses import attenuation, outcome_model_data
 
 
 def main(io):

@@ -1,12 +1,11 @@
 """MADRS and each secondary outcome: mixed model condition x time point, and rm-ANOVA."""
 
-import _package  # noqa: F401  (puts src/ on the import path)
-
 import pandas as pd
 
-from crossover_fmrs.stats.analyses import clinical_model_data, impute_missing, rm_anova_rows, run_models
+import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.stats.analyses import clinical_model_data, impute_missing, rm_anova_rows, run_models
 
 
 def main(io):

@@ -1,12 +1,11 @@
 """Crossover checks: period effect and carry-over (sequence effect) for Glx/tNAA and MADRS."""
 
-import _package  # noqa: F401  (puts src/ on the import path)
-
 import pandas as pd
 
-from crossover_fmrs.stats.analyses import primary_model_data, run_models
+import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.stats.analyses import primary_model_data, run_models
 
 
 def main(io):

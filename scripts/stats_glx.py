@@ -1,11 +1,9 @@
 """Glx/tNAA over the fMRS blocks: mixed model (Satterthwaite F) and rm-ANOVA (GG, complete cases)."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-
-
-from crossover_fmrs.stats.analyses import glx_model_data, rm_anova_rows, run_models
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.stats.analyses import glx_model_data, rm_anova_rows, run_models
 
 
 def main(io):

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.stats.analyses import attenuation, impute_missing, rm_anova_rows, run_models, STATS_COLUMNS
+from crossover_fmrs.stats.analyses import STATS_COLUMNS, attenuation, impute_missing, rm_anova_rows, run_models
 from crossover_fmrs.stats.comparison import compare, to_markdown
 
 

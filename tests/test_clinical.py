@@ -6,14 +6,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.common.tables import write_tsv
 from crossover_fmrs.ingest.clinical import (
     CLINICAL_ITEMS_COLUMNS,
     CLINICAL_SCORES_COLUMNS,
     read_clinical_sheet,
     tidy_clinical,
 )
-from crossover_fmrs.common.errors import InputError
-from crossover_fmrs.common.tables import write_tsv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "clinical"
 CONDITIONS = ["placebo", "naltrexone"]

@@ -11,10 +11,10 @@ import pytest
 from matplotlib.colors import to_hex
 
 from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.common.tables import write_tsv
 from crossover_fmrs.figures import clinical, flow, mrs, qc, style
 from crossover_fmrs.figures.data import read_flow, read_spectra
 from crossover_fmrs.figures.summary import block_summary, change_scores, mean_sem, timepoint_summary
-from crossover_fmrs.common.tables import write_tsv
 
 CONDITIONS = ["placebo", "naltrexone"]
 SCALES = {

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
+from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.ingest import mrs
 from crossover_fmrs.ingest.formats import layout
-from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.ingest.formats.common import MRS_COLUMNS
 from crossover_fmrs.ingest.mrs import read_study_mrs
 from crossover_fmrs.ingest.participants import read_participants
-from crossover_fmrs.ingest.formats.common import MRS_COLUMNS
 from crossover_fmrs.qc.mrs import ratio_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"

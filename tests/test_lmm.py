@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.stats import lmm
 from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.stats import lmm
 from crossover_fmrs.stats.lmm import fit_lmm, parse_formula
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stats"

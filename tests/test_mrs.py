@@ -10,8 +10,8 @@ from crossover_fmrs.common.tables import read_table, write_tsv
 from crossover_fmrs.ingest.formats.common import MRS_COLUMNS, read_blocks_sidecar
 from crossover_fmrs.ingest.formats.lcmodel_table import SNR_DEFINITION
 from crossover_fmrs.ingest.mrs import read_study_mrs
-from crossover_fmrs.qc.mrs import ratio_table
 from crossover_fmrs.ingest.participants import read_participants
+from crossover_fmrs.qc.mrs import ratio_table
 
 STUDY = Path(__file__).parent / "fixtures" / "mrs" / "study"
 CONDITIONS = ["placebo", "naltrexone"]

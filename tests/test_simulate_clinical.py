@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import crossover_fmrs.simulate.clinical as simulate
-from crossover_fmrs.ingest.clinical import read_clinical_sheet, tidy_clinical
 from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.ingest.clinical import read_clinical_sheet, tidy_clinical
 from crossover_fmrs.ingest.scales import SCALES, score_items
 from crossover_fmrs.simulate.clinical import (
     attenuation_by_sex,
@@ -191,7 +191,7 @@ def test_visit_times_and_acute_scales():
     assert by.min()["post"] >= 0.66 and by.max()["post"] <= 0.87
     assert by.min()["day1"] >= 20.5 and by.max()["day1"] <= 27.5
     for sheet, prefix in (("cadss.tsv", "cadss_"), ("psi.tsv", "psi_")):
-        frame = sheets[sheet].assign(total=lambda f: f.filter(like=prefix).sum(axis=1).astype(float))
+        frame = sheets[sheet].assign(total=sheets[sheet].filter(like=prefix).sum(axis=1).astype(float))
         means = frame.groupby(["condition", "timepoint"])["total"].mean()
         for condition in CONDITIONS:  # dissociation rises after ketamine under both conditions
             assert means[(condition, "post")] - means[(condition, "pre")] > 8

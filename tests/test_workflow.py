@@ -14,6 +14,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 from benchmark_workflow import copy_workflow  # noqa: E402  (the benchmark copies the workflow the same way)
+
 pytestmark = pytest.mark.workflow
 FIGURE_NAMES = ["glx_timecourse", "glx_individual", "madrs_timecourse", "secondary_scales", "sex_glx", "sex_madrs",
                 "qc_spectral_quality", "qc_ratio_by_participant", "participant_flow"]

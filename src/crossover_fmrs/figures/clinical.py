@@ -9,8 +9,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from . import style
-from .summary import (SEX_LABELS, SEX_ORDER, change_scores, check_scores, mean_sem, outcome_order,
-                      timepoint_summary)
+from .summary import SEX_LABELS, SEX_ORDER, change_scores, check_scores, mean_sem, outcome_order, timepoint_summary
 
 DODGE = 0.08  # x units (one time point = 1) between the conditions' means
 

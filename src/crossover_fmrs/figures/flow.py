@@ -15,9 +15,9 @@ import textwrap
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from ..common.errors import InputError
 from . import style
 from .data import check_levels, require_columns, source_of
-from ..common.errors import InputError
 
 ALL = "all"
 LINE_IN = style.FONT_SIZE * 1.25 / 72  # one text line, inches

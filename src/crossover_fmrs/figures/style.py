@@ -20,9 +20,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.figure import Figure
 
-from ..common.tables import atomic_write_bytes, atomic_write_text, write_tsv  # noqa: E402
+from ..common.tables import atomic_write_bytes, atomic_write_text, write_tsv
 
 MM_PER_INCH = 25.4
 SINGLE_COLUMN = 89 / MM_PER_INCH

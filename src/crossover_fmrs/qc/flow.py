@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-
 # Plain words for the QC criteria in the flow notes.
 CRITERION_WORDS = {"crlb": "%SD (CRLB)", "fwhm": "linewidth (FWHM)", "snr": "S/N", "undetermined": "undetermined fit",
                    "fwhm_drift": "linewidth drift", "snr_drift": "S/N drift"}

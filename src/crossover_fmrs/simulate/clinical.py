@@ -59,15 +59,15 @@ numbers of another.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..common.errors import InputError
 from ..common.tables import order_conditions
-from ..ingest.scales import QIDS_DOMAINS, TEPS_ANTICIPATORY, TEPS_CONSUMMATORY, TEPS_REVERSED, SCALES, item_column
+from ..ingest.scales import QIDS_DOMAINS, SCALES, TEPS_ANTICIPATORY, TEPS_CONSUMMATORY, TEPS_REVERSED, item_column
 
 # Sheet and (before, after) time points of each scale, as in config.yaml clinical.scales.
 DEFAULT_SHEETS = {
