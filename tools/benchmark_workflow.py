@@ -1,8 +1,10 @@
-"""Wall time of the workflow: a cold full run, a no-op rerun and one figure's rerun.
+"""Wall time of the workflow beside the floor of the same machine, measured in one run.
 
-Each is timed several times in a fresh copy of the workflow and reported as the median, so a
-slow outlier (another process on the machine) does not decide the number. Not a test: run by
-hand, e.g. `python tools/benchmark_workflow.py --repeats 5`, and quote the file it writes.
+Pipeline: a cold full run, a no-op rerun and one figure's rerun, each in a fresh copy of the
+workflow. Floor: a one-rule Snakefile's no-op (what any Snakemake invocation costs) and a Python
+start that imports pandas and matplotlib (what any job of this workflow costs at least). Each is
+timed --repeats times and reported as the median, with CPU seconds of the children for the cold
+run. Not a test: run by hand and quote the file it writes (README, "Speed").
 
     python tools/benchmark_workflow.py [--repeats N] [--cores N] [--output tools/benchmark_workflow.tsv]
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -24,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PARTS = ["Snakefile", "config.yaml", "envs", "rules", "scripts", "src", "schemas", "resources", "report", "data"]
 FIGURE_RULE = "figure_glx_timecourse"
 FIGURE_TARGET = "results/figures/glx_timecourse.png"
+ONE_RULE = 'rule all:\n    input: "a.txt"\n\nrule a:\n    output: "a.txt"\n    shell: "echo a > {output}"\n'
 
 
 def copy_workflow(target: Path) -> Path:
@@ -38,11 +42,18 @@ def copy_workflow(target: Path) -> Path:
     return target
 
 
-def timed(workdir: Path, cores: int, *args: str) -> float:
+def timed(workdir: Path, command: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child processes) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "all", *args],
-                   cwd=workdir, check=True, capture_output=True)
-    return time.perf_counter() - start
+    subprocess.run(command, cwd=workdir, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def snakemake(cores: int, *args: str) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", *args]
 
 
 def main() -> None:
@@ -51,21 +62,33 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=4)
     parser.add_argument("--output", type=Path, default=ROOT / "tools" / "benchmark_workflow.tsv")
     args = parser.parse_args()
-    runs: dict[str, list[float]] = {"cold full run": [], "no-op rerun": [], "one figure rerun": []}
+    wall: dict[str, list[float]] = {name: [] for name in (
+        "cold full run", "no-op rerun", "one figure rerun", "floor: one-rule Snakefile no-op",
+        "floor: python importing pandas and matplotlib")}
+    cpu: list[float] = []
     with tempfile.TemporaryDirectory() as scratch:
-        for _ in range(args.repeats):
+        floor = Path(scratch) / "floor"
+        floor.mkdir()
+        (floor / "Snakefile").write_text(ONE_RULE)
+        subprocess.run(snakemake(1), cwd=floor, check=True, capture_output=True)
+        for repeat in range(args.repeats):
+            print(f"repeat {repeat + 1} of {args.repeats}", file=sys.stderr, flush=True)
             workdir = copy_workflow(Path(tempfile.mkdtemp(dir=scratch)))
-            runs["cold full run"].append(timed(workdir, args.cores))
-            runs["no-op rerun"].append(timed(workdir, args.cores))
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--quiet",
-                            "--forcerun", FIGURE_RULE, "--", FIGURE_TARGET], cwd=workdir, check=True,
-                           capture_output=True)
-            runs["one figure rerun"].append(time.perf_counter() - start)
-    lines = ["measure\tmedian_s\truns_s\trepeats\tcores\tmachine_cpus\tpython"]
-    for name, values in runs.items():
+            seconds, cpu_seconds = timed(workdir, snakemake(args.cores))
+            wall["cold full run"].append(seconds)
+            cpu.append(cpu_seconds)
+            wall["no-op rerun"].append(timed(workdir, snakemake(args.cores))[0])
+            wall["one figure rerun"].append(
+                timed(workdir, snakemake(args.cores, "--forcerun", FIGURE_RULE, "--", FIGURE_TARGET))[0])
+            wall["floor: one-rule Snakefile no-op"].append(timed(floor, snakemake(1))[0])
+            wall["floor: python importing pandas and matplotlib"].append(
+                timed(floor, [sys.executable, "-c", "import pandas, matplotlib.figure"])[0])
+    lines = ["measure\tmedian_s\truns_s\tcpu_s\trepeats\tcores\tmachine_cpus\tpython"]
+    for name, values in wall.items():
+        cpu_text = f"{statistics.median(cpu):.2f}" if name == "cold full run" else "NA"
         lines.append("\t".join([name, f"{statistics.median(values):.2f}", ",".join(f"{v:.2f}" for v in values),
-                                str(args.repeats), str(args.cores), str(os.cpu_count()), platform.python_version()]))
+                                cpu_text, str(args.repeats), str(args.cores), str(os.cpu_count()),
+                                platform.python_version()]))
     args.output.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
