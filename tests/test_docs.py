@@ -132,3 +132,12 @@ def test_speed_figures_in_the_readme_are_those_of_the_benchmark_file():
     quoted = dict(re.findall(r"^\| ([^|]+?) \| ([0-9.]+) s", speed, flags=re.M))
     assert set(quoted) == set(measured.index)
     assert {name: float(value) for name, value in quoted.items()} == measured.to_dict()
+
+
+def test_every_repository_path_the_docs_name_exists():
+    named = set()
+    for doc in DOCS + [ROOT / "results" / "README.md", ROOT / "resources" / "README.md"]:
+        named |= set(re.findall(r"`((?:src|tests|tools|scripts|rules|docs|resources|schemas)/[A-Za-z0-9_./*-]+)`",
+                                doc.read_text()))
+    assert len(named) > 5
+    assert sorted(path for path in named if not list(ROOT.glob(path))) == []
