@@ -1,4 +1,4 @@
-"""CONSORT-style participant flow from the participants table and the QC decisions."""
+"""Participant flow of the crossover (CONSORT for crossover trials) from the participants, QC decisions and analyses."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step

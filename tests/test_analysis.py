@@ -2,7 +2,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crossover_fmrs.stats.analyses import STATS_COLUMNS, attenuation, impute_missing, rm_anova_rows, run_models
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.stats.analyses import (
+    STATS_COLUMNS,
+    attenuation,
+    impute_missing,
+    phase_cell_means,
+    rm_anova_rows,
+    run_models,
+)
 from crossover_fmrs.stats.comparison import compare, to_markdown
 
 
@@ -146,3 +154,31 @@ def test_baseline_characteristics_table():
     assert table.loc[("sex", "F"), "value"] == "2 (67%)"
     assert table.loc[("MADRS pre, placebo", ""), "value"] == "25.0 (5.0)"
     assert table.loc[("MADRS pre, naltrexone", ""), "value"] == "25.3 (3.1)"
+
+
+def test_a_constant_outcome_is_a_one_line_error_not_a_meaningless_f():
+    data = pd.DataFrame({"participant_id": [f"sub-{i:02d}" for i in range(1, 7) for _ in range(2)],
+                         "condition": ["placebo", "naltrexone"] * 6, "ratio": 1.25})
+    with pytest.raises(InputError, match=r"column 'ratio': expected values that vary .*got 'all 12 values equal to 1.25'"):
+        run_models(data, "ratio ~ condition + (1 | participant_id)", "glx_lmm", "Glx/tNAA",
+                   ["placebo", "naltrexone"], "placebo")
+
+
+def test_an_rm_anova_it_cannot_estimate_is_marked_so_and_does_not_raise():
+    data = pd.DataFrame({"participant_id": ["sub-01"] * 4 + ["sub-02"] * 3,
+                         "condition": ["placebo", "placebo", "naltrexone", "naltrexone", "placebo", "placebo",
+                                       "naltrexone"],
+                         "phase": ["baseline", "infusion"] * 3 + ["baseline"],
+                         "ratio": [1.2, 1.3, 1.25, 1.28, 1.1, 1.2, 1.15]})
+    rows = rm_anova_rows(data, "ratio", ["condition", "phase"], "glx_rm_anova_phase", "Glx/tNAA")
+    assert rows["term"].tolist() == ["condition", "phase", "condition:phase"]
+    assert rows["F"].isna().all() and (rows["n_participants"] == 0).all()
+    assert rows["note"].str.contains("not estimable: at least 2 participants with a value in every cell").all()
+
+
+def test_phase_cell_means_average_the_included_spectra_of_each_cell():
+    data = pd.DataFrame({"participant_id": ["sub-01"] * 4, "condition": ["placebo"] * 4,
+                         "phase": ["baseline", "infusion", "infusion", "infusion"], "ratio": [1.0, 1.2, 1.4, None]})
+    means = phase_cell_means(data)
+    assert means["phase"].tolist() == ["baseline", "infusion"] and means["n_spectra"].tolist() == [1, 2]
+    assert means["ratio"].tolist() == pytest.approx([1.0, 1.3])

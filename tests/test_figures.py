@@ -82,18 +82,21 @@ def scores():
 
 @pytest.fixture
 def flow_table():
+    """A crossover's flow: randomised, two sequences, two periods, analyses (qc.flow's layout)."""
+    pn, np_ = "placebo-naltrexone", "naltrexone-placebo"
     rows = [
-        (1, "randomised", "all", 4, np.nan, "rows of participants.tsv"),
-        (2, "completed placebo", "placebo", 4, np.nan, ""),
-        (3, "completed naltrexone", "naltrexone", 3, np.nan, ""),
-        (4, "fMRS acquired, placebo", "placebo", 4, 8, ""),
-        (5, "usable fMRS, placebo", "placebo", 3, 5, "excluded spectra by criterion: fwhm: 1; snr: 1"),
-        (6, "fMRS acquired, naltrexone", "naltrexone", 3, 5, ""),
-        (7, "usable fMRS, naltrexone", "naltrexone", 3, 4, "excluded spectra by criterion: crlb: 1"),
-        (8, "in Glx/tNAA mixed model", "all", 3, 9, ""),
-        (9, "in MADRS mixed model", "all", 4, 15, ""),
+        (1, 1, "all", "Randomised", "all", 4, np.nan, "", ""),
+        (2, 2, pn, "Allocated to placebo → naltrexone", "all", 2, np.nan, "", ""),
+        (3, 2, np_, "Allocated to naltrexone → placebo", "all", 2, np.nan, "", ""),
+        (4, 3, pn, "Period 1: placebo", "placebo", 2, np.nan, "", "none missed"),
+        (5, 3, np_, "Period 1: naltrexone", "naltrexone", 2, np.nan, "", "none missed"),
+        (6, 4, pn, "Period 2: naltrexone", "naltrexone", 1, np.nan, "", "missed: sub-02"),
+        (7, 4, np_, "Period 2: placebo", "placebo", 2, np.nan, "", "none missed"),
+        (8, 5, "all", "Analysed, Glx/tNAA (mixed model)", "all", 4, 13, "spectra", "spectra excluded by QC: S/N: 1"),
+        (9, 5, "all", "Analysed, MADRS (mixed model)", "all", 4, 15, "ratings", "1 rating missing"),
     ]
-    return pd.DataFrame(rows, columns=["step", "stage", "condition", "n_participants", "n_observations", "note"])
+    return pd.DataFrame(rows, columns=["step", "tier", "arm", "stage", "condition", "n_participants", "n_observations",
+                                       "unit", "note"])
 
 
 def test_mean_sem_hand_example():
@@ -266,19 +269,24 @@ def test_ratio_map_gives_reasons(spectra):
     assert qc.reason_code("fwhm;snr_drift") == "FSd"
 
 
-def test_flow_tiers_pair_conditions(flow_table):
-    tiers = flow.flow_tiers(flow_table, CONDITIONS)
+def test_flow_tiers_follow_the_table(flow_table):
+    tiers = flow.flow_tiers(flow_table)
     stages = [[row["stage"] for row in tier["rows"]] for tier in tiers]
     assert stages == [
-        ["randomised"],
-        ["completed placebo", "completed naltrexone"],
-        ["fMRS acquired, placebo", "fMRS acquired, naltrexone"],
-        ["usable fMRS, placebo", "usable fMRS, naltrexone"],
-        ["in Glx/tNAA mixed model", "in MADRS mixed model"],
+        ["Randomised"],
+        ["Allocated to placebo → naltrexone", "Allocated to naltrexone → placebo"],
+        ["Period 1: placebo", "Period 1: naltrexone"],
+        ["Period 2: naltrexone", "Period 2: placebo"],
+        ["Analysed, Glx/tNAA (mixed model)", "Analysed, MADRS (mixed model)"],
     ]
-    _, table = flow.participant_flow(flow_table, CONDITIONS)
+    figure, table = flow.participant_flow(flow_table, CONDITIONS)
     assert table["step"].tolist() == list(range(1, 10))
-    assert table.set_index("step").loc[5, "column"] == 1 and table.set_index("step").loc[7, "column"] == 2
+    boxes = table.set_index("step")
+    assert boxes.loc[4, "column"] == 1 and boxes.loc[5, "column"] == 2  # each sequence keeps its column
+    assert boxes.loc[4, "x_in"] == boxes.loc[6, "x_in"]
+    texts = " ".join(text.get_text() for text in figure.axes[0].texts)
+    assert "n = 4 participants, 13 spectra" in texts and "missed: sub-02" in texts
+    assert "participants.tsv" not in texts  # no implementation words on the figure
 
 
 def _figures(spectra, participants, scores, flow_table):
@@ -349,12 +357,13 @@ def test_read_spectra_round_trip_and_errors(tmp_path, spectra):
     assert str(path) in message and "line 4" in message and "'included'" in message and "True or False" in message
 
 
+FLOW_HEADER = "step\ttier\tarm\tstage\tcondition\tn_participants\tn_observations\tunit\tnote\n"
+
+
 @pytest.mark.parametrize("body, needles", [
-    ("step\tstage\tcondition\tn_participants\tn_observations\n", ["'note'", "line 1"]),
-    ("step\tstage\tcondition\tn_participants\tn_observations\tnote\n1\trandomised\tall\tmany\tNA\t\n",
-     ["line 2", "'n_participants'", "whole number", "'many'"]),
-    ("step\tstage\tcondition\tn_participants\tn_observations\tnote\n1\trandomised\tall\t4\tNA\n",
-     ["line 2", "expected 6 tab-separated fields", "got 5"]),
+    (FLOW_HEADER.replace("\tnote", ""), ["'note'", "line 1"]),
+    (FLOW_HEADER + "1\t1\tall\tRandomised\tall\tmany\tNA\t\t\n", ["line 2", "'n_participants'", "whole number", "'many'"]),
+    (FLOW_HEADER + "1\t1\tall\tRandomised\tall\t4\tNA\t\n", ["line 2", "expected 9 tab-separated fields", "got 8"]),
 ])
 def test_read_flow_errors_name_the_place(tmp_path, body, needles):
     path = tmp_path / "participant_flow.tsv"
@@ -365,7 +374,7 @@ def test_read_flow_errors_name_the_place(tmp_path, body, needles):
         assert needle in str(err.value)
 
 
-def test_flow_condition_must_be_configured(flow_table):
-    flow_table.loc[1, "condition"] = "everyone"
-    with pytest.raises(InputError, match=r"step 2, column 'condition'.*got 'everyone'"):
-        flow.flow_tiers(flow_table, CONDITIONS)
+def test_flow_step_must_be_unique(flow_table):
+    flow_table.loc[1, "step"] = 1
+    with pytest.raises(InputError, match=r"step 1, column 'step'.*each step once"):
+        flow.flow_tiers(flow_table)

@@ -8,7 +8,8 @@ from crossover_fmrs.qc.flow import participant_flow
 CONDITIONS = ["placebo", "naltrexone"]
 SCALES = {"MADRS": {"sheet": "madrs.tsv", "timepoints": ["pre", "day1"]}}
 WINDOWS = {"pre": [-6, 0], "day1": [20, 28]}
-PARTICIPANTS = pd.DataFrame({"participant_id": ["sub-01", "sub-02"], "sex": ["M", "F"]})
+PARTICIPANTS = pd.DataFrame({"participant_id": ["sub-01", "sub-02"], "sex": ["M", "F"],
+                             "order": ["placebo-naltrexone", "naltrexone-placebo"]})
 
 
 def score(pid, condition, timepoint, hours, value, missing=0):
@@ -53,28 +54,38 @@ def spectra_frame():
     return pd.DataFrame(rows)
 
 
-def rm_anova_table(outcome, n_participants):
-    """The rows of an rm-ANOVA results table the flow reads its complete-case count from."""
-    return pd.DataFrame({"outcome": [outcome] * 3, "term": ["condition", "block", "condition:block"],
-                         "n_participants": [n_participants] * 3})
+def rm_anova_table(outcome, n_participants, analyses=("rm",), dropped=""):
+    """The rows of an rm-ANOVA results table the flow reads its counts from."""
+    return pd.DataFrame([{"analysis": analysis, "outcome": outcome, "term": term, "n_participants": n_participants,
+                          "participants_dropped": dropped}
+                         for analysis in analyses for term in ("condition", "time", "condition:time")])
+
+
+GLX_RM = ("glx_rm_anova_phase", "glx_rm_anova_block")
 
 
 def test_participant_flow_counts_each_stage(scores):
-    flow = participant_flow(PARTICIPANTS, spectra_frame(), scores, rm_anova_table("Glx/tNAA", 1),
+    flow = participant_flow(PARTICIPANTS, spectra_frame(), scores, rm_anova_table("Glx/tNAA", 1, GLX_RM, "sub-02"),
                             rm_anova_table("MADRS", 1), CONDITIONS, "MADRS", "Glx/tNAA")
     stage = flow.set_index("stage")
-    assert stage.loc["randomised", "n_participants"] == 2
-    assert stage.loc["completed naltrexone", "n_participants"] == 2  # sub-02 has fMRS in that condition
-    assert stage.loc["usable fMRS, naltrexone", "n_observations"] == 3
-    assert stage.loc["usable fMRS, naltrexone", "note"] == "excluded spectra by criterion: %SD (CRLB) + S/N: 1"
-    assert stage.loc["in Glx/tNAA mixed model", "n_observations"] == 7
-    assert stage.loc["in Glx/tNAA rm-ANOVA (complete cases)", "n_participants"] == 1
-    assert stage.loc["in MADRS mixed model", "n_observations"] == 5
-    assert stage.loc["in MADRS rm-ANOVA (complete cases)", "n_participants"] == 1
+    assert stage.loc["Randomised", "n_participants"] == 2
+    allocated = flow[flow["stage"].str.startswith("Allocated")]
+    assert allocated["n_participants"].sum() == 2 and allocated["tier"].nunique() == 1
+    periods = flow[flow["stage"].str.startswith("Period")]
+    assert len(periods) == 4  # two sequences x two periods
+    assert set(periods["note"]) <= {"none missed", "missed: sub-02"}
+    glx = stage.loc["Analysed, Glx/tNAA (mixed model)"]
+    assert glx["n_observations"] == 7 and glx["unit"] == "spectra"
+    assert glx["note"] == "8 spectra acquired; spectra excluded by QC: %SD (CRLB) + S/N: 1"
+    assert stage.loc["Analysed, MADRS (mixed model)", "n_observations"] == 5
+    assert stage.loc["Glx/tNAA rm-ANOVA, condition × phase", "n_participants"] == 1
+    assert stage.loc["Glx/tNAA rm-ANOVA, condition × block", "note"] == "left out, a cell without a value: sub-02"
+    assert stage.loc["MADRS rm-ANOVA, condition × time", "n_participants"] == 1
     assert flow["step"].tolist() == list(range(1, len(flow) + 1))
+    assert "participants.tsv" not in " ".join(flow["note"])
 
 
 def test_participant_flow_needs_the_rm_anova_of_each_outcome(scores):
     with pytest.raises(ValueError, match="no rm-ANOVA rows for 'MADRS'"):
-        participant_flow(PARTICIPANTS, spectra_frame(), scores, rm_anova_table("Glx/tNAA", 1),
+        participant_flow(PARTICIPANTS, spectra_frame(), scores, rm_anova_table("Glx/tNAA", 1, GLX_RM),
                          rm_anova_table("QIDS_SR16", 1), CONDITIONS, "MADRS", "Glx/tNAA")

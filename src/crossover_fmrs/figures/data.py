@@ -43,12 +43,17 @@ SCORE_COLUMNS = {
 }
 FLOW_COLUMNS = {
     "step": "int!",
+    "tier": "int!",
+    "arm": "str!",
     "stage": "str!",
     "condition": "str!",
     "n_participants": "int!",
     "n_observations": "float",
+    "unit": "str",
     "note": "str",
 }
+
+
 def source_of(frame: pd.DataFrame, default: str = "<table>") -> str:
     return frame.attrs.get("source", default)
 

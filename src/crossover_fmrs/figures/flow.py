@@ -1,11 +1,9 @@
-"""CONSORT-style participant flow drawn from results/qc/participant_flow.tsv (boxes and arrows).
+"""The participant flow of a crossover trial drawn from results/qc/participant_flow.tsv (boxes and
+arrows, after the CONSORT 2010 extension to crossover trials).
 
-Layout rule, read off the table in step order: per-condition rows whose stages differ only by
-the condition's name ("usable fMRS, placebo", "usable fMRS, naltrexone") share a tier, one column
-per condition, tiers in order of first appearance; rows for "all" conditions before the first
-per-condition row form a vertical chain; consecutive "all" rows after it are parallel analysis
-sets, side by side in one tier. Arrows run column to column between per-condition tiers and
-through a horizontal connector where the number of boxes changes.
+Layout, read off the table: boxes of one `tier` stand side by side, in step order; tiers run top
+to bottom. Between two tiers of the same sequences (`arm`) arrows run sequence to sequence;
+elsewhere they meet in a horizontal connector (randomised -> sequences, sequences -> analyses).
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..common.errors import InputError
 from . import style
-from .data import check_levels, require_columns, source_of
+from .data import require_columns, source_of
 
 ALL = "all"
 LINE_IN = style.FONT_SIZE * 1.25 / 72  # one text line, inches
@@ -26,36 +24,16 @@ GAP_IN = 0.28  # vertical space between tiers
 PAD_IN = 0.05
 
 
-def flow_tiers(flow: pd.DataFrame, conditions: list[str]) -> list[dict]:
-    """Tiers of boxes: {"kind": "all" or "condition", "rows": [flow rows in column order]}."""
-    require_columns(flow, ["step", "stage", "condition", "n_participants", "n_observations", "note"])
-    check_levels(flow, "condition", [ALL] + list(conditions), "'all' or a condition", where_column="step")
+def flow_tiers(flow: pd.DataFrame) -> list[dict]:
+    """Tiers of boxes, top to bottom: {"arms": [arm of each box], "rows": [flow rows in step order]}."""
+    require_columns(flow, ["step", "tier", "arm", "stage", "n_participants", "n_observations", "note"])
     if flow["step"].duplicated().any():
         step = flow.loc[flow["step"].duplicated(), "step"].iloc[0]
         raise InputError(source_of(flow), f"step {step}", "step", "each step once", "a repeated step")
-    tiers: list[dict] = []
-    seen_condition = False
-    run: dict[str, dict] = {}  # stage template -> its tier, within the current run of per-condition rows
-    for row in flow.sort_values("step", kind="stable").to_dict("records"):
-        current = tiers[-1] if tiers else None
-        if row["condition"] == ALL:
-            run = {}
-            if seen_condition and current is not None and current["kind"] == ALL:
-                current["rows"].append(row)
-            else:
-                tiers.append({"kind": ALL, "rows": [row]})
-            continue
-        seen_condition = True
-        template = str(row["stage"]).replace(row["condition"], "{condition}")
-        tier = run.get(template)
-        if tier is None or row["condition"] in tier["by_condition"]:
-            tier = {"kind": "condition", "rows": [], "by_condition": {}}
-            tiers.append(tier)
-            run[template] = tier
-        tier["by_condition"][row["condition"]] = row
-    for tier in tiers:
-        if tier["kind"] == "condition":
-            tier["rows"] = [tier["by_condition"].get(c) for c in conditions]
+    tiers = []
+    for _, rows in flow.sort_values("step", kind="stable").groupby("tier", sort=True):
+        records = rows.to_dict("records")
+        tiers.append({"arms": [row["arm"] for row in records], "rows": records})
     return tiers
 
 
@@ -70,7 +48,8 @@ def _box_lines(row: dict, width_in: float) -> list[tuple[str, bool]]:
     lines = [(line, True) for line in textwrap.wrap(stage, bold_chars)]
     count = f"n = {int(row['n_participants'])} participants"
     if not pd.isna(row["n_observations"]):
-        count += f", {int(row['n_observations'])} observations"
+        unit = row.get("unit") if isinstance(row.get("unit"), str) and row.get("unit") else "observations"
+        count += f", {int(row['n_observations'])} {unit}"
     lines += [(line, False) for line in textwrap.wrap(count, chars)]
     note = row["note"] if isinstance(row["note"], str) else ""
     lines += [(line, False) for line in textwrap.wrap(note, chars)]
@@ -80,7 +59,7 @@ def _box_lines(row: dict, width_in: float) -> list[tuple[str, bool]]:
 def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bool = False):
     """Box-and-arrow diagram of the flow table. Returns (figure, table): one row per box with its tier,
     column and box centre (inches from the top left), plus the flow table's own columns."""
-    tiers = flow_tiers(flow, conditions)
+    tiers = flow_tiers(flow)
     width = style.DOUBLE_COLUMN
     margin = 0.1
     layout = []  # (tier index, row, x centre, box width, lines)
@@ -121,21 +100,22 @@ def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bo
                         fontweight="bold" if bold else "normal")
             centres.setdefault(t, []).append((k, x))
             records.append({"tier": t + 1, "column": k + 1, "x_in": round(x, 4), "y_in": round(top + height / 2, 4),
-                            **{c: row[c] for c in ("step", "stage", "condition", "n_participants", "n_observations",
-                                                   "note")}})
+                            **{c: row[c] for c in ("step", "arm", "stage", "condition", "n_participants",
+                                                   "n_observations", "note")}})
         for t in range(len(tiers) - 1):
             _connect(ax, tiers[t], tiers[t + 1], centres.get(t, []), centres.get(t + 1, []),
                      tops[t] + shift + heights.get(t, 0.0), tops[t + 1] + shift)
         if synthetic:
             ax.text(width - margin, 0.08, style.SYNTHETIC_LABEL, ha="right", va="top", fontweight="bold",
                     fontsize=style.FONT_SIZE + 1)
-    table = pd.DataFrame(records, columns=["tier", "column", "x_in", "y_in", "step", "stage", "condition",
+    table = pd.DataFrame(records, columns=["tier", "column", "x_in", "y_in", "step", "arm", "stage", "condition",
                                            "n_participants", "n_observations", "note"])
     return figure, table.sort_values("step", kind="stable").reset_index(drop=True)
 
 
 def _edge(row: dict, conditions: list[str]) -> str:
-    if row["condition"] == ALL:
+    """A period's box in the colour of its condition; every other box black."""
+    if row["condition"] == ALL or row["condition"] not in conditions:
         return "#000000"
     return style.condition_colours(conditions)[row["condition"]]
 
@@ -148,7 +128,7 @@ def _arrow(ax, x0, y0, x1, y1) -> None:
 def _connect(ax, upper: dict, lower: dict, above, below, bottom: float, top: float) -> None:
     if not above or not below:
         return
-    same_columns = (upper["kind"] == lower["kind"] == "condition") or (len(above) == len(below) == 1)
+    same_columns = (upper["arms"] == lower["arms"] and ALL not in upper["arms"]) or (len(above) == len(below) == 1)
     if same_columns:
         lower_x = dict(below)
         for k, x in above:

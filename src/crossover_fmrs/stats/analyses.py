@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..common.errors import InputError
 from ..common.tables import order_conditions
 from .lmm import LmmResult, fit_lmm
 
@@ -86,7 +87,16 @@ def fit(data: pd.DataFrame, formula: str, conditions: list[str], reference: str,
     levels = {"condition": condition_levels(conditions, reference)}
     if "sex" in data and "sex" in formula:
         levels["sex"] = ["F", "M"]  # coefficient = male - female
-    return fit_lmm(data, formula, levels=levels, source=source, ddf=ddf)
+    outcome = formula.split("~")[0].strip()
+    if outcome in data:
+        values = pd.to_numeric(data[outcome], errors="coerce").dropna()
+        if len(values) and values.nunique() == 1:  # no residual to test against: F would be noise
+            raise InputError(source, None, outcome, "values that vary (a model of a constant cannot be estimated)",
+                             f"all {len(values)} values equal to {values.iloc[0]:g}")
+    try:
+        return fit_lmm(data, formula, levels=levels, source=source, ddf=ddf)
+    except FloatingPointError as err:  # e.g. a perfect fit: no residual variance
+        raise InputError(source, None, outcome, "a model that can be estimated", str(err)) from None
 
 
 def lmm_rows(result: LmmResult, analysis: str, outcome: str, subset: str, data: pd.DataFrame) -> pd.DataFrame:
@@ -208,35 +218,56 @@ def attenuation(data: pd.DataFrame, reference: str, treatment: str, before: str,
     return pd.DataFrame(rows, columns=["term", "estimate", "ci_low", "ci_high", "ci_level", "n_resamples", "n"])
 
 
+def phase_cell_means(data: pd.DataFrame, dv: str = "ratio") -> pd.DataFrame:
+    """Each participant's mean of the included spectra in each condition x phase cell (baseline,
+    infusion), with the number of spectra averaged; a cell without a spectrum is absent."""
+    used = data.dropna(subset=[dv])
+    cells = used.groupby(["participant_id", "condition", "phase"], sort=True, observed=True)[dv].agg(["mean", "size"])
+    return cells.rename(columns={"mean": dv, "size": "n_spectra"}).reset_index()
+
+
 def rm_anova_rows(data: pd.DataFrame, dv: str, within: list[str], analysis: str, outcome: str,
-                  subset: str = "all") -> pd.DataFrame:
+                  subset: str = "all", values: str = "", why_small: str = "") -> pd.DataFrame:
     """pingouin rm-ANOVA (GG) on complete cases, in the shared layout plus its own columns.
 
-    The note says why it differs from the mixed model: complete cases only, and the classical
-    error strata (denominator df from participants, not from observations).
+    The note says why it differs from the mixed model: complete cases only, what each cell's value
+    is (`values`), and the classical error strata (denominator df from participants, not from
+    observations); `why_small` is added when the complete cases are few. A design the rm-ANOVA
+    cannot estimate (too few complete participants) gives rows marked not estimable, with the
+    reason, instead of an error: it is a complement, and must not stop the primary analysis.
     """
     from .rmanova import rm_anova  # pingouin is imported only where it is used
 
     data = data.copy()
     for factor in within:
         data[factor] = data[factor].astype(str)
-    table = rm_anova(data, dv=dv, within=within, subject="participant_id", source=f"{analysis} ({outcome})")
     n_all = data.dropna(subset=[dv])["participant_id"].nunique()
+    model = f"{dv} ~ {' * '.join(within)} + Error(participant_id/({' * '.join(within)})), GG"
+    prefix = "classical complement, not the paper's analysis: " + (f"{values}; " if values else "")
+    try:
+        table = rm_anova(data, dv=dv, within=within, subject="participant_id", source=f"{analysis} ({outcome})")
+    except InputError as err:
+        terms = list(within) if len(within) == 1 else [*within, ":".join(within)]
+        table = pd.DataFrame({"term": terms, "n_participants": 0})
+        note = f"{prefix}not estimable: {err.expected}, got {err.got!r}"
+        table = table.reindex(columns=STATS_COLUMNS + ["p_gg", "epsilon_gg", "ges", "participants_dropped"])
+        table = table.assign(analysis=analysis, outcome=outcome, subset=subset, model=model, df_method="rm-ANOVA",
+                             n_participants=0, n_observations=0, note=note)
+        return table[STATS_COLUMNS + ["p_gg", "epsilon_gg", "ges", "participants_dropped", "note"]]
     table["analysis"] = analysis
     table["outcome"] = outcome
     table["subset"] = subset
-    table["model"] = f"{dv} ~ {' * '.join(within)} + Error(participant_id/({' * '.join(within)})), GG"
+    table["model"] = model
     table["estimate"] = np.nan
     table["se"] = np.nan
     table["effect_size"] = table["np2"]
     table["effect_size_kind"] = "partial eta squared"
     table["n_observations"] = table["n_participants"] * int(np.prod([data[w].nunique() for w in within]))
     table["df_method"] = "rm-ANOVA"
-    table["note"] = (
-        f"classical complement, not the paper's analysis: complete cases only "
-        f"({table['n_participants'].iloc[0]} of {n_all} participants; "
-        f"{table['n_participants_dropped'].iloc[0]} with a missing cell dropped), denominator df from participants"
-    )
+    kept, dropped = table["n_participants"].iloc[0], table["n_participants_dropped"].iloc[0]
+    note = (f"{prefix}complete cases only ({kept} of {n_all} participants; {dropped} with a missing cell dropped"
+            f"{': ' + why_small if why_small and dropped else ''}), denominator df from participants")
+    table["note"] = note
     extra = ["p_gg", "epsilon_gg", "ges", "participants_dropped", "note"]
     return table[STATS_COLUMNS + extra]
 
