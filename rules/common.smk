@@ -93,6 +93,16 @@ def raw_clinical_sheets(wildcards):
     return [str(DATA_DIR / "clinical" / scale["sheet"]) for scale in SCALES.values()]
 
 
+def calibrated_study():
+    """True when data_dir holds the simulator's calibrated study (simulation.calibrate)."""
+    simulation = config.get("simulation", {})
+    return bool(
+        config["synthetic"]
+        and simulation.get("calibrate", False)
+        and Path(simulation.get("output_dir", "")) == DATA_DIR
+    )
+
+
 def final_outputs():
     """What `snakemake --cores 4` builds; the sex analyses and the paper comparison are switches."""
     stats = config["stats"]

@@ -8,6 +8,7 @@ rule paper_comparison:
         clinical_lmm="results/stats/clinical_lmm.tsv",
         attenuation="results/stats/attenuation.tsv",
         sex_stratified="results/stats/sex_stratified.tsv",
+        sex_interaction="results/stats/sex_interaction.tsv",
         code=package_code("paper_comparison.py"),
     output:
         table=report(
@@ -22,6 +23,7 @@ rule paper_comparison:
         "../envs/python.yaml"
     params:
         synthetic=config["synthetic"],
+        calibrated=calibrated_study(),
     script:
         "../scripts/paper_comparison.py"
 

@@ -100,43 +100,58 @@ def test_rm_anova_rows_say_why_they_differ():
     assert "complete cases only (15 of 16 participants" in row["note"]
 
 
-def test_comparison_rows_come_from_tables():
-    published = pd.DataFrame([
-        {"id": "madrs_cond_x_time", "number": "F", "published": "5.39", "location": "Abstract", "table": "clinical_lmm",
-         "outcome": "MADRS", "subset": "all", "term": "condition:timepoint", "field": "F", "expected_sign": "positive",
-         "published_significant": "yes"},
-        {"id": "glx_sex", "number": "direction", "published": "larger in males", "location": "text",
-         "table": "sex_stratified", "outcome": "Glx/tNAA", "subset": "male;female", "term": "condition",
-         "field": "estimate", "expected_sign": "male_larger", "published_significant": ""},
-    ])
+def _published(id_, result, fields, **common):
+    return [{"id": id_, "result": result, "field": field, "published": value, "source": "", "location": "Abstract",
+             **common} for field, value in fields.items()]
+
+
+def test_comparison_puts_a_tests_numbers_in_one_row_at_published_precision():
+    published = pd.DataFrame(
+        _published("madrs_cond_x_time", "MADRS condition x time", {"F": "5.39", "df_num": "1", "df_den": "74",
+                                                                    "p": "0.023"},
+                   table="clinical_lmm", outcome="MADRS", subset="all", term="condition:timepoint",
+                   expected_sign="positive", published_significant="yes")
+        + _published("glx_sex", "Glx by sex", {"estimate": "larger in males"}, table="sex_stratified",
+                     outcome="Glx/tNAA", subset="male;female", term="condition", expected_sign="male_larger",
+                     published_significant=""))
     tables = {
         "clinical_lmm": pd.DataFrame([{"outcome": "MADRS", "subset": "all", "term": "condition:timepoint",
-                                       "estimate": 3.1, "F": 4.0, "df_num": 1, "df_den": 74.0, "p": 0.049,
+                                       "estimate": 3.1, "F": 5.3949, "df_num": 1, "df_den": 74.08, "p": 0.02297,
                                        "n_observations": 103, "n_participants": 26}]),
         "sex_stratified": pd.DataFrame([
             {"outcome": "Glx/tNAA", "subset": "female", "term": "condition", "estimate": -0.01, "p": 0.5},
             {"outcome": "Glx/tNAA", "subset": "male", "term": "condition", "estimate": -0.03, "p": 0.01},
         ]),
+        "sex_interaction": pd.DataFrame([{"outcome": "Glx/tNAA", "subset": "all", "term": "condition:sex",
+                                          "estimate": -0.02, "p": 0.04}]),
     }
-    table = compare(published, tables, synthetic=True).set_index("id")
-    assert table.loc["madrs_cond_x_time", "reproduced"] == 4.0
-    assert table.loc["madrs_cond_x_time", "difference"] == pytest.approx(4.0 - 5.39)
-    assert bool(table.loc["madrs_cond_x_time", "conclusion_agrees"])
-    assert bool(table.loc["glx_sex", "direction_agrees"])
-    assert "synthetic data" in table.loc["glx_sex", "note"]
-    # F = 4 against a published 5.39 with 1 and 74 df: P(F <= 4 | noncentrality 5.39) = 0.373.
-    assert "F is at most this in 37% of studies" in table.loc["madrs_cond_x_time", "note"]
-    assert "SYNTHETIC" in to_markdown(table.reset_index(), synthetic=True)
+    table = compare(published, tables, synthetic=True, calibrated=True).set_index("id")
+    madrs = table.loc["madrs_cond_x_time"]
+    assert madrs["published"] == "F(1,74) = 5.39, P = 0.023"
+    assert madrs["reproduced"] == "F(1,74) = 5.39, P = 0.023"
+    assert madrs["numbers_agree"] and madrs["conclusion_agrees"]
+    assert madrs["note"] == ""  # nothing to add where everything agrees
+    assert table.loc["glx_sex", "direction_agrees"] and "condition × sex -0.02" in table.loc["glx_sex", "reproduced"]
+    markdown = to_markdown(table.reset_index(), synthetic=True, calibrated=True)
+    assert "CALIBRATED SYNTHETIC DATA" in markdown and "not that the trial's finding holds" in markdown
+    assert "| F(1,74) = 5.39, P = 0.023 | F(1,74) = 5.39, P = 0.023 | yes | yes | yes | yes |" in markdown
+    # F = 5.3849 rounds to 5.38: not the published 5.39.
+    tables["clinical_lmm"].loc[0, "F"] = 5.3849
+    assert not compare(published, tables, synthetic=True).set_index("id").loc["madrs_cond_x_time", "numbers_agree"]
+    # A plain random draw keeps the note on how unusual its F is (F = 4 with a published 5.39: 37%).
+    tables["clinical_lmm"].loc[0, ["F", "p"]] = [4.0, 0.049]
+    plain = compare(published, tables, synthetic=True, calibrated=False).set_index("id")
+    assert "F is at most this in 37% of studies" in plain.loc["madrs_cond_x_time", "note"]
+    assert "one random draw" in to_markdown(plain.reset_index(), synthetic=True)
     tables["clinical_lmm"].loc[0, "p"] = 0.2
     again = compare(published, tables, synthetic=False).set_index("id")
-    assert again.loc["madrs_cond_x_time", "conclusion_agrees"] is not None
-    assert not bool(again.loc["madrs_cond_x_time", "conclusion_agrees"])
+    assert not again.loc["madrs_cond_x_time", "significance_agrees"]
+    assert not again.loc["madrs_cond_x_time", "conclusion_agrees"]
 
 
 def test_comparison_refuses_a_row_without_a_reproduced_value():
-    published = pd.DataFrame([{"id": "x", "number": "F", "published": "1", "location": "", "table": "t",
-                               "outcome": "MADRS", "subset": "all", "term": "condition", "field": "F",
-                               "expected_sign": "", "published_significant": ""}])
+    published = pd.DataFrame(_published("x", "a test", {"F": "1"}, table="t", outcome="MADRS", subset="all",
+                                         term="condition", expected_sign="", published_significant=""))
     tables = {"t": pd.DataFrame([{"outcome": "MADRS", "subset": "all", "term": "timepoint", "F": 1.0}])}
     with pytest.raises(ValueError, match="no reproduced row for x"):
         compare(published, tables, synthetic=False)

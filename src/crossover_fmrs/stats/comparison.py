@@ -1,20 +1,42 @@
-"""Paper vs reproduced: one row per published number, with the reproduced value beside it.
+"""Paper vs reproduced: one row per published result (a test's F, df and P together).
 
-The published numbers come from resources/published_results.tsv; every reproduced value and
-every note is computed from the pipeline's own tables, nothing is typed here.
+The published numbers come from resources/published_results.tsv (one row per number, grouped
+here by `id`); every reproduced value and every verdict is computed from the pipeline's own
+tables, nothing is typed here. Each number is compared at its published precision (the decimals
+it was published with): "4.83" agrees with 4.8349 and not with 4.8251.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from scipy import stats
 
 COMPARISON_COLUMNS = [
-    "id", "number", "location", "published", "reproduced", "difference", "direction_agrees",
+    "id", "result", "location", "published", "reproduced", "numbers_agree", "direction_agrees",
     "significance_agrees", "conclusion_agrees", "note",
 ]
 ALPHA = 0.05
+# How each field is written in a result, e.g. F(1,253) = 4.83, P = 0.029
+LABELS = {"F": "F", "p": "P", "estimate": "", "n_participants": "n"}
+
+
+def decimals(text: str) -> int:
+    """Decimals a number was published with: '4.83' -> 2, '253' -> 0."""
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def agrees_at_precision(value: float, published: str) -> bool:
+    """The reproduced value, rounded as the published one was, equals it."""
+    places = decimals(published)
+    return bool(round(float(value) + 0.0, places) == round(float(published), places))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _lookup(tables: dict[str, pd.DataFrame], row) -> pd.DataFrame:
@@ -35,83 +57,120 @@ def _sign_agrees(estimate: float, expected: str) -> bool | None:
     return None
 
 
-def _fmt(value) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "NA"
-    return f"{value:.4g}"
+def _written(fields: dict[str, str]) -> str:
+    """'F(1,253) = 4.83, P = 0.029' from {'F': '4.83', 'df_num': '1', 'df_den': '253', 'p': '0.029'}."""
+    parts = []
+    if "F" in fields:
+        df = f"({fields['df_num']},{fields['df_den']})" if "df_num" in fields else ""
+        parts.append(f"F{df} = {fields['F']}")
+    for name in ("p", "estimate", "n_participants"):
+        if name in fields:
+            parts.append(f"{LABELS[name]} = {fields[name]}".lstrip(" ="))
+    return ", ".join(parts)
 
 
-def compare(published: pd.DataFrame, tables: dict[str, pd.DataFrame], synthetic: bool) -> pd.DataFrame:
+def _reproduced_text(found: pd.Series, published: dict[str, str]) -> dict[str, str]:
+    """Each reproduced number, written with the published number's decimals."""
+    return {name: f"{float(found[name]):.{decimals(text)}f}" for name, text in published.items()}
+
+
+def compare(published: pd.DataFrame, tables: dict[str, pd.DataFrame], synthetic: bool,
+            calibrated: bool = False) -> pd.DataFrame:
     rows = []
-    for _, row in published.iterrows():
-        found = _lookup(tables, row)
+    for result_id, numbers in published.groupby("id", sort=False):
+        first_row = numbers.iloc[0]
+        found = _lookup(tables, first_row)
         first = found.iloc[0]
-        field = row["field"]
+        fields = dict(zip(numbers["field"], numbers["published"]))
         note = []
-        direction = significance = None
-        difference = np.nan
-        if row["expected_sign"] == "male_larger":
+        direction = significance = numbers_agree = None
+        if first_row["expected_sign"] == "male_larger":
             male, female = found.iloc[0], found.iloc[1]
-            reproduced = f"male {male['estimate']:.4g} (p={male['p']:.3g}); female {female['estimate']:.4g} (p={female['p']:.3g})"
+            published_text = str(first_row["published"])
+            reproduced = (f"males {male['estimate']:.3g} (P = {male['p']:.2g}); "
+                          f"females {female['estimate']:.3g} (P = {female['p']:.2g})")
             direction = bool(abs(male["estimate"]) > abs(female["estimate"]) and male["estimate"] < 0)
-            note.append("condition effect (naltrexone - placebo) within each sex; the paper gives the direction only")
+            interaction = tables.get("sex_interaction")
+            if interaction is not None:
+                term = interaction[(interaction["outcome"] == first_row["outcome"])
+                                   & (interaction["term"] == f"{first_row['term']}:sex")]
+                if len(term):
+                    estimate = float(term["estimate"].iloc[0])
+                    direction = direction and estimate < 0
+                    reproduced += f"; condition × sex {estimate:.3g} (P = {float(term['p'].iloc[0]):.2g})"
+            note.append("naltrexone − placebo within each sex, and the interaction (male − female); "
+                        "the paper gives the direction only")
+        elif not _is_number(str(first_row["published"])):  # a claim without numbers: its estimate and P
+            published_text = str(first_row["published"])
+            reproduced = f"estimate {float(first['estimate']):.3g}, P = {float(first['p']):.2g}"
+            direction = _sign_agrees(float(first["estimate"]), first_row["expected_sign"])
         else:
-            value = first[field]
-            reproduced = value
-            if row["number"] == "direction":  # a claim without numbers: show the estimate and its p
-                reproduced = f"estimate {float(value):.4g} (p={float(first['p']):.3g})"
-            try:
-                difference = float(value) - float(row["published"])
-            except ValueError:
-                difference = np.nan
-            if "estimate" in first and pd.notna(first.get("estimate")):
-                direction = _sign_agrees(float(first["estimate"]), row["expected_sign"])
-            if row["published_significant"] in ("yes", "no") and "p" in first and pd.notna(first.get("p")):
-                significance = bool((first["p"] < ALPHA) == (row["published_significant"] == "yes"))
-            if field == "df_den":
-                note.append(f"Satterthwaite df follow the observations that enter the model: "
-                            f"{int(first['n_observations'])} observations from {int(first['n_participants'])} participants")
-            if field == "estimate" and "ci_low" in first and pd.notna(first.get("ci_low")):
-                inside = first["ci_low"] <= float(row["published"]) <= first["ci_high"]
-                note.append(f"{first['ci_level']:.0%} bootstrap CI {first['ci_low']:.3g} to {first['ci_high']:.3g}"
-                            f" ({'contains' if inside else 'excludes'} the published value)")
-                if row["published_significant"] in ("yes", "no"):  # significant = the CI excludes 0
+            published_text = _written(fields) if "F" in fields else str(first_row["published"])
+            texts = _reproduced_text(first, fields)
+            reproduced = _written(texts) if "F" in fields else texts[next(iter(texts))]
+            numbers_agree = all(agrees_at_precision(first[name], text) for name, text in fields.items())
+            if "estimate" in first and pd.notna(first.get("estimate")) and first_row["expected_sign"]:
+                direction = _sign_agrees(float(first["estimate"]), first_row["expected_sign"])
+            if "ci_low" in first and pd.notna(first.get("ci_low")):
+                inside = first["ci_low"] <= float(fields["estimate"]) <= first["ci_high"]
+                reproduced += f" ({first['ci_level']:.0%} CI {first['ci_low']:.3g} to {first['ci_high']:.3g})"
+                if not inside:
+                    note.append("the bootstrap CI excludes the published value")
+                if first_row["published_significant"] in ("yes", "no"):  # significant = the CI excludes 0
                     excludes_zero = first["ci_low"] > 0 or first["ci_high"] < 0
-                    significance = bool(excludes_zero == (row["published_significant"] == "yes"))
-            if field == "F" and synthetic:
-                # The simulator sets the expected t^2 to the published F: how unusual is this draw?
-                below = float(stats.ncf.cdf(float(value), first["df_num"], first["df_den"], float(row["published"])))
+                    significance = bool(excludes_zero == (first_row["published_significant"] == "yes"))
+            if "df_den" in fields and not agrees_at_precision(first["df_den"], fields["df_den"]):
+                note.append(f"Satterthwaite df follow the observations that enter the model: "
+                            f"{int(first['n_observations'])} observations from {int(first['n_participants'])} "
+                            f"participants")
+            if "F" in fields and synthetic and not calibrated:
+                # A plain draw: the simulator sets the expected t^2 to the published F. How unusual is it?
+                below = float(stats.ncf.cdf(float(first["F"]), first["df_num"], first["df_den"], float(fields["F"])))
                 note.append(f"under the simulated design F is at most this in {below:.0%} of studies "
-                            f"(noncentral F, noncentrality = the published F)")
-            if field == "n_participants" and pd.notna(difference) and difference != 0:
-                note.append("participants with at least one usable observation")
-        if synthetic:
-            note.append("synthetic data: effects were simulated from the published statistics, so a single "
-                        "draw differs from them by sampling error")
-        checks = [c for c in (direction, significance) if c is not None]
+                            "(noncentral F, noncentrality = the published F)")
+        if first_row["published_significant"] in ("yes", "no") and significance is None and pd.notna(first.get("p")):
+            significance = bool((first["p"] < ALPHA) == (first_row["published_significant"] == "yes"))
+        checks = [c for c in (numbers_agree, direction, significance) if c is not None]
         rows.append({
-            "id": row["id"], "number": row["number"], "location": row["location"], "published": row["published"],
-            "reproduced": reproduced, "difference": difference,
+            "id": result_id, "result": first_row["result"], "location": first_row["location"],
+            "published": published_text, "reproduced": reproduced, "numbers_agree": numbers_agree,
             "direction_agrees": direction, "significance_agrees": significance,
-            "conclusion_agrees": all(checks) if checks else None,
-            "note": "; ".join(note),
+            "conclusion_agrees": all(checks) if checks else None, "note": "; ".join(note),
         })
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
-def to_markdown(table: pd.DataFrame, synthetic: bool) -> str:
+def data_statement(synthetic: bool, calibrated: bool) -> str:
+    """What the reproduced values come from, said plainly (Markdown)."""
+    if not synthetic:
+        return ""
+    if calibrated:
+        return ("**CALIBRATED SYNTHETIC DATA.** The reproduced values come from the embedded simulated dataset, whose "
+                "simulator searched its effect sizes until these published statistics came out of the pipeline. "
+                "Agreement shows that the analysis chain is the paper's, not that the trial's finding holds.")
+    return ("**SYNTHETIC DATA.** The reproduced values come from one random draw of the project's simulator, whose "
+            "effects were set from the published statistics; a single draw differs from them by sampling error.")
+
+
+def _verdict(value) -> str:
+    return {True: "yes", False: "no"}.get(value if isinstance(value, bool) else None, "–")
+
+
+def to_markdown(table: pd.DataFrame, synthetic: bool, calibrated: bool = False) -> str:
     lines = ["# Paper vs reproduced", ""]
-    if synthetic:
-        lines += ["**SYNTHETIC DATA**: the reproduced values come from the embedded simulated dataset, not the "
-                  "trial's data.", ""]
-    header = ["id", "number", "location", "published", "reproduced", "difference", "conclusion agrees", "note"]
+    statement = data_statement(synthetic, calibrated)
+    if statement:
+        lines += [statement, ""]
+    lines += ["Each number is compared at the precision it was published with. Direction: the sign the paper "
+              "reports; significance: on the same side of P = 0.05.", ""]
+    header = ["result", "published", "reproduced", "numbers agree", "direction agrees", "significance agrees",
+              "conclusion agrees", "note"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for _, row in table.iterrows():
-        agrees = {True: "yes", False: "no"}.get(row["conclusion_agrees"], "n/a")
-        cells = [row["id"], row["number"], row["location"], _fmt(row["published"]), _fmt(row["reproduced"]),
-                 _fmt(row["difference"]), agrees, row["note"]]
+        cells = [f"{row['result']} ({row['location']})", row["published"], row["reproduced"], _verdict(row["numbers_agree"]),
+                 _verdict(row["direction_agrees"]), _verdict(row["significance_agrees"]),
+                 _verdict(row["conclusion_agrees"]), row["note"] or ""]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
