@@ -18,6 +18,7 @@ include: "rules/qc.smk"
 include: "rules/stats.smk"
 include: "rules/compare.smk"
 include: "rules/figures.smk"
+include: "rules/report.smk"
 
 
 rule all:

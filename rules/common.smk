@@ -133,4 +133,4 @@ def final_outputs():
         targets.append("results/stats/attenuation.tsv")
     if stats["paper_comparison"]:
         targets.append("results/paper_comparison.tsv")
-    return targets
+    return targets + TABLE_PAGES

@@ -11,11 +11,7 @@ rule paper_comparison:
         sex_interaction="results/stats/sex_interaction.tsv",
         code=package_code("paper_comparison.py"),
     output:
-        table=report(
-            "results/paper_comparison.tsv",
-            caption="../report/paper_comparison.rst",
-            category="Paper comparison",
-        ),
+        table="results/paper_comparison.tsv",
         markdown="results/paper_comparison.md",
     log:
         "logs/compare/paper_comparison.log",
@@ -37,11 +33,7 @@ rule run_record:
             caption="../report/run_config.rst",
             category="Run record",
         ),
-        versions=report(
-            "results/run/software_versions.tsv",
-            caption="../report/software_versions.rst",
-            category="Run record",
-        ),
+        versions="results/run/software_versions.tsv",
     log:
         "logs/compare/run_record.log",
     conda:

@@ -49,12 +49,7 @@ rule participant_flow:
         clinical_rm_anova="results/stats/clinical_rm_anova.tsv",
         code=package_code("participant_flow.py"),
     output:
-        flow=report(
-            "results/qc/participant_flow.tsv",
-            caption="../report/participant_flow.rst",
-            category="QC",
-            subcategory="Participant flow",
-        ),
+        flow="results/qc/participant_flow.tsv",
     log:
         "logs/qc/participant_flow.log",
     conda:

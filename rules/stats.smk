@@ -7,24 +7,9 @@ rule stats_glx:
         spectra="results/qc/mrs_spectra.tsv",
         code=package_code("stats_glx.py"),
     output:
-        lmm=report(
-            "results/stats/glx_lmm.tsv",
-            caption="../report/stats/glx_lmm.rst",
-            category="fMRS",
-            subcategory="Statistics",
-        ),
-        rm_anova=report(
-            "results/stats/glx_rm_anova.tsv",
-            caption="../report/stats/glx_rm_anova.rst",
-            category="fMRS",
-            subcategory="Statistics",
-        ),
-        models=report(
-            "results/stats/glx_models.tsv",
-            caption="../report/stats/models.rst",
-            category="fMRS",
-            subcategory="Statistics",
-        ),
+        lmm="results/stats/glx_lmm.tsv",
+        rm_anova="results/stats/glx_rm_anova.tsv",
+        models="results/stats/glx_models.tsv",
     log:
         "logs/stats/stats_glx.log",
     benchmark:
@@ -47,24 +32,9 @@ rule stats_clinical:
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("stats_clinical.py"),
     output:
-        lmm=report(
-            "results/stats/clinical_lmm.tsv",
-            caption="../report/stats/clinical_lmm.rst",
-            category="Clinical",
-            subcategory="Statistics",
-        ),
-        rm_anova=report(
-            "results/stats/clinical_rm_anova.tsv",
-            caption="../report/stats/clinical_rm_anova.rst",
-            category="Clinical",
-            subcategory="Statistics",
-        ),
-        models=report(
-            "results/stats/clinical_models.tsv",
-            caption="../report/stats/models.rst",
-            category="Clinical",
-            subcategory="Statistics",
-        ),
+        lmm="results/stats/clinical_lmm.tsv",
+        rm_anova="results/stats/clinical_rm_anova.tsv",
+        models="results/stats/clinical_models.tsv",
         imputed="results/stats/imputed_values.tsv",
     log:
         "logs/stats/stats_clinical.log",
@@ -90,24 +60,9 @@ rule stats_sex:
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("stats_sex.py"),
     output:
-        stratified=report(
-            "results/stats/sex_stratified.tsv",
-            caption="../report/stats/sex_stratified.rst",
-            category="Sex differences",
-            subcategory="Statistics",
-        ),
-        interaction=report(
-            "results/stats/sex_interaction.tsv",
-            caption="../report/stats/sex_interaction.rst",
-            category="Sex differences",
-            subcategory="Statistics",
-        ),
-        models=report(
-            "results/stats/sex_models.tsv",
-            caption="../report/stats/models.rst",
-            category="Sex differences",
-            subcategory="Statistics",
-        ),
+        stratified="results/stats/sex_stratified.tsv",
+        interaction="results/stats/sex_interaction.tsv",
+        models="results/stats/sex_models.tsv",
     log:
         "logs/stats/stats_sex.log",
     conda:
@@ -133,12 +88,7 @@ rule stats_attenuation:
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("stats_attenuation.py"),
     output:
-        attenuation=report(
-            "results/stats/attenuation.tsv",
-            caption="../report/stats/attenuation.rst",
-            category="Clinical",
-            subcategory="Statistics",
-        ),
+        attenuation="results/stats/attenuation.tsv",
     log:
         "logs/stats/stats_attenuation.log",
     conda:
@@ -159,18 +109,8 @@ rule stats_crossover:
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("stats_crossover.py"),
     output:
-        checks=report(
-            "results/stats/crossover_checks.tsv",
-            caption="../report/stats/crossover_checks.rst",
-            category="Crossover checks",
-            subcategory="Statistics",
-        ),
-        models=report(
-            "results/stats/crossover_models.tsv",
-            caption="../report/stats/models.rst",
-            category="Crossover checks",
-            subcategory="Statistics",
-        ),
+        checks="results/stats/crossover_checks.tsv",
+        models="results/stats/crossover_models.tsv",
     log:
         "logs/stats/stats_crossover.log",
     conda:
@@ -194,12 +134,7 @@ rule baseline_characteristics:
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("baseline_characteristics.py"),
     output:
-        table=report(
-            "results/stats/baseline_characteristics.tsv",
-            caption="../report/stats/baseline_characteristics.rst",
-            category="Clinical",
-            subcategory="Sample",
-        ),
+        table="results/stats/baseline_characteristics.tsv",
     log:
         "logs/stats/baseline_characteristics.log",
     conda:

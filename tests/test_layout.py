@@ -20,6 +20,7 @@ ALLOWED = {
     "qc": {"common"},
     "stats": {"common"},
     "figures": {"common"},
+    "report": {"common"},
     "simulate": {"common", "ingest"},
 }
 

@@ -1,0 +1,69 @@
+# Report pages of the tables, generated from one table: each TSV becomes an HTML page that the
+# report shows in place (the TSV itself stays a download on the page).
+
+STATS = "results/stats"
+# name, table, title, caption (report/<caption>.rst), category, subcategory, built when
+REPORT_TABLES = [
+    ("paper_comparison", "results/paper_comparison.tsv", "Paper vs reproduced", "paper_comparison",
+     "Paper comparison", "Paper comparison", config["stats"]["paper_comparison"]),
+    ("baseline_characteristics", f"{STATS}/baseline_characteristics.tsv", "Baseline characteristics (Table 1)",
+     "stats/baseline_characteristics", "Clinical", "Sample", True),
+    ("participant_flow", "results/qc/participant_flow.tsv", "Participant flow", "participant_flow", "QC",
+     "Participant flow", True),
+    ("glx_lmm", f"{STATS}/glx_lmm.tsv", f"{RATIO_LABEL}: mixed model", "stats/glx_lmm", "fMRS", "Statistics", True),
+    ("glx_rm_anova", f"{STATS}/glx_rm_anova.tsv", f"{RATIO_LABEL}: repeated-measures ANOVAs", "stats/glx_rm_anova",
+     "fMRS", "Statistics", True),
+    ("glx_models", f"{STATS}/glx_models.tsv", f"{RATIO_LABEL}: variance components and fit", "stats/models", "fMRS",
+     "Statistics", True),
+    ("clinical_lmm", f"{STATS}/clinical_lmm.tsv", "Rating scales: mixed models", "stats/clinical_lmm", "Clinical",
+     "Statistics", True),
+    ("clinical_rm_anova", f"{STATS}/clinical_rm_anova.tsv", "Rating scales: repeated-measures ANOVAs",
+     "stats/clinical_rm_anova", "Clinical", "Statistics", True),
+    ("clinical_models", f"{STATS}/clinical_models.tsv", "Rating scales: variance components and fit", "stats/models",
+     "Clinical", "Statistics", True),
+    ("attenuation", f"{STATS}/attenuation.tsv", "Attenuation of the day-1 improvement", "stats/attenuation",
+     "Clinical", "Statistics", bool(config["stats"]["attenuation"])),
+    ("sex_stratified", f"{STATS}/sex_stratified.tsv", "Models within each sex", "stats/sex_stratified",
+     "Sex differences", "Statistics", config["stats"]["sex_analyses"]),
+    ("sex_interaction", f"{STATS}/sex_interaction.tsv", "Interaction with sex", "stats/sex_interaction",
+     "Sex differences", "Statistics", config["stats"]["sex_analyses"]),
+    ("sex_models", f"{STATS}/sex_models.tsv", "Sex models: variance components and fit", "stats/models",
+     "Sex differences", "Statistics", config["stats"]["sex_analyses"]),
+    ("crossover_checks", f"{STATS}/crossover_checks.tsv", "Crossover checks: period and carry-over",
+     "stats/crossover_checks", "Crossover checks", "Statistics", True),
+    ("crossover_models", f"{STATS}/crossover_models.tsv", "Crossover checks: variance components and fit",
+     "stats/models", "Crossover checks", "Statistics", True),
+    ("software_versions", "results/run/software_versions.tsv", "Software versions of the run", "software_versions",
+     "Run record", "Run record", True),
+]
+TABLE_PAGES = [
+    f"results/report/tables/{name}.html" for name, *_, built in REPORT_TABLES if built
+]
+
+
+for name, table, title, caption, category, subcategory, built in REPORT_TABLES:
+    if not built:
+        continue
+
+    rule:
+        name:
+            f"report_table_{name}"
+        input:
+            table=table,
+            code=package_code("report_table.py"),
+        output:
+            page=report(
+                f"results/report/tables/{name}.html",
+                caption=f"../report/{caption}.rst",
+                category=category,
+                subcategory=subcategory,
+            ),
+        log:
+            f"logs/report/{name}.log",
+        conda:
+            "../envs/python.yaml"
+        params:
+            title=title,
+            synthetic=config["synthetic"],
+        script:
+            "../scripts/report_table.py"
