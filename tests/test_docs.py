@@ -141,3 +141,15 @@ def test_every_repository_path_the_docs_name_exists():
                                 doc.read_text()))
     assert len(named) > 5
     assert sorted(path for path in named if not list(ROOT.glob(path))) == []
+
+
+def test_the_mixed_model_speed_ratios_the_docs_quote_are_those_of_the_benchmark_file():
+    measured = pd.read_csv(ROOT / "tools" / "benchmark_lmm.tsv", sep="\t", dtype={"participants": str})
+    text = (ROOT / "docs" / "statistics.md").read_text().split("**Speed.**", 1)[1].split("\n\n", 1)[0]
+    for model in ("intercept", "slopes"):
+        ratios = measured[(measured["model"] == model) & (measured["participants"] != "200x50")]["time_ratio"]
+        assert ratios.size == 5
+        for ratio in ratios:
+            assert f"{ratio:.2f}".rstrip("0").rstrip(".") in text, (model, ratio)
+    crossed = measured.loc[measured["model"] == "crossed", "time_ratio"].iloc[0]
+    assert f"{crossed:.2f} × R's time" in text

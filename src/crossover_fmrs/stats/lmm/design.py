@@ -1,0 +1,255 @@
+"""Model matrices: fixed effects coded as R's model.matrix, random effects as a sparse Z."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ...common.errors import InputError
+from .formula import Formula, RandomTerm
+from .guard import check_memory
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    levels: tuple | None  # None for a numeric variable
+    coding: np.ndarray | None  # k x (k-1) contrast matrix of a factor
+    column_names: tuple[str, ...]
+    mean: float = float("nan")  # of a numeric variable in the fitted rows
+
+
+@dataclass(frozen=True)
+class RandomBlock:
+    """One random term: level of each row and the row's values of the term's coefficients."""
+
+    term: RandomTerm
+    codes: np.ndarray  # (n,) level index
+    n_levels: int
+    values: np.ndarray  # (n, size): 1 for the intercept, the slope variables' values
+
+
+@dataclass(frozen=True)
+class Design:
+    y: np.ndarray
+    X: np.ndarray
+    random: list[RandomBlock]
+    column_names: tuple[str, ...]
+    term_columns: dict[str, list[int]]
+    term_codings: dict[str, tuple]  # per term, per variable: the coding matrix used (None: numeric)
+    variables: dict[str, Variable]
+    n_dropped: int
+    group_sizes: dict[str, int]
+    factor_codes: dict[str, np.ndarray]  # level index of each row, per factor
+    numeric_values: dict[str, np.ndarray]  # per numeric variable of the fixed part
+
+
+def coding(name: str, levels: tuple) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The project's contrasts: 2 levels -0.5/+0.5 (reference first), more levels contr.sum."""
+    k = len(levels)
+    if k == 2:
+        return np.array([[-0.5], [0.5]]), (f"{name}[{levels[1]}-{levels[0]}]",)
+    matrix = np.vstack([np.eye(k - 1), -np.ones((1, k - 1))])  # R's contr.sum
+    return matrix, tuple(f"{name}[{level}]" for level in levels[:-1])
+
+
+def is_factor(series: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def as_float(series: pd.Series, source: str, column: str) -> np.ndarray:
+    """Numeric column as floats with NaN for missing; raise on anything that is not a number."""
+    if is_factor(series):
+        for label, value in series.items():
+            if pd.isna(value):
+                continue
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+                raise InputError(source, f"row {label}", column, "a number", value)
+        series = series.astype("float64")
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    bad = np.isinf(values)
+    if bad.any():
+        raise InputError(source, f"row {series.index[np.argmax(bad)]}", column, "a finite number", values[bad][0])
+    return values
+
+
+def factor_levels(series: pd.Series, given, source: str, column: str) -> tuple:
+    """Levels in use: given order, else categorical order, else sorted."""
+    present = pd.unique(series.dropna())
+    if given is not None:
+        given = list(given)
+        if len(set(given)) != len(given):
+            raise InputError(source, "levels", column, "distinct levels", given)
+        outside = ~series.dropna().isin(given)
+        if outside.any():
+            label = outside.index[np.argmax(outside.to_numpy())]
+            raise InputError(source, f"row {label}", column, f"one of the levels {given}", series[label])
+        levels = [level for level in given if level in set(present)]
+    elif isinstance(series.dtype, pd.CategoricalDtype):
+        levels = [level for level in series.cat.categories if level in set(present)]
+    else:
+        try:
+            levels = sorted(present)
+        except TypeError:
+            raise InputError(source, None, column, "values of one type", sorted(map(repr, present))) from None
+    if len(levels) < 2:
+        raise InputError(source, None, column, "at least 2 levels in the rows used", levels)
+    return tuple(levels)
+
+
+def term_label(term: tuple[str, ...]) -> str:
+    return ":".join(term)
+
+
+def _term_coding(term: tuple[str, ...], present: set, variables: dict[str, Variable]) -> tuple:
+    """R's rule (terms.formula): a factor of a term is coded by contrasts if the term without it
+    is in the model (the intercept is the empty term), else by indicators of all its levels."""
+    codings = []
+    for name in term:
+        var = variables[name]
+        if var.levels is None:
+            codings.append(None)
+        elif tuple(v for v in term if v != name) in present:
+            codings.append(var.coding)
+        else:
+            codings.append(np.eye(len(var.levels)))
+    return tuple(codings)
+
+
+def _column_names(name: str, var: Variable, matrix: np.ndarray | None) -> tuple[str, ...]:
+    if var.levels is None:
+        return (name,)
+    if matrix is var.coding:
+        return var.column_names
+    return tuple(f"{name}[{level}]" for level in var.levels)
+
+
+def _first_dependent_column(XtX: np.ndarray) -> int | None:
+    """Index of the first column that is (numerically) a combination of the ones before it."""
+    d = np.sqrt(np.maximum(np.diag(XtX), 1e-300))
+    A = XtX / np.outer(d, d)  # unit-length columns: the threshold is relative
+    p = A.shape[0]
+    R = np.zeros((p, p))
+    for j in range(p):
+        r = np.linalg.solve(R[:j, :j].T, A[:j, j]) if j else np.zeros(0)
+        resid = A[j, j] - r @ r
+        if resid < 1e-10:
+            return j
+        R[:j, j] = r
+        R[j, j] = np.sqrt(resid)
+    return None
+
+
+def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, source: str) -> Design:
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(source, None, None, "a pandas DataFrame", type(data).__name__)
+    levels = dict(levels or {})
+    group_columns = sorted({name for group in formula.groups for name in group})
+    needed = [formula.outcome, *formula.variables]
+    needed += [c for c in [*group_columns, *formula.slope_variables] if c not in needed]
+    for column in needed:
+        if column not in data.columns:
+            raise InputError(source, None, column, "a column named in the formula", sorted(map(str, data.columns)))
+    for column in levels:
+        if column not in formula.variables:
+            raise InputError(source, "levels", column, "a fixed-effect variable of the formula", sorted(levels))
+    for name in formula.slope_variables:
+        if name in levels or is_factor(data[name]):
+            term = next(t for t in formula.random if name in t.slopes)
+            raise InputError(source, f"random term {term.text}", name, "a numeric column as a random slope", "a factor")
+
+    y_all = as_float(data[formula.outcome], source, formula.outcome)
+    numeric: dict[str, np.ndarray] = {}
+    for name in [*formula.variables, *formula.slope_variables]:
+        if name not in levels and not is_factor(data[name]):
+            numeric[name] = as_float(data[name], source, name)
+    missing = np.isnan(y_all)
+    for name in needed[1:]:
+        missing |= np.isnan(numeric[name]) if name in numeric else data[name].isna().to_numpy()
+    keep = ~missing
+    frame = data.loc[keep]
+    n = int(keep.sum())
+
+    variables: dict[str, Variable] = {}
+    codes: dict[str, np.ndarray] = {}
+    for name in formula.variables:
+        if name in numeric:
+            values = numeric[name][keep]
+            variables[name] = Variable(name, None, None, (name,), float(values.mean()) if n else np.nan)
+        else:
+            lv = factor_levels(frame[name], levels.get(name), source, name)
+            matrix, names = coding(name, lv)
+            codes[name] = pd.Categorical(frame[name], categories=list(lv)).codes
+            variables[name] = Variable(name, lv, matrix, names)
+
+    present = {(), *formula.terms}
+    term_codings = {term_label(term): _term_coding(term, present, variables) for term in formula.terms}
+    p = 1 + sum(int(np.prod([1 if m is None else m.shape[1] for m in c])) for c in term_codings.values())
+    # X, Z and the data copies dominate before the fit: refuse before allocating them
+    q_per_row = sum(term.size for term in formula.random)
+    check_memory(8.0 * n * (2 * p + 3 * q_per_row + 8), "the model matrices", source)
+
+    X = np.empty((n, p))
+    X[:, 0] = 1.0
+    column_names = ["(Intercept)"]
+    term_columns: dict[str, list[int]] = {}
+    start = 1
+    for term in formula.terms:
+        label = term_label(term)
+        block = np.ones((n, 1))
+        names = [""]
+        for name, matrix in zip(term, term_codings[label]):
+            var = variables[name]
+            other = numeric[name][keep][:, None] if matrix is None else matrix[codes[name]]
+            # first variable varies fastest within an interaction, as in R's model.matrix
+            block = np.einsum("ni,nj->nji", block, other).reshape(n, -1)
+            part = _column_names(name, var, matrix)
+            names = [f"{a}:{b}" if a else b for b in part for a in names]
+        width = block.shape[1]
+        X[:, start:start + width] = block
+        term_columns[label] = list(range(start, start + width))
+        column_names.extend(names)
+        start += width
+    if n <= p:
+        raise InputError(source, None, formula.outcome, f"more complete rows than the {p} fixed-effect columns", n)
+    dependent = _first_dependent_column(X.T @ X)
+    if dependent is not None:
+        raise InputError(source, None, column_names[dependent],
+                         "a full-rank fixed-effect design (every cell of each interaction observed)",
+                         f"column {dependent + 1} of {p} is a combination of the ones before it")
+
+    random: list[RandomBlock] = []
+    group_sizes: dict[str, int] = {}
+    for term in formula.random:
+        level_codes = frame.groupby(list(term.group), sort=True, observed=True).ngroup().to_numpy()
+        n_levels = int(level_codes.max()) + 1 if n else 0
+        label = term.label
+        if n_levels < 2 or n_levels * term.size >= n:
+            raise InputError(source, f"random term {term.text}", label,
+                             "at least 2 groups and fewer random effects than observations",
+                             f"{n_levels} groups x {term.size} coefficients, {n} rows")
+        values = np.ones((n, term.size))
+        for r, name in enumerate(term.slopes, start=int(term.intercept)):
+            values[:, r] = numeric[name][keep]
+        random.append(RandomBlock(term, level_codes.astype(np.int64), n_levels, values))
+        group_sizes[label] = n_levels
+    numeric_values = {name: numeric[name][keep] for name in formula.variables if name in numeric}
+    return Design(y_all[keep], X, random, tuple(column_names), term_columns, term_codings, variables,
+                  int(missing.sum()), group_sizes, codes, numeric_values)
+
+
+def sparse_z(random: list[RandomBlock], n: int) -> sp.csc_matrix:
+    """Z in lme4's column order: terms as given, within a term level-major, coefficients minor."""
+    rows, cols, vals = [], [], []
+    offset = 0
+    for block in random:
+        s = block.values.shape[1]
+        for r in range(s):
+            rows.append(np.arange(n))
+            cols.append(offset + block.codes * s + r)
+            vals.append(block.values[:, r])
+        offset += block.n_levels * s
+    return sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, offset))

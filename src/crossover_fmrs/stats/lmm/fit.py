@@ -1,0 +1,239 @@
+"""fit_lmm: design, REML optimum, variance-parameter derivatives, tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+
+from ...common.errors import InputError
+from .derivatives import numeric_hessian, numeric_jacobian
+from .design import Design, build_design, sparse_z, term_label
+from .formula import parse_formula
+from .guard import check_memory
+from .inference import ANOVA_COLUMNS, DDF_METHODS, FIXED_COLUMNS, LmmResult
+from .optimise import SINGULAR_THETA, optimise
+from .params import Layout
+from .reml import BlockReml, make_reml
+from .type3 import general_basis, simple_basis
+
+try:  # installed with scikit-learn, which pingouin requires; only a matter of speed
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover
+    threadpool_limits = None
+
+# lmerTest: eigenvalues of the deviance Hessian below this are treated as zero.
+HESSIAN_TOL = 1e-8
+
+
+def fit_lmm(data: pd.DataFrame, formula: str, levels: dict | None = None, source: str = "<data>",
+            ddf: str = "Satterthwaite") -> LmmResult:
+    """Fit ``formula`` (e.g. ``"ratio ~ condition * block + (1 | participant_id)"``) by REML.
+
+    levels: {column: [reference, other, ...]} fixes a factor's level order; a numeric column
+    named here becomes a factor. Columns of dtype object/string/category/bool are factors
+    (categorical order, else sorted); numeric columns enter as they are. Rows with a missing
+    value in any variable of the model are dropped and counted. `source` names the data in
+    error messages. ddf: 'Satterthwaite' (default, lmerTest's default) or 'Kenward-Roger'
+    (pbkrtest's method) for the fixed and anova tables.
+    """
+    if ddf not in DDF_METHODS:
+        raise InputError(source, "fit_lmm", "ddf", f"one of {list(DDF_METHODS)}", ddf)
+    # The per-group blocks are small: multi-threaded BLAS only adds overhead.
+    if threadpool_limits is None:
+        return _fit(data, formula, levels, source, ddf)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(data, formula, levels, source, ddf)
+
+
+def _chain_rule(d: dict, layout: Layout, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hessian of the REML deviance and d cov(beta) in lmerTest's (theta, sigma) from phi."""
+    sigma = np.sqrt(d["sigma2"])
+    J, second = layout.chain(theta, sigma)
+    hess = J.T @ d["hess_phi"] @ J + np.einsum("j,jab->ab", d["grad_phi"], second)
+    C = d["vcov_beta"]
+    dC_dphi = np.array([C @ K @ C for K in d["XtViGViX"]])  # d C / d phi_a = C X'V^-1 G_a V^-1 X C
+    return (hess + hess.T) / 2.0, np.einsum("jpq,ja->apq", dC_dphi, J)
+
+
+def _kr_from_parts(d: dict) -> dict:
+    """pbkrtest's adjusted covariance: W = 2 (tr P G_i P G_j)^-1, Q_ij = X'V^-1 G_i V^-1 G_j V^-1 X,
+    Phi_A = C + 2 C [sum_ij W_ij (Q_ij - P_i C P_j)] C with P_i = -X'V^-1 G_i V^-1 X."""
+    C = d["vcov_beta"]
+    kr_P = -d["XtViGViX"]
+    info = d["trPGPG"]
+    evals = np.linalg.eigvalsh(info)
+    W = 2.0 * (np.linalg.inv(info) if np.min(np.abs(evals)) > 1e-10 else np.linalg.pinv(info))
+    m = len(kr_P)
+    U = np.zeros_like(C)
+    for i in range(m):
+        for j in range(m):
+            U += W[i, j] * (d["Q"][i, j] - kr_P[i] @ C @ kr_P[j])
+    adjusted = C + 2.0 * C @ U @ C
+    return {"vcov_beta_kr": (adjusted + adjusted.T) / 2.0, "kr_P": kr_P, "kr_W": W}
+
+
+def _dense_kr_parts(design: Design, layout: Layout, theta: np.ndarray, sigma2: float, source: str) -> dict:
+    """Kenward-Roger for non-nested (e.g. crossed) groupings: V^-1 and P as dense n x n
+    matrices, so only where they fit (checked first)."""
+    n = design.X.shape[0]
+    check_memory(8.0 * n * n * 6, "n x n matrices for Kenward-Roger with crossed random effects", source)
+    Z = sparse_z(design.random, n)
+    phi = layout.phi(theta, sigma2)
+    # G_a = Z B_a Z' with B_a the 0/1 pattern of covariance entry a in the random effects
+    patterns, offset = [], 0
+    starts = []
+    for block in design.random:
+        starts.append(offset)
+        offset += block.n_levels * block.values.shape[1]
+    for j, (r, c) in zip(layout.phi_term, layout.phi_rc):
+        block, s_j = design.random[j], layout.sizes[j]
+        base = starts[j] + np.arange(block.n_levels) * s_j
+        rows, cols = [base + r], [base + c]
+        if r != c:
+            rows.append(base + c)
+            cols.append(base + r)
+        B = np.zeros((Z.shape[1], Z.shape[1]))
+        B[np.concatenate(rows), np.concatenate(cols)] = 1.0
+        patterns.append(B)
+    ZD = Z.toarray()
+    G = [ZD @ B @ ZD.T for B in patterns] + [np.eye(n)]
+    V = sum(ph * g for ph, g in zip(phi, G))
+    Vi = linalg.cho_solve(linalg.cho_factor(V, lower=True), np.eye(n))
+    ViX = Vi @ design.X
+    C = linalg.inv(design.X.T @ ViX)
+    C = (C + C.T) / 2.0
+    P = Vi - ViX @ C @ ViX.T
+    m = len(G)
+    PG = [P @ g for g in G]
+    tt = np.array([[np.sum(PG[i] * PG[j].T) for j in range(m)] for i in range(m)])
+    GViX = [g @ ViX for g in G]
+    K = np.array([ViX.T @ gv for gv in GViX])
+    Q = np.array([[(Vi @ GViX[i]).T @ GViX[j] for j in range(m)] for i in range(m)])
+    return _kr_from_parts({"vcov_beta": C, "XtViGViX": K, "trPGPG": tt, "Q": Q})
+
+
+def _varcomp(layout: Layout, design: Design, theta: np.ndarray, sigma2: float) -> pd.DataFrame:
+    """Intercept-only terms: one row named by the grouping. Terms with slopes: one row per
+    coefficient ('group coefficient') and one per pair ('group cor(a,b)') whose variance column
+    holds the covariance and sd column the correlation (lme4's as.data.frame(VarCorr) does the
+    same with vcov and sdcor). Residual last."""
+    names, variances, sds = [], [], []
+    for T, block in zip(layout.factors(theta), design.random):
+        cov = sigma2 * T @ T.T
+        coefs = block.term.coefficients
+        if coefs == ("(Intercept)",):
+            names.append(block.term.label)
+            variances.append(cov[0, 0])
+            sds.append(np.sqrt(cov[0, 0]))
+            continue
+        sd = np.sqrt(np.diag(cov))
+        for r, coef in enumerate(coefs):
+            names.append(f"{block.term.label} {coef}")
+            variances.append(cov[r, r])
+            sds.append(sd[r])
+        for c in range(len(coefs)):
+            for r in range(c + 1, len(coefs)):
+                names.append(f"{block.term.label} cor({coefs[c]},{coefs[r]})")
+                variances.append(cov[r, c])
+                sds.append(cov[r, c] / (sd[r] * sd[c]) if sd[r] * sd[c] > 0 else np.nan)
+    names.append("Residual")
+    variances.append(sigma2)
+    sds.append(np.sqrt(sigma2))
+    return pd.DataFrame({"name": names, "variance": np.array(variances, dtype=float), "sd": np.array(sds, dtype=float)})
+
+
+def _fit(data, formula, levels, source, ddf) -> LmmResult:
+    parsed = parse_formula(formula, source)
+    design = build_design(data, parsed, levels, source)
+    layout = Layout.of([block.term for block in design.random])
+    n, p = design.X.shape
+    reml = make_reml(design, layout, source)
+    theta, deviance, converged, message = optimise(reml, layout)
+    _, beta, r2 = reml.evaluate(theta, gradient=False)
+    s2e = r2 / (n - p)
+    sigma = np.sqrt(s2e)
+
+    if isinstance(reml, BlockReml):
+        parts = reml.derivatives(theta, kenward_roger=False)
+        beta, C = parts["beta"], parts["vcov_beta"]
+        hess_vp, jacobian = _chain_rule(parts, layout, theta)
+
+        def kr_parts():
+            return _kr_from_parts(reml.derivatives(theta, kenward_roger=True))
+    else:  # lmerTest's way: finite differences of the deviance and of cov(beta) in (theta, sigma)
+        vp = np.append(theta, sigma)
+        C = reml.vcov_beta_vp(vp)
+        C = (C + C.T) / 2.0
+        hess_vp = numeric_hessian(reml.deviance_vp, vp)
+        jacobian = numeric_jacobian(reml.vcov_beta_vp, vp)
+
+        def kr_parts():
+            return _dense_kr_parts(design, layout, theta, s2e, source)
+
+    evals, evecs = np.linalg.eigh(hess_vp)
+    keep = evals > HESSIAN_TOL
+    vcov_varpar = 2.0 * (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
+    if np.any(evals < -HESSIAN_TOL):  # not a minimum (lmerTest warns likewise)
+        converged = False
+        message += f"; REML deviance Hessian has negative eigenvalue(s) {evals[evals < -HESSIAN_TOL]}"
+
+    small = layout.diagonal & (theta < SINGULAR_THETA)
+    singular = bool(np.any(small))
+    if singular:
+        names = dict.fromkeys(design.random[j].term.label for j in layout.theta_term[small])
+        message += f"; singular fit: variance of {', '.join(names)} estimated at the boundary (0)"
+
+    result = LmmResult(
+        formula=formula,
+        ddf_method=ddf,
+        fixed=pd.DataFrame(),
+        anova=pd.DataFrame(),
+        variance_components=_varcomp(layout, design, theta, s2e),
+        reml_criterion=float(deviance),
+        converged=converged,
+        singular=singular,
+        optimizer_message=message,
+        n_observations=n,
+        n_groups=dict(design.group_sizes),
+        n_dropped_missing=design.n_dropped,
+        levels={name: var.levels for name, var in design.variables.items() if var.levels is not None},
+        column_names=design.column_names,
+        term_columns=design.term_columns,
+        beta=beta,
+        vcov_beta=C,
+        vcov_varpar=vcov_varpar,
+        jacobian=jacobian,
+        source=source,
+        _variables=design.variables,
+        _term_codings=design.term_codings,
+        _kenward_roger_parts=kr_parts,
+    )
+
+    column_term = {0: "(Intercept)"}
+    for label, cols in design.term_columns.items():
+        column_term.update({c: label for c in cols})
+    fixed_rows = []
+    for j, name in enumerate(design.column_names):
+        res = result.contrast(np.eye(p)[j])
+        fixed_rows.append({"term": column_term[j], "column": name, "estimate": res["estimate"], "se": res["se"],
+                           "df": res["df"], "t": res["t"], "p": res["p"]})
+    hierarchical = all(m is None or m is design.variables[name].coding
+                       for term in parsed.terms for name, m in zip(term, design.term_codings[term_label(term)]))
+    general = {} if hierarchical else general_basis(list(parsed.terms), design)
+    anova_rows = []
+    for term in parsed.terms:
+        label = term_label(term)
+        cols = design.term_columns[label]
+        if hierarchical:
+            L = np.zeros((len(cols), p))
+            L[:, cols] = simple_basis(term, design.term_codings[label], design.variables)
+        else:
+            L = general[label]
+        res = result.f_test(L)
+        single = result.contrast(L[0]) if len(cols) == 1 else {"estimate": np.nan, "se": np.nan}
+        anova_rows.append({"term": label, "estimate": single["estimate"], "se": single["se"],
+                           "F": res["F"], "df_num": res["df_num"], "df_den": res["df_den"], "p": res["p"]})
+    object.__setattr__(result, "fixed", pd.DataFrame(fixed_rows, columns=FIXED_COLUMNS))
+    object.__setattr__(result, "anova", pd.DataFrame(anova_rows, columns=ANOVA_COLUMNS))
+    return result
