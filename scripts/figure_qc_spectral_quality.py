@@ -4,12 +4,13 @@ import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.figures.data import read_spectra
 from crossover_fmrs.figures.qc import qc_spectral_quality
-from crossover_fmrs.figures.style import write_figure
+from crossover_fmrs.figures.style import Labels, write_figure
 
 
 def main(io):
     figure, table = qc_spectral_quality(read_spectra(io.input["spectra"]), io.params["conditions"],
-                                        io.params["thresholds"], synthetic=io.params["synthetic"])
+                                        io.params["thresholds"], synthetic=io.params["synthetic"],
+        labels=Labels.from_config(io.params["labels"]))
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 

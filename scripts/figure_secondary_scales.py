@@ -4,12 +4,13 @@ import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.figures.clinical import secondary_scales
 from crossover_fmrs.figures.data import read_scores
-from crossover_fmrs.figures.style import write_figure
+from crossover_fmrs.figures.style import Labels, write_figure
 
 
 def main(io):
     figure, table = secondary_scales(read_scores(io.input["scores"]), io.params["conditions"], io.params["scales"],
-                                     primary=io.params["primary"], synthetic=io.params["synthetic"])
+                                     primary=io.params["primary"], synthetic=io.params["synthetic"],
+        labels=Labels.from_config(io.params["labels"]))
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 

@@ -129,7 +129,23 @@ def test_glx_timecourse_table_and_colours_follow_config(spectra):
     colours = {c.get_label(): c.lines[0].get_color() for c in ax.containers}
     assert colours == {"placebo": "#0072B2", "naltrexone": "#D55E00"}
     assert ax.get_ylabel() == "Glx/tNAA (ratio)"
-    assert ax.get_xlabel() == "minutes from start of ketamine infusion"
+    assert ax.get_xlabel() == "minutes from the start of the infusion"  # nothing named without a config
+
+
+def test_figure_words_come_from_the_config_labels(spectra, scores):
+    labels = style.Labels.from_config({"infusion": "ketamine infusion", "conditions": {"naltrexone": "naltrexone 50 mg"},
+                                       "timepoints": {"day1": "24 h"}, "units": {"QIDS_SR16": "total score"}})
+    figure, _ = mrs.glx_timecourse(spectra, CONDITIONS, labels=labels)
+    ax = figure.axes[0]
+    assert ax.get_xlabel() == "minutes from the start of the ketamine infusion"
+    legend = figure.legends[0]
+    assert [text.get_text() for text in legend.get_texts()] == ["placebo", "naltrexone 50 mg"]
+    assert "mean ± SEM" in legend.get_title().get_text() and "n = " in legend.get_title().get_text()
+    lower = ax.get_ylim()
+    assert lower[1] - lower[0] >= 0.2 * abs(sum(lower) / 2) - 1e-12  # no zoom on a small difference
+    assert style.Labels().timepoint("day7") == "day 7" and style.Labels().timepoint("pre", short=True) == "pre"
+    assert labels.timepoint("day1") == "24 h" and labels.unit("QIDS_SR16") == "total score"
+    assert style.Labels().unit("CADSS") == "score"
 
 
 def test_sex_glx_splits_by_sex(spectra, participants):

@@ -166,3 +166,8 @@ def test_a_second_study_shape_runs_with_only_its_config(tmp_path):
     assert not (workdir / "results/paper_comparison.tsv").exists()
     assert not (workdir / "results/figures/sex_glx.png").exists()
     assert (workdir / "results/figures/glx_timecourse.png").exists()
+    # The second study's figures say what its own config says, nothing of this trial's drugs.
+    for svg in (workdir / "results" / "figures").glob("*.svg"):
+        text = svg.read_text()
+        assert "ketamine" not in text and "naltrexone" not in text, svg.name
+    assert "day 7" in (workdir / "results/figures/madrs_timecourse.svg").read_text()

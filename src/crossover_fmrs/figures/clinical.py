@@ -14,30 +14,41 @@ from .summary import SEX_LABELS, SEX_ORDER, change_scores, check_scores, mean_se
 DODGE = 0.08  # x units (one time point = 1) between the conditions' means
 
 
-def _draw_timepoint_means(ax, summary: pd.DataFrame, conditions: list[str]) -> None:
+def _draw_timepoint_means(ax, summary: pd.DataFrame, conditions: list[str], labels: style.Labels) -> None:
     colours = style.condition_colours(conditions)
     offsets = style.dodge(conditions, DODGE)
     for condition in conditions:
         rows = summary[summary["condition"] == condition]
         ax.errorbar(rows["timepoint_index"] + offsets[condition], rows["mean"], yerr=rows["sem"],
-                    color=colours[condition], marker="o", markersize=3.5, lw=1.2, elinewidth=0.9, label=condition,
+                    color=colours[condition], marker="o", markersize=3.5, lw=1.2, elinewidth=0.9,
+                    label=labels.condition(condition),
                     zorder=3)
 
 
-def _timepoint_axis(ax, timepoints: list[str], short: bool = False) -> None:
-    ax.set_xticks(range(len(timepoints)), [style.timepoint_label(t, short) for t in timepoints])
+def _timepoint_axis(ax, timepoints: list[str], labels: style.Labels, short: bool = False) -> None:
+    ax.set_xticks(range(len(timepoints)), [labels.timepoint(t, short) for t in timepoints])
     ax.set_xlim(-0.4, len(timepoints) - 0.6)
 
 
-def _condition_handles(conditions: list[str]) -> list:
+def _condition_handles(conditions: list[str], labels: style.Labels) -> list:
     colours = style.condition_colours(conditions)
-    return [Line2D([], [], color=colours[c], marker="o", markersize=3.5, label=c) for c in conditions]
+    return [Line2D([], [], color=colours[c], marker="o", markersize=3.5, label=labels.condition(c)) for c in conditions]
+
+
+def _participants(scores: pd.DataFrame, outcomes: list[str]) -> int:
+    rated = scores[scores["outcome"].isin(outcomes) & scores["value"].notna()]
+    return rated["participant_id"].nunique()
+
+
+def _bounds(summary: pd.DataFrame) -> list[float]:
+    return list(summary["mean"] - summary["sem"].fillna(0)) + list(summary["mean"] + summary["sem"].fillna(0))
 
 
 def madrs_timecourse(scores: pd.DataFrame, conditions: list[str], scales: dict, *, outcome: str = "MADRS",
-                     synthetic: bool = False):
+                     synthetic: bool = False, labels: style.Labels | None = None):
     """Mean ± SEM at each time point by condition over faint individual lines. Returns (figure, table);
     the table holds the means (level "mean") and every plotted participant value (level "participant")."""
+    labels = labels or style.Labels()
     summary = timepoint_summary(scores, conditions, scales, [outcome])
     scale = summary["scale"].iloc[0]
     timepoints = scales[scale]["timepoints"]
@@ -55,11 +66,14 @@ def madrs_timecourse(scores: pd.DataFrame, conditions: list[str], scales: dict, 
             name = conditions[condition]
             ax.plot(rows["timepoint_index"] + offsets[name], rows["value"], color=colours[name], lw=0.5,
                     alpha=0.25, zorder=1)
-        _draw_timepoint_means(ax, summary, conditions)
-        _timepoint_axis(ax, timepoints)
+        _draw_timepoint_means(ax, summary, conditions, labels)
+        _timepoint_axis(ax, timepoints, labels)
+        ax.set_ylim(bottom=0)  # the scale starts at 0: a full axis, not a zoom on the change
         ax.set_xlabel("time point")
-        ax.set_ylabel(f"{style.outcome_label(outcome)} total score")
-        figure.legend(handles=_condition_handles(conditions), loc="outside lower center", ncols=len(conditions))
+        ax.set_ylabel(f"{style.outcome_label(outcome)} ({labels.unit(scale)})")
+        n = _participants(scores, [outcome])
+        figure.legend(handles=_condition_handles(conditions, labels), loc="outside lower center",
+                      ncols=len(conditions), title=f"mean ± SEM (faint lines: each participant); n = {n} participants")
         style.label_synthetic(figure, synthetic)
     means = summary.assign(level="mean", participant_id=np.nan, value=np.nan)
     people = individual.drop(columns="condition_rank").assign(level="participant", outcome=outcome, scale=scale)
@@ -70,8 +84,9 @@ def madrs_timecourse(scores: pd.DataFrame, conditions: list[str], scales: dict, 
 
 
 def secondary_scales(scores: pd.DataFrame, conditions: list[str], scales: dict, *, primary: str = "MADRS",
-                     synthetic: bool = False, columns: int = 5):
+                     synthetic: bool = False, columns: int = 5, labels: style.Labels | None = None):
     """One panel per outcome other than the primary: mean ± SEM by condition over its time points."""
+    labels = labels or style.Labels()
     check_scores(scores, conditions, scales)
     outcomes = [o for o in outcome_order(scores, scales) if o != primary]
     summary = timepoint_summary(scores, conditions, scales, outcomes)
@@ -86,20 +101,25 @@ def secondary_scales(scores: pd.DataFrame, conditions: list[str], scales: dict, 
                 continue
             outcome = outcomes[index]
             of_outcome = summary[summary["outcome"] == outcome]
-            _draw_timepoint_means(ax, of_outcome, conditions)
-            _timepoint_axis(ax, scales[of_outcome["scale"].iloc[0]]["timepoints"], short=True)
+            scale = of_outcome["scale"].iloc[0]
+            _draw_timepoint_means(ax, of_outcome, conditions, labels)
+            _timepoint_axis(ax, scales[scale]["timepoints"], labels, short=True)
+            style.honest_limits(ax, _bounds(of_outcome), floor=0.0)
             ax.set_title(style.outcome_label(outcome))
-            if index % columns == 0:
-                ax.set_ylabel("score")
-        figure.legend(handles=_condition_handles(conditions), loc="outside lower center", ncols=len(conditions))
+            ax.set_ylabel(labels.unit(scale))
+        style.panel_letters(list(axes.flat)[:len(outcomes)])
+        n = _participants(scores, outcomes)
+        figure.legend(handles=_condition_handles(conditions, labels), loc="outside lower center",
+                      ncols=len(conditions), title=f"mean ± SEM; n = {n} participants")
         style.label_synthetic(figure, synthetic)
     return figure, summary
 
 
 def sex_madrs(scores: pd.DataFrame, participants: pd.DataFrame, conditions: list[str], scales: dict, *,
-              outcome: str = "MADRS", synthetic: bool = False):
+              outcome: str = "MADRS", synthetic: bool = False, labels: style.Labels | None = None):
     """Change (last - first time point, MADRS: day1 - pre) by condition for males and females:
     each participant's points, joined across conditions, and the mean ± SEM beside them."""
+    labels = labels or style.Labels()
     changes = change_scores(scores, participants, conditions, scales, outcome)
     definition = changes["change_definition"].iloc[0]
     last, first = definition.split(" - ")
@@ -138,9 +158,10 @@ def sex_madrs(scores: pd.DataFrame, participants: pd.DataFrame, conditions: list
             ticks.append(f"{SEX_LABELS.get(sex, sex)}\n(n = {n})")
         ax.set_xticks(range(len(sexes)), ticks)
         ax.set_xlim(-0.6, len(sexes) - 0.4)
-        ax.set_ylabel(f"change in {style.outcome_label(outcome)} total score\n"
-                      f"({style.timepoint_label(last)} \u2212 {style.timepoint_label(first)})")
-        handles = _condition_handles(conditions) + [
+        scale = scores.loc[scores["outcome"] == outcome, "scale"].iloc[0]
+        ax.set_ylabel(f"change in {style.outcome_label(outcome)} ({labels.unit(scale)})\n"
+                      f"({labels.timepoint(last)} \u2212 {labels.timepoint(first)})")
+        handles = _condition_handles(conditions, labels) + [
             Line2D([], [], ls="none", marker="D", color=style.NEUTRAL, mec="#000000", markersize=4,
                    label="mean \u00b1 SEM")]
         figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))

@@ -12,7 +12,6 @@ from matplotlib.patches import Patch
 from . import style
 from .summary import SEX_LABELS, block_summary, included_mask, individual_ratios, ratio_label, with_sex
 
-TIME_LABEL = "minutes from start of ketamine infusion"
 DODGE_MIN = 0.6  # minutes between the conditions' error bars at one block
 
 
@@ -22,52 +21,66 @@ def _time_limits(table: pd.DataFrame, infusion_window) -> tuple[float, float]:
     return low - 1.0, high + 1.0
 
 
-def _shade_infusion(ax, infusion_window, label: bool = True) -> None:
+def _shade_infusion(ax, infusion_window, labels: style.Labels, label: bool = True) -> None:
     ax.axvspan(infusion_window[0], infusion_window[1], color=style.INFUSION_SHADE, zorder=0, lw=0)
     if label:
-        ax.text(infusion_window[0] + 0.5, 0.99, "ketamine infusion", transform=ax.get_xaxis_transform(),
+        ax.text(infusion_window[0] + 0.5, 0.99, labels.infusion, transform=ax.get_xaxis_transform(),
                 ha="left", va="top", color=style.NEUTRAL)
 
 
-def _draw_means(ax, summary: pd.DataFrame, conditions: list[str]) -> None:
+def _draw_means(ax, summary: pd.DataFrame, conditions: list[str], labels: style.Labels) -> None:
     colours = style.condition_colours(conditions)
     offsets = style.dodge(conditions, DODGE_MIN)
     for condition in conditions:
         rows = summary[summary["condition"] == condition]
         ax.errorbar(rows["midpoint_min"] + offsets[condition], rows["mean"], yerr=rows["sem"], color=colours[condition],
-                    marker="o", markersize=3.5, lw=1.0, elinewidth=0.8, label=condition)
+                    marker="o", markersize=3.5, lw=1.0, elinewidth=0.8, label=labels.condition(condition))
 
 
-def _legend_handles(conditions: list[str], extra=()) -> list:
+def _legend_handles(conditions: list[str], labels: style.Labels, extra=()) -> list:
     colours = style.condition_colours(conditions)
-    handles = [Line2D([], [], color=colours[c], marker="o", markersize=3.5, lw=1.0, label=c) for c in conditions]
+    handles = [Line2D([], [], color=colours[c], marker="o", markersize=3.5, lw=1.0, label=labels.condition(c))
+               for c in conditions]
     return handles + list(extra)
 
 
-def _infusion_handle() -> Patch:
-    return Patch(facecolor=style.INFUSION_SHADE, edgecolor="none", label="ketamine infusion")
+def _infusion_handle(labels: style.Labels) -> Patch:
+    return Patch(facecolor=style.INFUSION_SHADE, edgecolor="none", label=labels.infusion)
+
+
+def _error_bars(n_participants: int) -> str:
+    return f"mean ± SEM per block (included spectra)\nn = {n_participants} participants"
+
+
+def _mean_bounds(summary: pd.DataFrame) -> list[float]:
+    return list(summary["mean"] - summary["sem"].fillna(0)) + list(summary["mean"] + summary["sem"].fillna(0))
 
 
 def glx_timecourse(spectra: pd.DataFrame, conditions: list[str], *, infusion_window=(0.0, 40.0),
-                   synthetic: bool = False):
+                   synthetic: bool = False, labels: style.Labels | None = None):
     """Mean ± SEM of the ratio per block by condition, included spectra only. Returns (figure, table)."""
+    labels = labels or style.Labels()
     summary = block_summary(spectra, conditions)
+    n = spectra.loc[included_mask(spectra), "participant_id"].nunique()
     with style.context():
-        figure = style.new_figure(style.SINGLE_COLUMN, 2.6)
+        figure = style.new_figure(style.SINGLE_COLUMN, 2.8)
         ax = figure.add_subplot()
-        _shade_infusion(ax, infusion_window)
-        _draw_means(ax, summary, conditions)
+        _shade_infusion(ax, infusion_window, labels)
+        _draw_means(ax, summary, conditions, labels)
         ax.set_xlim(*_time_limits(summary, infusion_window))
-        ax.set_xlabel(TIME_LABEL)
+        style.honest_limits(ax, _mean_bounds(summary))
+        ax.set_xlabel(labels.time_axis)
         ax.set_ylabel(f"{ratio_label(spectra)} (ratio)")
-        figure.legend(handles=_legend_handles(conditions), loc="outside lower center", ncols=len(conditions))
+        figure.legend(handles=_legend_handles(conditions, labels), loc="outside lower center", ncols=len(conditions),
+                      title=_error_bars(n))
         style.label_synthetic(figure, synthetic)
     return figure, summary
 
 
 def sex_glx(spectra: pd.DataFrame, participants: pd.DataFrame, conditions: list[str], *,
-            infusion_window=(0.0, 40.0), synthetic: bool = False):
+            infusion_window=(0.0, 40.0), synthetic: bool = False, labels: style.Labels | None = None):
     """The time course of glx_timecourse, one panel for males and one for females."""
+    labels = labels or style.Labels()
     labelled = with_sex(spectra, participants)
     summary = block_summary(labelled, conditions, by=["sex"])
     kept = labelled[included_mask(labelled)]
@@ -76,22 +89,27 @@ def sex_glx(spectra: pd.DataFrame, participants: pd.DataFrame, conditions: list[
         sexes = list(dict.fromkeys(summary["sex"]))
         axes = figure.subplots(1, max(len(sexes), 1), sharex=True, sharey=True, squeeze=False)[0]
         for ax, sex in zip(axes, sexes):
-            _shade_infusion(ax, infusion_window)
-            _draw_means(ax, summary[summary["sex"] == sex], conditions)
+            _shade_infusion(ax, infusion_window, labels)
+            _draw_means(ax, summary[summary["sex"] == sex], conditions, labels)
             n = kept.loc[kept["sex"] == sex, "participant_id"].nunique()
             ax.set_title(f"{SEX_LABELS.get(sex, sex)} (n = {n} participants)")
-            ax.set_xlabel(TIME_LABEL)
+            ax.set_xlabel(labels.time_axis)
             ax.set_xlim(*_time_limits(summary, infusion_window))
+        style.honest_limits(axes[0], _mean_bounds(summary))
+        if len(sexes) > 1:
+            style.panel_letters(axes)
         axes[0].set_ylabel(f"{ratio_label(spectra)} (ratio)")
-        figure.legend(handles=_legend_handles(conditions), loc="outside lower center", ncols=len(conditions))
+        figure.legend(handles=_legend_handles(conditions, labels), loc="outside lower center", ncols=len(conditions),
+                      title="mean ± SEM over the included spectra of each block")
         style.label_synthetic(figure, synthetic)
     return figure, summary
 
 
 def glx_individual(spectra: pd.DataFrame, conditions: list[str], *, infusion_window=(0.0, 40.0),
-                   synthetic: bool = False, columns: int = 6):
+                   synthetic: bool = False, columns: int = 6, labels: style.Labels | None = None):
     """Small multiples: each participant's ratio per block in both conditions; lines join included
     spectra, a cross marks a spectrum QC excluded, an open circle on the axis one without a ratio."""
+    labels = labels or style.Labels()
     table = individual_ratios(spectra, conditions)
     colours = style.condition_colours(conditions)
     participants = sorted(table["participant_id"].unique())
@@ -105,7 +123,7 @@ def glx_individual(spectra: pd.DataFrame, conditions: list[str], *, infusion_win
                 ax.set_axis_off()
                 continue
             pid = participants[index]
-            _shade_infusion(ax, infusion_window, label=False)
+            _shade_infusion(ax, infusion_window, labels, label=False)
             for condition in conditions:
                 rows_ = table[(table["participant_id"] == pid) & (table["condition"] == condition)]
                 kept = rows_["ratio"].where(rows_["included"])
@@ -125,16 +143,17 @@ def glx_individual(spectra: pd.DataFrame, conditions: list[str], *, infusion_win
             if index + columns >= len(participants):
                 # Bottom panel of its column (the grid's last row may be part empty): show the times.
                 ax.xaxis.set_tick_params(labelbottom=True)
-        figure.supxlabel(TIME_LABEL, fontsize=style.FONT_SIZE)
+        figure.supxlabel(labels.time_axis, fontsize=style.FONT_SIZE)
         figure.supylabel(f"{ratio_label(spectra)} (ratio)", fontsize=style.FONT_SIZE)
         extra = [
             Line2D([], [], ls="none", marker="x", color=style.NEUTRAL, markersize=3.5, label="excluded by QC"),
             Line2D([], [], ls="none", marker="o", mfc="none", color=style.NEUTRAL, markersize=3,
                    label="no ratio (undetermined)"),
-            _infusion_handle(),
+            _infusion_handle(labels),
         ]
         spare = axes.flat[len(participants)]
-        legend = spare.legend(handles=_legend_handles(conditions, extra), loc="upper left",
+        legend = spare.legend(handles=_legend_handles(conditions, labels, extra), loc="upper left",
+                              title=f"one panel per participant (n = {len(participants)}); every spectrum",
                               ncols=2 if len(participants) % columns <= columns - 2 else 1)
         legend.set_in_layout(False)  # may spread over the empty panels beside it
         style.label_synthetic(figure, synthetic)

@@ -60,7 +60,7 @@ def _swarm_size(ax, run: int, n_conditions: int) -> float:
 
 
 def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds: dict, *,
-                        synthetic: bool = False, columns: int = 2):
+                        synthetic: bool = False, columns: int = 2, labels: style.Labels | None = None):
     """Box and swarm of linewidth, S/N and the %SD of both ratio metabolites by condition, every
     spectrum (kept or not), with the configured thresholds as dashed lines. Returns (figure, table);
     the table has the box statistics (level "summary") and every plotted value (level "spectrum").
@@ -70,6 +70,8 @@ def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds
     """
     import seaborn  # only this figure draws with seaborn; its import is costly for the others
 
+    labels = labels or style.Labels()
+    names = [labels.condition(c) for c in conditions]
     check_spectra(spectra, conditions)
     require_columns(spectra, ["fwhm_ppm", "snr", "numerator_crlb_percent", "denominator_crlb_percent"])
     numerator, denominator = ratio_label(spectra).split("/", 1)
@@ -108,7 +110,7 @@ def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds
         axes = list(figure.subplots(grid_rows, columns, squeeze=False).flat)
         for ax, spec in zip(axes, measures):
             ax.set_ylabel(spec["label"])
-            ax.set_xticks(range(len(conditions)), conditions)
+            ax.set_xticks(range(len(conditions)), names)
         figure.draw_without_rendering()  # lay out once: the swarm's marker size needs the panel widths
         for k, (ax, spec) in enumerate(zip(axes, measures)):
             size = _swarm_size(ax, max(runs[k * len(conditions):(k + 1) * len(conditions)]), len(conditions))
@@ -126,14 +128,17 @@ def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds
                               legend=False, ax=ax, zorder=2)
             if spec["threshold"] is not None:
                 ax.axhline(spec["threshold"], color="#000000", lw=0.8, ls="--", zorder=3)
-            ax.set_xticks(range(len(conditions)), conditions)
+            ax.set_xticks(range(len(conditions)), names)
             ax.set_xlim(-0.5, len(conditions) - 0.5)
             ax.set_xlabel("")
             ax.set_ylabel(spec["label"])
         for ax in axes[len(measures):]:
             ax.set_axis_off()
+        style.panel_letters(axes[:len(measures)])
+        n_spectra, n_people = len(ordered), ordered["participant_id"].nunique()
         figure.legend(handles=[Line2D([], [], color="#000000", lw=0.8, ls="--", label="QC threshold (config)")],
-                      loc="outside lower center")
+                      loc="outside lower center", title=f"every spectrum, kept or not: n = {n_spectra} spectra of "
+                      f"{n_people} participants; boxes: median, quartiles, 1.5 IQR")
         style.label_synthetic(figure, synthetic)
     table_columns = ["level", "measure", "condition", "participant_id", "block", "value", "beyond_threshold", "n",
                      "n_missing", "median", "q1", "q3", "whisker_low", "whisker_high", "threshold", "flag_if",
@@ -147,10 +152,12 @@ def reason_code(excluded_by: str) -> str:
     return "".join(REASON_CODES.get(reason, "?") for reason in excluded_by.split(";") if reason)
 
 
-def qc_ratio_by_participant(spectra: pd.DataFrame, conditions: list[str], *, synthetic: bool = False):
+def qc_ratio_by_participant(spectra: pd.DataFrame, conditions: list[str], *, synthetic: bool = False,
+                            labels: style.Labels | None = None):
     """Map of participant x (condition, block): the ratio of each spectrum QC kept as colour; an
     excluded spectrum as a grey cell with the code of its exclusion criteria; white where no
     spectrum exists. Returns (figure, table) with the ratio, decision and reason of every cell."""
+    labels = labels or style.Labels()
     table = individual_ratios(spectra, conditions)
     table["reason_code"] = [reason_code(r) if not kept else "" for r, kept in zip(table["excluded_by"],
                                                                                    table["included"])]
@@ -189,12 +196,12 @@ def qc_ratio_by_participant(spectra: pd.DataFrame, conditions: list[str], *, syn
         for side in ("top", "right", "bottom", "left"):
             ax.spines[side].set_visible(False)
         for k, condition in enumerate(conditions):
-            ax.text((k + 0.5) * len(blocks), -0.2, condition, ha="center", va="bottom",
+            ax.text((k + 0.5) * len(blocks), -0.2, labels.condition(condition), ha="center", va="bottom",
                     color=style.condition_colours(conditions)[condition], fontweight="bold")
         used = sorted({c for code in codes.values() for c in _split_code(code)})
         key = "; ".join(f"{c} {CODE_NAMES.get(c, c)}" for c in used)
         key = "\n".join(textwrap.wrap(f"grey: excluded by QC ({key})", 62)) if used else ""
-        ax.set_xlabel("fMRS block" + (f"\n{key}" if key else ""))
+        ax.set_xlabel(f"fMRS block (n = {len(participants)} participants)" + (f"\n{key}" if key else ""))
         colourbar = figure.colorbar(mesh, ax=ax, shrink=0.6, aspect=25)
         colourbar.set_label(f"{label} (ratio), included spectra")
         style.label_synthetic(figure, synthetic)

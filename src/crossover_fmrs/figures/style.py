@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import base64
 import io
+import re
+from collections.abc import Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -35,8 +38,9 @@ NEUTRAL = "#555555"
 LIGHT = "#BBBBBB"
 INFUSION_SHADE = "#E5E5E5"
 SYNTHETIC_LABEL = "SYNTHETIC DATA"
-TIMEPOINT_LABELS = {"pre": "pre-infusion", "post": "post-infusion", "day1": "day 1"}
-SHORT_TIMEPOINT_LABELS = {"pre": "pre", "post": "post", "day1": "day 1"}
+# Words for time points a config does not name (figures.labels.timepoints names the others).
+TIMEPOINT_LABELS = {"pre": "pre-infusion", "post": "post-infusion"}
+PANEL_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 INK = "#262626"  # dark grey for axes and text: softer than black at 7 pt
 # The journal's style and sizes, and what makes a saved file the same on every run.
@@ -117,11 +121,60 @@ def spread(n: int, width: float):
     return [width * (2 * ((i * golden) % 1.0) - 1) for i in range(n)]
 
 
-def timepoint_label(timepoint: str, short: bool = False) -> str:
-    """'pre' -> 'pre-infusion' ('pre' when short, for narrow panels); unknown names as they are."""
-    if short:
-        return SHORT_TIMEPOINT_LABELS.get(timepoint, timepoint)
-    return TIMEPOINT_LABELS.get(timepoint, timepoint)
+@dataclass(frozen=True)
+class Labels:
+    """The words on the figures, from config figures.labels: what the infusion is called, display
+    names of conditions and time points, and the unit of each scale's scores."""
+
+    infusion: str = "infusion"
+    conditions: Mapping[str, str] = field(default_factory=dict)
+    timepoints: Mapping[str, str] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, labels: Mapping | None) -> Labels:
+        labels = dict(labels or {})
+        return cls(labels.get("infusion", "infusion"), dict(labels.get("conditions") or {}),
+                   dict(labels.get("timepoints") or {}), dict(labels.get("units") or {}))
+
+    def condition(self, name: str) -> str:
+        return self.conditions.get(name, name)
+
+    def timepoint(self, name: str, short: bool = False) -> str:
+        """Configured name; else 'pre' -> 'pre-infusion', 'day7' -> 'day 7'. Short (narrow panels):
+        the part before a hyphen, 'pre-infusion' -> 'pre'."""
+        day = re.fullmatch(r"day(\d+)", name)
+        label = self.timepoints.get(name) or TIMEPOINT_LABELS.get(name) or (f"day {day.group(1)}" if day else name)
+        return label.split("-", 1)[0] if short else label
+
+    def unit(self, scale: str) -> str:
+        return self.units.get(scale, "score")
+
+    @property
+    def time_axis(self) -> str:
+        return f"minutes from the start of the {self.infusion}"
+
+
+def panel_letters(axes) -> None:
+    """a, b, c, ... at the top left of each panel of a multi-panel figure."""
+    for letter, ax in zip(PANEL_LETTERS, axes):
+        ax.text(-0.02, 1.02, letter, transform=ax.transAxes, ha="right", va="bottom", fontweight="bold",
+                fontsize=FONT_SIZE + 1)
+
+
+def honest_limits(ax, values, floor: float | None = None, min_span_fraction: float = 0.2) -> None:
+    """y-limits that do not blow up a small difference: start at the scale's floor where it has one
+    (a score of 0), else span at least min_span_fraction of the mean level around the data."""
+    values = [float(v) for v in values if v == v]  # drop NaN
+    if not values:
+        return
+    low, high = min(values), max(values)
+    if floor is not None:
+        ax.set_ylim(min(floor, low), high + 0.08 * (high - min(floor, low) or 1.0))
+        return
+    middle, half = (low + high) / 2, (high - low) / 2
+    half = max(half * 1.15, min_span_fraction * abs(middle) / 2)
+    ax.set_ylim(middle - half, middle + half)
 
 
 def outcome_label(outcome: str) -> str:
