@@ -224,11 +224,15 @@ def _quality(rng, session: dict, position: float, mode: str, thresholds: dict) -
     return float(max(1, round(snr))), _round3(max(fwhm, 0.01))
 
 
-def simulate_mrs_study(participants: pd.DataFrame, settings: dict, rng: np.random.Generator
-                       ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """(spectra, files): the generative truth per spectrum and the files as path -> text."""
+def latent_spectra(participants: pd.DataFrame, settings: dict, rng: np.random.Generator,
+                   effect: dict | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+    """(spectra, participant scales): the generative truth of every spectrum before spectral
+    quality, one row per participant x condition x block with expected_ratio, true_ratio and the
+    failure mode ('' for a spectrum that passes QC, 'snr' or 'fwhm'). `effect` ({'a_male',
+    'a_female'}) overrides the naltrexone attenuation derived from the published F (power
+    planning keeps the published effect fixed while n changes). The embedded study and every
+    power replicate are drawn by this function."""
     mrs = settings["mrs"]
-    thresholds = thresholds_of(settings)
     participants = participants.sort_values("participant_id", kind="stable").reset_index(drop=True)
     conditions = sorted({c for order in participants["order"] for c in str(order).split("-")})
     reference = settings.get("reference_condition", REFERENCE_CONDITION)
@@ -236,10 +240,10 @@ def simulate_mrs_study(participants: pd.DataFrame, settings: dict, rng: np.rando
         raise ValueError(f"simulate_mrs: expected two conditions including {reference!r}, got {conditions}")
     conditions = [reference] + [c for c in conditions if c != reference]
     n_male = int((participants["sex"] == "M").sum())
-    effect = naltrexone_attenuation(settings, n_participants=len(participants), n_male=n_male)
+    if effect is None:
+        effect = naltrexone_attenuation(settings, n_participants=len(participants), n_male=n_male)
     timing = block_timing(settings)
     profile = rise_profile(settings)
-    n_blocks = len(timing)
 
     # Truth that does not depend on spectral quality, in a fixed order.
     rows = []
@@ -265,6 +269,17 @@ def simulate_mrs_study(participants: pd.DataFrame, settings: dict, rng: np.rando
     spectra["failure"] = [failing.get(i, "") for i in spectra.index]
     extra = rng.normal(0.0, FAILING_EXTRA_SD_FACTOR * float(mrs["glx_tnaa_within_sd"]), len(spectra))
     spectra["true_ratio"] += np.where(spectra["failure"] != "", extra, 0.0)
+    return spectra, scales
+
+
+def simulate_mrs_study(participants: pd.DataFrame, settings: dict, rng: np.random.Generator
+                       ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """(spectra, files): the generative truth per spectrum and the files as path -> text."""
+    mrs = settings["mrs"]
+    thresholds = thresholds_of(settings)
+    timing = block_timing(settings)
+    n_blocks = len(timing)
+    spectra, scales = latent_spectra(participants, settings, rng)
     passing = spectra.index[spectra["failure"] == ""]
     n_undetermined = int(mrs["n_undetermined_crlb"])
     if n_undetermined > len(passing):
