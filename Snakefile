@@ -19,6 +19,7 @@ include: "rules/stats.smk"
 include: "rules/compare.smk"
 include: "rules/figures.smk"
 include: "rules/report.smk"
+include: "rules/power.smk"
 
 
 rule all:

@@ -1,5 +1,6 @@
 # Shared helpers: config validation, raw-file lookup, code dependencies, target lists.
 import ast
+import math
 import sys
 from functools import cache
 from pathlib import Path

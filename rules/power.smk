@@ -1,0 +1,108 @@
+# Simulation-based power of the study's tests (outside the default target: `snakemake --cores 4 power`).
+# Scatter-gather: each grid cell (n participants x effect) runs in chunks of replicates; a
+# replicate's random numbers depend only on what it is, so neither the chunking nor the cores or
+# nodes change the results, and a killed run resumes with the chunks not yet written.
+
+if "power" in config and "simulation" in config:
+
+    POWER = config["power"]
+    POWER_CHUNKS = [
+        (n, f"{effect:g}", chunk)
+        for n in POWER["n_participants"]
+        for effect in POWER["effects"]
+        for chunk in range(math.ceil(POWER["replicates"] / POWER["chunk_size"]))
+    ]
+
+    wildcard_constraints:
+        n=r"\d+",
+        effect=r"[0-9.]+",
+        chunk=r"\d+",
+
+    rule power_chunk:
+        input:
+            code=package_code("power_chunk.py"),
+        output:
+            replicates="results/power/chunks/n{n}_effect{effect}_chunk{chunk}.tsv",
+        log:
+            "logs/power/n{n}_effect{effect}_chunk{chunk}.log",
+        benchmark:
+            "benchmarks/power/n{n}_effect{effect}_chunk{chunk}.tsv"
+        threads: 1
+        resources:
+            mem_mb=600,
+            runtime=30,
+        conda:
+            "../envs/python.yaml"
+        params:
+            simulation=config["simulation"],
+            conditions=CONDITIONS,
+            reference=config["study"]["reference_condition"],
+            formulas={
+                "glx": config["stats"]["glx_formula"],
+                "clinical": config["stats"]["clinical_formula"],
+                "glx_sex": config["stats"]["glx_sex_formula"],
+            },
+            design={
+                key: POWER[key]
+                for key in ("male_fraction", "qc_failure_rate", "missing_visit_rate")
+            },
+            seed=POWER["seed"],
+            replicates=POWER["replicates"],
+            chunk_size=POWER["chunk_size"],
+        script:
+            "../scripts/power_chunk.py"
+
+    rule power_table:
+        input:
+            chunks=[
+                f"results/power/chunks/n{n}_effect{effect}_chunk{chunk}.tsv"
+                for n, effect, chunk in POWER_CHUNKS
+            ],
+            published="resources/published_results.tsv",
+            code=package_code("power_table.py"),
+        output:
+            replicates="results/power/replicates.tsv",
+            power="results/power/power.tsv",
+            sample_size="results/power/sample_size.tsv",
+            summary="results/power/summary.md",
+        log:
+            "logs/power/power_table.log",
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        conda:
+            "../envs/python.yaml"
+        params:
+            alpha=POWER["alpha"],
+            targets=POWER["targets"],
+            observed_n=config["simulation"]["n_participants"],
+            synthetic=config["synthetic"],
+        script:
+            "../scripts/power_table.py"
+
+    rule figure_power:
+        input:
+            power="results/power/power.tsv",
+            code=package_code("figure_power.py"),
+        output:
+            png="results/power/power_curves.png",
+            svg="results/power/power_curves.svg",
+            tsv="results/power/power_curves.tsv",
+        log:
+            "logs/power/figure_power.log",
+        conda:
+            "../envs/python.yaml"
+        params:
+            observed_n=config["simulation"]["n_participants"],
+            targets=POWER["targets"],
+            dpi=config["figures"]["dpi"],
+            synthetic=False,
+        script:
+            "../scripts/figure_power.py"
+
+    rule power:
+        input:
+            "results/power/power.tsv",
+            "results/power/sample_size.tsv",
+            "results/power/summary.md",
+            "results/power/power_curves.png",

@@ -1,0 +1,69 @@
+"""Replicates of the power grid: each drawn by the simulator and tested by the main analysis's models.
+
+A replicate's random numbers depend only on (power seed, n, effect, replicate number), never on
+the chunk it runs in, so the results do not depend on the chunking or the cores or nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..simulate.replicate import Design, replicate_tables
+from ..stats.analyses import clinical_model_data, fit, glx_model_data
+
+# test name -> (model data, formula key in Tests, term); the formulas are the main analysis's
+TEST_TERMS = {
+    "glx_condition": ("glx", "glx", "condition"),
+    "madrs_condition_x_time": ("madrs", "clinical", "condition:timepoint"),
+    "glx_condition_x_sex": ("glx", "glx_sex", "condition:sex"),
+}
+REPLICATE_COLUMNS = ["test", "effect", "n_participants", "replicate", "estimate", "F", "df_den", "p"]
+
+
+@dataclass(frozen=True)
+class Tests:
+    """The formulas of the main analysis (config stats.glx_formula, clinical_formula, glx_sex_formula)."""
+
+    glx: str
+    clinical: str
+    glx_sex: str
+
+
+def replicate_seed(seed: int, n_participants: int, effect: float, replicate: int) -> np.random.SeedSequence:
+    """The replicate's own random stream, a function of what it is, not of where it runs."""
+    return np.random.SeedSequence(int(seed), spawn_key=(int(n_participants), int(round(effect * 1e6)), int(replicate)))
+
+
+def run_replicate(settings: dict, conditions: list[str], reference: str, tests: Tests, design: Design,
+                  effect: float, seed: int, replicate: int) -> list[dict]:
+    """One replicate: simulate the study, fit each test's model, return one row per test."""
+    rng = np.random.default_rng(replicate_seed(seed, design.n_participants, effect, replicate))
+    participants, spectra, scores = replicate_tables(settings, conditions, design, effect, rng)
+    data = {"glx": glx_model_data(spectra, participants),
+            "madrs": clinical_model_data(scores, participants, "MADRS", ["pre", "day1"])}
+    fitted: dict[str, pd.DataFrame] = {}
+    rows = []
+    for test, (which, formula_key, term) in TEST_TERMS.items():
+        formula = getattr(tests, formula_key)
+        if formula not in fitted:
+            source = f"power replicate {replicate} (n = {design.n_participants}, effect {effect:g})"
+            fitted[formula] = fit(data[which], formula, conditions, reference, source).anova.set_index("term")
+        row = fitted[formula].loc[term]
+        rows.append({"test": test, "effect": effect, "n_participants": design.n_participants,
+                     "replicate": replicate, "estimate": row["estimate"], "F": row["F"], "df_den": row["df_den"],
+                     "p": row["p"]})
+    return rows
+
+
+def run_chunk(settings: dict, conditions: list[str], reference: str, tests: Tests, design: Design, effect: float,
+              seed: int, replicates: range, progress=None) -> pd.DataFrame:
+    """The rows of a range of replicates of one grid cell; `progress(done, total)` after each."""
+    rows = []
+    for done, replicate in enumerate(replicates, start=1):
+        rows += run_replicate(settings, conditions, reference, tests, design, effect, seed, replicate)
+        if progress is not None:
+            progress(done, len(replicates))
+    return pd.DataFrame(rows, columns=REPLICATE_COLUMNS)

@@ -1,0 +1,88 @@
+"""One simulated study as tidy tables, for simulation-based power: the same generative model as
+the embedded study (participants, the Glx/tNAA spectra of simulate.mrs, the MADRS totals of
+simulate.clinical), with the design's features as settings, and no raw files written.
+
+The effects are those the simulator derives from the published statistics for the embedded
+design (simulation.n_participants), kept fixed in outcome units while n changes, and multiplied
+by `effect`: 0 is no naltrexone effect at all (no condition effect on Glx/tNAA, no condition x
+time interaction on MADRS, no difference between the sexes), 1 the published effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..common.tables import order_conditions
+from .clinical import _latent, _whole, attenuation_by_sex, madrs_within_sd
+from .mrs import latent_spectra, naltrexone_attenuation
+from .study import simulate_participants
+
+MADRS_RANGE = (0, 60)
+
+
+@dataclass(frozen=True)
+class Design:
+    """What a simulated study looks like besides its effect size."""
+
+    n_participants: int
+    male_fraction: float = 0.5
+    qc_failure_rate: float = 22 / 312  # the embedded study: 22 of 312 spectra fail QC
+    missing_visit_rate: float = 1 / 52  # the embedded study: 1 of 52 day-1 MADRS ratings missing
+
+
+def published_effects(settings: dict) -> dict[str, float]:
+    """The naltrexone effects the simulator derives for the embedded design: the mean attenuation
+    of the Glx/tNAA rise (from the published F(1,253)) and of the MADRS reduction (28%), the
+    male:female ratio, and the MADRS within-participant SD (from the published F(1,74))."""
+    n, n_male = int(settings["n_participants"]), int(settings["n_male"])
+    clinical = settings["clinical"]
+    return {
+        "glx_attenuation": naltrexone_attenuation(settings, n_participants=n, n_male=n_male)["a"],
+        "madrs_attenuation": float(clinical["madrs_attenuation"]),
+        "male_to_female_ratio": float(settings["male_to_female_effect_ratio"]),
+        "madrs_within_sd": madrs_within_sd(float(clinical["madrs_attenuation"]),
+                                           float(clinical["madrs_placebo_reduction"]), n,
+                                           float(clinical["published_interaction_F"])),
+    }
+
+
+def replicate_tables(settings: dict, conditions: list[str], design: Design, effect: float,
+                     rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(participants, spectra, scores) of one simulated study, in the pipeline's tidy layout:
+    spectra with ratio and included (QC failures excluded), scores of MADRS with NaN for a
+    missed day-1 rating."""
+    effects = published_effects(settings)
+    n = int(design.n_participants)
+    n_male = int(round(design.male_fraction * n))
+    reference = settings.get("reference_condition", conditions[0])
+    people_rng, mrs_rng, madrs_rng, missing_rng = rng.spawn(4)
+    participants = simulate_participants({**settings, "n_participants": n, "n_male": n_male}, conditions, people_rng)
+
+    n_spectra = 2 * n * (1 + int(settings["mrs"]["n_infusion_blocks"]))
+    mrs = {**settings["mrs"], "n_failing_spectra": int(round(design.qc_failure_rate * n_spectra))}
+    split = attenuation_by_sex(effect * effects["glx_attenuation"], effects["male_to_female_ratio"], n_male, n - n_male)
+    spectra, _ = latent_spectra(participants, {**settings, "mrs": mrs, "reference_condition": reference}, mrs_rng,
+                                effect={"a_male": split["M"], "a_female": split["F"]})
+    spectra = spectra.assign(ratio=spectra["true_ratio"], included=spectra["failure"] == "")[
+        ["participant_id", "condition", "block", "onset_min", "offset_min", "phase", "ratio", "included"]]
+
+    clinical = settings["clinical"]
+    rows = [{"participant_id": p.participant_id, "sex": p.sex, "condition": condition, "timepoint": timepoint,
+             "after": timepoint == "day1"}
+            for p in participants.itertuples(index=False) for condition in order_conditions(p.order)
+            for timepoint in ("pre", "day1")]
+    frame = pd.DataFrame(rows)
+    params = {"baseline_mean": float(clinical["madrs_baseline_mean"]), "between_sd": float(clinical["madrs_between_sd"]),
+              "within_sd": effects["madrs_within_sd"], "response_sd": 0.0,
+              "change": -float(clinical["madrs_placebo_reduction"])}
+    attenuation = attenuation_by_sex(effect * effects["madrs_attenuation"], effects["male_to_female_ratio"], n_male,
+                                     n - n_male)
+    values = _whole(_latent(frame, params, attenuation, reference, madrs_rng), *MADRS_RANGE).astype(float)
+    day1 = np.flatnonzero(frame["after"].to_numpy())
+    missed = missing_rng.choice(day1, size=int(round(design.missing_visit_rate * len(day1))), replace=False)
+    values[missed] = np.nan
+    scores = frame[["participant_id", "condition", "timepoint"]].assign(scale="MADRS", outcome="MADRS", value=values)
+    return participants, spectra, scores
