@@ -47,6 +47,9 @@ def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: 
         reasons = excluded["excluded_by"].where(excluded["excluded_by"] != "", "no ratio").value_counts().sort_index()
         note = "; ".join(f"{' + '.join(CRITERION_WORDS.get(c, c) for c in reason.split(';'))}: {count}"
                          for reason, count in reasons.items()) or "none excluded"
+        unchecked = int(kept["quality_not_evaluated"].sum()) if "quality_not_evaluated" in kept else 0
+        if unchecked:  # included on the ratio alone: the tool provides no quality measure
+            note += f"; {unchecked} included with no quality criterion evaluated"
         add(f"usable fMRS, {condition}", condition, kept["participant_id"].nunique(), len(kept),
             note=f"excluded spectra by criterion: {note}")
     kept = spectra[spectra["included"]]
