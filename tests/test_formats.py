@@ -131,15 +131,17 @@ def test_fixtures_are_what_the_generator_writes(tmp_path):
     spec.loader.exec_module(module)
     module.make(tmp_path)
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
-    assert len(written) == 79
+    assert len(written) == 111  # 79 of the six formats, 32 of the variants (osprey_lcmodel, fsl_dynmrs_*)
     for relative in written:
         assert (tmp_path / relative).read_bytes() == (FIXTURES / relative).read_bytes(), relative
 
 
 @pytest.mark.parametrize("fmt, expected", [
-    ("lcmodel_table", 12), ("lcmodel_csv", 12), ("fsl_mrs", 28), ("fsl_dynmrs", 8), ("osprey", 8), ("tidy_tsv", 5)])
+    ("lcmodel_table", 12), ("lcmodel_csv", 12), ("fsl_mrs", 28), ("fsl_dynmrs", 8), ("osprey", 8), ("tidy_tsv", 5),
+    ("fsl_dynmrs_cov", 12), ("osprey_lcmodel", 9)])
 def test_raw_inputs_list_the_files_read(fmt, expected):
-    paths = layout.format_inputs(FIXTURES / fmt, fmt)
+    paths = layout.format_inputs(FIXTURES / fmt, fmt.split("_")[0] if fmt == "osprey_lcmodel" else
+                                 "fsl_dynmrs" if fmt.startswith("fsl_dynmrs") else fmt)
     assert len(paths) == expected and paths == sorted(paths)
     assert all(Path(p).is_file() for p in paths)
     assert not any(p.endswith(("participants.tsv", "README.md")) for p in paths)
