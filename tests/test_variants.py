@@ -156,6 +156,8 @@ def test_manifest_for_a_per_session_format(tmp_path):
         lines += [f"{participant}\t{condition}\t{block}\t{new.name}" for block in (1, 2)]
     (study / "mrs_files.tsv").write_text("\n".join(lines) + "\n")
     assert_same_values(read(study, "fsl_dynmrs"), read(FIXTURES / "fsl_dynmrs", "fsl_dynmrs"))
+    inputs = layout.format_inputs(study, "fsl_dynmrs")
+    assert sum(p.endswith("mapped_parameters.csv") and "/dyn_sub-" in p for p in inputs) == 4
     assert "dyn_sub-01_naltrexone" in lines[2]
     lines[2] = lines[2].replace("dyn_sub-01_naltrexone", "dyn_sub-01_placebo")
     (study / "mrs_files.tsv").write_text("\n".join(lines) + "\n")

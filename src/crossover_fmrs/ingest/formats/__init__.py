@@ -11,6 +11,8 @@ format, where its files live and what it cannot provide (NaN in the tidy table):
     tidy_tsv       mrs.tsv                                               whatever the user leaves NA
 
 Block timing comes from the sidecars sub-XX/ses-C/mrs/sub-XX_ses-C_blocks.tsv, or for the two
-study-level formats optionally from onset_min/offset_min columns of their table.
+study-level formats optionally from onset_min/offset_min columns of their table. A per-block or
+per-session format may instead list its outputs, under any names, in <data_dir>/mrs_files.tsv
+(layout.MANIFEST). Metabolite names go through one vocabulary (vocabulary.py).
 """
 

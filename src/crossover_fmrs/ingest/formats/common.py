@@ -14,7 +14,7 @@ import pandas as pd
 from ...common.errors import InputError
 from ...common.tables import read_tsv_text, read_utf8_text
 from .layout import LAYOUTS, MANIFEST, MANIFEST_COLUMNS, SESSION_GLOB, SIDECAR_NAME, STUDY_FILES, output_kind
-from .vocabulary import COMBINED, SYNONYMS, canonical_name, parts_of
+from .vocabulary import COMBINED, canonical_name, parts_of  # one vocabulary, listed in docs/data_formats.md
 
 UNDETERMINED_PERCENT = 999.0  # LCModel and FSL-MRS cap %SD at 999: "could not be estimated"
 MISSING_TEXT = ("", "NA", "n/a", "NaN", "nan")  # R, BIDS and MATLAB spellings of a missing value
@@ -42,9 +42,6 @@ MRS_COLUMNS = [
     "source_tool",
     "source_file",
 ]
-
-# Metabolite names: one vocabulary for every tool (vocabulary.py, listed in docs/data_formats.md).
-CANONICAL_METABOLITES = SYNONYMS
 
 PHASES = ("baseline", "infusion")
 SIDECAR_COLUMNS = ["block", "onset_min", "offset_min", "phase"]
@@ -293,7 +290,7 @@ def add_sums(measures: list[Measure], sum_sd=None) -> list[Measure]:
         sd = sum_sd(members) if sum_sd is not None else math.nan
         percent = 100.0 * sd / total if total > 0 and not math.isnan(sd) else math.nan
         percent = min(percent, UNDETERMINED_PERCENT) if not math.isnan(percent) else percent
-        crlb, undetermined = crlb_fields(percent, total, members[0].where, None, "sum")
+        crlb, undetermined = crlb_fields(percent, total, "sum", members[0].where, combined)
         out.append(Measure("+".join(m.tool_metabolite for m in members), total, crlb, undetermined,
                            where=members[0].where))
     return out
@@ -466,7 +463,7 @@ def manifest_sessions(data_dir: Path, fmt: str, participant_ids: set[str], condi
         raise InputError(label, "line 1", "onset_min" if "offset_min" in timed else "offset_min",
                          "both onset_min and offset_min, or neither", header)
     kind = "folder" if layout.is_dir else "file"
-    keys, given, sessions, seen = [], {} if timed else None, {}, {}
+    keys, given, sessions, seen, listed = [], {} if timed else None, {}, {}, set()
     for number, values in enumerate(rows[1:], start=2):
         row, where = dict(zip(header, (value.strip() for value in values))), f"line {number}"
         key = parse_key(row, label, where, participant_ids, conditions)
@@ -485,9 +482,10 @@ def manifest_sessions(data_dir: Path, fmt: str, participant_ids: set[str], condi
         other = session.fits.get(block)
         if not layout.per_block and other is not None and other != target:
             raise InputError(label, where, "path", f"the session's one output folder on every row "
-                             f"({relative_or_path(other, data_dir)})", row["path"])
-        if layout.per_block and target in {p for s in sessions.values() for p in s.fits.values()}:
+                             f"({relative(other, data_dir)})", row["path"])
+        if layout.per_block and target in listed:
             raise InputError(label, where, "path", "one fit output per block", f"{row['path']} listed twice")
+        listed.add(target)
         session.fits[block] = target
         keys.append(key)
         if given is not None:
@@ -503,13 +501,6 @@ def manifest_sessions(data_dir: Path, fmt: str, participant_ids: set[str], condi
                               "offset_min": [timing[(participant, condition, b)][1] for b in blocks],
                               "line": [lines[(participant, condition, b)] for b in blocks]})
         yield session, frame, label
-
-
-def relative_or_path(path: Path, data_dir: Path) -> str:
-    try:
-        return relative(path, data_dir)
-    except ValueError:
-        return str(path)
 
 
 # ---------------------------------------------------------------------------------------------
