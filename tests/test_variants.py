@@ -292,6 +292,6 @@ def test_a_spectrum_with_no_quality_criterion_evaluated_is_marked():
 def test_a_ratio_metabolite_no_fit_reports_is_named():
     tidy = read(FIXTURES / "lcmodel_table", "lcmodel_table")
     with pytest.raises(InputError, match=r"^results/tidy/mrs_long\.tsv, column 'mrs.ratio.denominator': expected a "
-                                         r"metabolite some fit output reports; searched sub-01/ses-naltrexone/mrs/"
-                                         r".*\(8 files\), which report .*NAAG.*, got 'tCho'"):
+                                         r"metabolite some fit output reports; searched 8 fit outputs in data_dir "
+                                         r"\(sub-01/ses-naltrexone/mrs/.*, \.\.\.\), which report .*NAAG.*, got 'tCho'"):
         spectrum_table(tidy, "Glx", "tCho")

@@ -95,9 +95,10 @@ def check_ratio_metabolites(tidy: pd.DataFrame, numerator: str, denominator: str
     files = sorted(tidy["source_file"].dropna().unique()) if "source_file" in tidy else []
     for metabolite, role in ((numerator, "numerator"), (denominator, "denominator")):
         if metabolite not in found:
-            searched = ", ".join(files[:2]) + (f" ... ({len(files)} files)" if len(files) > 2 else "")
+            searched = ", ".join(files[:2]) + (", ..." if len(files) > 2 else "")
             raise InputError(label, None, f"mrs.ratio.{role}", f"a metabolite some fit output reports; searched "
-                             f"{searched or 'no fit outputs'}, which report {', '.join(found)}", metabolite)
+                             f"{len(files)} fit outputs in data_dir ({searched}), which report {', '.join(found)}",
+                             metabolite)
 
 
 def spectrum_table(mrs_long: pd.DataFrame, numerator: str, denominator: str) -> pd.DataFrame:
