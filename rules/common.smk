@@ -14,6 +14,17 @@ from crossover_fmrs.ingest.formats.layout import format_inputs
 
 validate(config, schema="../schemas/config.schema.yaml")
 
+
+def _config_error(setting, expected, got):
+    """A setting the schema cannot check: one line on its own line, then stop (no traceback)."""
+    sys.exit(f"\nerror: config, column '{setting}': expected {expected}, got {got!r}")
+
+
+if config["study"]["reference_condition"] not in config["study"]["conditions"]:
+    _config_error("study.reference_condition",
+                  f"one of study.conditions {config['study']['conditions']}",
+                  config["study"]["reference_condition"])
+
 DATA_DIR = Path(config["data_dir"])
 CONDITIONS = config["study"]["conditions"]
 # {name: {sheet, timepoints}} in config order (clinical.scale_specs does the same for the package).
@@ -81,7 +92,7 @@ def package_code(script):
 def raw_mrs_files(wildcards):
     """The fit outputs and block-timing sidecars the configured format's reader reads (its own
     input listing), so that only a change to one of them reruns ingestion."""
-    return format_inputs(DATA_DIR, config["mrs"]["format"])
+    return format_inputs(DATA_DIR, config["mrs"]["format"], config["mrs"]["osprey_subspectrum"])
 
 
 def participants_dictionary(wildcards):

@@ -389,6 +389,41 @@ def madrs_latin1(study):
     return row
 
 
+def table_junk_lines(study):
+    """Lines of another file pasted after the $$INPU section: refused, never read in part."""
+    text = read(study, TABLE)
+    write(study, TABLE, text.rstrip("\n") + "\n" + "junk junk junk\n" * 1000)
+    return {"line": len(text.rstrip("\n").split("\n")) + 1}
+
+
+def table_long_preamble(study):
+    write(study, TABLE, "junk\n" * 20 + read(study, TABLE))
+    return {}
+
+
+def participants_trailing_tab(study):
+    text = read(study, "participants.tsv")
+    write(study, "participants.tsv", "\n".join(line + "\t" if line else line for line in text.split("\n")))
+    return {"n": len(text.split("\n")[0].split("\t")) + 1}
+
+
+def madrs_trailing_tab(study):
+    text = read(study, MADRS)
+    write(study, MADRS, "\n".join(line + "\t" if line else line for line in text.split("\n")))
+    return {}
+
+
+def sheet_header_only(study, scale="PSI"):
+    name = "clinical/" + SCALES[scale]["sheet"]
+    write(study, name, read(study, name).split("\n")[0] + "\n")
+    return {"sheet": name, "scale": scale}
+
+
+def manifest_unknown_path(study):
+    write(study, "mrs_files.tsv", "participant_id\tcondition\tblock\tpath\nsub-01\tplacebo\t1\tfits/a.table\n")
+    return {}
+
+
 # (id, script, corrupt, expected substrings of the error line, formatted with corrupt's values)
 CASES = [
     ("table_truncated", "mrs", truncated_table,
@@ -473,6 +508,21 @@ CASES = [
      ["clinical/{sheet}", "expected a clinical sheet", "no such file"]),
     ("madrs_latin1", "clinical", madrs_latin1,
      [MADRS, "line {line}", "column 'comment'", "expected UTF-8 text", "0xe9"]),
+    ("table_junk_lines", "mrs", table_junk_lines,
+     [TABLE, "line {line}", "expected only the lines each $$ section header counts", "'junk junk junk'"]),
+    ("table_long_preamble", "mrs", table_long_preamble,
+     [TABLE, "line 11", "expected at most 10 lines (version and title) before $$CONC", "'22 lines'"]),
+    ("participants_trailing_tab", "participants", participants_trailing_tab,
+     ["participants.tsv", "line 1", "expected a name for every column (a trailing tab", "column {n} without a name"]),
+    ("madrs_trailing_tab", "clinical", madrs_trailing_tab,
+     [MADRS, "line 1", "expected a name for every column (a trailing tab"]),
+    ("psi_sheet_header_only", "clinical", sheet_header_only,
+     ["{sheet}", "line 2", "expected one row per participant x condition x timepoint (PSI is configured in "
+      "clinical.scales", "'no rows'"]),
+    ("madrs_sheet_header_only", "clinical", lambda study: sheet_header_only(study, "MADRS"),
+     ["{sheet}", "line 2", "(MADRS is configured in clinical.scales", "'no rows'"]),
+    ("manifest_unknown_path", "mrs", manifest_unknown_path,
+     ["mrs_files.tsv", "line 2", "column 'path'", "expected an existing lcmodel_table output file", "'fits/a.table'"]),
 ]
 
 
@@ -578,3 +628,62 @@ def test_config_threshold_of_wrong_type_fails_validation(tmp_path):
     assert result.returncode != 0, text
     assert "max_fwhm_ppm" in text, text
     assert "'0.1' is not of type 'number'" in text, text
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the error line goes, and how it names files (issue 12).
+
+
+def test_error_stands_on_its_own_console_line_with_working_directory_paths(pristine, tmp_path):
+    """Under Snakemake stderr is the log: the console line starts on a new line (not glued to the
+    progress text), and fMRS files are named like every other file, from the working directory."""
+    work = tmp_path / "work"
+    shutil.copytree(pristine, work / "study")
+    truncated_table(work / "study")
+    log = tmp_path / "ingest_mrs.log"
+    command = [sys.executable, str(ROOT / "scripts" / "ingest_mrs.py"),
+               "--input", f"participants={work / 'study' / 'participants.tsv'}",
+               "--output", f"mrs={tmp_path / 'out' / 'mrs_long.tsv'}", "--log", str(log),
+               "--params", json.dumps({**params("mrs", Path("study")), "data_dir": "study"})]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("\nerror: study/" + TABLE + ", line "), result.stderr
+    assert log.read_text().splitlines()[-1] == result.stderr.strip()
+    # a file given with an absolute path is named from the working directory too
+    (work / "study" / "participants.tsv").write_text("")
+    result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    assert result.stderr.startswith("\nerror: study/participants.tsv, line 1"), result.stderr
+
+
+def test_a_described_column_that_is_dropped_is_a_warning_in_the_log(study, tmp_path, reference):
+    drop_column(study, "participants.tsv", "hamd17_screening")
+    log = tmp_path / "participants.log"
+    out = tmp_path / "out"
+    command = [sys.executable, str(ROOT / "scripts" / "ingest_participants.py"),
+               "--input", f"participants={study / 'participants.tsv'}",
+               "--output", f"participants={out / 'participants.tsv'}", "--log", str(log),
+               "--params", json.dumps(params("participants", study))]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert log.read_text().splitlines() == [
+        "warning: participants.json describes column 'hamd17_screening', which participants.tsv lacks: "
+        "Table 1 (baseline_characteristics.tsv) has no row for it"]
+
+
+def test_reference_condition_outside_the_conditions_fails_validation(tmp_path):
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config["study"]["reference_condition"] = "ketamine"
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    snakemake = Path(sys.executable).with_name("snakemake")
+    if not snakemake.exists():
+        snakemake = shutil.which("snakemake")
+    result = subprocess.run([str(snakemake), "--cores", "1", "-n", "--nolock", "--configfile", str(path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    lines = (result.stdout + result.stderr).splitlines()
+    assert "error: config, column 'study.reference_condition': expected one of study.conditions " \
+           "['placebo', 'naltrexone'], got 'ketamine'" in lines
+    assert "Traceback" not in result.stdout + result.stderr

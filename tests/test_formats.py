@@ -131,15 +131,17 @@ def test_fixtures_are_what_the_generator_writes(tmp_path):
     spec.loader.exec_module(module)
     module.make(tmp_path)
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
-    assert len(written) == 79
+    assert len(written) == 111  # 79 of the six formats, 32 of the variants (osprey_lcmodel, fsl_dynmrs_*)
     for relative in written:
         assert (tmp_path / relative).read_bytes() == (FIXTURES / relative).read_bytes(), relative
 
 
 @pytest.mark.parametrize("fmt, expected", [
-    ("lcmodel_table", 12), ("lcmodel_csv", 12), ("fsl_mrs", 28), ("fsl_dynmrs", 8), ("osprey", 8), ("tidy_tsv", 5)])
+    ("lcmodel_table", 12), ("lcmodel_csv", 12), ("fsl_mrs", 28), ("fsl_dynmrs", 8), ("osprey", 8), ("tidy_tsv", 5),
+    ("fsl_dynmrs_cov", 12), ("osprey_lcmodel", 9)])
 def test_raw_inputs_list_the_files_read(fmt, expected):
-    paths = layout.format_inputs(FIXTURES / fmt, fmt)
+    paths = layout.format_inputs(FIXTURES / fmt, fmt.split("_")[0] if fmt == "osprey_lcmodel" else
+                                 "fsl_dynmrs" if fmt.startswith("fsl_dynmrs") else fmt)
     assert len(paths) == expected and paths == sorted(paths)
     assert all(Path(p).is_file() for p in paths)
     assert not any(p.endswith(("participants.tsv", "README.md")) for p in paths)
@@ -269,11 +271,11 @@ def test_fsl_dynmrs_time_points_match_blocks_in_time_order(tmp_path):
     assert value(tidy, "sub-01", "placebo", 1, "Glx") == pytest.approx(13.0)
     sidecar = study / "sub-01/ses-placebo/mrs/sub-01_ses-placebo_blocks.tsv"
     sidecar.write_text(sidecar.read_text() + "3\t6.0\t12.0\tinfusion\n")
-    with pytest.raises(InputError, match=r"mapped_parameters\.csv, line 1, column 'time': expected 3 time points, "
-                                         r"one per block in .*blocks\.tsv, got 2"):
+    with pytest.raises(InputError, match=r"mapped_parameters\.csv, line 1, column 'time': expected 3 distinct time "
+                                         r"values, one per block in .*blocks\.tsv \(mrs\.dynmrs_time order.*got 2"):
         read(study, "fsl_dynmrs")
     path.write_text("\n".join(",".join(cells[:4]) for cells in lines) + "\n")  # time 3.0 without its std
-    with pytest.raises(InputError, match=r"expected a 'mean' and a 'std' column for time 3"):
+    with pytest.raises(InputError, match=r"expected as many 'mean' as 'std' columns for time 3"):
         read(study, "fsl_dynmrs")
 
 
@@ -302,7 +304,8 @@ def test_osprey_rows_follow_the_mapping(tmp_path, tables):
 
 
 def test_osprey_1_tables(tmp_path, tables):
-    """Osprey 1 names (off_*_Voxel_1.csv) and QM columns NAA_SNR, NAA_FWHM in ppm."""
+    """Osprey 1 names (off_*_Voxel_1.csv) and QM columns NAA_SNR, NAA_FWHM in Hz (FID-A op_getLW,
+    as every Osprey version writes it), converted with larmor_mhz; a value that looks like ppm is refused."""
     study = copy("osprey", tmp_path)
     results = study / "osprey" / "QuantifyResults"
     for quant in ("amplMets", "tCr"):
@@ -311,18 +314,20 @@ def test_osprey_1_tables(tmp_path, tables):
         tsv.unlink()
     qm = study / "osprey" / "QM_processed_spectra.tsv"
     rows = [line.split("\t") for line in qm.read_text().splitlines()[1:]]
-    ppm = [f"{float(fwhm) / LARMOR:.6g}" for _, fwhm, _, _ in rows]
-    text = "NAA_SNR,NAA_FWHM,residual_water_ampl,freqShift\n" + "".join(
-        f"{row[0]},{width},{row[2]},{row[3]}\n" for row, width in zip(rows, ppm))
+    text = "NAA_SNR,NAA_FWHM,residual_water_ampl,freqShift\n" + "".join(",".join(row) + "\n" for row in rows)
     (study / "osprey" / "QM_processed_spectra.csv").write_text(text)
     qm.unlink()
-    tidy = read(study, "osprey", larmor_mhz=None)  # ppm already: no conversion needed
+    tidy = read(study, "osprey")
     assert np.allclose(tidy["fwhm_ppm"], tables["osprey"]["fwhm_ppm"], rtol=0, atol=1e-9)
     assert tidy["snr_definition"].iloc[0].startswith("Osprey 1 QM NAA_SNR")
     assert tidy["source_file"].iloc[0] == "osprey/QuantifyResults/off_amplMets_Voxel_1.csv"
-    (study / "osprey" / "QM_processed_spectra.csv").write_text(text.replace(ppm[0], "7.7616", 1))
+    with pytest.raises(InputError, match=r"^config, mrs, column 'larmor_mhz': expected the spectrometer frequency "
+                                         r"in MHz \(osprey/QM_processed_spectra\.csv gives NAA_FWHM in Hz\)"):
+        read(study, "osprey", larmor_mhz=None)
+    ppm = f"{float(rows[0][1]) / LARMOR:.6g}"
+    (study / "osprey" / "QM_processed_spectra.csv").write_text(text.replace(rows[0][1], ppm, 1))
     with pytest.raises(InputError, match=r"QM_processed_spectra\.csv, line 2, column 'NAA_FWHM': expected a "
-                                         r"linewidth in ppm \(<= 0\.5; some Osprey 1 versions wrote Hz"):
+                                         r"linewidth in Hz as Osprey writes it \(>= 1 Hz; a smaller value looks like ppm"):
         read(study, "osprey")
 
 

@@ -22,6 +22,8 @@ ALLOWED = {
     "figures": {"common"},
     "report": {"common"},
     "simulate": {"common", "ingest"},
+    # Power planning draws studies with the simulator and tests them with the analysis's models.
+    "power": {"common", "simulate", "stats"},
 }
 
 

@@ -83,15 +83,29 @@ def run_step(main: Callable[[StepIO], None], snakemake=None) -> None:
         main(io)
     except InputError as err:
         _remove_outputs(io)
-        message = f"error: {err}"
+        message = f"error: {_from_working_dir(err)}"
         print(message, file=sys.stderr)
         if sys.stderr is not sys.__stderr__:
-            print(message, file=sys.__stderr__)
+            # On the console the line follows Snakemake's progress text: start it on its own line.
+            print("\n" + message, file=sys.__stderr__)
         sys.exit(1)
     except Exception:
         _remove_outputs(io)
         traceback.print_exc()
         sys.exit(1)
+
+
+def _from_working_dir(err: InputError) -> InputError:
+    """The error with its file named relative to the working directory (where snakemake runs),
+    as every message names files; paths outside it stay absolute."""
+    path = Path(err.file)
+    if not path.is_absolute():
+        return err
+    try:
+        name = path.relative_to(Path.cwd()).as_posix() + ("/" if err.file.endswith("/") else "")
+    except ValueError:
+        return err
+    return InputError(name, err.where, err.column, err.expected, err.got)
 
 
 def _remove_outputs(io: StepIO) -> None:

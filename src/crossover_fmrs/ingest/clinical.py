@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..common.errors import InputError
 from ..common.tables import delimiter_of, order_conditions, read_utf8_text
+from .participants import check_column_names
 from .scales import check_items, get_scale, max_missing_from_config, score_outcomes
 
 KEY_COLUMNS = ["participant_id", "condition", "timepoint", "hours_from_infusion"]
@@ -94,6 +95,10 @@ def read_clinical_sheet(path: str | Path, scale_name: str, participants: pd.Data
     conditions = list(conditions) if conditions is not None else _conditions_of(participants)
     timepoints = list(timepoints)
     header, rows = _read_lines(path)
+    check_column_names(header, path)
+    if not rows:
+        raise InputError(path, "line 2", None, f"one row per participant x condition x timepoint ({scale.name} is "
+                         "configured in clinical.scales: remove it there if it was not collected)", "no rows")
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise InputError(path, "line 1", duplicated[0], "each column name once", "a repeated column")

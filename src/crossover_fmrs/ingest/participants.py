@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,29 @@ from ..common.tables import order_conditions, read_tsv_text, read_utf8_text
 REQUIRED_COLUMNS = ["participant_id", "sex", "age", "order"]
 SEX_CODES = ("M", "F")
 PARTICIPANT_PATTERN = r"sub-[A-Za-z0-9]+"
+
+
+def check_column_names(header: list[str], path: Path) -> None:
+    """InputError for a column without a name: a trailing tab on every line (a spreadsheet export)
+    would otherwise add a column 'Unnamed' to every table built from the file."""
+    for position, name in enumerate(header, start=1):
+        if not name.strip():
+            trailing = " (a trailing tab at the end of each line?)" if position == len(header) else ""
+            raise InputError(path, "line 1", None, f"a name for every column{trailing}",
+                             f"column {position} without a name")
+
+
+def described_but_absent(frame: pd.DataFrame, path: Path) -> list[str]:
+    """Columns participants.json describes that participants.tsv lacks: each is a warning, since
+    Table 1 then has no row for it (a dropped optional column must not vanish in silence)."""
+    dictionary = path.with_suffix(".json")
+    if not dictionary.is_file():
+        return []
+    try:
+        described = json.loads(read_utf8_text(dictionary, "a JSON data dictionary"))
+    except json.JSONDecodeError:
+        return []  # check_dictionary reports it
+    return [column for column in described if isinstance(described, dict) and column not in frame]
 
 
 def check_dictionary(frame: pd.DataFrame, path: Path) -> None:
@@ -41,6 +65,7 @@ def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
     path = Path(path)
     rows = read_tsv_text(path)
     header, body = rows[0], rows[1:]
+    check_column_names(header, path)
     for column in REQUIRED_COLUMNS:
         if column not in header:
             raise InputError(path, "line 1", column, "a column of this name in the header", header)
@@ -70,5 +95,8 @@ def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
                 row.order,
             )
     check_dictionary(frame, path)
+    for column in described_but_absent(frame, path):
+        print(f"warning: {path.with_suffix('.json').name} describes column '{column}', which {path.name} lacks: "
+              "Table 1 (baseline_characteristics.tsv) has no row for it", file=sys.stderr)
     frame["age"] = frame["age"].astype(float)
     return frame.sort_values("participant_id", kind="stable").reset_index(drop=True)

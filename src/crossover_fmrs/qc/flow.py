@@ -74,8 +74,12 @@ def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: 
             add(3 + period, sequence, f"Period {period + 1}: {condition}", len(came), note=note, condition=condition)
     tier = 3 + n_periods
     kept = spectra[spectra["included"]]
+    note = f"{len(spectra)} spectra acquired; {_exclusion_note(spectra[~spectra['included']])}"
+    unchecked = int(kept["quality_not_evaluated"].sum()) if "quality_not_evaluated" in kept else 0
+    if unchecked:  # included on the ratio alone: the tool provides no quality measure
+        note += f"; {unchecked} included with no quality criterion evaluated"
     add(tier, ALL, f"Analysed, {ratio_label} (mixed model)", kept["participant_id"].nunique(), len(kept),
-        note=f"{len(spectra)} spectra acquired; {_exclusion_note(spectra[~spectra['included']])}", unit="spectra")
+        note=note, unit="spectra")
     primary = scores[scores["outcome"] == primary_outcome]
     usable = primary[primary["value"].notna()]
     missing = len(primary) - len(usable)

@@ -7,6 +7,8 @@ criteria only; a hard %CRLB cut biases means upwards, Kreis 2016, so it stays a 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -14,13 +16,20 @@ from ..common.errors import InputError
 
 SPECTRUM_KEYS = ["participant_id", "condition", "block"]
 CRITERIA = ("crlb", "fwhm", "snr", "undetermined", "fwhm_drift", "snr_drift")
+# Criteria on the quality of the spectrum (undetermined is about the ratio's metabolites): a spectrum
+# none of these could be evaluated for (fsl_dynmrs without dyn_cov.csv) is marked, never passed in silence.
+QUALITY_CRITERIA = ("crlb", "fwhm", "snr", "fwhm_drift", "snr_drift")
+# [A] A denominator under this fraction of the study median is no fit of that metabolite (a sum of
+# nearly cancelling parts gave Glx/tNAA = 165): the ratio is flagged with the reason.
+MIN_DENOMINATOR_FRACTION = 0.1
 
 
 def ratio_table(tidy: pd.DataFrame, numerator: str = "Glx", denominator: str = "tNAA") -> pd.DataFrame:
     """One row per participant x condition x block with numerator/denominator concentrations.
 
-    The ratio is NaN, with the reason, where either metabolite is missing, has an undetermined
-    %SD (LCModel 999%) or the denominator is not positive. Order follows the tidy table.
+    The ratio is NaN, with the reason, where either metabolite is missing, is a sum with a
+    negative part, has an undetermined %SD (LCModel 999%), or the denominator is not positive or
+    implausibly small (_implausible). Order follows the tidy table.
     """
     keys = SPECTRUM_KEYS + ["onset_min", "offset_min", "source_file"]
     spectra = tidy[keys].drop_duplicates(SPECTRUM_KEYS).reset_index(drop=True)
@@ -29,17 +38,27 @@ def ratio_table(tidy: pd.DataFrame, numerator: str = "Glx", denominator: str = "
         part = part.rename(columns={"concentration": f"{label}_concentration",
                                     "crlb_undetermined": f"{label}_undetermined"})
         spectra = spectra.merge(part, on=SPECTRUM_KEYS, how="left", validate="one_to_one")
+    negative = {label: _negative_parts(tidy, metabolite) for metabolite, label in
+                ((numerator, "numerator"), (denominator, "denominator"))}
+    floor = MIN_DENOMINATOR_FRACTION * spectra["denominator_concentration"].where(
+        spectra["denominator_concentration"] > 0).median()
     reasons = []
     for row in spectra.itertuples(index=False):
         why = []
+        key = (row.participant_id, row.condition, row.block)
         for metabolite, label in ((numerator, "numerator"), (denominator, "denominator")):
             value = getattr(row, f"{label}_concentration")
             if pd.isna(value):
                 why.append(f"{metabolite} missing")
+            elif key in negative[label]:
+                why.append(f"{metabolite} undetermined: part {negative[label][key]} negative")
             elif bool(getattr(row, f"{label}_undetermined")):
                 why.append(f"{metabolite} %SD undetermined (999)")
         if not why and not row.denominator_concentration > 0:
             why.append(f"{denominator} concentration not positive")
+        elif not why and row.denominator_concentration < floor:
+            why.append(f"{denominator} implausible: {row.denominator_concentration:.3g} is below "
+                       f"{MIN_DENOMINATOR_FRACTION:.0%} of the study median {floor / MIN_DENOMINATOR_FRACTION:.3g}")
         reasons.append("; ".join(why))
     spectra["reason"] = reasons
     usable = spectra["reason"] == ""
@@ -51,9 +70,41 @@ def ratio_table(tidy: pd.DataFrame, numerator: str = "Glx", denominator: str = "
     return spectra[columns]
 
 
+def _negative_parts(tidy: pd.DataFrame, metabolite: str) -> dict[tuple, str]:
+    """{spectrum: 'NAAG = -0.00306'} where the metabolite is a sum (its tool name joins parts
+    with '+' or '_', e.g. NAA+NAAG) and a part the same spectrum reports is negative. Tools that
+    do not bound amplitudes (fsl_dynmrs) write such sums: the sum then measures noise."""
+    if "tool_metabolite" not in tidy:
+        return {}
+    below = tidy[tidy["concentration"] < 0]
+    negative = {(r.participant_id, r.condition, r.block, r.tool_metabolite): r.concentration
+                for r in below.itertuples(index=False)}
+    out = {}
+    for row in tidy[tidy["metabolite"] == metabolite].itertuples(index=False):
+        key = (row.participant_id, row.condition, row.block)
+        parts = [p for p in re.split(r"[+_]", str(row.tool_metabolite)) if (*key, p) in negative]
+        if parts:
+            out[key] = "; ".join(f"{p} = {negative[(*key, p)]:.3g}" for p in parts)
+    return out
+
+
+def check_ratio_metabolites(tidy: pd.DataFrame, numerator: str, denominator: str, label: str) -> None:
+    """InputError when no spectrum reports a ratio metabolite at all (a basis set without it, or a
+    name the vocabulary does not know), naming the metabolite and the fit outputs searched."""
+    found = sorted(tidy["metabolite"].dropna().unique())
+    files = sorted(tidy["source_file"].dropna().unique()) if "source_file" in tidy else []
+    for metabolite, role in ((numerator, "numerator"), (denominator, "denominator")):
+        if metabolite not in found:
+            searched = ", ".join(files[:2]) + (", ..." if len(files) > 2 else "")
+            raise InputError(label, None, f"mrs.ratio.{role}", f"a metabolite some fit output reports; searched "
+                             f"{len(files)} fit outputs in data_dir ({searched}), which report {', '.join(found)}",
+                             metabolite)
+
+
 def spectrum_table(mrs_long: pd.DataFrame, numerator: str, denominator: str) -> pd.DataFrame:
     """The outcome ratio (ratio_table: NaN with a reason where it cannot be formed) and the
     quality measures of each spectrum."""
+    check_ratio_metabolites(mrs_long, numerator, denominator, "results/tidy/mrs_long.tsv")
     spectra = ratio_table(mrs_long, numerator, denominator)
     quality = mrs_long.groupby(SPECTRUM_KEYS, sort=True)[["fwhm_ppm", "snr"]].first().reset_index()
     spectra = spectra.merge(quality, on=SPECTRUM_KEYS, how="left", validate="one_to_one")
@@ -132,7 +183,8 @@ def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
 
 def apply_qc(spectra: pd.DataFrame, flags: pd.DataFrame, exclude_on: list[str]) -> pd.DataFrame:
     """Spectra with `flags`, `excluded_by` (criteria in exclude_on that fired), `not_evaluated`
-    (criteria whose measure the tool does not provide) and `included`."""
+    (criteria whose measure the tool does not provide), `included`, and `quality_not_evaluated`
+    (no quality criterion could be evaluated: an included spectrum then passed on its ratio alone)."""
     unknown = sorted(set(exclude_on) - set(CRITERIA))
     if unknown:
         raise ValueError(f"qc.mrs.exclude_on: unknown criteria {unknown}; expected some of {list(CRITERIA)}")
@@ -148,4 +200,8 @@ def apply_qc(spectra: pd.DataFrame, flags: pd.DataFrame, exclude_on: list[str]) 
     table["excluded_by"] = table["excluded_by"].fillna("")
     table["not_evaluated"] = table["not_evaluated"].fillna("")
     table["included"] = (table["excluded_by"] == "") & table["ratio"].notna()
+    evaluated = flags[flags["available"] & flags["criterion"].isin(QUALITY_CRITERIA)]
+    checked = evaluated[SPECTRUM_KEYS].drop_duplicates().assign(_checked=True)
+    table = table.merge(checked, on=SPECTRUM_KEYS, how="left")
+    table["quality_not_evaluated"] = table.pop("_checked").isna()
     return table

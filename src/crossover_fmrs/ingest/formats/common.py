@@ -13,7 +13,8 @@ import pandas as pd
 
 from ...common.errors import InputError
 from ...common.tables import read_tsv_text, read_utf8_text
-from .layout import LAYOUTS, SESSION_GLOB, SIDECAR_NAME, STUDY_FILES, output_kind
+from .layout import LAYOUTS, MANIFEST, MANIFEST_COLUMNS, SESSION_GLOB, SIDECAR_NAME, STUDY_FILES, output_kind
+from .vocabulary import COMBINED, canonical_name, parts_of  # one vocabulary, listed in docs/data_formats.md
 
 UNDETERMINED_PERCENT = 999.0  # LCModel and FSL-MRS cap %SD at 999: "could not be estimated"
 MISSING_TEXT = ("", "NA", "n/a", "NaN", "nan")  # R, BIDS and MATLAB spellings of a missing value
@@ -42,35 +43,12 @@ MRS_COLUMNS = [
     "source_file",
 ]
 
-# Tool names of combined metabolites and their canonical names. LCModel (CHCOMB) and FSL-MRS
-# (--combine) join the parts with '+'; Osprey already writes Glx, tNAA, tCr, tCho (canonical).
-CANONICAL_METABOLITES = {
-    "Glu+Gln": "Glx",
-    "Gln+Glu": "Glx",
-    "NAA+NAAG": "tNAA",
-    "NAAG+NAA": "tNAA",
-    "Cr+PCr": "tCr",
-    "PCr+Cr": "tCr",
-    "Cre+PCr": "tCr",  # LCModel's older basis sets spell creatine 'Cre'
-    "GPC+PCh": "tCho",
-    "PCh+GPC": "tCho",
-    "GPC+PCho": "tCho",  # basis sets that spell phosphocholine PCho (FSL-MRS --combine keeps the names)
-    "PCho+GPC": "tCho",
-    "Ins": "Ins",
-    "mI": "Ins",
-}
-
 PHASES = ("baseline", "infusion")
 SIDECAR_COLUMNS = ["block", "onset_min", "offset_min", "phase"]
 _DECIMAL = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 _FLOAT_COLUMNS = ["onset_min", "offset_min", "concentration", "crlb_percent", "ratio_to_tcr", "fwhm_ppm", "snr"]
 _STRING_COLUMNS = ["participant_id", "condition", "metabolite", "tool_metabolite", "snr_definition",
                    "source_tool", "source_file"]
-
-
-def canonical_name(tool_name: str) -> str:
-    """Canonical metabolite name (Glu+Gln -> Glx, NAA+NAAG -> tNAA, ...); others keep theirs."""
-    return CANONICAL_METABOLITES.get(tool_name, tool_name)
 
 
 def _empty_tidy() -> pd.DataFrame:
@@ -250,8 +228,10 @@ def spectrum_records(spectrum: Spectrum) -> list[dict]:
                              measure.tool_metabolite)
         seen[metabolite] = measure.tool_metabolite
     tcr = next((m.concentration for m in spectrum.measures if canonical_name(m.tool_metabolite) == "tCr"), math.nan)
+    negative = {canonical_name(m.tool_metabolite) for m in spectrum.measures if m.concentration < 0}
     records = []
     for measure in spectrum.measures:
+        measure = _negative_part_undetermined(measure, negative)
         ratio = measure.ratio_to_tcr
         if ratio is None:
             ratio = measure.concentration / tcr if tcr > 0 else math.nan
@@ -276,6 +256,15 @@ def spectrum_records(spectrum: Spectrum) -> list[dict]:
     return records
 
 
+def _negative_part_undetermined(measure: Measure, negative: set[str]) -> Measure:
+    """A sum with a negative part (tools that do not bound amplitudes, e.g. fsl_dynmrs) is no
+    measurement of the sum: tNAA = 0.00324 + (-0.00306) is noise, so its %CRLB is undetermined."""
+    if not negative.intersection(parts_of(canonical_name(measure.tool_metabolite))):
+        return measure
+    return Measure(measure.tool_metabolite, measure.concentration, math.nan, True, measure.ratio_to_tcr,
+                   measure.where)
+
+
 def study_table(spectra: list[Spectrum], conditions: list[str]) -> pd.DataFrame:
     """The tidy table of a study, sorted like read_study_mrs: participant, condition order, block."""
     order = {condition: index for index, condition in enumerate(conditions)}
@@ -284,25 +273,26 @@ def study_table(spectra: list[Spectrum], conditions: list[str]) -> pd.DataFrame:
     return tidy_frame(records)
 
 
-# Pairs a tool fits separately and reports summed under a canonical name (tidy.CANONICAL_METABOLITES).
-COMBINATIONS = (("Glx", ("Glu", "Gln")), ("tNAA", ("NAA", "NAAG")), ("tCr", ("Cr", "PCr")), ("tCho", ("GPC", "PCh")))
-
-
-def add_sums(measures: list[Measure]) -> list[Measure]:
+def add_sums(measures: list[Measure], sum_sd=None) -> list[Measure]:
     """Measures plus Glx, tNAA, tCr, tCho as plain sums where the tool reports only the parts.
 
-    The SD of a sum needs the covariance of its parts, which such tools do not write: its
-    crlb_percent is NaN (undetermined only for a sum <= 0, like a fitted zero).
+    The SD of a sum needs the covariance of its parts: `sum_sd(part measures)` gives it where the
+    tool wrote the covariance (fsl_dynmrs dyn_cov.csv), else crlb_percent is NaN. A sum <= 0 or
+    with a negative part is undetermined (spectrum_records), like a fitted zero.
     """
-    names = {canonical_name(m.tool_metabolite) for m in measures}
-    by_name = {m.tool_metabolite: m for m in measures}
+    by_name = {canonical_name(m.tool_metabolite): m for m in measures}
     out = list(measures)
-    for combined, parts in COMBINATIONS:
-        if combined in names or not all(part in by_name for part in parts):
+    for combined, parts in COMBINED.items():
+        if combined in by_name or not all(part in by_name for part in parts):
             continue
-        total = sum(by_name[part].concentration for part in parts)
-        out.append(Measure("+".join(parts), total, math.nan, bool(total <= 0) if not math.isnan(total) else False,
-                           where=by_name[parts[0]].where))
+        members = [by_name[part] for part in parts]
+        total = sum(m.concentration for m in members)
+        sd = sum_sd(members) if sum_sd is not None else math.nan
+        percent = 100.0 * sd / total if total > 0 and not math.isnan(sd) else math.nan
+        percent = min(percent, UNDETERMINED_PERCENT) if not math.isnan(percent) else percent
+        crlb, undetermined = crlb_fields(percent, total, "sum", members[0].where, combined)
+        out.append(Measure("+".join(m.tool_metabolite for m in members), total, crlb, undetermined,
+                           where=members[0].where))
     return out
 
 
@@ -396,6 +386,10 @@ def raise_format_mismatch(data_dir: Path, fmt: str, where: Path, example: Path) 
 
 def check_study_file(data_dir: Path, fmt: str) -> Path:
     """The study-level file of osprey/tidy_tsv; InputError naming what is there instead."""
+    if (data_dir / MANIFEST).is_file():
+        raise InputError(MANIFEST, None, "mrs.format", f"no manifest with mrs.format {fmt}, whose "
+                         f"{STUDY_FILES[fmt]} names every spectrum (the manifest serves per-block and "
+                         "per-session formats)", "a manifest")
     path = data_dir / STUDY_FILES[fmt]
     if path.is_file():
         return path
@@ -442,12 +436,71 @@ def session_blocks(session: Session, data_dir: Path, fmt: str) -> tuple[pd.DataF
 
 def timed_sessions(data_dir: Path, fmt: str, participants: pd.DataFrame, conditions: list[str]):
     """(session, its validated block timing, the sidecar's label) for each session of a per-session
-    format, in participant and condition order: the loop every per-session reader starts with."""
+    format, in participant and condition order: the loop every per-session reader starts with.
+    With a manifest (mrs_files.tsv) its rows name the outputs instead of the file names."""
     participant_ids = set(participants["participant_id"].astype(str))
+    if (data_dir / MANIFEST).is_file():
+        yield from manifest_sessions(data_dir, fmt, participant_ids, conditions)
+        return
     sessions = session_inventory(data_dir, fmt, participant_ids, conditions)
     for _, session in sorted(sessions.items()):
         timing, label = session_blocks(session, data_dir, fmt)
         yield session, timing, label
+
+
+def manifest_sessions(data_dir: Path, fmt: str, participant_ids: set[str], conditions: list[str]):
+    """timed_sessions from <data_dir>/mrs_files.tsv: participant_id, condition, block, path (relative
+    to data_dir), optionally onset_min/offset_min (else the sidecars give the timing). A per-session
+    format (fsl_dynmrs) names its one output folder on every row of the session."""
+    layout, label = LAYOUTS[fmt], MANIFEST
+    rows = read_tsv_text(data_dir / MANIFEST)
+    header = rows[0]
+    for column in MANIFEST_COLUMNS:
+        if column not in header:
+            raise InputError(label, "line 1", column, "a column of this name in the header", header)
+    timed = [c for c in ("onset_min", "offset_min") if c in header]
+    if len(timed) == 1:
+        raise InputError(label, "line 1", "onset_min" if "offset_min" in timed else "offset_min",
+                         "both onset_min and offset_min, or neither", header)
+    kind = "folder" if layout.is_dir else "file"
+    keys, given, sessions, seen, listed = [], {} if timed else None, {}, {}, set()
+    for number, values in enumerate(rows[1:], start=2):
+        row, where = dict(zip(header, (value.strip() for value in values))), f"line {number}"
+        key = parse_key(row, label, where, participant_ids, conditions)
+        target = data_dir / row["path"]
+        inside = not Path(row["path"]).is_absolute() and ".." not in Path(row["path"]).parts
+        if not row["path"] or not inside or target.is_dir() != layout.is_dir or not target.exists():
+            raise InputError(label, where, "path", f"an existing {fmt} output {kind}, relative to the data folder "
+                             f"(e.g. {layout.example})", row["path"])
+        spectrum = (key.participant_id, key.condition, key.block)
+        if spectrum in seen:
+            raise InputError(label, where, "block", f"one row per spectrum (also on {seen[spectrum]})",
+                             "/".join(map(str, spectrum)))
+        seen[spectrum] = where
+        session = sessions.setdefault(spectrum[:2], Session(key.participant_id, key.condition, target.parent))
+        block = key.block if layout.per_block else 0
+        other = session.fits.get(block)
+        if not layout.per_block and other is not None and other != target:
+            raise InputError(label, where, "path", f"the session's one output folder on every row "
+                             f"({relative(other, data_dir)})", row["path"])
+        if layout.per_block and target in listed:
+            raise InputError(label, where, "path", "one fit output per block", f"{row['path']} listed twice")
+        listed.add(target)
+        session.fits[block] = target
+        keys.append(key)
+        if given is not None:
+            given[key] = (row["onset_min"], row["offset_min"], where)
+    if not keys:
+        raise InputError(label, "line 2", None, "one row per fit output", "no rows")
+    timing = study_timing(data_dir, keys, given, label)
+    lines = {(k.participant_id, k.condition, k.block): int(k.where.split()[-1]) for k in keys}
+    for (participant, condition), session in sorted(sessions.items()):
+        blocks = sorted(b for (p, c, b) in timing if (p, c) == (participant, condition))
+        frame = pd.DataFrame({"block": blocks,
+                              "onset_min": [timing[(participant, condition, b)][0] for b in blocks],
+                              "offset_min": [timing[(participant, condition, b)][1] for b in blocks],
+                              "line": [lines[(participant, condition, b)] for b in blocks]})
+        yield session, frame, label
 
 
 # ---------------------------------------------------------------------------------------------

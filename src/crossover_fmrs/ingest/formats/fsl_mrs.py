@@ -14,7 +14,7 @@ fsl_mrs writes, among others,
     qc.csv              Metab, SNR, FWHM: per basis spectrum (no combinations) a matched-filter
                         SNR and the FWHM in Hz; both 0 where FSL-MRS could not compute them.
 fsl_dynmrs writes dyn_results.csv (free parameters per sample, not per time point), init_results.csv,
-free_parameters.csv and
+free_parameters.csv, dyn_cov.csv (covariance of the free parameters, FSL-MRS >= 2.1) and
     mapped_parameters.csv   rows = mapped parameters (conc_<metabolite>, gamma_00, eps_00, ...);
                             two header rows: each time value of the time variable twice, then
                             'mean','std' under it, columns sorted by time.
@@ -24,15 +24,17 @@ Tidy values: concentration = the 'raw' mean (tool units; Glx/tNAA is unaffected 
 ratio_to_tcr = raw / raw Cr+PCr (equal to fsl_mrs' 'internal' scaling with its default
 reference), crlb_percent = summary.csv's %CRLB (else 100 * std / mean, capped at 999 as FSL-MRS
 does). One spectrum has one FWHM and one SNR in the tidy table: those of the NAA basis spectrum
-in qc.csv (QC_METABOLITE), FWHM converted with config mrs.larmor_mhz. fsl_dynmrs: blocks are
-the time points in ascending time, matched in order to the sidecar's blocks; Glx, tNAA, tCr and
-tCho are summed here from their parts with crlb_percent NaN (the SD of a sum needs the
-covariance, not written); fwhm_ppm and snr are NaN.
+in qc.csv (QC_METABOLITE), FWHM converted with config mrs.larmor_mhz. fsl_dynmrs: time points
+go to the sidecar's blocks by config mrs.dynmrs_time (block_of_points); several time points of
+one block (per-transient fits) are refused unless mrs.dynmrs_aggregate is mean (_aggregate).
+Glx, tNAA, tCr and tCho are summed here from their parts, with crlb_percent from dyn_cov.csv
+where the folder has it (_sum_sd), else NaN; fwhm_ppm and snr are NaN.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -179,7 +181,7 @@ def read_fsl_mrs_block(folder: Path, data_dir: Path, larmor_mhz: float) -> tuple
 
 
 def read_fsl_mrs_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-                       larmor_mhz: float | None = None) -> pd.DataFrame:
+                       larmor_mhz: float | None = None, **_) -> pd.DataFrame:
     """mrs.format fsl_mrs: one fsl_mrs output folder per block, timing from the session sidecars."""
     larmor = _require_larmor(larmor_mhz)
     spectra = []
@@ -195,8 +197,20 @@ def read_fsl_mrs_study(data_dir: Path, participants: pd.DataFrame, conditions: l
 # fsl_dynmrs (one folder per session)
 
 
-def read_mapped_parameters(path: Path, label: str) -> tuple[list[float], list[tuple[str, list[tuple[float, float]], str]]]:
-    """(time values ascending, [(metabolite, [(mean, std) per time], where)]) of conc_* rows."""
+@dataclass(frozen=True)
+class TimePoint:
+    time: float
+    mean_column: int
+    std_column: int
+
+
+def read_mapped_parameters(path: Path, label: str) -> tuple[list[TimePoint], list[tuple[str, list[tuple[float, float]], str]]]:
+    """(time points in file order, [(metabolite, [(mean, std) per time point], where)]) of conc_* rows.
+
+    A time value may repeat (a block indicator 0, 1, 0, 1, or one value per transient of a block):
+    fsl_dynmrs sorts the columns by time, so the k-th 'mean' and the k-th 'std' of a value belong
+    to the same time point.
+    """
     rows = read_delimited(path, label, ",", "an fsl_dynmrs mapped_parameters.csv")
     if len(rows) < 3:
         raise InputError(label, None, None, "two header rows (time, then mean/std) and one row per parameter",
@@ -206,20 +220,18 @@ def read_mapped_parameters(path: Path, label: str) -> tuple[list[float], list[tu
     if rows[0][1] != "" or rows[1][1] != "" or len(times_text) != len(stats) or not times_text:
         raise InputError(label, header_where, None,
                          "fsl_dynmrs' two header rows: time values, then 'mean'/'std' under each", rows[0][1:4])
-    columns: dict[float, dict[str, int]] = {}
+    columns: dict[float, dict[str, list[int]]] = {}
     for index, (time_text, stat) in enumerate(zip(times_text, stats)):
         time = parse_number(time_text, label, f"line {rows[0][0]}", f"column {index + 2}", "a time value")
         if stat not in ("mean", "std"):
             raise InputError(label, f"line {rows[1][0]}", f"column {index + 2}", "'mean' or 'std'", stat)
-        if stat in columns.setdefault(time, {}):
-            raise InputError(label, header_where, f"column {index + 2}", f"one '{stat}' column per time value",
-                             time_text)
-        columns[time][stat] = index
-    for time, stat_columns in columns.items():
-        if set(stat_columns) != {"mean", "std"}:
-            raise InputError(label, header_where, None, f"a 'mean' and a 'std' column for time {time:g}",
-                             sorted(stat_columns))
-    times = sorted(columns)
+        columns.setdefault(time, {"mean": [], "std": []})[stat].append(index)
+    points = []
+    for time, stat_columns in sorted(columns.items()):
+        if len(stat_columns["mean"]) != len(stat_columns["std"]):
+            raise InputError(label, header_where, None, f"as many 'mean' as 'std' columns for time {time:g}",
+                             f"{len(stat_columns['mean'])} and {len(stat_columns['std'])}")
+        points += [TimePoint(time, m, sd) for m, sd in zip(stat_columns["mean"], stat_columns["std"])]
     out = []
     for row in rows[2:]:
         name, values, where = row[1], row[2:], f"line {row[0]}"
@@ -228,19 +240,96 @@ def read_mapped_parameters(path: Path, label: str) -> tuple[list[float], list[tu
         if not name.startswith("conc_"):
             continue  # lineshape, shift, phase and baseline parameters
         series = []
-        for time in times:
-            mean = parse_number(values[columns[time]["mean"]], label, where, f"{time:g}/mean", missing_ok=True)
-            std = parse_number(values[columns[time]["std"]], label, where, f"{time:g}/std", missing_ok=True)
+        for point in points:
+            mean = parse_number(values[point.mean_column], label, where, f"{point.time:g}/mean", missing_ok=True)
+            std = parse_number(values[point.std_column], label, where, f"{point.time:g}/std", missing_ok=True)
             series.append((mean, std))
         out.append((name[len("conc_"):], series, where))
     if not out:
         raise InputError(label, None, None, "rows conc_<metabolite> (fitted concentrations)", "none")
-    return times, out
+    return points, out
+
+
+def read_covariance(path: Path, label: str) -> dict[tuple[str, str], float]:
+    """{(free parameter, free parameter): covariance} of dyn_cov.csv (pandas to_csv of a square
+    DataFrame: header ',name,...', then one row per name)."""
+    rows = read_delimited(path, label, ",", "an fsl_dynmrs dyn_cov.csv")
+    names = rows[0][2:]
+    if rows[0][1] != "" or not names:
+        raise InputError(label, f"line {rows[0][0]}", None, "a header ',<free parameter>,...'", rows[0][1:4])
+    out = {}
+    for row in rows[1:]:
+        where = f"line {row[0]}"
+        if len(row) - 2 != len(names):
+            raise InputError(label, where, None, f"{len(names) + 1} comma-separated fields", len(row) - 1)
+        for name, text in zip(names, row[2:]):
+            out[(row[1], name)] = parse_number(text, label, where, name, "a covariance", missing_ok=True)
+    return out
+
+
+def block_of_points(points: list[TimePoint], timing: pd.DataFrame, rule: str, label: str, sidecar: str) -> list[list[int]]:
+    """Indices of the time points of each block (sidecar order) under config mrs.dynmrs_time:
+    'order' maps the distinct time values, ascending, to the blocks in order (a block indicator
+    0, 1, 2 or block centres); 'minutes' puts each time point in the block whose onset <= t < offset."""
+    blocks = list(timing.itertuples(index=False))
+    if rule == "minutes":
+        groups: list[list[int]] = [[] for _ in blocks]
+        for index, point in enumerate(points):
+            inside = [i for i, b in enumerate(blocks) if b.onset_min <= point.time < b.offset_min
+                      or (i == len(blocks) - 1 and point.time == b.offset_min)]
+            if not inside:
+                raise InputError(label, "line 1", "time", f"a time in minutes inside a block of {sidecar} "
+                                 "(mrs.dynmrs_time minutes)", point.time)
+            groups[inside[0]].append(index)
+        for group, block in zip(groups, blocks):
+            if not group:
+                raise InputError(label, "line 1", "time", f"a time point in block {block.block} "
+                                 f"({block.onset_min:g} to {block.offset_min:g} min, {sidecar}; mrs.dynmrs_time "
+                                 "minutes)", "none")
+        return groups
+    distinct = sorted({point.time for point in points})
+    if len(distinct) != len(blocks):
+        raise InputError(label, "line 1", "time", f"{len(blocks)} distinct time values, one per block in {sidecar} "
+                         "(mrs.dynmrs_time order; use minutes for time points in minutes)", len(distinct))
+    return [[i for i, p in enumerate(points) if p.time == value] for value in distinct]
+
+
+def _aggregate(series: list[tuple[float, float]], group: list[int]) -> tuple[float, float]:
+    """(mean, std) of a block from its time points: the mean of the means, and the mean of the SDs
+    (exact for time points that share one estimate, as a block-indicator time variable gives with a
+    fixed or dynamic model; an upper bound for independent per-transient fits)."""
+    means = [series[i][0] for i in group]
+    stds = [series[i][1] for i in group]
+    return sum(means) / len(means), sum(stds) / len(stds)
+
+
+def _sum_sd(covariance: dict | None, time_index: int | None):
+    """SD of a sum of metabolites at one time point from dyn_cov.csv: a metabolite's free parameter
+    is conc_<m>_0_t<k> (variable over time; k = position in the time variable, taken as ascending)
+    or conc_<m>_0 (fixed). A dynamic model's parameters do not give it: NaN."""
+    if covariance is None or time_index is None:
+        return None
+
+    def free_name(metabolite: str) -> str | None:
+        for name in (f"conc_{metabolite}_0_t{time_index}", f"conc_{metabolite}_0"):
+            if (name, name) in covariance:
+                return name
+        return None
+
+    def sd(members: list[Measure]) -> float:
+        names = [free_name(m.tool_metabolite) for m in members]
+        if None in names:
+            return math.nan
+        variance = sum(covariance[(a, b)] for a in names for b in names)
+        return math.sqrt(variance) if variance >= 0 else math.nan
+    return sd
 
 
 def read_fsl_dynmrs_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-                          larmor_mhz: float | None = None) -> pd.DataFrame:
-    """mrs.format fsl_dynmrs: one folder per session, time points matched in order to the sidecar's blocks."""
+                          larmor_mhz: float | None = None, dynmrs_time: str = "order", dynmrs_aggregate: str = "none",
+                          **_) -> pd.DataFrame:
+    """mrs.format fsl_dynmrs: one folder per session, time points mapped to the sidecar's blocks
+    (block_of_points); a block of several time points needs mrs.dynmrs_aggregate mean."""
     spectra = []
     for session, timing, sidecar_label in timed_sessions(data_dir, "fsl_dynmrs", participants, conditions):
         folder = session.fits[0]
@@ -249,17 +338,23 @@ def read_fsl_dynmrs_study(data_dir: Path, participants: pd.DataFrame, conditions
         if not path.is_file():
             raise InputError(relative(folder, data_dir) + "/", None, "mapped_parameters.csv",
                              "an fsl_dynmrs output folder with mapped_parameters.csv", "no such file")
-        times, metabolites = read_mapped_parameters(path, label)
-        if len(times) != len(timing):
-            raise InputError(label, "line 1", "time", f"{len(timing)} time points, one per block in {sidecar_label}",
-                             len(times))
-        for index, row in enumerate(timing.sort_values("block").itertuples(index=False)):
+        points, metabolites = read_mapped_parameters(path, label)
+        timing = timing.sort_values("block")
+        groups = block_of_points(points, timing, dynmrs_time, label, sidecar_label)
+        cov_path = folder / "dyn_cov.csv"
+        covariance = read_covariance(cov_path, relative(cov_path, data_dir)) if cov_path.is_file() else None
+        for group, row in zip(groups, timing.itertuples(index=False)):
+            if len(group) > 1 and dynmrs_aggregate != "mean":
+                raise InputError(label, "line 1", "time", f"one time point per block (block {row.block} has "
+                                 f"{len(group)}: set mrs.dynmrs_aggregate to mean to average them)", len(group))
             measures = []
             for name, series, where in metabolites:
-                mean, std = series[index]
-                crlb, undetermined = crlb_fields(_percent(std, mean), mean, label, where, f"{times[index]:g}/std")
+                mean, std = _aggregate(series, group)
+                crlb, undetermined = crlb_fields(_percent(std, mean), mean, label, where,
+                                                 f"{points[group[0]].time:g}/std")
                 measures.append(Measure(name, mean, crlb, undetermined, None, where))
+            sum_sd = _sum_sd(covariance, group[0] if len(group) == 1 else None)
             spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,
-                                    row.offset_min, add_sums(measures), math.nan, math.nan, DYN_SNR_DEFINITION,
-                                    SOURCE_TOOL, label))
+                                    row.offset_min, add_sums(measures, sum_sd), math.nan, math.nan,
+                                    DYN_SNR_DEFINITION, SOURCE_TOOL, label))
     return study_table(spectra, conditions)

@@ -76,7 +76,7 @@ def parse_csv(path: Path, label: str) -> tuple[str, tuple[ConcRow, ...]]:
 
 
 def read_csv_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-                   larmor_mhz: float | None = None) -> pd.DataFrame:
+                   larmor_mhz: float | None = None, **_) -> pd.DataFrame:
     """mrs.format lcmodel_csv: one spreadsheet per block, timing from the session sidecars."""
     spectra = []
     for session, timing, _ in timed_sessions(data_dir, "lcmodel_csv", participants, conditions):

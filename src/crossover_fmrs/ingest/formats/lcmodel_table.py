@@ -60,6 +60,8 @@ _SD_RE = re.compile(r"^(\d+)%$")
 _RATIO_NAME_RE = re.compile(rf"^\s*(?P<ratio>{_NUMBER})(?P<sep>\s+|[+-](?!\d))(?P<name>\S.*?)\s*$")
 _CONC_RE = re.compile(r"^\$\$CONC\s*(?P<n>\S+)\s+lines in following concentration table", re.IGNORECASE)
 _MISC_RE = re.compile(r"^\$\$MISC\s*(?P<n>\S+)\s+lines in following misc", re.IGNORECASE)
+_SECTION_RE = re.compile(r"^\$\$[A-Z]{4}\s*(?P<n>\d+)\s+lines?\b", re.IGNORECASE)
+MAX_HEADER_LINES = 10  # version line and title (LCModel prints the TITLE on one or two lines)
 _HEADER_RE = re.compile(r"^Conc\.\s+%SD\s+/(?P<reference>\S+)\s+Metab", re.IGNORECASE)
 _FWHM_RE = re.compile(r"FWHM\s*=\s*(?P<fwhm>\S+)\s*ppm\s+S/N\s*=\s*(?P<snr>\S+)", re.IGNORECASE)
 _SHIFT_RE = re.compile(r"Data shift\s*=\s*(?P<shift>\S+?)\s*ppm", re.IGNORECASE)
@@ -236,6 +238,7 @@ def parse_table(path: str | Path) -> ParsedTable:
         shift_match = _SHIFT_RE.search(stripped[i])
         if shift_match:
             shift = _number(shift_match.group("shift"), path, i + 1, "Data shift", "a shift in ppm")
+    _check_no_stray_lines(stripped, conc_index, path)
     text_before = [text for text in stripped[:conc_index] if text]
     version = text_before[0] if text_before and text_before[0].upper().startswith("LCMODEL") else ""
     title = " | ".join(text_before[1:] if version else text_before)
@@ -244,6 +247,25 @@ def parse_table(path: str | Path) -> ParsedTable:
         fwhm_ppm=fwhm, snr=snr, data_shift_ppm=shift,
         conc_line=conc_line, misc_line=misc_index + 1, fwhm_line=fwhm_index + 1,
     )
+
+
+def _check_no_stray_lines(stripped: list[str], conc_index: int, path) -> None:
+    """InputError for text LCModel does not write: more title lines than a title holds before
+    $$CONC, or a line after it that belongs to no $$ section (each section header counts its lines),
+    e.g. another file pasted in: such a file is refused rather than read in part."""
+    before = [i for i in range(conc_index) if stripped[i]]
+    if len(before) > MAX_HEADER_LINES:
+        raise InputError(path, f"line {before[MAX_HEADER_LINES] + 1}", None,
+                         f"at most {MAX_HEADER_LINES} lines (version and title) before $$CONC",
+                         f"{len(before)} lines")
+    owned_until = conc_index
+    for index in range(conc_index, len(stripped)):
+        section = _SECTION_RE.match(stripped[index])
+        if section:
+            owned_until = index + int(section.group("n"))
+        elif stripped[index] and index > owned_until:
+            raise InputError(path, f"line {index + 1}", None, "only the lines each $$ section header counts, "
+                             "and blank lines, after $$CONC", stripped[index][:40])
 
 
 def tcr_ratio(rows, reference: str) -> dict[str, float]:
@@ -256,7 +278,7 @@ def tcr_ratio(rows, reference: str) -> dict[str, float]:
 
 
 def read_table_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-                     larmor_mhz: float | None = None) -> pd.DataFrame:
+                     larmor_mhz: float | None = None, **_) -> pd.DataFrame:
     """mrs.format lcmodel_table: one .table per block, timing from the session sidecars (LCModel
     reports FWHM in ppm: larmor_mhz is not used)."""
     spectra = []

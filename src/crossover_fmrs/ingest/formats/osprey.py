@@ -8,11 +8,14 @@ process/OspreyProcess.m / job/OspreyLoad calculate_QM):
     QuantifyResults/<sub>_<quant>_Voxel_1_Basis_1.tsv   Osprey 2: MATLAB writetable, tab-separated,
                                                          header = metabolite names, one row per dataset
     QuantifyResults/<sub>_<quant>_Voxel_1.csv or <sub>_<quant>.csv   Osprey 1 (exportCSV), same table
-        <sub> is the sub-spectrum ('A' in Osprey 2, 'off' in Osprey 1 for unedited data), <quant>
+        <sub> is the sub-spectrum ('A' in Osprey 2, 'off' in Osprey 1 for unedited data; edited
+        MEGA/HERMES data add diff1, diff2, sum: config mrs.osprey_subspectrum picks one), <quant>
         'amplMets' (raw amplitudes) or 'tCr' (amplitude / (Cr + PCr)). Osprey appends tNAA, Glx,
         tCho, tCr as sums of their parts. Rows of datasets excluded in Osprey are removed.
+        In LCModel mode the columns are LCModel's names made MATLAB-valid (Glu_Gln, NAA_NAAG,
+        Cr_PCr, PCh_GPC, CrCH2) and a <sub>_CRLB_... table holds LCModel's %SD per column.
     QM_processed_spectra.tsv (Osprey 2): Cr_SNR, Cr_FWHM (Hz), [water_FWHM,] residual_water_ampl, freqShift
-    QM_processed_spectra.csv (Osprey 1): NAA_SNR, NAA_FWHM (ppm), ...   -- no rows removed
+    QM_processed_spectra.csv (Osprey 1): NAA_SNR, NAA_FWHM (Hz, FID-A op_getLW), ...   -- no rows removed
 
 This pipeline's mapping, <data_dir>/osprey_datasets.tsv, names each Osprey dataset in the same
 row order: columns participant_id, condition, block, and optionally onset_min, offset_min (else
@@ -21,9 +24,10 @@ folder itself is <data_dir>/osprey/. Every table must have one row per mapped da
 spectra in this pipeline's QC (flag, then exclude by pre-set criteria), not in Osprey.
 
 Tidy values: concentration = amplitude (amplMets), ratio_to_tcr = the tCr table, fwhm_ppm and
-snr from the QM table. Osprey's own fit reports no CRLB: crlb_percent is NaN for every row, so
-QC cannot evaluate its %CRLB criterion; crlb_undetermined is False except for an amplitude <= 0
-(a fitted zero, undetermined in every format).
+snr from the QM table (FWHM Hz / mrs.larmor_mhz). Osprey's own fit reports no CRLB: without a
+CRLB table crlb_percent is NaN for every row, so QC cannot evaluate its %CRLB criterion;
+crlb_undetermined is False except for an amplitude <= 0 (a fitted zero, undetermined in every
+format) or a %SD of 999 in the CRLB table.
 """
 
 from __future__ import annotations
@@ -47,18 +51,30 @@ from .common import (
     study_table,
     study_timing,
 )
-from .layout import OSPREY_FOLDER, OSPREY_QUANTITIES, osprey_qm_table, osprey_quant_table
+from .layout import (
+    OSPREY_CRLB,
+    OSPREY_FOLDER,
+    OSPREY_QUANTITIES,
+    osprey_found_subspectra,
+    osprey_qm_table,
+    osprey_quant_table,
+)
+from .vocabulary import canonical_name
 
 SOURCE_TOOL = "Osprey"
 MAPPING = "osprey_datasets.tsv"
-# QM columns -> (FWHM unit, SNR definition), per Osprey's JSON sidecar and osp_processUnEdited.
+# QM columns -> SNR definition, per Osprey's JSON sidecar and osp_processUnEdited.
 QM_PEAKS = {
-    "Cr": ("Hz", ("Osprey QM Cr_SNR: maximum amplitude of the creatine peak divided by twice the SD of the noise "
-                  "(sub-spectrum A)")),
-    "NAA": ("ppm", ("Osprey 1 QM NAA_SNR: maximum magnitude of the NAA peak (1.8-2.2 ppm) divided by the SD of the "
-                    "detrended noise (-2 to 0 ppm), FID-A op_getSNR")),
+    "Cr": ("Osprey QM Cr_SNR: maximum amplitude of the creatine peak divided by twice the SD of the noise "
+           "(sub-spectrum A)"),
+    "NAA": ("Osprey 1 QM NAA_SNR: maximum magnitude of the NAA peak (1.8-2.2 ppm) divided by the SD of the "
+            "detrended noise (-2 to 0 ppm), FID-A op_getSNR"),
 }
-MAX_PLAUSIBLE_FWHM_PPM = 0.5  # an Osprey 1 NAA_FWHM above this was written in Hz, not ppm
+# Version rule: every Osprey version writes the QM FWHM in Hz: Osprey 1.x NAA_FWHM and Osprey 2.x
+# Cr_FWHM both come from FID-A op_getLW, which returns Hz (OspreyProcess.m; real Osprey 1 tables
+# hold 7-19 Hz). Both are converted to ppm with mrs.larmor_mhz.
+MIN_PLAUSIBLE_FWHM_HZ = 1.0  # a narrower in-vivo line is not measurable: such a value was written in ppm
+OSPREY_SUMS = ("tNAA", "Glx", "tCho", "tCr")  # appended by Osprey's addMetabComb
 
 
 def _read_table(path: Path, label: str) -> tuple[list[str], list[list[str]]]:
@@ -101,8 +117,35 @@ def read_mapping(path: Path, label: str, participant_ids: set[str], conditions: 
     return keys, given
 
 
+def _quant_tables(folder: Path, data_dir: Path, subspectrum: str) -> dict:
+    """{quantity: (path, label, header, rows)} of the amplitude and tCr tables, and the CRLB table
+    where Osprey wrote one (LCModel mode); InputError listing the sub-spectra that are there."""
+    tables = {}
+    for quant in (*OSPREY_QUANTITIES, OSPREY_CRLB):
+        path = osprey_quant_table(folder, quant, subspectrum)
+        if path is None and quant == OSPREY_CRLB:
+            continue
+        if path is None:
+            found = osprey_found_subspectra(folder)
+            wanted = "the unedited sub-spectrum (A or off)" if subspectrum == "auto" else f"sub-spectrum {subspectrum}"
+            raise InputError(f"{OSPREY_FOLDER}/QuantifyResults/", None, quant,
+                             f"Osprey's {quant} table of {wanted}, e.g. A_{quant}_Voxel_1_Basis_1.tsv (Osprey 2) or "
+                             f"off_{quant}_Voxel_1.csv (Osprey 1); set mrs.osprey_subspectrum to one of the "
+                             f"sub-spectra found", f"sub-spectra {found}" if found else "no such file")
+        label = relative(path, data_dir)
+        tables[quant] = (path, label, *_read_table(path, label))
+    return tables
+
+
+def _dropped_sums(header: list[str]) -> set[str]:
+    """Osprey appends tNAA, Glx, tCr, tCho to every table; in LCModel mode the table already holds
+    LCModel's own combinations (NAA_NAAG, Glu_Gln, ...) with their %SD, which are kept instead."""
+    names = [canonical_name(name) for name in header]
+    return {name for name in header if name in OSPREY_SUMS and names.count(canonical_name(name)) > 1}
+
+
 def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-               larmor_mhz: float | None = None) -> pd.DataFrame:
+               larmor_mhz: float | None = None, osprey_subspectrum: str = "auto", **_) -> pd.DataFrame:
     """mrs.format osprey: Osprey's study tables, rows named by osprey_datasets.tsv."""
     mapping = check_study_file(data_dir, "osprey")
     mapping_label = relative(mapping, data_dir)
@@ -110,14 +153,7 @@ def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]
     keys, given = read_mapping(mapping, mapping_label, participant_ids, conditions)
     timing = study_timing(data_dir, keys, given, mapping_label)
     folder = data_dir / OSPREY_FOLDER
-    tables = {}
-    for quant in OSPREY_QUANTITIES:
-        path = osprey_quant_table(folder, quant)
-        if path is None:
-            raise InputError(f"{OSPREY_FOLDER}/QuantifyResults/", None, quant,
-                             f"Osprey's {quant} table, e.g. A_{quant}_Voxel_1_Basis_1.tsv (Osprey 2) or "
-                             f"off_{quant}_Voxel_1.csv (Osprey 1)", "no such file")
-        tables[quant] = (path, relative(path, data_dir), *_read_table(path, relative(path, data_dir)))
+    tables = _quant_tables(folder, data_dir, osprey_subspectrum)
     qm_path = osprey_qm_table(folder)
     if qm_path is None:
         raise InputError(f"{OSPREY_FOLDER}/", None, "QM_processed_spectra",
@@ -128,8 +164,8 @@ def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]
     if peak is None:
         raise InputError(qm_label, "line 1", None, "columns Cr_SNR and Cr_FWHM (Osprey 2) or NAA_SNR and NAA_FWHM",
                          qm_header)
-    unit, snr_definition = QM_PEAKS[peak]
-    if unit == "Hz" and (larmor_mhz is None or not larmor_mhz > 0):
+    snr_definition = QM_PEAKS[peak]
+    if larmor_mhz is None or not larmor_mhz > 0:
         raise InputError("config", "mrs", "larmor_mhz", f"the spectrometer frequency in MHz ({qm_label} gives "
                          f"{peak}_FWHM in Hz)", larmor_mhz)
 
@@ -137,34 +173,44 @@ def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]
     _, tcr_label, tcr_header, tcr_rows = tables["tCr"]
     if amp_header != tcr_header:
         raise InputError(tcr_label, "line 1", None, f"the metabolite columns of {amp_label}", tcr_header)
-    for label, rows in ((amp_label, amp_rows), (tcr_label, tcr_rows), (qm_label, qm_rows)):
+    crlb = tables.get(OSPREY_CRLB)
+    row_tables = [(amp_label, amp_rows), (tcr_label, tcr_rows), (qm_label, qm_rows)]
+    if crlb is not None:
+        row_tables.append((crlb[1], crlb[3]))
+    for label, rows in row_tables:
         if len(rows) != len(keys):
             raise InputError(label, None, None,
                              f"one row per dataset of {mapping_label} ({len(keys)}; do not exclude datasets in "
                              f"Osprey: QC here flags and excludes)", f"{len(rows)} rows")
+    dropped = _dropped_sums(amp_header)
     spectra = []
-    for key, amp_row, tcr_row, qm_row in zip(keys, amp_rows, tcr_rows, qm_rows):
+    for index, (key, amp_row, tcr_row, qm_row) in enumerate(zip(keys, amp_rows, tcr_rows, qm_rows)):
         measures = []
-        for index, name in enumerate(amp_header, start=1):
+        for column, name in enumerate(amp_header, start=1):
+            if name in dropped:
+                continue
             where = f"line {amp_row[0]}"
-            amplitude = parse_number(amp_row[index], amp_label, where, name, missing_ok=True)
-            ratio = parse_number(tcr_row[index], tcr_label, f"line {tcr_row[0]}", name, missing_ok=True)
-            crlb, undetermined = crlb_fields(math.nan, amplitude, amp_label, where, name)
-            measures.append(Measure(name, amplitude, crlb, undetermined, ratio, where))
+            amplitude = parse_number(amp_row[column], amp_label, where, name, missing_ok=True)
+            ratio = parse_number(tcr_row[column], tcr_label, f"line {tcr_row[0]}", name, missing_ok=True)
+            percent = math.nan
+            if crlb is not None and name in crlb[2]:
+                crlb_row = crlb[3][index]
+                percent = parse_number(crlb_row[crlb[2].index(name) + 1], crlb[1], f"line {crlb_row[0]}", name,
+                                       "a %CRLB", missing_ok=True)
+            crlb_percent, undetermined = crlb_fields(percent, amplitude, amp_label, where, name)
+            measures.append(Measure(name, amplitude, crlb_percent, undetermined, ratio, where))
         qm_where = f"line {qm_row[0]}"
         snr = parse_number(qm_row[qm_header.index(f"{peak}_SNR") + 1], qm_label, qm_where, f"{peak}_SNR",
                            missing_ok=True)
         fwhm = parse_number(qm_row[qm_header.index(f"{peak}_FWHM") + 1], qm_label, qm_where, f"{peak}_FWHM",
-                            f"a linewidth in {unit}", missing_ok=True)
+                            "a linewidth in Hz", missing_ok=True)
         if fwhm <= 0 or snr <= 0:
             raise InputError(qm_label, qm_where, f"{peak}_FWHM" if fwhm <= 0 else f"{peak}_SNR", "a value > 0",
                              fwhm if fwhm <= 0 else snr)
-        if unit == "Hz":
-            fwhm = fwhm / larmor_mhz
-        elif fwhm > MAX_PLAUSIBLE_FWHM_PPM:
-            raise InputError(qm_label, qm_where, f"{peak}_FWHM", f"a linewidth in ppm (<= {MAX_PLAUSIBLE_FWHM_PPM}; "
-                             "some Osprey 1 versions wrote Hz: convert the column to ppm)", fwhm)
+        if fwhm < MIN_PLAUSIBLE_FWHM_HZ:
+            raise InputError(qm_label, qm_where, f"{peak}_FWHM", f"a linewidth in Hz as Osprey writes it (>= "
+                             f"{MIN_PLAUSIBLE_FWHM_HZ:g} Hz; a smaller value looks like ppm)", fwhm)
         onset, offset = timing[(key.participant_id, key.condition, key.block)]
-        spectra.append(Spectrum(key.participant_id, key.condition, key.block, onset, offset, measures, fwhm, snr,
-                                snr_definition, SOURCE_TOOL, amp_label))
+        spectra.append(Spectrum(key.participant_id, key.condition, key.block, onset, offset, measures,
+                                fwhm / larmor_mhz, snr, snr_definition, SOURCE_TOOL, amp_label))
     return study_table(spectra, conditions)

@@ -44,7 +44,7 @@ _PER_SPECTRUM = ("fwhm_ppm", "snr", "snr_definition", "source_tool", "onset_min"
 
 
 def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-               larmor_mhz: float | None = None) -> pd.DataFrame:
+               larmor_mhz: float | None = None, **_) -> pd.DataFrame:
     """mrs.format tidy_tsv: <data_dir>/mrs.tsv (see the module docstring)."""
     path = check_study_file(data_dir, "tidy_tsv")
     label = relative(path, data_dir)
