@@ -49,6 +49,11 @@ if "power" in config and "simulation" in config:
             seed=POWER["seed"],
             replicates=POWER["replicates"],
             chunk_size=POWER["chunk_size"],
+            cell=lambda wildcards: {
+                "n_participants": int(wildcards.n),
+                "effect": float(wildcards.effect),
+                "chunk": int(wildcards.chunk),
+            },
         script:
             "../scripts/power_chunk.py"
 

@@ -14,7 +14,7 @@ import pandas as pd
 from ..simulate.replicate import Design, replicate_tables
 from ..stats.analyses import clinical_model_data, fit, glx_model_data
 
-# test name -> (model data, formula key in Tests, term); the formulas are the main analysis's
+# test name -> (model data, formula key in Formulas, term); the formulas are the main analysis's
 TEST_TERMS = {
     "glx_condition": ("glx", "glx", "condition"),
     "madrs_condition_x_time": ("madrs", "clinical", "condition:timepoint"),
@@ -24,7 +24,7 @@ REPLICATE_COLUMNS = ["test", "effect", "n_participants", "replicate", "estimate"
 
 
 @dataclass(frozen=True)
-class Tests:
+class Formulas:
     """The formulas of the main analysis (config stats.glx_formula, clinical_formula, glx_sex_formula)."""
 
     glx: str
@@ -37,7 +37,7 @@ def replicate_seed(seed: int, n_participants: int, effect: float, replicate: int
     return np.random.SeedSequence(int(seed), spawn_key=(int(n_participants), int(round(effect * 1e6)), int(replicate)))
 
 
-def run_replicate(settings: dict, conditions: list[str], reference: str, tests: Tests, design: Design,
+def run_replicate(settings: dict, conditions: list[str], reference: str, formulas: Formulas, design: Design,
                   effect: float, seed: int, replicate: int) -> list[dict]:
     """One replicate: simulate the study, fit each test's model, return one row per test."""
     rng = np.random.default_rng(replicate_seed(seed, design.n_participants, effect, replicate))
@@ -47,7 +47,7 @@ def run_replicate(settings: dict, conditions: list[str], reference: str, tests: 
     fitted: dict[str, pd.DataFrame] = {}
     rows = []
     for test, (which, formula_key, term) in TEST_TERMS.items():
-        formula = getattr(tests, formula_key)
+        formula = getattr(formulas, formula_key)
         if formula not in fitted:
             source = f"power replicate {replicate} (n = {design.n_participants}, effect {effect:g})"
             fitted[formula] = fit(data[which], formula, conditions, reference, source).anova.set_index("term")
@@ -58,12 +58,12 @@ def run_replicate(settings: dict, conditions: list[str], reference: str, tests: 
     return rows
 
 
-def run_chunk(settings: dict, conditions: list[str], reference: str, tests: Tests, design: Design, effect: float,
+def run_chunk(settings: dict, conditions: list[str], reference: str, formulas: Formulas, design: Design, effect: float,
               seed: int, replicates: range, progress=None) -> pd.DataFrame:
     """The rows of a range of replicates of one grid cell; `progress(done, total)` after each."""
     rows = []
     for done, replicate in enumerate(replicates, start=1):
-        rows += run_replicate(settings, conditions, reference, tests, design, effect, seed, replicate)
+        rows += run_replicate(settings, conditions, reference, formulas, design, effect, seed, replicate)
         if progress is not None:
             progress(done, len(replicates))
     return pd.DataFrame(rows, columns=REPLICATE_COLUMNS)

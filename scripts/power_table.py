@@ -1,0 +1,25 @@
+"""Power per test, effect and n with Monte Carlo CIs; the smallest n reaching each target; a summary."""
+
+import pandas as pd
+
+import _package  # noqa: F401  (puts src/ on the import path)
+from crossover_fmrs.common.step import run_step
+from crossover_fmrs.common.tables import atomic_write_text, read_table, write_tsv
+from crossover_fmrs.power.summary import power_table, smallest_n, summary_markdown
+
+
+def main(io):
+    p = io.params
+    chunks = io.input["chunks"] if isinstance(io.input["chunks"], list) else [io.input["chunks"]]
+    replicates = pd.concat([read_table(path) for path in chunks], ignore_index=True)
+    replicates = replicates.sort_values(["test", "effect", "n_participants", "replicate"], kind="stable")
+    power = power_table(replicates, p["alpha"])
+    sizes = smallest_n(power, p["targets"])
+    published = pd.read_csv(io.input["published"], sep="\t", dtype=str, keep_default_na=False)
+    write_tsv(replicates, io.output["replicates"])
+    write_tsv(power, io.output["power"])
+    write_tsv(sizes, io.output["sample_size"])
+    atomic_write_text(io.output["summary"], summary_markdown(power, sizes, published, p["observed_n"], p["synthetic"]))
+
+
+run_step(main, globals().get("snakemake"))
