@@ -123,6 +123,7 @@ def final_outputs():
     ]
     targets = [
         "results/tidy/participants.tsv",
+        "results/qc/participant_columns.tsv",
         "results/tidy/mrs_long.tsv",
         "results/tidy/clinical_items.tsv",
         "results/tidy/clinical_scores.tsv",

@@ -8,6 +8,7 @@ rule ingest_participants:
         code=package_code("ingest_participants.py"),
     output:
         participants="results/tidy/participants.tsv",
+        columns="results/qc/participant_columns.tsv",
     log:
         "logs/ingest/ingest_participants.log",
     conda:

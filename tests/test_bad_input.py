@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -41,7 +42,7 @@ MADRS = "clinical/madrs.tsv"
 
 def outputs(script: str, out: Path) -> dict[str, Path]:
     if script == "participants":
-        return {"participants": out / "participants.tsv"}
+        return {"participants": out / "participants.tsv", "columns": out / "participant_columns.tsv"}
     if script == "mrs":
         return {"mrs": out / "mrs_long.tsv"}
     return {"item_scores": out / "clinical_items.tsv", "scores": out / "clinical_scores.tsv"}
@@ -656,13 +657,14 @@ def test_error_stands_on_its_own_console_line_with_working_directory_paths(prist
     assert result.stderr.startswith("\nerror: study/participants.tsv, line 1"), result.stderr
 
 
-def test_a_described_column_that_is_dropped_is_a_warning_in_the_log(study, tmp_path, reference):
+def test_a_described_column_that_is_dropped_is_a_warning_in_the_log_and_a_record(study, tmp_path, reference):
     drop_column(study, "participants.tsv", "hamd17_screening")
     log = tmp_path / "participants.log"
     out = tmp_path / "out"
     command = [sys.executable, str(ROOT / "scripts" / "ingest_participants.py"),
                "--input", f"participants={study / 'participants.tsv'}",
-               "--output", f"participants={out / 'participants.tsv'}", "--log", str(log),
+               "--output", f"participants={out / 'participants.tsv'}",
+               "--output", f"columns={out / 'participant_columns.tsv'}", "--log", str(log),
                "--params", json.dumps(params("participants", study))]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
@@ -670,6 +672,10 @@ def test_a_described_column_that_is_dropped_is_a_warning_in_the_log(study, tmp_p
     assert log.read_text().splitlines() == [
         "warning: participants.json describes column 'hamd17_screening', which participants.tsv lacks: "
         "Table 1 (baseline_characteristics.tsv) has no row for it"]
+    record = pd.read_csv(out / "participant_columns.tsv", sep="\t", keep_default_na=False).set_index("column")
+    assert record.loc["hamd17_screening", "note"] == ("described in participants.json but absent from "
+                                                      "participants.tsv: Table 1 has no row for it")
+    assert not record.loc["hamd17_screening", "in_table"] and record.loc["age", "in_table"]
 
 
 def test_reference_condition_outside_the_conditions_fails_validation(tmp_path):

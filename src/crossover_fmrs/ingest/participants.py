@@ -40,6 +40,31 @@ def described_but_absent(frame: pd.DataFrame, path: Path) -> list[str]:
     return [column for column in described if isinstance(described, dict) and column not in frame]
 
 
+def column_record(path: str | Path) -> pd.DataFrame:
+    """One row per column of participants.tsv or of its data dictionary: whether the dictionary
+    describes it, whether the table has it, and what follows where they disagree."""
+    path = Path(path)
+    header = read_tsv_text(path)[0]
+    dictionary = path.with_suffix(".json")
+    described: list[str] = []
+    if dictionary.is_file():
+        try:
+            loaded = json.loads(read_utf8_text(dictionary, "a JSON data dictionary"))
+            described = list(loaded) if isinstance(loaded, dict) else []
+        except json.JSONDecodeError:
+            described = []  # check_dictionary reports it
+    rows = []
+    for column in list(dict.fromkeys(header + described)):
+        present, in_dictionary = column in header, column in described
+        note = ""
+        if in_dictionary and not present:
+            note = f"described in {dictionary.name} but absent from {path.name}: Table 1 has no row for it"
+        elif present and dictionary.is_file() and not in_dictionary:
+            note = f"not described in {dictionary.name}"
+        rows.append({"column": column, "in_table": present, "in_dictionary": in_dictionary, "note": note})
+    return pd.DataFrame(rows, columns=["column", "in_table", "in_dictionary", "note"])
+
+
 def check_dictionary(frame: pd.DataFrame, path: Path) -> None:
     """Codes outside the `Levels` of the BIDS data dictionary (participants.json beside the table),
     when there is one, are an error: a sex or order code nobody defined is a typo, not a category."""
