@@ -20,7 +20,8 @@ ALLOWED = {
     "qc": {"common"},
     "stats": {"common"},
     "figures": {"common"},
-    "simulate": {"common", "ingest"},
+    # The calibration runs the pipeline's own chain (ingest -> QC -> stats) on candidate files.
+    "simulate": {"common", "ingest", "qc", "stats"},
 }
 
 
