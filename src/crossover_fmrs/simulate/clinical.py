@@ -54,6 +54,10 @@ rated at the same visit shares its time. Hours are rounded to 0.01.
 
 Each part draws from its own child stream of `rng`, so changing one scale does not shift the
 numbers of another.
+
+Calibration (simulation.calibrate, simulate/calibrate.py): settings["calibrated"] may replace the
+MADRS attenuation and within-participant SD and the QIDS-SR16 attenuation by searched values, and
+list single item changes (apply_item_changes) made after the draw; the draws themselves are the same.
 """
 
 from __future__ import annotations
