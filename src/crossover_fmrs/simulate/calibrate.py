@@ -17,9 +17,10 @@ the pipeline needs to know nothing of the calibration. Targets (config `simulati
 - MADRS, term condition:timepoint: F = clinical.published_interaction_F (5.39), df and p as given
   (74, 0.023), and the percent attenuation of the pre - day-1 reduction (stats attenuation())
   = 100 x madrs_attenuation at 0 dp (28). Totals are whole numbers, so F is a step function:
-  for mean attenuations a around the configured one (steps of A_STEP), the within-participant
-  SD is bisected until F lands in its window; the first (a, SD) that also lands the attenuation,
-  df and p wins. Should none, single items are changed by one point, greedily (ITEM_CHANGES_MAX).
+  for a mean attenuation a the within-participant SD is bisected until F lands in its window;
+  a itself is bisected so that the observed percent meets its target along that curve, then
+  tried on a grid of A_STEP around the result; the first (a, SD) that lands F, df, p and the
+  percent wins. Should none, single items are changed by one point, greedily (ITEM_CHANGES_MAX).
 - QIDS-SR16, term condition:timepoint: estimate > 0 (smaller improvement under naltrexone) and
   p >= 0.05 [V: not significant]. The configured attenuation is kept when it already does so.
 
