@@ -88,8 +88,9 @@ def compare(published: pd.DataFrame, tables: dict[str, pd.DataFrame], synthetic:
             if field == "n_participants" and pd.notna(difference) and difference != 0:
                 note.append("participants with at least one usable observation")
         if synthetic:
-            note.append("synthetic data: effects were simulated from the published statistics, so a single "
-                        "draw differs from them by sampling error")
+            # Simulated data may be made to agree (docs/simulator.md): agreement then says nothing of the trial.
+            note.append("synthetic data: effects were simulated from the published statistics, so agreement "
+                        "shows the analysis chain, not the trial's finding")
         checks = [c for c in (direction, significance) if c is not None]
         rows.append({
             "id": row["id"], "number": row["number"], "location": row["location"], "published": row["published"],
