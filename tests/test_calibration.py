@@ -124,3 +124,39 @@ def test_the_search_finds_the_committed_values():
     config = committed_config()
     files = simulate(config)  # no calibration given: the search runs
     assert files["calibration.tsv"] == (ROOT / config["simulation"]["output_dir"] / "calibration.tsv").read_bytes()
+
+
+def test_an_item_change_moves_exactly_one_item_by_its_change():
+    config = committed_config()
+    found = read_calibration((ROOT / config["simulation"]["output_dir"] / "calibration.tsv").read_bytes())
+    before = simulate(config, found)["clinical/madrs.tsv"].decode().splitlines()
+    header = before[0].split("\t")
+    row = next(i for i, line in enumerate(before) if line.startswith("sub-03\tplacebo\tpre\t"))
+    column = next(c for c in header if c.startswith("madrs_") and before[row].split("\t")[header.index(c)] not in
+                  ("", "6"))
+    extra = {**found, "item_changes": [*found.get("item_changes", []), ("MADRS", "sub-03", "placebo", "pre", column, 1)]}
+    after = simulate(config, extra)["clinical/madrs.tsv"].decode().splitlines()
+    changed = [(i, j) for i, (a, b) in enumerate(zip(before, after)) for j, (x, y) in
+               enumerate(zip(a.split("\t"), b.split("\t"))) if x != y]
+    assert changed == [(row, header.index(column))]
+    assert int(after[row].split("\t")[header.index(column)]) == int(before[row].split("\t")[header.index(column)]) + 1
+
+
+def test_glx_search_finds_the_root_and_moves_the_ratio_until_the_sex_direction_holds():
+    settings = {"mrs": {"published_condition_F": 4.83}, "clinical": {"published_interaction_F": 5.39,
+                                                                     "madrs_attenuation": 0.28},
+                "male_to_female_effect_ratio": 2.0}
+
+    def evaluate(a, ratio):  # a toy chain: F grows with a; males ahead only from a ratio of 3
+        return {"F": (10 * a) ** 2, "estimate": -a, "df": 253.0, "p": 0.03, "n": 26, "n_all": 26,
+                "male": -a * ratio / 4, "female": -0.7 * a, "condition_x_sex": -1.0}
+
+    found = calibrate.search_glx(settings, evaluate, 0.1)
+    assert found["glx_male_to_female_ratio"] == 3.0  # 2 x 1.5, the first step with males ahead
+    assert found["glx_attenuation"] == pytest.approx(4.83 ** 0.5 / 10, abs=1e-6)
+
+
+def test_a_search_that_cannot_land_says_so():
+    settings = {"clinical": {"secondary": {}}}
+    with pytest.raises(calibrate.CalibrationError, match="QIDS-SR16"):
+        calibrate.search_qids(settings, lambda a: {"QIDS_SR16": {"estimate": 1.0, "p": 0.01}}, 0.2)
