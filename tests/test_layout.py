@@ -21,7 +21,8 @@ ALLOWED = {
     "stats": {"common"},
     "figures": {"common"},
     "report": {"common"},
-    "simulate": {"common", "ingest"},
+    # The calibration runs the pipeline's own chain (ingest -> QC -> stats) on candidate files.
+    "simulate": {"common", "ingest", "qc", "stats"},
     # Power planning draws studies with the simulator and tests them with the analysis's models.
     "power": {"common", "simulate", "stats"},
 }

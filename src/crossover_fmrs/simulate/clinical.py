@@ -54,6 +54,10 @@ rated at the same visit shares its time. Hours are rounded to 0.01.
 
 Each part draws from its own child stream of `rng`, so changing one scale does not shift the
 numbers of another.
+
+Calibration (simulation.calibrate, simulate/calibrate.py): settings["calibrated"] may replace the
+MADRS attenuation and within-participant SD and the QIDS-SR16 attenuation by searched values, and
+list single item changes (apply_item_changes) made after the draw; the draws themselves are the same.
 """
 
 from __future__ import annotations
@@ -150,7 +154,8 @@ def distribute_total(total: int, weights, cap: int, rng: np.random.Generator) ->
     return counts
 
 
-def _secondary_settings(settings: Mapping) -> dict[str, dict[str, float]]:
+def secondary_settings(settings: Mapping) -> dict[str, dict[str, float]]:
+    """Generative parameters of each secondary score: SECONDARY with the configured overrides."""
     overrides = settings.get("clinical", {}).get("secondary", {}) or {}
     merged = {}
     for score, defaults in SECONDARY.items():
@@ -161,6 +166,11 @@ def _secondary_settings(settings: Mapping) -> dict[str, dict[str, float]]:
                              "one of " + ", ".join(SECONDARY_KEYS), unknown[0])
         merged[score] = {key: float(given.get(key, value)) for key, value in defaults.items()}
     return merged
+
+
+def sheet_specs(settings: Mapping) -> dict[str, dict]:
+    """Sheet and time points per scale in the form of config clinical.scales (ingest.scale_specs)."""
+    return {name: {"sheet": sheet, "timepoints": list(pair)} for name, (sheet, pair) in _sheets(settings).items()}
 
 
 def _sheets(settings: Mapping) -> dict[str, tuple[str, tuple[str, str]]]:
@@ -226,8 +236,14 @@ def simulate_clinical(participants: pd.DataFrame, settings: Mapping,
     sheets = _sheets(settings)
     n_male = int((people["sex"] == "M").sum())
     ratio = float(settings["male_to_female_effect_ratio"])
-    attenuation_madrs = attenuation_by_sex(float(clinical["madrs_attenuation"]), ratio, n_male, len(people) - n_male)
-    secondary = _secondary_settings(settings)
+    # A calibrated study (simulation.calibrate, simulate/calibrate.py) replaces the MADRS attenuation,
+    # its within-participant SD and the QIDS-SR16 attenuation by found values, and changes a few items.
+    calibrated = settings.get("calibrated", {})
+    mean_attenuation = float(calibrated.get("madrs_attenuation", clinical["madrs_attenuation"]))
+    attenuation_madrs = attenuation_by_sex(mean_attenuation, ratio, n_male, len(people) - n_male)
+    secondary = secondary_settings(settings)
+    if "qids_attenuation" in calibrated:
+        secondary["QIDS_SR16"]["attenuation"] = float(calibrated["qids_attenuation"])
     timing_rng, madrs_rng, missing_rng, *scale_rngs = rng.spawn(3 + len(SECONDARY))
     scale_rng = dict(zip(SECONDARY, scale_rngs))
 
@@ -273,9 +289,9 @@ def simulate_clinical(participants: pd.DataFrame, settings: Mapping,
             params = {
                 "baseline_mean": float(clinical["madrs_baseline_mean"]),
                 "between_sd": float(clinical["madrs_between_sd"]),
-                "within_sd": madrs_within_sd(float(clinical["madrs_attenuation"]),
-                                             float(clinical["madrs_placebo_reduction"]),
-                                             len(people), float(clinical["published_interaction_F"])),
+                "within_sd": float(calibrated.get("madrs_within_sd", madrs_within_sd(
+                    float(clinical["madrs_attenuation"]), float(clinical["madrs_placebo_reduction"]),
+                    len(people), float(clinical["published_interaction_F"])))),
                 "response_sd": 0.0,
                 "change": -float(clinical["madrs_placebo_reduction"]),
             }
@@ -285,7 +301,23 @@ def simulate_clinical(participants: pd.DataFrame, settings: Mapping,
             items = _simulate_secondary(scale, frame, secondary, ratio, reference, scale_rng)
         result[sheets[scale][0]] = sheet(scale, frame, items.astype(float))
     _apply_missing(result, sheets, clinical, missing_rng)
+    apply_item_changes(result, sheets, calibrated.get("item_changes", ()))
     return dict(sorted(result.items()))
+
+
+def apply_item_changes(result: dict[str, pd.DataFrame], sheets: Mapping, changes) -> None:
+    """Add each change (scale, participant_id, condition, timepoint, item column, delta) to one
+    rated item, in place; the item must stay within the scale's range."""
+    for scale, pid, condition, timepoint, column, delta in changes:
+        frame = result[sheets[scale][0]]
+        rows = np.flatnonzero(((frame["participant_id"] == pid) & (frame["condition"] == condition)
+                               & (frame["timepoint"] == timepoint)).to_numpy())
+        value = frame.loc[rows[0], column] if len(rows) == 1 else pd.NA
+        spec = SCALES[scale]
+        if value is pd.NA or not spec.item_min <= value + delta <= spec.item_max:
+            raise ValueError(f"item change {scale} {pid} {condition} {timepoint} {column} {delta:+d}: "
+                             "no rated item there, or the change leaves the scale's range")
+        frame.loc[rows[0], column] = value + delta
 
 
 def _simulate_secondary(scale: str, frame: pd.DataFrame, secondary: Mapping, ratio: float, reference: str,

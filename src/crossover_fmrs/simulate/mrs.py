@@ -26,6 +26,7 @@ Naltrexone attenuation a (naltrexone_attenuation): the published condition main 
     Larger in males [V direction]: a_male = male_to_female_effect_ratio * a_female, with the
     sample-weighted mean (n_male a_male + n_female a_female) / n = a.
     Defaults: N = 290, Delta = 0.0155, mean rise = 0.045, a = 0.34, a_female = 0.17, a_male = 0.52.
+    With simulation.calibrate, a and the male:female ratio are searched instead (simulate/calibrate.py).
 
 Concentrations (institutional units, no water scaling)
     A participant scale (lognormal, SD 8%) and a session scale (3%) multiply every metabolite.
@@ -142,6 +143,10 @@ def naltrexone_attenuation(settings: dict, n_participants: int | None = None, n_
     mean_rise = float(mrs["ketamine_rise"]) * float(profile.mean())
     a = delta / mean_rise
     ratio = float(settings["male_to_female_effect_ratio"])
+    # A calibrated study (simulation.calibrate, simulate/calibrate.py) replaces both by found values.
+    calibrated = settings.get("calibrated", {})
+    a = float(calibrated.get("glx_attenuation", a))
+    ratio = float(calibrated.get("glx_male_to_female_ratio", ratio))
     a_female = a * n / (ratio * males + (n - males))
     return {"n_usable": n_usable, "se": se, "delta": delta, "mean_rise": mean_rise,
             "a": a, "a_male": ratio * a_female, "a_female": a_female}

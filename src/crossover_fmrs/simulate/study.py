@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .calibrate import calibrate, calibration_tsv
 from .clinical import simulate_clinical, write_sheet
 from .mrs import simulate_mrs
 
@@ -31,6 +32,10 @@ Layout (see the project README for every column):
 - sub-XX/ses-<condition>/mrs/sub-XX_ses-<condition>_block-NN.table: LCModel fit tables
 - sub-XX/ses-<condition>/mrs/sub-XX_ses-<condition>_blocks.tsv: block timing, minutes from the start of the infusion
 - clinical/<scale>.tsv: item-level rating-scale sheets
+"""
+
+CALIBRATION_NOTICE = """- calibration.tsv: the effect sizes the simulator's calibration found (simulation.calibrate: the
+  pipeline, run on these files, reproduces the published statistics); no stage of the pipeline reads it
 """
 
 PARTICIPANTS_DICTIONARY = {
@@ -86,12 +91,15 @@ def simulate_participants(settings: dict, conditions: list[str], rng: np.random.
 
 
 def simulate_files(settings: dict, conditions: list[str], scales: dict | None = None,
-                   reference: str | None = None, qc_thresholds: dict | None = None) -> dict[str, bytes]:
+                   reference: str | None = None, qc_thresholds: dict | None = None,
+                   calibration: dict | None = None) -> dict[str, bytes]:
     """Every file of the synthetic study as relative path -> bytes.
 
     scales (config clinical.scales) names the sheets and their time points; reference is the
     reference condition; qc_thresholds (config qc.mrs) are the criteria the few poor spectra
     are made to fail. All default to the simulator's own (the paper's design).
+    With settings["calibrate"] the effect sizes are searched (simulate/calibrate.py) and written
+    to calibration.tsv; `calibration` (read_calibration of that file) skips the search.
     """
     settings = dict(settings)
     if qc_thresholds is not None:
@@ -100,20 +108,40 @@ def simulate_files(settings: dict, conditions: list[str], scales: dict | None = 
         settings["clinical"] = {**settings.get("clinical", {}), "scales": scales}
     if reference is not None:
         settings["reference_condition"] = reference
-    participants_stream, mrs_stream, clinical_stream = np.random.SeedSequence(int(settings["seed"])).spawn(3)
-    participants = simulate_participants(settings, conditions, np.random.default_rng(participants_stream))
+    def stream(part: int) -> np.random.Generator:
+        # A fresh SeedSequence each time: spawning children advances it, and every candidate of
+        # the calibration must draw the same noise as the final study.
+        return np.random.default_rng(np.random.SeedSequence(int(settings["seed"])).spawn(3)[part])
+
+    participants = simulate_participants(settings, conditions, stream(0))
+    calibrated = bool(settings.get("calibrate", False))
     files: dict[str, bytes] = {
-        "README.md": SYNTHETIC_NOTICE.format(seed=settings["seed"]).encode(),
+        "README.md": (SYNTHETIC_NOTICE.format(seed=settings["seed"]) + (CALIBRATION_NOTICE if calibrated else "")
+                      ).encode(),
         "participants.tsv": participants.to_csv(sep="\t", index=False, lineterminator="\n").encode(),
         "participants.json": (json.dumps(PARTICIPANTS_DICTIONARY, indent=2) + "\n").encode(),
     }
-    for path, text in simulate_mrs(participants, settings, np.random.default_rng(mrs_stream)).items():
-        files[path] = text.encode()
-    with tempfile.TemporaryDirectory() as scratch:
-        for sheet, frame in simulate_clinical(participants, settings, np.random.default_rng(clinical_stream)).items():
-            target = Path(scratch) / sheet
-            write_sheet(frame, target)
-            files[f"clinical/{sheet}"] = target.read_bytes()
+
+    def draw_mrs(values: dict) -> dict[str, bytes]:
+        drawn = simulate_mrs(participants, values, stream(1))
+        return {path: text.encode() for path, text in drawn.items()}
+
+    def draw_clinical(values: dict) -> dict[str, bytes]:
+        out = {}
+        with tempfile.TemporaryDirectory() as scratch:
+            for sheet, frame in simulate_clinical(participants, values, stream(2)).items():
+                target = Path(scratch) / sheet
+                write_sheet(frame, target)
+                out[f"clinical/{sheet}"] = target.read_bytes()
+        return out
+
+    if calibrated:
+        if calibration is None:
+            calibration = calibrate(settings, conditions, files, draw_mrs, draw_clinical)
+        settings["calibrated"] = calibration
+        files["calibration.tsv"] = calibration_tsv(calibration)
+    files.update(draw_mrs(settings))
+    files.update(draw_clinical(settings))
     return dict(sorted(files.items()))
 
 
