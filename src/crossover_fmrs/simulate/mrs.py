@@ -42,7 +42,8 @@ Spectral quality
     linewidth drifts up linearly by U(0.005, 0.015) ppm over the session.
     %SD = ref %SD x (SNR_REF / S/N) x (FWHM / FWHM_REF) x (typical conc / conc) x exp(N(0, 0.1)),
     rounded like LCModel (NINT, capped at 998 here so that 999 means only "undetermined").
-    Exactly n_failing_spectra spectra (one per participant in turn, at random) fail the QC
+    Exactly n_failing_spectra spectra (one per participant in turn, at random; with
+    baseline_spectra_fail false only infusion blocks) fail the QC
     criteria (%SD of Glx or tNAA > max_crlb_percent, FWHM > max_fwhm_ppm or S/N < min_snr,
     evaluated on the printed values): half by low S/N, half by a broad line. All others pass,
     by redrawing their block-level noise. n_undetermined_crlb other spectra get 0.000 with 999%
@@ -201,17 +202,19 @@ def _crlbs(rng, conc: dict, snr: float, fwhm: float, undetermined: str) -> dict[
     return sds
 
 
-def _choose_failing(rng, spectra: pd.DataFrame, n_failing: int) -> dict[int, str]:
-    """Row index -> failure mode; one spectrum per participant in turn, so failures spread out."""
-    if n_failing > len(spectra):
-        raise ValueError(f"simulate_mrs: n_failing_spectra {n_failing} exceeds the {len(spectra)} spectra")
+def _choose_failing(rng, spectra: pd.DataFrame, n_failing: int, baseline_can_fail: bool = True) -> dict[int, str]:
+    """Row index -> failure mode; one spectrum per participant in turn, so failures spread out.
+    Without baseline_can_fail only infusion blocks fail (simulation.mrs.baseline_spectra_fail)."""
+    eligible = spectra if baseline_can_fail else spectra[spectra["phase"] != "baseline"]
+    if n_failing > len(eligible):
+        raise ValueError(f"simulate_mrs: n_failing_spectra {n_failing} exceeds the {len(eligible)} spectra that can fail")
     participants = sorted(spectra["participant_id"].unique())
     order = [participants[i] for i in rng.permutation(len(participants))]
     chosen: list[int] = []
     for k in range(n_failing):
-        candidates = [i for i in spectra.index[spectra["participant_id"] == order[k % len(order)]] if i not in chosen]
+        candidates = [i for i in eligible.index[eligible["participant_id"] == order[k % len(order)]] if i not in chosen]
         if not candidates:  # this participant has no spectra left: any other spectrum
-            candidates = [i for i in spectra.index if i not in chosen]
+            candidates = [i for i in eligible.index if i not in chosen]
         chosen.append(int(candidates[rng.integers(len(candidates))]))
     modes = ["snr", "fwhm"] * (n_failing // 2 + 1)
     rng.shuffle(modes)
@@ -270,7 +273,7 @@ def latent_spectra(participants: pd.DataFrame, settings: dict, rng: np.random.Ge
     spectra = pd.DataFrame(rows)
     spectra["true_ratio"] = spectra["expected_ratio"] + rng.normal(0.0, float(mrs["glx_tnaa_within_sd"]), len(spectra))
 
-    failing = _choose_failing(rng, spectra, int(mrs["n_failing_spectra"]))
+    failing = _choose_failing(rng, spectra, int(mrs["n_failing_spectra"]), bool(mrs.get("baseline_spectra_fail", True)))
     spectra["failure"] = [failing.get(i, "") for i in spectra.index]
     extra = rng.normal(0.0, FAILING_EXTRA_SD_FACTOR * float(mrs["glx_tnaa_within_sd"]), len(spectra))
     spectra["true_ratio"] += np.where(spectra["failure"] != "", extra, 0.0)
