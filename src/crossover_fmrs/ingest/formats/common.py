@@ -448,23 +448,30 @@ def timed_sessions(data_dir: Path, fmt: str, participants: pd.DataFrame, conditi
         yield session, timing, label
 
 
-def manifest_sessions(data_dir: Path, fmt: str, participant_ids: set[str], conditions: list[str]):
-    """timed_sessions from <data_dir>/mrs_files.tsv: participant_id, condition, block, path (relative
-    to data_dir), optionally onset_min/offset_min (else the sidecars give the timing). A per-session
-    format (fsl_dynmrs) names its one output folder on every row of the session."""
-    layout, label = LAYOUTS[fmt], MANIFEST
-    rows = read_tsv_text(data_dir / MANIFEST)
+def read_listing(path: Path, label: str, required) -> tuple[list[str], list[list[str]], bool]:
+    """(header, data rows, whether block timing is given) of a study-level listing (mrs.tsv,
+    osprey_datasets.tsv, mrs_files.tsv): required columns present, onset_min/offset_min both or neither."""
+    rows = read_tsv_text(path)
     header = rows[0]
-    for column in MANIFEST_COLUMNS:
+    for column in required:
         if column not in header:
             raise InputError(label, "line 1", column, "a column of this name in the header", header)
     timed = [c for c in ("onset_min", "offset_min") if c in header]
     if len(timed) == 1:
         raise InputError(label, "line 1", "onset_min" if "offset_min" in timed else "offset_min",
                          "both onset_min and offset_min, or neither", header)
+    return header, rows[1:], bool(timed)
+
+
+def manifest_sessions(data_dir: Path, fmt: str, participant_ids: set[str], conditions: list[str]):
+    """timed_sessions from <data_dir>/mrs_files.tsv: participant_id, condition, block, path (relative
+    to data_dir), optionally onset_min/offset_min (else the sidecars give the timing). A per-session
+    format (fsl_dynmrs) names its one output folder on every row of the session."""
+    layout, label = LAYOUTS[fmt], MANIFEST
+    header, body, timed = read_listing(data_dir / MANIFEST, label, MANIFEST_COLUMNS)
     kind = "folder" if layout.is_dir else "file"
     keys, given, sessions, seen, listed = [], {} if timed else None, {}, {}, set()
-    for number, values in enumerate(rows[1:], start=2):
+    for number, values in enumerate(body, start=2):
         row, where = dict(zip(header, (value.strip() for value in values))), f"line {number}"
         key = parse_key(row, label, where, participant_ids, conditions)
         target = data_dir / row["path"]

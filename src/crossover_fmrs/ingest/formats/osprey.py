@@ -38,7 +38,6 @@ from pathlib import Path
 import pandas as pd
 
 from ...common.errors import InputError
-from ...common.tables import read_tsv_text
 from .common import (
     Measure,
     Spectrum,
@@ -47,6 +46,7 @@ from .common import (
     parse_key,
     parse_number,
     read_delimited,
+    read_listing,
     relative,
     study_table,
     study_timing,
@@ -90,17 +90,9 @@ def _read_table(path: Path, label: str) -> tuple[list[str], list[list[str]]]:
 
 
 def read_mapping(path: Path, label: str, participant_ids: set[str], conditions: list[str]):
-    rows = read_tsv_text(path)
-    header = rows[0]
-    for column in ("participant_id", "condition", "block"):
-        if column not in header:
-            raise InputError(label, "line 1", column, "a column of this name in the header", header)
-    timed = [c for c in ("onset_min", "offset_min") if c in header]
-    if len(timed) == 1:
-        raise InputError(label, "line 1", "onset_min" if "offset_min" in timed else "offset_min",
-                         "both onset_min and offset_min, or neither", header)
+    header, body, timed = read_listing(path, label, ("participant_id", "condition", "block"))
     keys, given, seen = [], {} if timed else None, {}
-    for number, values in enumerate(rows[1:], start=2):
+    for number, values in enumerate(body, start=2):
         row = dict(zip(header, (value.strip() for value in values)))
         where = f"line {number}"
         key = parse_key(row, label, where, participant_ids, conditions)

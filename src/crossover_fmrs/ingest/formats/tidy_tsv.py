@@ -22,7 +22,6 @@ from pathlib import Path
 import pandas as pd
 
 from ...common.errors import InputError
-from ...common.tables import read_tsv_text
 from .common import (
     MISSING_TEXT,
     Measure,
@@ -31,6 +30,7 @@ from .common import (
     crlb_fields,
     parse_key,
     parse_number,
+    read_listing,
     relative,
     study_table,
     study_timing,
@@ -48,18 +48,10 @@ def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]
     """mrs.format tidy_tsv: <data_dir>/mrs.tsv (see the module docstring)."""
     path = check_study_file(data_dir, "tidy_tsv")
     label = relative(path, data_dir)
-    rows = read_tsv_text(path)
-    header = rows[0]
-    for column in REQUIRED:
-        if column not in header:
-            raise InputError(label, "line 1", column, "a column of this name in the header", header)
-    timed = [c for c in ("onset_min", "offset_min") if c in header]
-    if len(timed) == 1:
-        raise InputError(label, "line 1", "onset_min" if "offset_min" in timed else "offset_min",
-                         "both onset_min and offset_min, or neither", header)
+    header, body, timed = read_listing(path, label, REQUIRED)
     participant_ids = set(participants["participant_id"].astype(str))
     spectra: dict[tuple, dict] = {}
-    for number, values in enumerate(rows[1:], start=2):
+    for number, values in enumerate(body, start=2):
         row = dict(zip(header, (value.strip() for value in values)))
         where = f"line {number}"
         key = parse_key(row, label, where, participant_ids, conditions)
