@@ -35,11 +35,12 @@ def power_curves(power: pd.DataFrame, *, observed_n: int, targets=(0.8, 0.9), sy
             ax.set_ylim(0, 1)
             ax.set_title(TEST_TITLES.get(test, test), pad=12)
             ax.set_xlabel("participants")
-        axes[0].set_ylabel("power (share of replicates with P < alpha)")
+        axes[0].set_ylabel("power")
         style.panel_letters(axes)
         handles, names = axes[0].get_legend_handles_labels()
         n_replicates = int(power["replicates"].min())
         figure.legend(handles, names, loc="outside lower center", ncols=len(effects),
-                      title=f"effect; bands: 95% CI over {n_replicates} replicates per point; dashed: target power")
+                      title=f"power: share of replicates with P < alpha; bands: 95% CI over {n_replicates} "
+                      "replicates per point; dashed: target powers; effect:")
         style.label_synthetic(figure, synthetic)
     return figure, power.sort_values(["test", "effect", "n_participants"], kind="stable").reset_index(drop=True)
