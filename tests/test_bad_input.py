@@ -615,16 +615,21 @@ def test_harmless_variant_gives_identical_output(study, tmp_path, reference, scr
 # A setting of the wrong type fails schema validation before any rule runs.
 
 
-def test_config_threshold_of_wrong_type_fails_validation(tmp_path):
+def dry_run_with(tmp_path: Path, change) -> subprocess.CompletedProcess:
+    """A dry run of the workflow with config.yaml changed by change(config)."""
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config["qc"]["mrs"]["max_fwhm_ppm"] = "0.1"
+    change(config)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     snakemake = Path(sys.executable).with_name("snakemake")
     if not snakemake.exists():
         snakemake = shutil.which("snakemake")
-    result = subprocess.run([str(snakemake), "--cores", "1", "-n", "--nolock", "--configfile", str(path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(snakemake), "--cores", "1", "-n", "--nolock", "--configfile", str(path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_config_threshold_of_wrong_type_fails_validation(tmp_path):
+    result = dry_run_with(tmp_path, lambda config: config["qc"]["mrs"].update(max_fwhm_ppm="0.1"))
     text = result.stdout + result.stderr
     assert result.returncode != 0, text
     assert "max_fwhm_ppm" in text, text
@@ -679,15 +684,7 @@ def test_a_described_column_that_is_dropped_is_a_warning_in_the_log_and_a_record
 
 
 def test_reference_condition_outside_the_conditions_fails_validation(tmp_path):
-    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config["study"]["reference_condition"] = "ketamine"
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    snakemake = Path(sys.executable).with_name("snakemake")
-    if not snakemake.exists():
-        snakemake = shutil.which("snakemake")
-    result = subprocess.run([str(snakemake), "--cores", "1", "-n", "--nolock", "--configfile", str(path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = dry_run_with(tmp_path, lambda config: config["study"].update(reference_condition="ketamine"))
     assert result.returncode == 1
     lines = (result.stdout + result.stderr).splitlines()
     assert "error: config, column 'study.reference_condition': expected one of study.conditions " \
