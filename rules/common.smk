@@ -21,9 +21,11 @@ def _config_error(setting, expected, got):
 
 
 if config["study"]["reference_condition"] not in config["study"]["conditions"]:
-    _config_error("study.reference_condition",
-                  f"one of study.conditions {config['study']['conditions']}",
-                  config["study"]["reference_condition"])
+    _config_error(
+        "study.reference_condition",
+        f"one of study.conditions {config['study']['conditions']}",
+        config["study"]["reference_condition"],
+    )
 
 DATA_DIR = Path(config["data_dir"])
 CONDITIONS = config["study"]["conditions"]
@@ -34,7 +36,6 @@ SCALES = {
 }
 SCALE_TIMEPOINTS = {scale: spec["timepoints"] for scale, spec in SCALES.items()}
 RATIO_LABEL = "{numerator}/{denominator}".format(**config["mrs"]["ratio"])
-
 
 
 @cache
@@ -92,7 +93,9 @@ def package_code(script):
 def raw_mrs_files(wildcards):
     """The fit outputs and block-timing sidecars the configured format's reader reads (its own
     input listing), so that only a change to one of them reruns ingestion."""
-    return format_inputs(DATA_DIR, config["mrs"]["format"], config["mrs"]["osprey_subspectrum"])
+    return format_inputs(
+        DATA_DIR, config["mrs"]["format"], config["mrs"]["osprey_subspectrum"]
+    )
 
 
 def participants_dictionary(wildcards):

@@ -19,17 +19,69 @@ FIGURE_PARAMS = {
 # name, inputs, params, report category, subcategory (script scripts/figure_<name>.py, caption
 # report/figures/<name>.rst)
 FIGURE_TABLE = [
-    ("glx_timecourse", {"spectra": SPECTRA}, ["conditions", "infusion_window_min", "labels"], "fMRS", "Glx/tNAA"),
-    ("glx_individual", {"spectra": SPECTRA}, ["conditions", "infusion_window_min", "labels"], "fMRS", "Glx/tNAA"),
-    ("madrs_timecourse", {"scores": SCORES}, ["conditions", "scales", "outcome", "labels"], "Clinical", "MADRS"),
-    ("secondary_scales", {"scores": SCORES}, ["conditions", "scales", "primary", "labels"], "Clinical", "Secondary scales"),
-    ("sex_glx", {"spectra": SPECTRA, "participants": PARTICIPANTS}, ["conditions", "infusion_window_min", "labels"],
-     "Sex differences", "Glx/tNAA"),
-    ("sex_madrs", {"scores": SCORES, "participants": PARTICIPANTS}, ["conditions", "scales", "outcome", "labels"],
-     "Sex differences", "MADRS"),
-    ("qc_spectral_quality", {"spectra": SPECTRA}, ["conditions", "thresholds", "labels"], "QC", "fMRS"),
-    ("qc_ratio_by_participant", {"spectra": SPECTRA}, ["conditions", "labels"], "QC", "fMRS"),
-    ("participant_flow", {"flow": "results/qc/participant_flow.tsv"}, ["conditions"], "QC", "Participant flow"),
+    (
+        "glx_timecourse",
+        {"spectra": SPECTRA},
+        ["conditions", "infusion_window_min", "labels"],
+        "fMRS",
+        "Glx/tNAA",
+    ),
+    (
+        "glx_individual",
+        {"spectra": SPECTRA},
+        ["conditions", "infusion_window_min", "labels"],
+        "fMRS",
+        "Glx/tNAA",
+    ),
+    (
+        "madrs_timecourse",
+        {"scores": SCORES},
+        ["conditions", "scales", "outcome", "labels"],
+        "Clinical",
+        "MADRS",
+    ),
+    (
+        "secondary_scales",
+        {"scores": SCORES},
+        ["conditions", "scales", "primary", "labels"],
+        "Clinical",
+        "Secondary scales",
+    ),
+    (
+        "sex_glx",
+        {"spectra": SPECTRA, "participants": PARTICIPANTS},
+        ["conditions", "infusion_window_min", "labels"],
+        "Sex differences",
+        "Glx/tNAA",
+    ),
+    (
+        "sex_madrs",
+        {"scores": SCORES, "participants": PARTICIPANTS},
+        ["conditions", "scales", "outcome", "labels"],
+        "Sex differences",
+        "MADRS",
+    ),
+    (
+        "qc_spectral_quality",
+        {"spectra": SPECTRA},
+        ["conditions", "thresholds", "labels"],
+        "QC",
+        "fMRS",
+    ),
+    (
+        "qc_ratio_by_participant",
+        {"spectra": SPECTRA},
+        ["conditions", "labels"],
+        "QC",
+        "fMRS",
+    ),
+    (
+        "participant_flow",
+        {"flow": "results/qc/participant_flow.tsv"},
+        ["conditions"],
+        "QC",
+        "Participant flow",
+    ),
 ]
 FIGURES = [name for name, *_ in FIGURE_TABLE]
 

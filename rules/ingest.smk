@@ -36,7 +36,10 @@ rule ingest_mrs:
         conditions=CONDITIONS,
         format=config["mrs"]["format"],
         larmor_mhz=config["mrs"]["larmor_mhz"],
-        options={key: config["mrs"][key] for key in ("osprey_subspectrum", "dynmrs_time", "dynmrs_aggregate")},
+        options={
+            key: config["mrs"][key]
+            for key in ("osprey_subspectrum", "dynmrs_time", "dynmrs_aggregate")
+        },
     script:
         "../scripts/ingest_mrs.py"
 

@@ -27,12 +27,12 @@ if "power" in config and "simulation" in config:
             "logs/power/n{n}_effect{effect}_chunk{chunk}.log",
         benchmark:
             "benchmarks/power/n{n}_effect{effect}_chunk{chunk}.tsv"
+        conda:
+            "../envs/python.yaml"
         threads: 1
         resources:
             mem_mb=600,
             runtime=30,
-        conda:
-            "../envs/python.yaml"
         params:
             simulation=config["simulation"],
             conditions=CONDITIONS,
@@ -72,11 +72,11 @@ if "power" in config and "simulation" in config:
             summary="results/power/summary.md",
         log:
             "logs/power/power_table.log",
+        conda:
+            "../envs/python.yaml"
         resources:
             mem_mb=1000,
             runtime=10,
-        conda:
-            "../envs/python.yaml"
         params:
             alpha=POWER["alpha"],
             targets=POWER["targets"],
