@@ -20,16 +20,20 @@ MODELS = pd.read_csv(FIXTURES / "models.tsv", sep="\t", keep_default_na=False, d
 RTOL = 1e-5  # brief: 4 significant digits or better; the fits agree to ~1e-6
 
 
-def model_spec(name: str):
-    row = MODELS.set_index("name").loc[name]
+def model_spec(name: str, models: pd.DataFrame = MODELS):
+    """(data, formula, levels) of a model of a models table (models.tsv or lmm_models.tsv)."""
+    row = models.set_index("name").loc[name]
     factors = [f for f in row["factors"].split(",") if f]
     levels = {spec.split(":")[0]: spec.split(":")[1].split(",") for spec in row["levels"].split(";") if spec}
     data = pd.read_csv(FIXTURES / row["data"], dtype={c: str for c in factors + list(levels)})
     return data, row["formula"], levels or None
 
 
-def reference(name: str) -> pd.Series:
+def reference(name: str, renamed: dict | None = None) -> pd.Series:
+    """R's values for a model, indexed by section, name, quantity; `renamed` maps R's names to the engine's."""
     ref = pd.read_csv(FIXTURES / "reference" / f"lmer_{name}.tsv", sep="\t", keep_default_na=False, dtype=str)
+    if renamed:
+        ref["name"] = ref["name"].replace(renamed)
     return ref.set_index(["section", "name", "quantity"])["value"]
 
 

@@ -16,6 +16,8 @@ from crossover_fmrs.stats.lmm import fit_lmm, parse_formula
 from crossover_fmrs.stats.lmm import reml as reml_module
 from crossover_fmrs.stats.lmm.design import build_design
 from crossover_fmrs.stats.lmm.type3 import general_basis, simple_basis
+from test_lmm import model_spec
+from test_lmm import reference as r_reference
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stats"
 MODELS = pd.read_csv(FIXTURES / "lmm_models.tsv", sep="\t", keep_default_na=False, dtype=str).set_index("name")
@@ -25,17 +27,11 @@ R_NAMES = {"condition:participant_id": "participant_id:condition"}
 
 
 def spec(name: str):
-    row = MODELS.loc[name]
-    factors = [f for f in row["factors"].split(",") if f]
-    levels = {s.split(":")[0]: s.split(":")[1].split(",") for s in row["levels"].split(";") if s}
-    data = pd.read_csv(FIXTURES / row["data"], dtype={c: str for c in factors + list(levels)})
-    return data, row["formula"], levels or None
+    return model_spec(name, MODELS.reset_index())
 
 
 def reference(name: str) -> pd.Series:
-    ref = pd.read_csv(FIXTURES / "reference" / f"lmer_{name}.tsv", sep="\t", keep_default_na=False, dtype=str)
-    ref["name"] = ref["name"].replace(R_NAMES)
-    return ref.set_index(["section", "name", "quantity"])["value"]
+    return r_reference(name, R_NAMES)
 
 
 def close(ours, theirs, rtol=RTOL, atol=0.0):
