@@ -9,7 +9,16 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from . import style
-from .summary import SEX_LABELS, SEX_ORDER, change_scores, check_scores, mean_sem, outcome_order, timepoint_summary
+from .summary import (
+    SEX_LABELS,
+    SEX_ORDER,
+    change_scores,
+    check_scores,
+    error_bar_ends,
+    mean_sem,
+    outcome_order,
+    timepoint_summary,
+)
 
 DODGE = 0.08  # x units (one time point = 1) between the conditions' means
 
@@ -39,9 +48,6 @@ def _participants(scores: pd.DataFrame, outcomes: list[str]) -> int:
     rated = scores[scores["outcome"].isin(outcomes) & scores["value"].notna()]
     return rated["participant_id"].nunique()
 
-
-def _bounds(summary: pd.DataFrame) -> list[float]:
-    return list(summary["mean"] - summary["sem"].fillna(0)) + list(summary["mean"] + summary["sem"].fillna(0))
 
 
 def madrs_timecourse(scores: pd.DataFrame, conditions: list[str], scales: dict, *, outcome: str = "MADRS",
@@ -104,7 +110,7 @@ def secondary_scales(scores: pd.DataFrame, conditions: list[str], scales: dict, 
             scale = of_outcome["scale"].iloc[0]
             _draw_timepoint_means(ax, of_outcome, conditions, labels)
             _timepoint_axis(ax, scales[scale]["timepoints"], labels, short=True)
-            style.honest_limits(ax, _bounds(of_outcome), floor=0.0)
+            style.honest_limits(ax, error_bar_ends(of_outcome), floor=0.0)
             ax.set_title(style.outcome_label(outcome))
             ax.set_ylabel(labels.unit(scale))
         style.panel_letters(list(axes.flat)[:len(outcomes)])

@@ -10,7 +10,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import style
-from .summary import SEX_LABELS, block_summary, included_mask, individual_ratios, ratio_label, with_sex
+from .summary import SEX_LABELS, block_summary, error_bar_ends, included_mask, individual_ratios, ratio_label, with_sex
 
 DODGE_MIN = 0.6  # minutes between the conditions' error bars at one block
 
@@ -52,9 +52,6 @@ def _error_bars(n_participants: int) -> str:
     return f"mean ± SEM per block (included spectra)\nn = {n_participants} participants"
 
 
-def _mean_bounds(summary: pd.DataFrame) -> list[float]:
-    return list(summary["mean"] - summary["sem"].fillna(0)) + list(summary["mean"] + summary["sem"].fillna(0))
-
 
 def glx_timecourse(spectra: pd.DataFrame, conditions: list[str], *, infusion_window=(0.0, 40.0),
                    synthetic: bool = False, labels: style.Labels | None = None):
@@ -68,7 +65,7 @@ def glx_timecourse(spectra: pd.DataFrame, conditions: list[str], *, infusion_win
         _shade_infusion(ax, infusion_window, labels)
         _draw_means(ax, summary, conditions, labels)
         ax.set_xlim(*_time_limits(summary, infusion_window))
-        style.honest_limits(ax, _mean_bounds(summary))
+        style.honest_limits(ax, error_bar_ends(summary))
         ax.set_xlabel(labels.time_axis)
         ax.set_ylabel(f"{ratio_label(spectra)} (ratio)")
         figure.legend(handles=_legend_handles(conditions, labels), loc="outside lower center", ncols=len(conditions),
@@ -95,7 +92,7 @@ def sex_glx(spectra: pd.DataFrame, participants: pd.DataFrame, conditions: list[
             ax.set_title(f"{SEX_LABELS.get(sex, sex)} (n = {n} participants)")
             ax.set_xlabel(labels.time_axis)
             ax.set_xlim(*_time_limits(summary, infusion_window))
-        style.honest_limits(axes[0], _mean_bounds(summary))
+        style.honest_limits(axes[0], error_bar_ends(summary))
         if len(sexes) > 1:
             style.panel_letters(axes)
         axes[0].set_ylabel(f"{ratio_label(spectra)} (ratio)")

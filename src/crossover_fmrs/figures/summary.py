@@ -28,6 +28,12 @@ def mean_sem(values) -> dict:
     return {"n": n, "mean": mean, "sd": sd, "sem": sd / np.sqrt(n) if n > 1 else np.nan}
 
 
+def error_bar_ends(summary: pd.DataFrame) -> list[float]:
+    """Both ends of every mean ± SEM bar of a summary (a mean alone where the SEM is missing)."""
+    sem = summary["sem"].fillna(0)
+    return list(summary["mean"] - sem) + list(summary["mean"] + sem)
+
+
 def included_mask(spectra: pd.DataFrame) -> pd.Series:
     """Spectra that enter the statistics: QC kept them and they have a ratio."""
     return spectra["included"].astype(bool) & spectra["ratio"].notna()
