@@ -11,7 +11,7 @@ def main(io):
     figure, table = sex_madrs(read_scores(io.input["scores"]), read_participants(io.input["participants"]),
                               io.params["conditions"], io.params["scales"], outcome=io.params["outcome"],
                               synthetic=io.params["synthetic"],
-        labels=Labels.from_config(io.params["labels"]))
+                              labels=Labels.from_config(io.params["labels"]))
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 
