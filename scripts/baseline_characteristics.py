@@ -8,8 +8,12 @@ from crossover_fmrs.stats.analyses import baseline_characteristics
 
 def main(io):
     p = io.params
-    table = baseline_characteristics(read_table(io.input["participants"]), read_table(io.input["scores"]),
-                                     p["primary_outcome"], p["before"])
+    table = baseline_characteristics(
+        read_table(io.input["participants"]),
+        read_table(io.input["scores"]),
+        p["primary_outcome"],
+        p["before"],
+    )
     write_tsv(table, io.output["table"])
 
 

@@ -8,9 +8,14 @@ from crossover_fmrs.figures.style import Labels, write_figure
 
 
 def main(io):
-    figure, table = madrs_timecourse(read_scores(io.input["scores"]), io.params["conditions"], io.params["scales"],
-                                     outcome=io.params["outcome"], synthetic=io.params["synthetic"],
-                                     labels=Labels.from_config(io.params["labels"]))
+    figure, table = madrs_timecourse(
+        read_scores(io.input["scores"]),
+        io.params["conditions"],
+        io.params["scales"],
+        outcome=io.params["outcome"],
+        synthetic=io.params["synthetic"],
+        labels=Labels.from_config(io.params["labels"]),
+    )
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 

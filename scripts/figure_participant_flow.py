@@ -8,8 +8,9 @@ from crossover_fmrs.figures.style import write_figure
 
 
 def main(io):
-    figure, table = participant_flow(read_flow(io.input["flow"]), io.params["conditions"],
-                                     synthetic=io.params["synthetic"])
+    figure, table = participant_flow(
+        read_flow(io.input["flow"]), io.params["conditions"], synthetic=io.params["synthetic"]
+    )
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 

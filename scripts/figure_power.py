@@ -8,8 +8,12 @@ from crossover_fmrs.figures.style import write_figure
 
 
 def main(io):
-    figure, table = power_curves(read_table(io.input["power"]), observed_n=io.params["observed_n"],
-                                 targets=io.params["targets"], synthetic=io.params["synthetic"])
+    figure, table = power_curves(
+        read_table(io.input["power"]),
+        observed_n=io.params["observed_n"],
+        targets=io.params["targets"],
+        synthetic=io.params["synthetic"],
+    )
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 

@@ -8,9 +8,12 @@ from crossover_fmrs.figures.style import Labels, write_figure
 
 
 def main(io):
-    figure, table = qc_ratio_by_participant(read_spectra(io.input["spectra"]), io.params["conditions"],
-                                            synthetic=io.params["synthetic"],
-                                            labels=Labels.from_config(io.params["labels"]))
+    figure, table = qc_ratio_by_participant(
+        read_spectra(io.input["spectra"]),
+        io.params["conditions"],
+        synthetic=io.params["synthetic"],
+        labels=Labels.from_config(io.params["labels"]),
+    )
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 

@@ -8,9 +8,13 @@ from crossover_fmrs.figures.style import Labels, write_figure
 
 
 def main(io):
-    figure, table = qc_spectral_quality(read_spectra(io.input["spectra"]), io.params["conditions"],
-                                        io.params["thresholds"], synthetic=io.params["synthetic"],
-                                        labels=Labels.from_config(io.params["labels"]))
+    figure, table = qc_spectral_quality(
+        read_spectra(io.input["spectra"]),
+        io.params["conditions"],
+        io.params["thresholds"],
+        synthetic=io.params["synthetic"],
+        labels=Labels.from_config(io.params["labels"]),
+    )
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 

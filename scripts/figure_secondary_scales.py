@@ -8,9 +8,14 @@ from crossover_fmrs.figures.style import Labels, write_figure
 
 
 def main(io):
-    figure, table = secondary_scales(read_scores(io.input["scores"]), io.params["conditions"], io.params["scales"],
-                                     primary=io.params["primary"], synthetic=io.params["synthetic"],
-                                     labels=Labels.from_config(io.params["labels"]))
+    figure, table = secondary_scales(
+        read_scores(io.input["scores"]),
+        io.params["conditions"],
+        io.params["scales"],
+        primary=io.params["primary"],
+        synthetic=io.params["synthetic"],
+        labels=Labels.from_config(io.params["labels"]),
+    )
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 

@@ -8,10 +8,14 @@ from crossover_fmrs.figures.style import Labels, write_figure
 
 
 def main(io):
-    figure, table = sex_glx(read_spectra(io.input["spectra"]), read_participants(io.input["participants"]),
-                            io.params["conditions"], infusion_window=io.params["infusion_window_min"],
-                            synthetic=io.params["synthetic"],
-                            labels=Labels.from_config(io.params["labels"]))
+    figure, table = sex_glx(
+        read_spectra(io.input["spectra"]),
+        read_participants(io.input["participants"]),
+        io.params["conditions"],
+        infusion_window=io.params["infusion_window_min"],
+        synthetic=io.params["synthetic"],
+        labels=Labels.from_config(io.params["labels"]),
+    )
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 

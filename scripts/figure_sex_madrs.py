@@ -8,10 +8,15 @@ from crossover_fmrs.figures.style import Labels, write_figure
 
 
 def main(io):
-    figure, table = sex_madrs(read_scores(io.input["scores"]), read_participants(io.input["participants"]),
-                              io.params["conditions"], io.params["scales"], outcome=io.params["outcome"],
-                              synthetic=io.params["synthetic"],
-                              labels=Labels.from_config(io.params["labels"]))
+    figure, table = sex_madrs(
+        read_scores(io.input["scores"]),
+        read_participants(io.input["participants"]),
+        io.params["conditions"],
+        io.params["scales"],
+        outcome=io.params["outcome"],
+        synthetic=io.params["synthetic"],
+        labels=Labels.from_config(io.params["labels"]),
+    )
     write_figure(figure, table, io.output, dpi=io.params["dpi"])
 
 

@@ -12,8 +12,13 @@ from crossover_fmrs.ingest.participants import read_participants
 def main(io):
     p = io.params
     participants = read_participants(io.input["participants"], p["conditions"])
-    clinical_config = {"scales": p["scales"], "madrs_max_missing_items": p["madrs_max_missing_items"]}
-    sheets = read_clinical_sheets(Path(p["clinical_dir"]), clinical_config, participants, p["conditions"])
+    clinical_config = {
+        "scales": p["scales"],
+        "madrs_max_missing_items": p["madrs_max_missing_items"],
+    }
+    sheets = read_clinical_sheets(
+        Path(p["clinical_dir"]), clinical_config, participants, p["conditions"]
+    )
     items, scores = tidy_clinical(sheets, clinical_config, p["conditions"])
     write_tsv(items, io.output["item_scores"])
     write_tsv(scores, io.output["scores"])

@@ -12,8 +12,15 @@ from crossover_fmrs.ingest.participants import read_participants
 def main(io):
     p = io.params
     participants = read_participants(io.input["participants"], p["conditions"])
-    tidy = read_study_mrs(Path(p["data_dir"]), participants, p["conditions"], fmt=p["format"],
-                          larmor_mhz=p["larmor_mhz"], options=p.get("options"), workdir_paths=True)
+    tidy = read_study_mrs(
+        Path(p["data_dir"]),
+        participants,
+        p["conditions"],
+        fmt=p["format"],
+        larmor_mhz=p["larmor_mhz"],
+        options=p.get("options"),
+        workdir_paths=True,
+    )
     write_tsv(tidy, io.output["mrs"])
 
 

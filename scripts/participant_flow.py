@@ -8,10 +8,20 @@ from crossover_fmrs.qc.flow import participant_flow
 
 def main(io):
     participants, spectra, scores, glx_rm_anova, clinical_rm_anova = (
-        read_table(io.input[name]) for name in ("participants", "spectra", "scores", "glx_rm_anova", "clinical_rm_anova"))
+        read_table(io.input[name])
+        for name in ("participants", "spectra", "scores", "glx_rm_anova", "clinical_rm_anova")
+    )
     p = io.params
-    flow = participant_flow(participants, spectra, scores, glx_rm_anova, clinical_rm_anova, p["conditions"],
-                            p["primary_outcome"], p["ratio_label"])
+    flow = participant_flow(
+        participants,
+        spectra,
+        scores,
+        glx_rm_anova,
+        clinical_rm_anova,
+        p["conditions"],
+        p["primary_outcome"],
+        p["ratio_label"],
+    )
     write_tsv(flow, io.output["flow"])
 
 

@@ -18,11 +18,23 @@ def main(io):
     settings = {**p["simulation"], "reference_condition": p["reference"]}
 
     def progress(done, total):
-        print(f"n = {cell['n_participants']}, effect {cell['effect']:g}: replicate {done} of {total} done",
-              file=sys.stderr, flush=True)
+        print(
+            f"n = {cell['n_participants']}, effect {cell['effect']:g}: replicate {done} of {total} done",
+            file=sys.stderr,
+            flush=True,
+        )
 
-    table = run_chunk(settings, p["conditions"], p["reference"], Formulas(**p["formulas"]), design, cell["effect"],
-                      p["seed"], replicates, progress)
+    table = run_chunk(
+        settings,
+        p["conditions"],
+        p["reference"],
+        Formulas(**p["formulas"]),
+        design,
+        cell["effect"],
+        p["seed"],
+        replicates,
+        progress,
+    )
     write_tsv(table, io.output["replicates"])
 
 

@@ -12,14 +12,19 @@ def main(io):
     p = io.params
     chunks = io.input["chunks"] if isinstance(io.input["chunks"], list) else [io.input["chunks"]]
     replicates = pd.concat([read_table(path) for path in chunks], ignore_index=True)
-    replicates = replicates.sort_values(["test", "effect", "n_participants", "replicate"], kind="stable")
+    replicates = replicates.sort_values(
+        ["test", "effect", "n_participants", "replicate"], kind="stable"
+    )
     power = power_table(replicates, p["alpha"])
     sizes = smallest_n(power, p["targets"])
     published = pd.read_csv(io.input["published"], sep="\t", dtype=str, keep_default_na=False)
     write_tsv(replicates, io.output["replicates"])
     write_tsv(power, io.output["power"])
     write_tsv(sizes, io.output["sample_size"])
-    atomic_write_text(io.output["summary"], summary_markdown(power, sizes, published, p["observed_n"], p["synthetic"]))
+    atomic_write_text(
+        io.output["summary"],
+        summary_markdown(power, sizes, published, p["observed_n"], p["synthetic"]),
+    )
 
 
 run_step(main, globals().get("snakemake"))

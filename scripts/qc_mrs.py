@@ -8,7 +8,9 @@ from crossover_fmrs.qc.mrs import apply_qc, mark_phase, qc_flags, spectrum_table
 
 def main(io):
     mrs = read_table(io.input["mrs"])
-    spectra = spectrum_table(mrs, io.params["ratio"]["numerator"], io.params["ratio"]["denominator"])
+    spectra = spectrum_table(
+        mrs, io.params["ratio"]["numerator"], io.params["ratio"]["denominator"]
+    )
     spectra = mark_phase(spectra, io.params["baseline_blocks"])
     flags = qc_flags(spectra, io.params["thresholds"])
     write_tsv(apply_qc(spectra, flags, io.params["thresholds"]["exclude_on"]), io.output["spectra"])

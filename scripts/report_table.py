@@ -7,7 +7,9 @@ from crossover_fmrs.report.tables import table_page
 
 
 def main(io):
-    atomic_write_text(io.output["page"], table_page(io.input["table"], io.params["title"], io.params["synthetic"]))
+    atomic_write_text(
+        io.output["page"], table_page(io.input["table"], io.params["title"], io.params["synthetic"])
+    )
 
 
 run_step(main, globals().get("snakemake"))

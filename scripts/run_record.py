@@ -13,7 +13,9 @@ from crossover_fmrs.common.tables import atomic_write_text, write_tsv
 
 
 def main(io):
-    atomic_write_text(io.output["config"], yaml.safe_dump(dict(io.params["config"]), sort_keys=False))
+    atomic_write_text(
+        io.output["config"], yaml.safe_dump(dict(io.params["config"]), sort_keys=False)
+    )
     rows = [("python", platform.python_version()), ("crossover_fmrs", __version__)]
     rows += [(name, metadata.version(name)) for name in io.params["packages"]]
     write_tsv(pd.DataFrame(rows, columns=["software", "version"]), io.output["versions"])

@@ -8,8 +8,13 @@ from crossover_fmrs.simulate.study import simulate_files, write_study
 
 
 def main(io):
-    files = simulate_files(io.params["settings"], io.params["conditions"], io.params["scales"], io.params["reference"],
-                           io.params["qc_thresholds"])
+    files = simulate_files(
+        io.params["settings"],
+        io.params["conditions"],
+        io.params["scales"],
+        io.params["reference"],
+        io.params["qc_thresholds"],
+    )
     write_study(files, io.output["study"])
     print(f"wrote {len(files)} files to {io.output['study']}", file=sys.stderr)
 

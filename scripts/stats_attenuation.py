@@ -12,12 +12,24 @@ def main(io):
     p = io.params
     settings = p["attenuation"]
     outcome = settings["outcome"]
-    data = outcome_model_data(read_table(io.input["scores"]), read_table(io.input["participants"]), outcome,
-                              p["timepoints"])
+    data = outcome_model_data(
+        read_table(io.input["scores"]),
+        read_table(io.input["participants"]),
+        outcome,
+        p["timepoints"],
+    )
     tables = []
     for treatment in [c for c in p["conditions"] if c != p["reference"]]:
-        table = attenuation(data, p["reference"], treatment, settings["before"], settings["after"],
-                            settings["n_resamples"], settings["confidence"], settings["seed"])
+        table = attenuation(
+            data,
+            p["reference"],
+            treatment,
+            settings["before"],
+            settings["after"],
+            settings["n_resamples"],
+            settings["confidence"],
+            settings["seed"],
+        )
         table.insert(0, "condition", treatment)
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)

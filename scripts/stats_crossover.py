@@ -11,8 +11,11 @@ from crossover_fmrs.stats.analyses import primary_model_data, run_models
 def main(io):
     p = io.params
     primary = p["primary_outcome"]
-    data = primary_model_data(*(read_table(io.input[name]) for name in ("spectra", "scores", "participants")),
-                              primary, p["timepoints"])
+    data = primary_model_data(
+        *(read_table(io.input[name]) for name in ("spectra", "scores", "participants")),
+        primary,
+        p["timepoints"],
+    )
     common = dict(conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"])
     parts = [
         run_models(data["glx"], p["glx_formula"], "crossover_checks", p["outcome"], **common),

@@ -5,23 +5,41 @@ import pandas as pd
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
-from crossover_fmrs.stats.analyses import glx_model_data, phase_cell_means, rm_anova_rows, run_models
+from crossover_fmrs.stats.analyses import (
+    glx_model_data,
+    phase_cell_means,
+    rm_anova_rows,
+    run_models,
+)
 
 
 def main(io):
     p = io.params
     data = glx_model_data(read_table(io.input["spectra"]), read_table(io.input["participants"]))
-    tests, models = run_models(data, p["formula"], "glx_lmm", p["outcome"], p["conditions"], p["reference"],
-                               ddf=p["ddf"])
+    tests, models = run_models(
+        data, p["formula"], "glx_lmm", p["outcome"], p["conditions"], p["reference"], ddf=p["ddf"]
+    )
     write_tsv(tests, io.output["lmm"])
     write_tsv(models, io.output["models"])
     # Classical complements: condition x phase on each participant's cell means keeps everyone with a
     # spectrum in every cell; the block-level one needs all 12 cells and so keeps few.
-    phase = rm_anova_rows(phase_cell_means(data), "ratio", ["condition", "phase"], "glx_rm_anova_phase",
-                          p["outcome"], values="each participant's mean of the included spectra per cell")
-    block = rm_anova_rows(data, "ratio", ["condition", "block"], "glx_rm_anova_block", p["outcome"],
-                          why_small="QC exclusions spread over participants leave few with every condition x block "
-                                    "cell")
+    phase = rm_anova_rows(
+        phase_cell_means(data),
+        "ratio",
+        ["condition", "phase"],
+        "glx_rm_anova_phase",
+        p["outcome"],
+        values="each participant's mean of the included spectra per cell",
+    )
+    block = rm_anova_rows(
+        data,
+        "ratio",
+        ["condition", "block"],
+        "glx_rm_anova_block",
+        p["outcome"],
+        why_small="QC exclusions spread over participants leave few with every condition x block "
+        "cell",
+    )
     write_tsv(pd.concat([phase, block], ignore_index=True), io.output["rm_anova"])
 
 

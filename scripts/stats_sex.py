@@ -11,13 +11,30 @@ from crossover_fmrs.stats.analyses import primary_model_data, run_models, sex_su
 def main(io):
     p = io.params
     primary = p["primary_outcome"]
-    data = primary_model_data(*(read_table(io.input[name]) for name in ("spectra", "scores", "participants")),
-                              primary, p["timepoints"])
+    data = primary_model_data(
+        *(read_table(io.input[name]) for name in ("spectra", "scores", "participants")),
+        primary,
+        p["timepoints"],
+    )
     glx, madrs = data["glx"], data["clinical"]
     common = dict(conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"])
     parts = [
-        run_models(glx, p["glx_formula"], "sex_stratified", p["outcome"], subsets=sex_subsets(glx), **common),
-        run_models(madrs, p["clinical_formula"], "sex_stratified", primary, subsets=sex_subsets(madrs), **common),
+        run_models(
+            glx,
+            p["glx_formula"],
+            "sex_stratified",
+            p["outcome"],
+            subsets=sex_subsets(glx),
+            **common,
+        ),
+        run_models(
+            madrs,
+            p["clinical_formula"],
+            "sex_stratified",
+            primary,
+            subsets=sex_subsets(madrs),
+            **common,
+        ),
     ]
     interaction = [
         run_models(glx, p["glx_sex_formula"], "sex_interaction", p["outcome"], **common),
@@ -25,7 +42,9 @@ def main(io):
     ]
     write_tsv(pd.concat([t for t, _ in parts], ignore_index=True), io.output["stratified"])
     write_tsv(pd.concat([t for t, _ in interaction], ignore_index=True), io.output["interaction"])
-    write_tsv(pd.concat([m for _, m in parts + interaction], ignore_index=True), io.output["models"])
+    write_tsv(
+        pd.concat([m for _, m in parts + interaction], ignore_index=True), io.output["models"]
+    )
 
 
 run_step(main, globals().get("snakemake"))

@@ -23,8 +23,12 @@ def embedded_model_data(root: Path, config: dict | None = None) -> dict[str, pd.
     data_dir = root / config["data_dir"]
     conditions = config["study"]["conditions"]
     participants = read_participants(data_dir / "participants.tsv", conditions)
-    mrs = read_study_mrs(data_dir, participants, conditions, config["mrs"]["format"], config["mrs"]["larmor_mhz"])
-    spectra = spectrum_table(mrs, config["mrs"]["ratio"]["numerator"], config["mrs"]["ratio"]["denominator"])
+    mrs = read_study_mrs(
+        data_dir, participants, conditions, config["mrs"]["format"], config["mrs"]["larmor_mhz"]
+    )
+    spectra = spectrum_table(
+        mrs, config["mrs"]["ratio"]["numerator"], config["mrs"]["ratio"]["denominator"]
+    )
     spectra = mark_phase(spectra, config["mrs"]["baseline_blocks"])
     thresholds = config["qc"]["mrs"]
     spectra = apply_qc(spectra, qc_flags(spectra, thresholds), thresholds["exclude_on"])
@@ -34,6 +38,7 @@ def embedded_model_data(root: Path, config: dict | None = None) -> dict[str, pd.
     out = {"glx": glx_model_data(spectra, participants)}
     for outcome in OUTCOMES:
         scale = scores.loc[scores["outcome"] == outcome, "scale"].iloc[0]
-        out[outcome.lower()] = clinical_model_data(scores, participants, outcome,
-                                                   clinical_config["scales"][scale]["timepoints"])
+        out[outcome.lower()] = clinical_model_data(
+            scores, participants, outcome, clinical_config["scales"][scale]["timepoints"]
+        )
     return out

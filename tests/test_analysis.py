@@ -19,16 +19,31 @@ def madrs_frame(pre_pbo, d1_pbo, pre_ntx, d1_ntx):
     for i, values in enumerate(zip(pre_pbo, d1_pbo, pre_ntx, d1_ntx)):
         pid = f"sub-{i + 1:02d}"
         for (condition, timepoint), value in zip(
-            [("placebo", "pre"), ("placebo", "day1"), ("naltrexone", "pre"), ("naltrexone", "day1")], values
+            [
+                ("placebo", "pre"),
+                ("placebo", "day1"),
+                ("naltrexone", "pre"),
+                ("naltrexone", "day1"),
+            ],
+            values,
         ):
-            rows.append({"participant_id": pid, "condition": condition, "timepoint": timepoint, "value": value})
+            rows.append(
+                {
+                    "participant_id": pid,
+                    "condition": condition,
+                    "timepoint": timepoint,
+                    "value": value,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def test_attenuation_is_one_minus_ratio_of_mean_reductions():
     # Reductions: placebo 10 and 14 (mean 12); naltrexone 9 and 6 (mean 7.5) -> 1 - 7.5/12 = 37.5 %.
     data = madrs_frame([30, 32], [20, 18], [31, 29], [22, 23])
-    table = attenuation(data, "placebo", "naltrexone", "pre", "day1", 200, 0.95, 1).set_index("term")
+    table = attenuation(data, "placebo", "naltrexone", "pre", "day1", 200, 0.95, 1).set_index(
+        "term"
+    )
     assert table.loc["attenuation_percent", "estimate"] == pytest.approx(37.5)
     assert table.loc["mean reduction placebo", "estimate"] == pytest.approx(12.0)
     low, high = table.loc["attenuation_percent", ["ci_low", "ci_high"]]
@@ -37,19 +52,23 @@ def test_attenuation_is_one_minus_ratio_of_mean_reductions():
 
 def test_attenuation_uses_available_pairs_and_never_fills():
     data = madrs_frame([30, 32, 28], [20, 18, np.nan], [31, 29, 30], [22, 23, 20])
-    table = attenuation(data, "placebo", "naltrexone", "pre", "day1", 200, 0.95, 1).set_index("term")
+    table = attenuation(data, "placebo", "naltrexone", "pre", "day1", 200, 0.95, 1).set_index(
+        "term"
+    )
     assert table.loc["mean reduction placebo", "n"] == 2
     assert table.loc["mean reduction naltrexone", "n"] == 3
 
 
 def test_impute_pre_other_condition_and_log():
-    scores = pd.DataFrame({
-        "participant_id": ["sub-01"] * 4,
-        "condition": ["placebo", "placebo", "naltrexone", "naltrexone"],
-        "timepoint": ["pre", "day1", "pre", "day1"],
-        "outcome": ["TEPS_A"] * 4,
-        "value": [np.nan, 40.0, 35.0, 41.0],
-    })
+    scores = pd.DataFrame(
+        {
+            "participant_id": ["sub-01"] * 4,
+            "condition": ["placebo", "placebo", "naltrexone", "naltrexone"],
+            "timepoint": ["pre", "day1", "pre", "day1"],
+            "outcome": ["TEPS_A"] * 4,
+            "value": [np.nan, 40.0, 35.0, 41.0],
+        }
+    )
     filled, log = impute_missing(scores, ["TEPS_A"], "pre", "other_condition")
     assert filled.loc[0, "value"] == 35.0
     assert len(log) == 1 and log.loc[0, "condition"] == "placebo"
@@ -70,8 +89,15 @@ def simulated_madrs(seed=3, n=16):
         for condition, drop in (("placebo", 10), ("naltrexone", 6)):
             for timepoint in ("pre", "day1"):
                 value = base - (drop if timepoint == "day1" else 0) + rng.normal(0, 3)
-                rows.append({"participant_id": f"sub-{i + 1:02d}", "condition": condition, "timepoint": timepoint,
-                             "sex": sex, "value": value})
+                rows.append(
+                    {
+                        "participant_id": f"sub-{i + 1:02d}",
+                        "condition": condition,
+                        "timepoint": timepoint,
+                        "sex": sex,
+                        "value": value,
+                    }
+                )
     data = pd.DataFrame(rows)
     data["timepoint"] = pd.Categorical(data["timepoint"], categories=["pre", "day1"])
     return data
@@ -79,15 +105,22 @@ def simulated_madrs(seed=3, n=16):
 
 def test_run_models_layout_and_coding():
     data = simulated_madrs()
-    tests, models = run_models(data, "value ~ condition * timepoint + (1 | participant_id)", "clinical_lmm", "MADRS",
-                               ["placebo", "naltrexone"], "placebo")
+    tests, models = run_models(
+        data,
+        "value ~ condition * timepoint + (1 | participant_id)",
+        "clinical_lmm",
+        "MADRS",
+        ["placebo", "naltrexone"],
+        "placebo",
+    )
     assert list(tests.columns) == STATS_COLUMNS
     interaction = tests.set_index("term").loc["condition:timepoint"]
     # Coding -0.5/+0.5: the estimate is the difference of changes (naltrexone - placebo), ~ +4.
     assert 0 < interaction["estimate"] < 8
     assert interaction["df_num"] == 1 and interaction["n_participants"] == 16
     assert interaction["effect_size"] == pytest.approx(
-        interaction["F"] / (interaction["F"] + interaction["df_den"]))
+        interaction["F"] / (interaction["F"] + interaction["df_den"])
+    )
     assert set(models["component"]) == {"participant_id", "Residual"}
 
 
@@ -101,29 +134,91 @@ def test_rm_anova_rows_say_why_they_differ():
 
 
 def _published(id_, result, fields, **common):
-    return [{"id": id_, "result": result, "field": field, "published": value, "source": "", "location": "Abstract",
-             **common} for field, value in fields.items()]
+    return [
+        {
+            "id": id_,
+            "result": result,
+            "field": field,
+            "published": value,
+            "source": "",
+            "location": "Abstract",
+            **common,
+        }
+        for field, value in fields.items()
+    ]
 
 
 def test_comparison_puts_a_tests_numbers_in_one_row_at_published_precision():
     published = pd.DataFrame(
-        _published("madrs_cond_x_time", "MADRS condition x time", {"F": "5.39", "df_num": "1", "df_den": "74",
-                                                                    "p": "0.023"},
-                   table="clinical_lmm", outcome="MADRS", subset="all", term="condition:timepoint",
-                   expected_sign="positive", published_significant="yes")
-        + _published("glx_sex", "Glx by sex", {"estimate": "larger in males"}, table="sex_stratified",
-                     outcome="Glx/tNAA", subset="male;female", term="condition", expected_sign="male_larger",
-                     published_significant=""))
+        _published(
+            "madrs_cond_x_time",
+            "MADRS condition x time",
+            {"F": "5.39", "df_num": "1", "df_den": "74", "p": "0.023"},
+            table="clinical_lmm",
+            outcome="MADRS",
+            subset="all",
+            term="condition:timepoint",
+            expected_sign="positive",
+            published_significant="yes",
+        )
+        + _published(
+            "glx_sex",
+            "Glx by sex",
+            {"estimate": "larger in males"},
+            table="sex_stratified",
+            outcome="Glx/tNAA",
+            subset="male;female",
+            term="condition",
+            expected_sign="male_larger",
+            published_significant="",
+        )
+    )
     tables = {
-        "clinical_lmm": pd.DataFrame([{"outcome": "MADRS", "subset": "all", "term": "condition:timepoint",
-                                       "estimate": 3.1, "F": 5.3949, "df_num": 1, "df_den": 74.08, "p": 0.02297,
-                                       "n_observations": 103, "n_participants": 26}]),
-        "sex_stratified": pd.DataFrame([
-            {"outcome": "Glx/tNAA", "subset": "female", "term": "condition", "estimate": -0.01, "p": 0.5},
-            {"outcome": "Glx/tNAA", "subset": "male", "term": "condition", "estimate": -0.03, "p": 0.01},
-        ]),
-        "sex_interaction": pd.DataFrame([{"outcome": "Glx/tNAA", "subset": "all", "term": "condition:sex",
-                                          "estimate": -0.02, "p": 0.04}]),
+        "clinical_lmm": pd.DataFrame(
+            [
+                {
+                    "outcome": "MADRS",
+                    "subset": "all",
+                    "term": "condition:timepoint",
+                    "estimate": 3.1,
+                    "F": 5.3949,
+                    "df_num": 1,
+                    "df_den": 74.08,
+                    "p": 0.02297,
+                    "n_observations": 103,
+                    "n_participants": 26,
+                }
+            ]
+        ),
+        "sex_stratified": pd.DataFrame(
+            [
+                {
+                    "outcome": "Glx/tNAA",
+                    "subset": "female",
+                    "term": "condition",
+                    "estimate": -0.01,
+                    "p": 0.5,
+                },
+                {
+                    "outcome": "Glx/tNAA",
+                    "subset": "male",
+                    "term": "condition",
+                    "estimate": -0.03,
+                    "p": 0.01,
+                },
+            ]
+        ),
+        "sex_interaction": pd.DataFrame(
+            [
+                {
+                    "outcome": "Glx/tNAA",
+                    "subset": "all",
+                    "term": "condition:sex",
+                    "estimate": -0.02,
+                    "p": 0.04,
+                }
+            ]
+        ),
     }
     table = compare(published, tables, synthetic=True, calibrated=True).set_index("id")
     madrs = table.loc["madrs_cond_x_time"]
@@ -131,13 +226,25 @@ def test_comparison_puts_a_tests_numbers_in_one_row_at_published_precision():
     assert madrs["reproduced"] == "F(1,74) = 5.39, P = 0.023"
     assert madrs["numbers_agree"] and madrs["conclusion_agrees"]
     assert madrs["note"] == ""  # nothing to add where everything agrees
-    assert table.loc["glx_sex", "direction_agrees"] and "condition × sex -0.02" in table.loc["glx_sex", "reproduced"]
+    assert (
+        table.loc["glx_sex", "direction_agrees"]
+        and "condition × sex -0.02" in table.loc["glx_sex", "reproduced"]
+    )
     markdown = to_markdown(table.reset_index(), synthetic=True, calibrated=True)
-    assert "CALIBRATED SYNTHETIC DATA" in markdown and "not that the trial's finding holds" in markdown
-    assert "| F(1,74) = 5.39, P = 0.023 | F(1,74) = 5.39, P = 0.023 | yes | yes | yes | yes |" in markdown
+    assert (
+        "CALIBRATED SYNTHETIC DATA" in markdown and "not that the trial's finding holds" in markdown
+    )
+    assert (
+        "| F(1,74) = 5.39, P = 0.023 | F(1,74) = 5.39, P = 0.023 | yes | yes | yes | yes |"
+        in markdown
+    )
     # F = 5.3849 rounds to 5.38: not the published 5.39.
     tables["clinical_lmm"].loc[0, "F"] = 5.3849
-    assert not compare(published, tables, synthetic=True).set_index("id").loc["madrs_cond_x_time", "numbers_agree"]
+    assert (
+        not compare(published, tables, synthetic=True)
+        .set_index("id")
+        .loc["madrs_cond_x_time", "numbers_agree"]
+    )
     # A plain random draw keeps the note on how unusual its F is (F = 4 with a published 5.39: 37%).
     tables["clinical_lmm"].loc[0, ["F", "p"]] = [4.0, 0.049]
     plain = compare(published, tables, synthetic=True, calibrated=False).set_index("id")
@@ -150,9 +257,22 @@ def test_comparison_puts_a_tests_numbers_in_one_row_at_published_precision():
 
 
 def test_comparison_refuses_a_row_without_a_reproduced_value():
-    published = pd.DataFrame(_published("x", "a test", {"F": "1"}, table="t", outcome="MADRS", subset="all",
-                                         term="condition", expected_sign="", published_significant=""))
-    tables = {"t": pd.DataFrame([{"outcome": "MADRS", "subset": "all", "term": "timepoint", "F": 1.0}])}
+    published = pd.DataFrame(
+        _published(
+            "x",
+            "a test",
+            {"F": "1"},
+            table="t",
+            outcome="MADRS",
+            subset="all",
+            term="condition",
+            expected_sign="",
+            published_significant="",
+        )
+    )
+    tables = {
+        "t": pd.DataFrame([{"outcome": "MADRS", "subset": "all", "term": "timepoint", "F": 1.0}])
+    }
     with pytest.raises(ValueError, match="no reproduced row for x"):
         compare(published, tables, synthetic=False)
 
@@ -160,40 +280,88 @@ def test_comparison_refuses_a_row_without_a_reproduced_value():
 def test_baseline_characteristics_table():
     from crossover_fmrs.stats.analyses import baseline_characteristics
 
-    participants = pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-03"], "sex": ["M", "F", "F"],
-                                 "age": [20.0, 30.0, 40.0]})
+    participants = pd.DataFrame(
+        {
+            "participant_id": ["sub-01", "sub-02", "sub-03"],
+            "sex": ["M", "F", "F"],
+            "age": [20.0, 30.0, 40.0],
+        }
+    )
     scores = madrs_frame([30, 20, 25], [20, 18, 20], [28, 22, 26], [22, 23, 20])
     scores["outcome"] = "MADRS"
-    table = baseline_characteristics(participants, scores, "MADRS", "pre").set_index(["characteristic", "level"])
-    assert table.loc[("age", ""), "value"] == "30.0 (10.0)" and table.loc[("age", ""), "range"] == "20 to 40"
+    table = baseline_characteristics(participants, scores, "MADRS", "pre").set_index(
+        ["characteristic", "level"]
+    )
+    assert (
+        table.loc[("age", ""), "value"] == "30.0 (10.0)"
+        and table.loc[("age", ""), "range"] == "20 to 40"
+    )
     assert table.loc[("sex", "F"), "value"] == "2 (67%)"
     assert table.loc[("MADRS pre, placebo", ""), "value"] == "25.0 (5.0)"
     assert table.loc[("MADRS pre, naltrexone", ""), "value"] == "25.3 (3.1)"
 
 
 def test_a_constant_outcome_is_a_one_line_error_not_a_meaningless_f():
-    data = pd.DataFrame({"participant_id": [f"sub-{i:02d}" for i in range(1, 7) for _ in range(2)],
-                         "condition": ["placebo", "naltrexone"] * 6, "ratio": 1.25})
-    with pytest.raises(InputError, match=r"column 'ratio': expected values that vary .*got 'all 12 values equal to 1.25'"):
-        run_models(data, "ratio ~ condition + (1 | participant_id)", "glx_lmm", "Glx/tNAA",
-                   ["placebo", "naltrexone"], "placebo")
+    data = pd.DataFrame(
+        {
+            "participant_id": [f"sub-{i:02d}" for i in range(1, 7) for _ in range(2)],
+            "condition": ["placebo", "naltrexone"] * 6,
+            "ratio": 1.25,
+        }
+    )
+    with pytest.raises(
+        InputError,
+        match=r"column 'ratio': expected values that vary .*got 'all 12 values equal to 1.25'",
+    ):
+        run_models(
+            data,
+            "ratio ~ condition + (1 | participant_id)",
+            "glx_lmm",
+            "Glx/tNAA",
+            ["placebo", "naltrexone"],
+            "placebo",
+        )
 
 
 def test_an_rm_anova_it_cannot_estimate_is_marked_so_and_does_not_raise():
-    data = pd.DataFrame({"participant_id": ["sub-01"] * 4 + ["sub-02"] * 3,
-                         "condition": ["placebo", "placebo", "naltrexone", "naltrexone", "placebo", "placebo",
-                                       "naltrexone"],
-                         "phase": ["baseline", "infusion"] * 3 + ["baseline"],
-                         "ratio": [1.2, 1.3, 1.25, 1.28, 1.1, 1.2, 1.15]})
+    data = pd.DataFrame(
+        {
+            "participant_id": ["sub-01"] * 4 + ["sub-02"] * 3,
+            "condition": [
+                "placebo",
+                "placebo",
+                "naltrexone",
+                "naltrexone",
+                "placebo",
+                "placebo",
+                "naltrexone",
+            ],
+            "phase": ["baseline", "infusion"] * 3 + ["baseline"],
+            "ratio": [1.2, 1.3, 1.25, 1.28, 1.1, 1.2, 1.15],
+        }
+    )
     rows = rm_anova_rows(data, "ratio", ["condition", "phase"], "glx_rm_anova_phase", "Glx/tNAA")
     assert rows["term"].tolist() == ["condition", "phase", "condition:phase"]
     assert rows["F"].isna().all() and (rows["n_participants"] == 0).all()
-    assert rows["note"].str.contains("not estimable: at least 2 participants with a value in every cell").all()
+    assert (
+        rows["note"]
+        .str.contains("not estimable: at least 2 participants with a value in every cell")
+        .all()
+    )
 
 
 def test_phase_cell_means_average_the_included_spectra_of_each_cell():
-    data = pd.DataFrame({"participant_id": ["sub-01"] * 4, "condition": ["placebo"] * 4,
-                         "phase": ["baseline", "infusion", "infusion", "infusion"], "ratio": [1.0, 1.2, 1.4, None]})
+    data = pd.DataFrame(
+        {
+            "participant_id": ["sub-01"] * 4,
+            "condition": ["placebo"] * 4,
+            "phase": ["baseline", "infusion", "infusion", "infusion"],
+            "ratio": [1.0, 1.2, 1.4, None],
+        }
+    )
     means = phase_cell_means(data)
-    assert means["phase"].tolist() == ["baseline", "infusion"] and means["n_spectra"].tolist() == [1, 2]
+    assert means["phase"].tolist() == ["baseline", "infusion"] and means["n_spectra"].tolist() == [
+        1,
+        2,
+    ]
     assert means["ratio"].tolist() == pytest.approx([1.0, 1.3])

@@ -42,7 +42,10 @@ MADRS = "clinical/madrs.tsv"
 
 def outputs(script: str, out: Path) -> dict[str, Path]:
     if script == "participants":
-        return {"participants": out / "participants.tsv", "columns": out / "participant_columns.tsv"}
+        return {
+            "participants": out / "participants.tsv",
+            "columns": out / "participant_columns.tsv",
+        }
     if script == "mrs":
         return {"mrs": out / "mrs_long.tsv"}
     return {"item_scores": out / "clinical_items.tsv", "scores": out / "clinical_scores.tsv"}
@@ -52,15 +55,27 @@ def params(script: str, study: Path) -> dict:
     if script == "participants":
         return {"conditions": CONDITIONS}
     if script == "mrs":
-        return {"data_dir": str(study), "conditions": CONDITIONS, "format": CONFIG["mrs"]["format"],
-                "larmor_mhz": CONFIG["mrs"]["larmor_mhz"]}
-    return {"clinical_dir": str(study / "clinical"), "scales": SCALES,
-            "conditions": CONDITIONS, "madrs_max_missing_items": CONFIG["clinical"]["madrs_max_missing_items"]}
+        return {
+            "data_dir": str(study),
+            "conditions": CONDITIONS,
+            "format": CONFIG["mrs"]["format"],
+            "larmor_mhz": CONFIG["mrs"]["larmor_mhz"],
+        }
+    return {
+        "clinical_dir": str(study / "clinical"),
+        "scales": SCALES,
+        "conditions": CONDITIONS,
+        "madrs_max_missing_items": CONFIG["clinical"]["madrs_max_missing_items"],
+    }
 
 
 def run_script(script: str, study: Path, out: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, str(ROOT / "scripts" / f"ingest_{script}.py"),
-               "--input", f"participants={study / 'participants.tsv'}"]
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / f"ingest_{script}.py"),
+        "--input",
+        f"participants={study / 'participants.tsv'}",
+    ]
     for name, path in outputs(script, out).items():
         command += ["--output", f"{name}={path}"]
     command += ["--params", json.dumps(params(script, study))]
@@ -72,7 +87,9 @@ def tree_hash(folder: Path) -> str:
     """One digest of every file's relative path and bytes."""
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(
+            path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0"
+        )
     return digest.hexdigest()
 
 
@@ -111,7 +128,11 @@ def replace_once(study: Path, name: str, old: str, new: str) -> None:
 
 def line_of(study: Path, name: str, pattern: str) -> int:
     """1-based number of the only line matching a regular expression."""
-    hits = [n for n, line in enumerate(read(study, name).splitlines(), start=1) if re.search(pattern, line)]
+    hits = [
+        n
+        for n, line in enumerate(read(study, name).splitlines(), start=1)
+        if re.search(pattern, line)
+    ]
     assert len(hits) == 1, f"{pattern!r} matches lines {hits} of {name}"
     return hits[0]
 
@@ -139,12 +160,16 @@ def set_cell(study: Path, name: str, number: int, column: str, value: str) -> st
 def drop_column(study: Path, name: str, column: str) -> None:
     lines = read(study, name).split("\n")
     position = lines[0].split("\t").index(column)
-    kept = ["\t".join(f for i, f in enumerate(line.split("\t")) if i != position) if line else line
-            for line in lines]
+    kept = [
+        "\t".join(f for i, f in enumerate(line.split("\t")) if i != position) if line else line
+        for line in lines
+    ]
     write(study, name, "\n".join(kept))
 
 
-def copy_session(study: Path, participant: str, condition: str, new_participant: str, new_condition: str) -> None:
+def copy_session(
+    study: Path, participant: str, condition: str, new_participant: str, new_condition: str
+) -> None:
     """A session folder with its files renamed consistently (so only the new ID/condition is wrong)."""
     source = study / participant / f"ses-{condition}" / "mrs"
     target = study / new_participant / f"ses-{new_condition}" / "mrs"
@@ -159,8 +184,12 @@ def madrs_row(study: Path, index: int) -> dict:
     lines = read(study, MADRS).split("\n")
     header = lines[0].split("\t")
     fields = dict(zip(header, lines[index + 1].split("\t")))
-    return {"line": index + 2, "pid": fields["participant_id"], "condition": fields["condition"],
-            "timepoint": fields["timepoint"]}
+    return {
+        "line": index + 2,
+        "pid": fields["participant_id"],
+        "condition": fields["condition"],
+        "timepoint": fields["timepoint"],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,7 +433,11 @@ def table_long_preamble(study):
 
 def participants_trailing_tab(study):
     text = read(study, "participants.tsv")
-    write(study, "participants.tsv", "\n".join(line + "\t" if line else line for line in text.split("\n")))
+    write(
+        study,
+        "participants.tsv",
+        "\n".join(line + "\t" if line else line for line in text.split("\n")),
+    )
     return {"n": len(text.split("\n")[0].split("\t")) + 1}
 
 
@@ -421,113 +454,391 @@ def sheet_header_only(study, scale="PSI"):
 
 
 def manifest_unknown_path(study):
-    write(study, "mrs_files.tsv", "participant_id\tcondition\tblock\tpath\nsub-01\tplacebo\t1\tfits/a.table\n")
+    write(
+        study,
+        "mrs_files.tsv",
+        "participant_id\tcondition\tblock\tpath\nsub-01\tplacebo\t1\tfits/a.table\n",
+    )
     return {}
 
 
 # (id, script, corrupt, expected substrings of the error line, formatted with corrupt's values)
 CASES = [
-    ("table_truncated", "mrs", truncated_table,
-     [TABLE, "line {line}", "column '$$CONC'", "expected {n_rows} concentration rows", "end of the file"]),
-    ("table_without_conc", "mrs", table_without_conc,
-     [TABLE, "lines 1-", "column '$$CONC'", "expected a line '$$CONC"]),
-    ("table_non_numeric_sd", "mrs", table_non_numeric_sd,
-     [TABLE, "line {line}", "column '%SD'", "expected an integer followed by '%'", "n/a%"]),
-    ("table_without_fwhm_line", "mrs", table_without_fwhm,
-     [TABLE, "lines ", "column 'FWHM'", "expected a line 'FWHM = x ppm    S/N = y'"]),
-    ("table_empty", "mrs", empty_table,
-     [TABLE, "line 1", "expected an LCModel .table file", "empty file"]),
-    ("table_non_numeric_conc", "mrs", table_non_numeric_conc,
-     [TABLE, "line {line}", "column 'Conc.'", "expected a number", "8.6.2"]),
-    ("table_snr_overflow", "mrs", table_snr_overflow,
-     [TABLE, "line {line}", "column 'S/N'", "expected a number", "'****'"]),
-    ("table_without_sidecar_row", "mrs", table_without_sidecar_row,
-     [TABLE, "block 2", "column 'block'", f"expected a row for block 2 in {SIDECAR}"]),
-    ("sidecar_non_numeric_onset", "mrs", sidecar_non_numeric_onset,
-     [SIDECAR, "line {line}", "column 'onset_min'", "expected minutes from the start of the infusion", "six"]),
-    ("sidecar_missing_column", "mrs", sidecar_missing_column,
-     [SIDECAR, "line 1", "column 'phase'", "expected a column of this name in the header"]),
-    ("sidecar_missing", "mrs", sidecar_missing,
-     ["sub-03/ses-placebo/mrs/sub-03_ses-placebo_block-01.table", "column 'block timing'",
-      "expected a sidecar sub-03_ses-placebo_blocks.tsv"]),
-    ("sidecar_row_without_table", "mrs", sidecar_row_without_table,
-     [SIDECAR, "line {line}", "column 'block'", "expected a fit output sub-03_ses-placebo_block-02.table"]),
-    ("unknown_participant_folder", "mrs", unknown_participant_folder,
-     ["sub-99/ses-placebo/mrs/sub-99_ses-placebo_block-01.table", "column 'participant_id'",
-      "expected a participant listed in participants.tsv", "'sub-99'"]),
-    ("unknown_condition_folder", "mrs", unknown_condition_folder,
-     ["sub-02/ses-ketamine/mrs/sub-02_ses-ketamine_block-01.table", "column 'condition'",
-      "expected one of the configured conditions", "'ketamine'"]),
-    ("participants_unknown_sex", "participants", participants_unknown_sex,
-     ["participants.tsv", "line {line} (sub-05)", "column 'sex'", "expected one of M, F", "'X'"]),
-    ("participants_duplicate", "participants", participants_duplicate,
-     ["participants.tsv", "line {line}", "column 'participant_id'", "expected each participant once",
-      "also on line {first}", "'sub-05'"]),
-    ("participants_non_numeric_age", "participants", participants_non_numeric_age,
-     ["participants.tsv", "line {line} (sub-07)", "column 'age'", "expected a number of years", "'thirty'"]),
-    ("participants_bad_order", "participants", participants_bad_order,
-     ["participants.tsv", "line {line} (sub-08)", "column 'order'", "expected the configured conditions",
-      "-ketamine'"]),
-    ("participants_repeated_column", "participants", participants_repeated_column,
-     ["participants.tsv", "line 1", "column 'age'", "expected each column name once"]),
-    ("participants_missing_column", "participants", participants_missing_column,
-     ["participants.tsv", "line 1", "column 'order'", "expected a column of this name in the header"]),
-    ("participants_comma_delimited", "participants", participants_comma,
-     ["participants.tsv", "line 1", "expected tab-separated columns", "separated by commas"]),
-    ("participants_empty", "participants", participants_empty,
-     ["participants.tsv", "line 1", "expected a tab-separated header row", "empty file"]),
-    ("participants_missing", "participants", participants_missing,
-     ["participants.tsv", "expected a tab-separated file at this path", "no such file"]),
-    ("participants_latin1", "participants", participants_latin1,
-     ["participants.tsv", "line {line}", "column 'comment'", "expected UTF-8 text", "0xe9"]),
-    ("participants_bad_in_other_script", "clinical", participants_unknown_sex,
-     ["participants.tsv", "line {line} (sub-05)", "column 'sex'", "expected one of M, F"]),
-    ("madrs_item_out_of_range", "clinical", madrs_out_of_range,
-     [MADRS, "line {line} ({pid}, {condition}, {timepoint})", "column 'madrs_03'",
-      "expected a whole number 0-6 or an empty cell", "got 7"]),
-    ("madrs_item_non_numeric", "clinical", madrs_non_numeric,
-     [MADRS, "line {line} ({pid}, {condition}, {timepoint})", "column 'madrs_05'", "expected a number 0-6", "'three'"]),
-    ("madrs_item_not_whole", "clinical", madrs_not_whole,
-     [MADRS, "line {line} ({pid}", "column 'madrs_02'", "expected a whole number 0-6", "2.5"]),
-    ("madrs_item_nan_text", "clinical", madrs_nan_text,
-     [MADRS, "line {line} ({pid}", "column 'madrs_08'", "or an empty cell (unrated)", "'nan'"]),
-    ("madrs_duplicate_row", "clinical", madrs_duplicate_row,
-     [MADRS, "line {line} ({pid})", "expected one row per participant x condition x timepoint",
-      "({condition}, {timepoint} also on line {first})"]),
-    ("madrs_unknown_participant", "clinical", madrs_unknown_participant,
-     [MADRS, "line {line}", "column 'participant_id'", "expected a participant listed in participants.tsv",
-      "'sub-27'"]),
-    ("madrs_unknown_timepoint", "clinical", madrs_unknown_timepoint,
-     [MADRS, "line {line} ({pid})", "column 'timepoint'", "expected one of pre, day1", "'day7'"]),
-    ("madrs_missing_item_column", "clinical", madrs_missing_item_column,
-     [MADRS, "line 1", "column 'madrs_10'", "expected a column of this name"]),
-    ("madrs_ragged_row", "clinical", madrs_ragged_row,
-     [MADRS, "line {line}", "expected 14 tab-separated fields", "13"]),
-    ("madrs_comma_delimited", "clinical", madrs_comma,
-     [MADRS, "line 1", "expected tab-separated columns", "separated by commas"]),
-    ("clinical_sheet_missing", "clinical", sheet_missing,
-     ["clinical/{sheet}", "expected a clinical sheet", "no such file"]),
-    ("madrs_latin1", "clinical", madrs_latin1,
-     [MADRS, "line {line}", "column 'comment'", "expected UTF-8 text", "0xe9"]),
-    ("table_junk_lines", "mrs", table_junk_lines,
-     [TABLE, "line {line}", "expected only the lines each $$ section header counts", "'junk junk junk'"]),
-    ("table_long_preamble", "mrs", table_long_preamble,
-     [TABLE, "line 11", "expected at most 10 lines (version and title) before $$CONC", "'22 lines'"]),
-    ("participants_trailing_tab", "participants", participants_trailing_tab,
-     ["participants.tsv", "line 1", "expected a name for every column (a trailing tab", "column {n} without a name"]),
-    ("madrs_trailing_tab", "clinical", madrs_trailing_tab,
-     [MADRS, "line 1", "expected a name for every column (a trailing tab"]),
-    ("psi_sheet_header_only", "clinical", sheet_header_only,
-     ["{sheet}", "line 2", "expected one row per participant x condition x timepoint (PSI is configured in "
-      "clinical.scales", "'no rows'"]),
-    ("madrs_sheet_header_only", "clinical", lambda study: sheet_header_only(study, "MADRS"),
-     ["{sheet}", "line 2", "(MADRS is configured in clinical.scales", "'no rows'"]),
-    ("manifest_unknown_path", "mrs", manifest_unknown_path,
-     ["mrs_files.tsv", "line 2", "column 'path'", "expected an existing lcmodel_table output file", "'fits/a.table'"]),
+    (
+        "table_truncated",
+        "mrs",
+        truncated_table,
+        [
+            TABLE,
+            "line {line}",
+            "column '$$CONC'",
+            "expected {n_rows} concentration rows",
+            "end of the file",
+        ],
+    ),
+    (
+        "table_without_conc",
+        "mrs",
+        table_without_conc,
+        [TABLE, "lines 1-", "column '$$CONC'", "expected a line '$$CONC"],
+    ),
+    (
+        "table_non_numeric_sd",
+        "mrs",
+        table_non_numeric_sd,
+        [TABLE, "line {line}", "column '%SD'", "expected an integer followed by '%'", "n/a%"],
+    ),
+    (
+        "table_without_fwhm_line",
+        "mrs",
+        table_without_fwhm,
+        [TABLE, "lines ", "column 'FWHM'", "expected a line 'FWHM = x ppm    S/N = y'"],
+    ),
+    (
+        "table_empty",
+        "mrs",
+        empty_table,
+        [TABLE, "line 1", "expected an LCModel .table file", "empty file"],
+    ),
+    (
+        "table_non_numeric_conc",
+        "mrs",
+        table_non_numeric_conc,
+        [TABLE, "line {line}", "column 'Conc.'", "expected a number", "8.6.2"],
+    ),
+    (
+        "table_snr_overflow",
+        "mrs",
+        table_snr_overflow,
+        [TABLE, "line {line}", "column 'S/N'", "expected a number", "'****'"],
+    ),
+    (
+        "table_without_sidecar_row",
+        "mrs",
+        table_without_sidecar_row,
+        [TABLE, "block 2", "column 'block'", f"expected a row for block 2 in {SIDECAR}"],
+    ),
+    (
+        "sidecar_non_numeric_onset",
+        "mrs",
+        sidecar_non_numeric_onset,
+        [
+            SIDECAR,
+            "line {line}",
+            "column 'onset_min'",
+            "expected minutes from the start of the infusion",
+            "six",
+        ],
+    ),
+    (
+        "sidecar_missing_column",
+        "mrs",
+        sidecar_missing_column,
+        [SIDECAR, "line 1", "column 'phase'", "expected a column of this name in the header"],
+    ),
+    (
+        "sidecar_missing",
+        "mrs",
+        sidecar_missing,
+        [
+            "sub-03/ses-placebo/mrs/sub-03_ses-placebo_block-01.table",
+            "column 'block timing'",
+            "expected a sidecar sub-03_ses-placebo_blocks.tsv",
+        ],
+    ),
+    (
+        "sidecar_row_without_table",
+        "mrs",
+        sidecar_row_without_table,
+        [
+            SIDECAR,
+            "line {line}",
+            "column 'block'",
+            "expected a fit output sub-03_ses-placebo_block-02.table",
+        ],
+    ),
+    (
+        "unknown_participant_folder",
+        "mrs",
+        unknown_participant_folder,
+        [
+            "sub-99/ses-placebo/mrs/sub-99_ses-placebo_block-01.table",
+            "column 'participant_id'",
+            "expected a participant listed in participants.tsv",
+            "'sub-99'",
+        ],
+    ),
+    (
+        "unknown_condition_folder",
+        "mrs",
+        unknown_condition_folder,
+        [
+            "sub-02/ses-ketamine/mrs/sub-02_ses-ketamine_block-01.table",
+            "column 'condition'",
+            "expected one of the configured conditions",
+            "'ketamine'",
+        ],
+    ),
+    (
+        "participants_unknown_sex",
+        "participants",
+        participants_unknown_sex,
+        ["participants.tsv", "line {line} (sub-05)", "column 'sex'", "expected one of M, F", "'X'"],
+    ),
+    (
+        "participants_duplicate",
+        "participants",
+        participants_duplicate,
+        [
+            "participants.tsv",
+            "line {line}",
+            "column 'participant_id'",
+            "expected each participant once",
+            "also on line {first}",
+            "'sub-05'",
+        ],
+    ),
+    (
+        "participants_non_numeric_age",
+        "participants",
+        participants_non_numeric_age,
+        [
+            "participants.tsv",
+            "line {line} (sub-07)",
+            "column 'age'",
+            "expected a number of years",
+            "'thirty'",
+        ],
+    ),
+    (
+        "participants_bad_order",
+        "participants",
+        participants_bad_order,
+        [
+            "participants.tsv",
+            "line {line} (sub-08)",
+            "column 'order'",
+            "expected the configured conditions",
+            "-ketamine'",
+        ],
+    ),
+    (
+        "participants_repeated_column",
+        "participants",
+        participants_repeated_column,
+        ["participants.tsv", "line 1", "column 'age'", "expected each column name once"],
+    ),
+    (
+        "participants_missing_column",
+        "participants",
+        participants_missing_column,
+        [
+            "participants.tsv",
+            "line 1",
+            "column 'order'",
+            "expected a column of this name in the header",
+        ],
+    ),
+    (
+        "participants_comma_delimited",
+        "participants",
+        participants_comma,
+        ["participants.tsv", "line 1", "expected tab-separated columns", "separated by commas"],
+    ),
+    (
+        "participants_empty",
+        "participants",
+        participants_empty,
+        ["participants.tsv", "line 1", "expected a tab-separated header row", "empty file"],
+    ),
+    (
+        "participants_missing",
+        "participants",
+        participants_missing,
+        ["participants.tsv", "expected a tab-separated file at this path", "no such file"],
+    ),
+    (
+        "participants_latin1",
+        "participants",
+        participants_latin1,
+        ["participants.tsv", "line {line}", "column 'comment'", "expected UTF-8 text", "0xe9"],
+    ),
+    (
+        "participants_bad_in_other_script",
+        "clinical",
+        participants_unknown_sex,
+        ["participants.tsv", "line {line} (sub-05)", "column 'sex'", "expected one of M, F"],
+    ),
+    (
+        "madrs_item_out_of_range",
+        "clinical",
+        madrs_out_of_range,
+        [
+            MADRS,
+            "line {line} ({pid}, {condition}, {timepoint})",
+            "column 'madrs_03'",
+            "expected a whole number 0-6 or an empty cell",
+            "got 7",
+        ],
+    ),
+    (
+        "madrs_item_non_numeric",
+        "clinical",
+        madrs_non_numeric,
+        [
+            MADRS,
+            "line {line} ({pid}, {condition}, {timepoint})",
+            "column 'madrs_05'",
+            "expected a number 0-6",
+            "'three'",
+        ],
+    ),
+    (
+        "madrs_item_not_whole",
+        "clinical",
+        madrs_not_whole,
+        [MADRS, "line {line} ({pid}", "column 'madrs_02'", "expected a whole number 0-6", "2.5"],
+    ),
+    (
+        "madrs_item_nan_text",
+        "clinical",
+        madrs_nan_text,
+        [MADRS, "line {line} ({pid}", "column 'madrs_08'", "or an empty cell (unrated)", "'nan'"],
+    ),
+    (
+        "madrs_duplicate_row",
+        "clinical",
+        madrs_duplicate_row,
+        [
+            MADRS,
+            "line {line} ({pid})",
+            "expected one row per participant x condition x timepoint",
+            "({condition}, {timepoint} also on line {first})",
+        ],
+    ),
+    (
+        "madrs_unknown_participant",
+        "clinical",
+        madrs_unknown_participant,
+        [
+            MADRS,
+            "line {line}",
+            "column 'participant_id'",
+            "expected a participant listed in participants.tsv",
+            "'sub-27'",
+        ],
+    ),
+    (
+        "madrs_unknown_timepoint",
+        "clinical",
+        madrs_unknown_timepoint,
+        [MADRS, "line {line} ({pid})", "column 'timepoint'", "expected one of pre, day1", "'day7'"],
+    ),
+    (
+        "madrs_missing_item_column",
+        "clinical",
+        madrs_missing_item_column,
+        [MADRS, "line 1", "column 'madrs_10'", "expected a column of this name"],
+    ),
+    (
+        "madrs_ragged_row",
+        "clinical",
+        madrs_ragged_row,
+        [MADRS, "line {line}", "expected 14 tab-separated fields", "13"],
+    ),
+    (
+        "madrs_comma_delimited",
+        "clinical",
+        madrs_comma,
+        [MADRS, "line 1", "expected tab-separated columns", "separated by commas"],
+    ),
+    (
+        "clinical_sheet_missing",
+        "clinical",
+        sheet_missing,
+        ["clinical/{sheet}", "expected a clinical sheet", "no such file"],
+    ),
+    (
+        "madrs_latin1",
+        "clinical",
+        madrs_latin1,
+        [MADRS, "line {line}", "column 'comment'", "expected UTF-8 text", "0xe9"],
+    ),
+    (
+        "table_junk_lines",
+        "mrs",
+        table_junk_lines,
+        [
+            TABLE,
+            "line {line}",
+            "expected only the lines each $$ section header counts",
+            "'junk junk junk'",
+        ],
+    ),
+    (
+        "table_long_preamble",
+        "mrs",
+        table_long_preamble,
+        [
+            TABLE,
+            "line 11",
+            "expected at most 10 lines (version and title) before $$CONC",
+            "'22 lines'",
+        ],
+    ),
+    (
+        "participants_trailing_tab",
+        "participants",
+        participants_trailing_tab,
+        [
+            "participants.tsv",
+            "line 1",
+            "expected a name for every column (a trailing tab",
+            "column {n} without a name",
+        ],
+    ),
+    (
+        "madrs_trailing_tab",
+        "clinical",
+        madrs_trailing_tab,
+        [MADRS, "line 1", "expected a name for every column (a trailing tab"],
+    ),
+    (
+        "psi_sheet_header_only",
+        "clinical",
+        sheet_header_only,
+        [
+            "{sheet}",
+            "line 2",
+            "expected one row per participant x condition x timepoint (PSI is configured in "
+            "clinical.scales",
+            "'no rows'",
+        ],
+    ),
+    (
+        "madrs_sheet_header_only",
+        "clinical",
+        lambda study: sheet_header_only(study, "MADRS"),
+        ["{sheet}", "line 2", "(MADRS is configured in clinical.scales", "'no rows'"],
+    ),
+    (
+        "manifest_unknown_path",
+        "mrs",
+        manifest_unknown_path,
+        [
+            "mrs_files.tsv",
+            "line 2",
+            "column 'path'",
+            "expected an existing lcmodel_table output file",
+            "'fits/a.table'",
+        ],
+    ),
 ]
 
 
-@pytest.mark.parametrize("script, corrupt, expected", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    "script, corrupt, expected", [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
 def test_bad_input_fails_with_one_line(study, tmp_path, script, corrupt, expected):
     values = corrupt(study)
     before = tree_hash(study)
@@ -560,8 +871,11 @@ def reference(pristine, tmp_path_factory):
     for script in ("participants", "mrs", "clinical"):
         result = run_script(script, pristine, out)
         assert result.returncode == 0, result.stderr
-    return {name: path.read_bytes() for script in ("participants", "mrs", "clinical")
-            for name, path in outputs(script, out).items()}
+    return {
+        name: path.read_bytes()
+        for script in ("participants", "mrs", "clinical")
+        for name, path in outputs(script, out).items()
+    }
 
 
 def every(study: Path, pattern: str) -> list[str]:
@@ -596,13 +910,21 @@ HARMLESS = [
     ("table_bom", "mrs", add_bom, "sub-*/ses-*/mrs/*.table"),
     ("table_crlf", "mrs", to_crlf, "sub-*/ses-*/mrs/*.table"),
     ("table_trailing_blanks", "mrs", trailing_blanks, "sub-*/ses-*/mrs/*.table"),
-    ("sidecar_bom_crlf", "mrs", lambda s, n: (add_bom(s, n), to_crlf(s, n)), "sub-*/ses-*/mrs/*_blocks.tsv"),
+    (
+        "sidecar_bom_crlf",
+        "mrs",
+        lambda s, n: (add_bom(s, n), to_crlf(s, n)),
+        "sub-*/ses-*/mrs/*_blocks.tsv",
+    ),
 ]
 
 
-@pytest.mark.parametrize("script, change, pattern", [case[1:] for case in HARMLESS],
-                         ids=[case[0] for case in HARMLESS])
-def test_harmless_variant_gives_identical_output(study, tmp_path, reference, script, change, pattern):
+@pytest.mark.parametrize(
+    "script, change, pattern", [case[1:] for case in HARMLESS], ids=[case[0] for case in HARMLESS]
+)
+def test_harmless_variant_gives_identical_output(
+    study, tmp_path, reference, script, change, pattern
+):
     change(study, every(study, pattern))
     out = tmp_path / "out"
     result = run_script(script, study, out)
@@ -624,8 +946,13 @@ def dry_run_with(tmp_path: Path, change) -> subprocess.CompletedProcess:
     snakemake = Path(sys.executable).with_name("snakemake")
     if not snakemake.exists():
         snakemake = shutil.which("snakemake")
-    return subprocess.run([str(snakemake), "--cores", "1", "-n", "--nolock", "--configfile", str(path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(snakemake), "--cores", "1", "-n", "--nolock", "--configfile", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_config_threshold_of_wrong_type_fails_validation(tmp_path):
@@ -647,10 +974,18 @@ def test_error_stands_on_its_own_console_line_with_working_directory_paths(prist
     shutil.copytree(pristine, work / "study")
     truncated_table(work / "study")
     log = tmp_path / "ingest_mrs.log"
-    command = [sys.executable, str(ROOT / "scripts" / "ingest_mrs.py"),
-               "--input", f"participants={work / 'study' / 'participants.tsv'}",
-               "--output", f"mrs={tmp_path / 'out' / 'mrs_long.tsv'}", "--log", str(log),
-               "--params", json.dumps({**params("mrs", Path("study")), "data_dir": "study"})]
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "ingest_mrs.py"),
+        "--input",
+        f"participants={work / 'study' / 'participants.tsv'}",
+        "--output",
+        f"mrs={tmp_path / 'out' / 'mrs_long.tsv'}",
+        "--log",
+        str(log),
+        "--params",
+        json.dumps({**params("mrs", Path("study")), "data_dir": "study"}),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
@@ -662,31 +997,50 @@ def test_error_stands_on_its_own_console_line_with_working_directory_paths(prist
     assert result.stderr.startswith("\nerror: study/participants.tsv, line 1"), result.stderr
 
 
-def test_a_described_column_that_is_dropped_is_a_warning_in_the_log_and_a_record(study, tmp_path, reference):
+def test_a_described_column_that_is_dropped_is_a_warning_in_the_log_and_a_record(
+    study, tmp_path, reference
+):
     drop_column(study, "participants.tsv", "hamd17_screening")
     log = tmp_path / "participants.log"
     out = tmp_path / "out"
-    command = [sys.executable, str(ROOT / "scripts" / "ingest_participants.py"),
-               "--input", f"participants={study / 'participants.tsv'}",
-               "--output", f"participants={out / 'participants.tsv'}",
-               "--output", f"columns={out / 'participant_columns.tsv'}", "--log", str(log),
-               "--params", json.dumps(params("participants", study))]
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "ingest_participants.py"),
+        "--input",
+        f"participants={study / 'participants.tsv'}",
+        "--output",
+        f"participants={out / 'participants.tsv'}",
+        "--output",
+        f"columns={out / 'participant_columns.tsv'}",
+        "--log",
+        str(log),
+        "--params",
+        json.dumps(params("participants", study)),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert log.read_text().splitlines() == [
         "warning: participants.json describes column 'hamd17_screening', which participants.tsv lacks: "
-        "Table 1 (baseline_characteristics.tsv) has no row for it"]
-    record = pd.read_csv(out / "participant_columns.tsv", sep="\t", keep_default_na=False).set_index("column")
-    assert record.loc["hamd17_screening", "note"] == ("described in participants.json but absent from "
-                                                      "participants.tsv: Table 1 has no row for it")
+        "Table 1 (baseline_characteristics.tsv) has no row for it"
+    ]
+    record = pd.read_csv(
+        out / "participant_columns.tsv", sep="\t", keep_default_na=False
+    ).set_index("column")
+    assert record.loc["hamd17_screening", "note"] == (
+        "described in participants.json but absent from participants.tsv: Table 1 has no row for it"
+    )
     assert not record.loc["hamd17_screening", "in_table"] and record.loc["age", "in_table"]
 
 
 def test_reference_condition_outside_the_conditions_fails_validation(tmp_path):
-    result = dry_run_with(tmp_path, lambda config: config["study"].update(reference_condition="ketamine"))
+    result = dry_run_with(
+        tmp_path, lambda config: config["study"].update(reference_condition="ketamine")
+    )
     assert result.returncode == 1
     lines = (result.stdout + result.stderr).splitlines()
-    assert "error: config, column 'study.reference_condition': expected one of study.conditions " \
-           "['placebo', 'naltrexone'], got 'ketamine'" in lines
+    assert (
+        "error: config, column 'study.reference_condition': expected one of study.conditions "
+        "['placebo', 'naltrexone'], got 'ketamine'" in lines
+    )
     assert "Traceback" not in result.stdout + result.stderr

@@ -20,7 +20,22 @@ from benchmark_workflow import copy_workflow  # noqa: E402  (the benchmark copie
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SCHEMA = yaml.safe_load((ROOT / "schemas" / "config.schema.yaml").read_text())
 TOP_KEYS = set(SCHEMA["properties"])
-FILE_ENDINGS = {"tsv", "csv", "json", "yaml", "md", "py", "table", "rst", "html", "png", "svg", "txt", "R", "smk"}
+FILE_ENDINGS = {
+    "tsv",
+    "csv",
+    "json",
+    "yaml",
+    "md",
+    "py",
+    "table",
+    "rst",
+    "html",
+    "png",
+    "svg",
+    "txt",
+    "R",
+    "smk",
+}
 
 
 def schema_keys(node: dict, prefix: str = "") -> set[str]:
@@ -48,24 +63,37 @@ def test_every_config_key_the_docs_name_exists_in_the_schema():
     known = schema_keys(SCHEMA)
     named = {key for doc in DOCS for key in config_keys_named(doc.read_text())}
     assert len(named) > 10  # the docs do name settings: the check would pass vacuously otherwise
-    unknown = sorted(key for key in named if not any(fnmatch.fnmatchcase(k, key) or
-                                                     fnmatch.fnmatchcase(k, key.rstrip(".*") + ".*") for k in known))
+    unknown = sorted(
+        key
+        for key in named
+        if not any(
+            fnmatch.fnmatchcase(k, key) or fnmatch.fnmatchcase(k, key.rstrip(".*") + ".*")
+            for k in known
+        )
+    )
     assert unknown == []
 
 
 def test_readme_is_short_and_nothing_points_outside_the_repository():
     assert len((ROOT / "README.md").read_bytes()) <= 8 * 1024
     outside = "../" + "shared"  # built here, so that this file does not name it
-    listed = subprocess.run(["git", "grep", "-l", "-F", "-e", outside, "--", "."], cwd=ROOT, capture_output=True,
-                            text=True)
+    listed = subprocess.run(
+        ["git", "grep", "-l", "-F", "-e", outside, "--", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert listed.stdout == ""
 
 
 def test_the_evidence_the_docs_cite_is_what_its_script_writes(tmp_path):
     committed = (ROOT / "docs" / "evidence" / "df_check.tsv").read_text()
     script = tmp_path / "df_check.py"
-    script.write_text((ROOT / "docs" / "evidence" / "df_check.py").read_text().replace(
-        "ROOT = Path(__file__).resolve().parents[2]", f"ROOT = Path({str(ROOT)!r})"))
+    script.write_text(
+        (ROOT / "docs" / "evidence" / "df_check.py")
+        .read_text()
+        .replace("ROOT = Path(__file__).resolve().parents[2]", f"ROOT = Path({str(ROOT)!r})")
+    )
     subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
     assert (tmp_path / "df_check.tsv").read_text() == committed
     table = pd.read_csv(tmp_path / "df_check.tsv", sep="\t")
@@ -77,7 +105,9 @@ def readme_block(heading: str) -> list[str]:
     text = (ROOT / "README.md").read_text()
     section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
     block = section.split("```sh\n", 1)[1].split("```", 1)[0]
-    return [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 def test_quick_start_is_two_commands_and_ci_runs_the_test_one():
@@ -92,10 +122,19 @@ def test_quick_start_is_two_commands_and_ci_runs_the_test_one():
 def workdir(tmp_path_factory):
     target = copy_workflow(tmp_path_factory.mktemp("readme") / "w")
     (target / "tests" / "fixtures").mkdir(parents=True)
-    subprocess.run(["cp", "-r", str(ROOT / "tests" / "fixtures" / "second_study"), str(target / "tests" / "fixtures")],
-                   check=True)
+    subprocess.run(
+        [
+            "cp",
+            "-r",
+            str(ROOT / "tests" / "fixtures" / "second_study"),
+            str(target / "tests" / "fixtures"),
+        ],
+        check=True,
+    )
     (target / "tools").mkdir()
-    subprocess.run(["cp", str(ROOT / "tools" / "benchmark_workflow.py"), str(target / "tools")], check=True)
+    subprocess.run(
+        ["cp", str(ROOT / "tools" / "benchmark_workflow.py"), str(target / "tools")], check=True
+    )
     return target
 
 
@@ -119,8 +158,12 @@ def test_every_command_of_the_readme_runs(workdir):
     commands = [q.replace(".venv/bin/snakemake", "snakemake") for q in quick if "snakemake" in q]
     commands += readme_block("Commands")
     assert len(commands) >= 8
-    subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--quiet"], cwd=workdir, check=True,
-                   capture_output=True)  # a report needs a finished run
+    subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--quiet"],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+    )  # a report needs a finished run
     for command in commands:
         result = subprocess.run(as_run_here(command), cwd=workdir, capture_output=True, text=True)
         assert result.returncode == 0, f"{command}: {result.stderr[-2000:]}"
@@ -129,7 +172,9 @@ def test_every_command_of_the_readme_runs(workdir):
 def test_speed_figures_in_the_docs_are_those_of_the_benchmark_files():
     import quote_benchmarks
 
-    measured = pd.read_csv(ROOT / "tools" / "benchmark_workflow.tsv", sep="\t").set_index("measure")["median_s"]
+    measured = pd.read_csv(ROOT / "tools" / "benchmark_workflow.tsv", sep="\t").set_index(
+        "measure"
+    )["median_s"]
     speed = (ROOT / "README.md").read_text().split("## Speed\n", 1)[1].split("\n## ", 1)[0]
     quoted = dict(re.findall(r"^\| ([^|]+?) \| ([0-9.]+) s", speed, flags=re.M))
     assert {name: float(value) for name, value in quoted.items()} == measured.to_dict()
@@ -140,17 +185,27 @@ def test_speed_figures_in_the_docs_are_those_of_the_benchmark_files():
 def test_every_repository_path_the_docs_name_exists():
     named = set()
     for doc in DOCS + [ROOT / "results" / "README.md", ROOT / "resources" / "README.md"]:
-        named |= set(re.findall(r"`((?:src|tests|tools|scripts|rules|docs|resources|schemas)/[A-Za-z0-9_./*-]+)`",
-                                doc.read_text()))
+        named |= set(
+            re.findall(
+                r"`((?:src|tests|tools|scripts|rules|docs|resources|schemas)/[A-Za-z0-9_./*-]+)`",
+                doc.read_text(),
+            )
+        )
     assert len(named) > 5
     assert sorted(path for path in named if not list(ROOT.glob(path))) == []
 
 
 def test_the_mixed_model_speed_ratios_the_docs_quote_are_those_of_the_benchmark_file():
-    measured = pd.read_csv(ROOT / "tools" / "benchmark_lmm.tsv", sep="\t", dtype={"participants": str})
-    text = (ROOT / "docs" / "statistics.md").read_text().split("**Speed.**", 1)[1].split("\n\n", 1)[0]
+    measured = pd.read_csv(
+        ROOT / "tools" / "benchmark_lmm.tsv", sep="\t", dtype={"participants": str}
+    )
+    text = (
+        (ROOT / "docs" / "statistics.md").read_text().split("**Speed.**", 1)[1].split("\n\n", 1)[0]
+    )
     for model in ("intercept", "slopes"):
-        ratios = measured[(measured["model"] == model) & (measured["participants"] != "200x50")]["time_ratio"]
+        ratios = measured[(measured["model"] == model) & (measured["participants"] != "200x50")][
+            "time_ratio"
+        ]
         assert ratios.size == 5
         for ratio in ratios:
             assert f"{ratio:.2f}".rstrip("0").rstrip(".") in text, (model, ratio)

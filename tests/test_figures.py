@@ -22,32 +22,56 @@ SCALES = {
     "TEPS": {"timepoints": ["pre", "day1"]},
     "CADSS": {"timepoints": ["pre", "post"]},
 }
-THRESHOLDS = {"max_crlb_percent": 20, "max_fwhm_ppm": 0.10, "min_snr": 8, "max_fwhm_drift_ppm": 0.03,
-              "max_snr_drift_fraction": 0.5, "exclude_on": ["crlb", "fwhm", "snr", "undetermined"]}
+THRESHOLDS = {
+    "max_crlb_percent": 20,
+    "max_fwhm_ppm": 0.10,
+    "min_snr": 8,
+    "max_fwhm_drift_ppm": 0.03,
+    "max_snr_drift_fraction": 0.5,
+    "exclude_on": ["crlb", "fwhm", "snr", "undetermined"],
+}
 BLOCK_TIMES = {1: (-8.0, 0.0), 2: (0.0, 6.0), 3: (6.0, 12.0)}
 DPI = 40  # small renders keep the tests fast; the pipeline uses 300
 
 
 def spectrum(pid, condition, block, ratio, excluded_by="", fwhm=0.06, snr=20.0, crlb=(6.0, 3.0)):
     onset, offset = BLOCK_TIMES[block]
-    return {"participant_id": pid, "condition": condition, "block": block, "onset_min": onset,
-            "offset_min": offset, "fwhm_ppm": fwhm, "snr": snr, "numerator_crlb_percent": crlb[0],
-            "denominator_crlb_percent": crlb[1], "numerator": "Glx", "denominator": "tNAA", "ratio": ratio,
-            "flags": excluded_by, "excluded_by": excluded_by, "included": excluded_by == "" and not np.isnan(ratio)}
+    return {
+        "participant_id": pid,
+        "condition": condition,
+        "block": block,
+        "onset_min": onset,
+        "offset_min": offset,
+        "fwhm_ppm": fwhm,
+        "snr": snr,
+        "numerator_crlb_percent": crlb[0],
+        "denominator_crlb_percent": crlb[1],
+        "numerator": "Glx",
+        "denominator": "tNAA",
+        "ratio": ratio,
+        "flags": excluded_by,
+        "excluded_by": excluded_by,
+        "included": excluded_by == "" and not np.isnan(ratio),
+    }
 
 
 @pytest.fixture
 def spectra():
     rows = [
         # placebo block 1: 1.0, 1.2, 1.4 kept; sub-04's 5.0 excluded by linewidth
-        spectrum("sub-01", "placebo", 1, 1.0), spectrum("sub-02", "placebo", 1, 1.2),
-        spectrum("sub-03", "placebo", 1, 1.4), spectrum("sub-04", "placebo", 1, 5.0, "fwhm", fwhm=0.15),
-        spectrum("sub-01", "placebo", 2, 1.1), spectrum("sub-02", "placebo", 2, 1.3),
+        spectrum("sub-01", "placebo", 1, 1.0),
+        spectrum("sub-02", "placebo", 1, 1.2),
+        spectrum("sub-03", "placebo", 1, 1.4),
+        spectrum("sub-04", "placebo", 1, 5.0, "fwhm", fwhm=0.15),
+        spectrum("sub-01", "placebo", 2, 1.1),
+        spectrum("sub-02", "placebo", 2, 1.3),
         spectrum("sub-03", "placebo", 2, np.nan, "undetermined", crlb=(np.nan, 3.0)),
         spectrum("sub-04", "placebo", 2, 1.2, "snr", snr=5.0),
         # naltrexone block 1: one kept value; block 2: two
-        spectrum("sub-01", "naltrexone", 1, 1.3), spectrum("sub-02", "naltrexone", 1, 2.0, "crlb", crlb=(25.0, 3.0)),
-        spectrum("sub-01", "naltrexone", 2, 1.0), spectrum("sub-02", "naltrexone", 2, 1.4),
+        spectrum("sub-01", "naltrexone", 1, 1.3),
+        spectrum("sub-02", "naltrexone", 1, 2.0, "crlb", crlb=(25.0, 3.0)),
+        spectrum("sub-01", "naltrexone", 2, 1.0),
+        spectrum("sub-02", "naltrexone", 2, 1.4),
         spectrum("sub-03", "naltrexone", 3, 1.25),
     ]
     # Naltrexone rows first: colours and order must come from CONDITIONS, not from the data.
@@ -56,27 +80,63 @@ def spectra():
 
 @pytest.fixture
 def participants():
-    return pd.DataFrame({"participant_id": ["sub-01", "sub-02", "sub-03", "sub-04"], "sex": ["M", "F", "M", "F"]})
+    return pd.DataFrame(
+        {"participant_id": ["sub-01", "sub-02", "sub-03", "sub-04"], "sex": ["M", "F", "M", "F"]}
+    )
 
 
 @pytest.fixture
 def scores():
     rows = []
-    madrs = {"sub-01": {"placebo": (30, 18), "naltrexone": (31, 25)},
-             "sub-02": {"placebo": (28, 14), "naltrexone": (29, np.nan)},
-             "sub-03": {"placebo": (33, 20), "naltrexone": (30, 24)},
-             "sub-04": {"placebo": (26, 16), "naltrexone": (27, 20)}}
+    madrs = {
+        "sub-01": {"placebo": (30, 18), "naltrexone": (31, 25)},
+        "sub-02": {"placebo": (28, 14), "naltrexone": (29, np.nan)},
+        "sub-03": {"placebo": (33, 20), "naltrexone": (30, 24)},
+        "sub-04": {"placebo": (26, 16), "naltrexone": (27, 20)},
+    }
     for pid, by_condition in madrs.items():
         for condition, (pre, day1) in by_condition.items():
-            rows += [{"participant_id": pid, "condition": condition, "timepoint": "pre", "scale": "MADRS",
-                      "outcome": "MADRS", "value": pre},
-                     {"participant_id": pid, "condition": condition, "timepoint": "day1", "scale": "MADRS",
-                      "outcome": "MADRS", "value": day1}]
+            rows += [
+                {
+                    "participant_id": pid,
+                    "condition": condition,
+                    "timepoint": "pre",
+                    "scale": "MADRS",
+                    "outcome": "MADRS",
+                    "value": pre,
+                },
+                {
+                    "participant_id": pid,
+                    "condition": condition,
+                    "timepoint": "day1",
+                    "scale": "MADRS",
+                    "outcome": "MADRS",
+                    "value": day1,
+                },
+            ]
             for outcome, shift in (("TEPS_C", 0.0), ("TEPS_A", 1.0)):
-                rows += [{"participant_id": pid, "condition": condition, "timepoint": t, "scale": "TEPS",
-                          "outcome": outcome, "value": 40.0 + shift + i} for i, t in enumerate(["pre", "day1"])]
-            rows += [{"participant_id": pid, "condition": condition, "timepoint": t, "scale": "CADSS",
-                      "outcome": "CADSS", "value": v} for t, v in (("pre", 2.0), ("post", 20.0))]
+                rows += [
+                    {
+                        "participant_id": pid,
+                        "condition": condition,
+                        "timepoint": t,
+                        "scale": "TEPS",
+                        "outcome": outcome,
+                        "value": 40.0 + shift + i,
+                    }
+                    for i, t in enumerate(["pre", "day1"])
+                ]
+            rows += [
+                {
+                    "participant_id": pid,
+                    "condition": condition,
+                    "timepoint": t,
+                    "scale": "CADSS",
+                    "outcome": "CADSS",
+                    "value": v,
+                }
+                for t, v in (("pre", 2.0), ("post", 20.0))
+            ]
     return pd.DataFrame(rows)
 
 
@@ -92,11 +152,33 @@ def flow_table():
         (5, 3, np_, "Period 1: naltrexone", "naltrexone", 2, np.nan, "", "none missed"),
         (6, 4, pn, "Period 2: naltrexone", "naltrexone", 1, np.nan, "", "missed: sub-02"),
         (7, 4, np_, "Period 2: placebo", "placebo", 2, np.nan, "", "none missed"),
-        (8, 5, "all", "Analysed, Glx/tNAA (mixed model)", "all", 4, 13, "spectra", "spectra excluded by QC: S/N: 1"),
+        (
+            8,
+            5,
+            "all",
+            "Analysed, Glx/tNAA (mixed model)",
+            "all",
+            4,
+            13,
+            "spectra",
+            "spectra excluded by QC: S/N: 1",
+        ),
         (9, 5, "all", "Analysed, MADRS (mixed model)", "all", 4, 15, "ratings", "1 rating missing"),
     ]
-    return pd.DataFrame(rows, columns=["step", "tier", "arm", "stage", "condition", "n_participants", "n_observations",
-                                       "unit", "note"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "step",
+            "tier",
+            "arm",
+            "stage",
+            "condition",
+            "n_participants",
+            "n_observations",
+            "unit",
+            "note",
+        ],
+    )
 
 
 def test_mean_sem_hand_example():
@@ -118,7 +200,10 @@ def test_block_means_use_included_spectra_only(spectra):
     assert table.loc[("naltrexone", 1), "n"] == 1 and np.isnan(table.loc[("naltrexone", 1), "sem"])
     # A block seen only in one condition still appears, empty, in the other.
     assert table.loc[("placebo", 3), "n"] == 0 and np.isnan(table.loc[("placebo", 3), "mean"])
-    assert table.loc[("placebo", 1), "midpoint_min"] == -4.0 and table.loc[("naltrexone", 3), "midpoint_min"] == 9.0
+    assert (
+        table.loc[("placebo", 1), "midpoint_min"] == -4.0
+        and table.loc[("naltrexone", 3), "midpoint_min"] == 9.0
+    )
     assert list(dict.fromkeys(block_summary(spectra, CONDITIONS)["condition"])) == CONDITIONS
 
 
@@ -129,12 +214,20 @@ def test_glx_timecourse_table_and_colours_follow_config(spectra):
     colours = {c.get_label(): c.lines[0].get_color() for c in ax.containers}
     assert colours == {"placebo": "#0072B2", "naltrexone": "#D55E00"}
     assert ax.get_ylabel() == "Glx/tNAA (ratio)"
-    assert ax.get_xlabel() == "minutes from the start of the infusion"  # nothing named without a config
+    assert (
+        ax.get_xlabel() == "minutes from the start of the infusion"
+    )  # nothing named without a config
 
 
 def test_figure_words_come_from_the_config_labels(spectra, scores):
-    labels = style.Labels.from_config({"infusion": "ketamine infusion", "conditions": {"naltrexone": "naltrexone 50 mg"},
-                                       "timepoints": {"day1": "24 h"}, "units": {"QIDS_SR16": "total score"}})
+    labels = style.Labels.from_config(
+        {
+            "infusion": "ketamine infusion",
+            "conditions": {"naltrexone": "naltrexone 50 mg"},
+            "timepoints": {"day1": "24 h"},
+            "units": {"QIDS_SR16": "total score"},
+        }
+    )
     figure, _ = mrs.glx_timecourse(spectra, CONDITIONS, labels=labels)
     ax = figure.axes[0]
     assert ax.get_xlabel() == "minutes from the start of the ketamine infusion"
@@ -143,7 +236,10 @@ def test_figure_words_come_from_the_config_labels(spectra, scores):
     assert "mean ± SEM" in legend.get_title().get_text() and "n = " in legend.get_title().get_text()
     lower = ax.get_ylim()
     assert lower[1] - lower[0] >= 0.2 * abs(sum(lower) / 2) - 1e-12  # no zoom on a small difference
-    assert style.Labels().timepoint("day7") == "day 7" and style.Labels().timepoint("pre", short=True) == "pre"
+    assert (
+        style.Labels().timepoint("day7") == "day 7"
+        and style.Labels().timepoint("pre", short=True) == "pre"
+    )
     assert labels.timepoint("day1") == "24 h" and labels.unit("QIDS_SR16") == "total score"
     assert style.Labels().unit("CADSS") == "score"
 
@@ -153,8 +249,12 @@ def test_sex_glx_splits_by_sex(spectra, participants):
     cell = table.set_index(["sex", "condition", "block"])
     assert list(dict.fromkeys(table["sex"])) == ["M", "F"]
     # Males sub-01 (1.0) and sub-03 (1.4); sub-04 (female) was excluded, sub-02 (female) 1.2.
-    assert cell.loc[("M", "placebo", 1), "n"] == 2 and cell.loc[("M", "placebo", 1), "mean"] == pytest.approx(1.2)
-    assert cell.loc[("F", "placebo", 1), "n"] == 1 and cell.loc[("F", "placebo", 1), "n_excluded"] == 1
+    assert cell.loc[("M", "placebo", 1), "n"] == 2 and cell.loc[
+        ("M", "placebo", 1), "mean"
+    ] == pytest.approx(1.2)
+    assert (
+        cell.loc[("F", "placebo", 1), "n"] == 1 and cell.loc[("F", "placebo", 1), "n_excluded"] == 1
+    )
 
 
 def test_sex_needs_every_participant(spectra, participants):
@@ -165,17 +265,30 @@ def test_sex_needs_every_participant(spectra, participants):
 def test_individual_table_marks_exclusions(spectra):
     _, table = mrs.glx_individual(spectra, CONDITIONS)
     row = table.set_index(["participant_id", "condition", "block"])
-    assert not row.loc[("sub-04", "placebo", 1), "included"] and row.loc[("sub-04", "placebo", 1), "excluded_by"] == "fwhm"
-    assert row.loc[("sub-01", "placebo", 1), "included"] and row.loc[("sub-01", "placebo", 1), "excluded_by"] == ""
+    assert (
+        not row.loc[("sub-04", "placebo", 1), "included"]
+        and row.loc[("sub-04", "placebo", 1), "excluded_by"] == "fwhm"
+    )
+    assert (
+        row.loc[("sub-01", "placebo", 1), "included"]
+        and row.loc[("sub-01", "placebo", 1), "excluded_by"] == ""
+    )
     assert len(table) == len(spectra)
 
 
 def test_timepoint_summary_counts_missing(scores):
-    table = timepoint_summary(scores, CONDITIONS, SCALES, ["MADRS"]).set_index(["condition", "timepoint"])
+    table = timepoint_summary(scores, CONDITIONS, SCALES, ["MADRS"]).set_index(
+        ["condition", "timepoint"]
+    )
     assert table.loc[("placebo", "pre"), "mean"] == pytest.approx(29.25)
-    assert table.loc[("naltrexone", "day1"), "n"] == 3 and table.loc[("naltrexone", "day1"), "n_missing"] == 1
+    assert (
+        table.loc[("naltrexone", "day1"), "n"] == 3
+        and table.loc[("naltrexone", "day1"), "n_missing"] == 1
+    )
     assert table.loc[("naltrexone", "day1"), "mean"] == pytest.approx(23.0)
-    assert table.loc[("naltrexone", "day1"), "sem"] == pytest.approx(np.std([25, 24, 20], ddof=1) / math.sqrt(3))
+    assert table.loc[("naltrexone", "day1"), "sem"] == pytest.approx(
+        np.std([25, 24, 20], ddof=1) / math.sqrt(3)
+    )
     assert list(table.index.get_level_values("timepoint")[:2]) == ["pre", "day1"]
 
 
@@ -183,23 +296,41 @@ def test_madrs_timecourse_table_has_means_and_participants(scores):
     _, table = clinical.madrs_timecourse(scores, CONDITIONS, SCALES)
     means = table[table["level"] == "mean"]
     assert len(means) == 4 and len(table[table["level"] == "participant"]) == 16
-    assert means.set_index(["condition", "timepoint"]).loc[("placebo", "day1"), "mean"] == pytest.approx(17.0)
+    assert means.set_index(["condition", "timepoint"]).loc[
+        ("placebo", "day1"), "mean"
+    ] == pytest.approx(17.0)
 
 
 def test_secondary_scales_are_every_outcome_but_madrs(scores):
     figure, table = clinical.secondary_scales(scores, CONDITIONS, SCALES)
     assert list(dict.fromkeys(table["outcome"])) == ["TEPS_A", "TEPS_C", "CADSS"]
-    assert table.set_index(["outcome", "condition", "timepoint"]).loc[("CADSS", "placebo", "post"), "mean"] == 20.0
-    assert [ax.get_title() for ax in figure.axes if ax.get_visible() and ax.axison] == ["TEPS-A", "TEPS-C", "CADSS"]
+    assert (
+        table.set_index(["outcome", "condition", "timepoint"]).loc[
+            ("CADSS", "placebo", "post"), "mean"
+        ]
+        == 20.0
+    )
+    assert [ax.get_title() for ax in figure.axes if ax.get_visible() and ax.axison] == [
+        "TEPS-A",
+        "TEPS-C",
+        "CADSS",
+    ]
 
 
 def test_change_is_day1_minus_pre(scores, participants):
-    changes = change_scores(scores, participants, CONDITIONS, SCALES).set_index(["participant_id", "condition"])
+    changes = change_scores(scores, participants, CONDITIONS, SCALES).set_index(
+        ["participant_id", "condition"]
+    )
     assert changes.loc[("sub-01", "placebo"), "change"] == -12
-    assert np.isnan(changes.loc[("sub-02", "naltrexone"), "change"])  # day 1 missing: no change, never 0
+    assert np.isnan(
+        changes.loc[("sub-02", "naltrexone"), "change"]
+    )  # day 1 missing: no change, never 0
     _, table = clinical.sex_madrs(scores, participants, CONDITIONS, SCALES)
     means = table[table["level"] == "mean"].set_index(["sex", "condition"])
-    assert means.loc[("M", "placebo"), "mean"] == pytest.approx(-12.5) and means.loc[("M", "placebo"), "n"] == 2
+    assert (
+        means.loc[("M", "placebo"), "mean"] == pytest.approx(-12.5)
+        and means.loc[("M", "placebo"), "n"] == 2
+    )
     assert means.loc[("F", "naltrexone"), "n"] == 1 and means.loc[("F", "naltrexone"), "mean"] == -7
 
 
@@ -208,7 +339,10 @@ def test_spectral_quality_counts_threshold_crossings(spectra):
     summary = table[table["level"] == "summary"].set_index(["measure", "condition"])
     assert summary.loc[("fwhm_ppm", "placebo"), "n_beyond_threshold"] == 1
     assert summary.loc[("fwhm_ppm", "placebo"), "threshold"] == 0.10
-    assert summary.loc[("snr", "placebo"), "n_beyond_threshold"] == 1 and summary.loc[("snr", "placebo"), "flag_if"] == "<"
+    assert (
+        summary.loc[("snr", "placebo"), "n_beyond_threshold"] == 1
+        and summary.loc[("snr", "placebo"), "flag_if"] == "<"
+    )
     assert summary.loc[("numerator_crlb_percent", "naltrexone"), "n_beyond_threshold"] == 1
     # The undetermined %SD is counted missing, not drawn as 0.
     assert summary.loc[("numerator_crlb_percent", "placebo"), "n_missing"] == 1
@@ -222,25 +356,38 @@ def test_spectral_quality_draws_every_value_with_seaborn(spectra):
     style.render(figure, "png", dpi=DPI)  # the swarm places its points at draw time
     points = table[table["level"] == "spectrum"]
     summary = table[table["level"] == "summary"].set_index(["measure", "condition"])
-    for ax, measure in zip(figure.axes, ["fwhm_ppm", "snr", "numerator_crlb_percent", "denominator_crlb_percent"]):
+    for ax, measure in zip(
+        figure.axes, ["fwhm_ppm", "snr", "numerator_crlb_percent", "denominator_crlb_percent"]
+    ):
         swarms = [c for c in ax.collections if len(c.get_offsets())]
         assert len(swarms) == len(CONDITIONS)
         for position, (condition, swarm) in enumerate(zip(CONDITIONS, swarms)):
             xy = np.asarray(swarm.get_offsets())
-            expected = points.loc[(points["measure"] == measure) & (points["condition"] == condition), "value"]
+            expected = points.loc[
+                (points["measure"] == measure) & (points["condition"] == condition), "value"
+            ]
             # Every non-missing value is drawn once, at its value; NaN (undetermined %SD) is not drawn.
             assert sorted(xy[:, 1]) == sorted(expected.dropna())
             assert np.all(np.abs(xy[:, 0] - position) <= 0.4 + 1e-9)  # inside its category's slot
             colour = style.condition_colours(CONDITIONS)[condition].lower()
             assert {to_hex(c) for c in swarm.get_facecolors()} == {colour}
             # The box's median line sits at the table's median.
-            medians = [line for line in ax.lines if line.get_color() == "#000000" and line.get_linewidth() == 1.0
-                       and abs(np.mean(line.get_xdata()) - position) < 0.01]
+            medians = [
+                line
+                for line in ax.lines
+                if line.get_color() == "#000000"
+                and line.get_linewidth() == 1.0
+                and abs(np.mean(line.get_xdata()) - position) < 0.01
+            ]
             assert len(medians) == 1
-            assert medians[0].get_ydata()[0] == pytest.approx(summary.loc[(measure, condition), "median"])
+            assert medians[0].get_ydata()[0] == pytest.approx(
+                summary.loc[(measure, condition), "median"]
+            )
         thresholds = [line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"]
         assert thresholds == [summary.loc[(measure, CONDITIONS[0]), "threshold"]]
-    assert sorted(points.loc[points["measure"] == "fwhm_ppm", "value"]) == sorted(spectra["fwhm_ppm"])
+    assert sorted(points.loc[points["measure"] == "fwhm_ppm", "value"]) == sorted(
+        spectra["fwhm_ppm"]
+    )
 
 
 def test_swarm_markers_shrink_for_tied_values():
@@ -250,7 +397,9 @@ def test_swarm_markers_shrink_for_tied_values():
         ax = figure.add_subplot()
         figure.draw_without_rendering()
         few, many, none = (qc._swarm_size(ax, run, 2) for run in (3, 400, 0))
-    assert few == qc.SWARM_SIZE_PT[1] and none == qc.SWARM_SIZE_PT[1] and many == qc.SWARM_SIZE_PT[0]
+    assert (
+        few == qc.SWARM_SIZE_PT[1] and none == qc.SWARM_SIZE_PT[1] and many == qc.SWARM_SIZE_PT[0]
+    )
     with style.context():
         slot_pt = ax.get_window_extent().width / figure.dpi * 72 / 2
     assert qc._swarm_size(ax, 40, 2) == pytest.approx(min(qc.SWARM_SIZE_PT[1], 0.8 * slot_pt / 40))
@@ -264,15 +413,26 @@ def test_style_is_the_journal_rc_set():
         assert matplotlib.rcParams["lines.solid_capstyle"] == "round"
         assert matplotlib.rcParams["font.size"] == 7 and matplotlib.rcParams["xtick.labelsize"] == 7
         assert matplotlib.rcParams["font.sans-serif"] == ["DejaVu Sans"]
-        assert not matplotlib.rcParams["axes.spines.top"] and matplotlib.rcParams["svg.hashsalt"] == "crossover_fmrs"
+        assert (
+            not matplotlib.rcParams["axes.spines.top"]
+            and matplotlib.rcParams["svg.hashsalt"] == "crossover_fmrs"
+        )
     assert matplotlib.rcParams["axes.edgecolor"] != style.INK  # nothing leaks out of the context
 
 
 def test_plotted_numbers_need_neither_seaborn_nor_matplotlib():
-    code = ("import sys; import crossover_fmrs.figures.summary, crossover_fmrs.figures.data; "
-            "print(sorted(m for m in ('seaborn', 'matplotlib') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": "src"}, cwd=str(Path(__file__).resolve().parents[1]))
+    code = (
+        "import sys; import crossover_fmrs.figures.summary, crossover_fmrs.figures.data; "
+        "print(sorted(m for m in ('seaborn', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": "src"},
+        cwd=str(Path(__file__).resolve().parents[1]),
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -298,7 +458,9 @@ def test_flow_tiers_follow_the_table(flow_table):
     figure, table = flow.participant_flow(flow_table, CONDITIONS)
     assert table["step"].tolist() == list(range(1, 10))
     boxes = table.set_index("step")
-    assert boxes.loc[4, "column"] == 1 and boxes.loc[5, "column"] == 2  # each sequence keeps its column
+    assert (
+        boxes.loc[4, "column"] == 1 and boxes.loc[5, "column"] == 2
+    )  # each sequence keeps its column
     assert boxes.loc[4, "x_in"] == boxes.loc[6, "x_in"]
     texts = " ".join(text.get_text() for text in figure.axes[0].texts)
     assert "n = 4 participants, 13 spectra" in texts and "missed: sub-02" in texts
@@ -309,22 +471,43 @@ def _figures(spectra, participants, scores, flow_table):
     return {
         "glx_timecourse": lambda s: mrs.glx_timecourse(spectra, CONDITIONS, synthetic=s),
         "glx_individual": lambda s: mrs.glx_individual(spectra, CONDITIONS, synthetic=s),
-        "madrs_timecourse": lambda s: clinical.madrs_timecourse(scores, CONDITIONS, SCALES, synthetic=s),
-        "secondary_scales": lambda s: clinical.secondary_scales(scores, CONDITIONS, SCALES, synthetic=s),
+        "madrs_timecourse": lambda s: clinical.madrs_timecourse(
+            scores, CONDITIONS, SCALES, synthetic=s
+        ),
+        "secondary_scales": lambda s: clinical.secondary_scales(
+            scores, CONDITIONS, SCALES, synthetic=s
+        ),
         "sex_glx": lambda s: mrs.sex_glx(spectra, participants, CONDITIONS, synthetic=s),
-        "sex_madrs": lambda s: clinical.sex_madrs(scores, participants, CONDITIONS, SCALES, synthetic=s),
-        "qc_spectral_quality": lambda s: qc.qc_spectral_quality(spectra, CONDITIONS, THRESHOLDS, synthetic=s),
-        "qc_ratio_by_participant": lambda s: qc.qc_ratio_by_participant(spectra, CONDITIONS, synthetic=s),
+        "sex_madrs": lambda s: clinical.sex_madrs(
+            scores, participants, CONDITIONS, SCALES, synthetic=s
+        ),
+        "qc_spectral_quality": lambda s: qc.qc_spectral_quality(
+            spectra, CONDITIONS, THRESHOLDS, synthetic=s
+        ),
+        "qc_ratio_by_participant": lambda s: qc.qc_ratio_by_participant(
+            spectra, CONDITIONS, synthetic=s
+        ),
         "participant_flow": lambda s: flow.participant_flow(flow_table, CONDITIONS, synthetic=s),
     }
 
 
-FIGURE_NAMES = ["glx_timecourse", "glx_individual", "madrs_timecourse", "secondary_scales", "sex_glx", "sex_madrs",
-                "qc_spectral_quality", "qc_ratio_by_participant", "participant_flow"]
+FIGURE_NAMES = [
+    "glx_timecourse",
+    "glx_individual",
+    "madrs_timecourse",
+    "secondary_scales",
+    "sex_glx",
+    "sex_madrs",
+    "qc_spectral_quality",
+    "qc_ratio_by_participant",
+    "participant_flow",
+]
 
 
 @pytest.mark.parametrize("name", FIGURE_NAMES)
-def test_figures_are_byte_identical_and_labelled(name, tmp_path, spectra, participants, scores, flow_table):
+def test_figures_are_byte_identical_and_labelled(
+    name, tmp_path, spectra, participants, scores, flow_table
+):
     draw = _figures(spectra, participants, scores, flow_table)[name]
     written = []
     for run in ("a", "b"):
@@ -336,7 +519,11 @@ def test_figures_are_byte_identical_and_labelled(name, tmp_path, spectra, partic
         written.append([path.read_bytes() for path in paths])
         # the report page shows the PNG and offers the SVG and the TSV, each the bytes of the output
         page = output["page"].read_text()
-        for kind, mime in (("png", "image/png"), ("svg", "image/svg+xml"), ("tsv", "text/tab-separated-values")):
+        for kind, mime in (
+            ("png", "image/png"),
+            ("svg", "image/svg+xml"),
+            ("tsv", "text/tab-separated-values"),
+        ):
             encoded = re.search(rf'"data:{re.escape(mime)};base64,([^"]+)"', page).group(1)
             assert base64.b64decode(encoded) == output[kind].read_bytes(), kind
         assert f'download="{name}.svg"' in page and f'download="{name}.tsv"' in page
@@ -362,7 +549,9 @@ def test_read_spectra_round_trip_and_errors(tmp_path, spectra):
     assert table["included"].dtype == bool
     assert table["flags"].tolist() == spectra["flags"].tolist()  # empty stays empty, not NA
     assert table["ratio"].isna().sum() == 1
-    pd.testing.assert_frame_equal(block_summary(table, CONDITIONS), block_summary(spectra, CONDITIONS))
+    pd.testing.assert_frame_equal(
+        block_summary(table, CONDITIONS), block_summary(spectra, CONDITIONS)
+    )
     text = path.read_text().splitlines()
     fields = text[3].split("\t")
     fields[list(spectra.columns).index("included")] = "maybe"
@@ -370,17 +559,31 @@ def test_read_spectra_round_trip_and_errors(tmp_path, spectra):
     with pytest.raises(InputError) as err:
         read_spectra(path)
     message = str(err.value)
-    assert str(path) in message and "line 4" in message and "'included'" in message and "True or False" in message
+    assert (
+        str(path) in message
+        and "line 4" in message
+        and "'included'" in message
+        and "True or False" in message
+    )
 
 
 FLOW_HEADER = "step\ttier\tarm\tstage\tcondition\tn_participants\tn_observations\tunit\tnote\n"
 
 
-@pytest.mark.parametrize("body, needles", [
-    (FLOW_HEADER.replace("\tnote", ""), ["'note'", "line 1"]),
-    (FLOW_HEADER + "1\t1\tall\tRandomised\tall\tmany\tNA\t\t\n", ["line 2", "'n_participants'", "whole number", "'many'"]),
-    (FLOW_HEADER + "1\t1\tall\tRandomised\tall\t4\tNA\t\n", ["line 2", "expected 9 tab-separated fields", "got 8"]),
-])
+@pytest.mark.parametrize(
+    "body, needles",
+    [
+        (FLOW_HEADER.replace("\tnote", ""), ["'note'", "line 1"]),
+        (
+            FLOW_HEADER + "1\t1\tall\tRandomised\tall\tmany\tNA\t\t\n",
+            ["line 2", "'n_participants'", "whole number", "'many'"],
+        ),
+        (
+            FLOW_HEADER + "1\t1\tall\tRandomised\tall\t4\tNA\t\n",
+            ["line 2", "expected 9 tab-separated fields", "got 8"],
+        ),
+    ],
+)
 def test_read_flow_errors_name_the_place(tmp_path, body, needles):
     path = tmp_path / "participant_flow.tsv"
     path.write_text(body)

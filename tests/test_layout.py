@@ -54,8 +54,10 @@ def imports_of(path: Path) -> set[str]:
 
 def graph() -> dict[str, set[str]]:
     modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
-    return {name: {imported for imported in imports_of(path) if imported in modules} - {name}
-            for name, path in modules.items()}
+    return {
+        name: {imported for imported in imports_of(path) if imported in modules} - {name}
+        for name, path in modules.items()
+    }
 
 
 def room(module: str) -> str | None:
@@ -69,8 +71,13 @@ def test_every_module_lives_in_a_stage_room_or_the_shared_layer():
 
 @pytest.mark.parametrize("source_room", sorted(ALLOWED))
 def test_a_room_imports_only_itself_and_the_rooms_below_it(source_room):
-    arrows = [(module, target) for module, targets in graph().items() if room(module) == source_room
-              for target in targets if room(target) not in {source_room} | ALLOWED[source_room]]
+    arrows = [
+        (module, target)
+        for module, targets in graph().items()
+        if room(module) == source_room
+        for target in targets
+        if room(target) not in {source_room} | ALLOWED[source_room]
+    ]
     assert arrows == []
 
 
@@ -92,11 +99,17 @@ def test_no_import_circle():
             visit(module, [])
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists(),
-                    reason="ruff is not installed (pip install -r requirements.txt installs it)")
+@pytest.mark.skipif(
+    shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists(),
+    reason="ruff is not installed (pip install -r requirements.txt installs it)",
+)
 def test_ruff_is_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     root = SRC.parent
-    result = subprocess.run([ruff, "check", "src", "scripts", "tests", "tools"], cwd=root, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [ruff, "check", "src", "scripts", "tests", "tools"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout[-3000:]

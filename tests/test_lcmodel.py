@@ -5,7 +5,12 @@ import pytest
 
 from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.ingest.formats.lcmodel_table import ConcRow, parse_table
-from crossover_fmrs.simulate.lcmodel_writer import TableFit, format_concentration, format_ratio, write_table
+from crossover_fmrs.simulate.lcmodel_writer import (
+    TableFit,
+    format_concentration,
+    format_ratio,
+    write_table,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mrs" / "real_layout.table"
 
@@ -23,7 +28,7 @@ def write(tmp_path, text, name="fit.table", encoding="utf-8"):
 def replace_line(lines, start, new):
     """Lines with the first line starting with `start` (after blanks) replaced, or dropped if new is None."""
     index = next(i for i, line in enumerate(lines) if line.strip().startswith(start))
-    return lines[:index] + ([] if new is None else [new]) + lines[index + 1:]
+    return lines[:index] + ([] if new is None else [new]) + lines[index + 1 :]
 
 
 def row(table, name):
@@ -39,7 +44,12 @@ def test_parses_hand_written_real_layout():
     assert (table.fwhm_ppm, table.snr, table.data_shift_ppm) == (0.054, 28.0, -0.011)
     assert (table.conc_line, table.misc_line, table.fwhm_line) == (4, 40, 41)
     glx = row(table, "Glu+Gln")
-    assert (glx.concentration, glx.crlb_percent, glx.ratio_to_reference, glx.line) == (13.258, 4.0, 1.768, 35)
+    assert (glx.concentration, glx.crlb_percent, glx.ratio_to_reference, glx.line) == (
+        13.258,
+        4.0,
+        1.768,
+        35,
+    )
     assert not glx.crlb_undetermined
     assert row(table, "Ala").line == 6
     assert row(table, "MM14+Lip13a+Lip13b+MM12").concentration == 16.011
@@ -64,8 +74,14 @@ def test_writer_reproduces_the_hand_written_layout():
     table = parse_table(FIXTURE)
     fit = TableFit(
         rows=tuple(ConcRow(r.metabolite, r.concentration, r.crlb_percent) for r in table.rows),
-        fwhm_ppm=0.054, snr=28, data_shift_ppm=-0.011, phase0_deg=9, phase1_deg_per_ppm=2.2,
-        alpha_b=0.17, alpha_s=0.37, title="ACC fMRS hand-written fixture, block 1",
+        fwhm_ppm=0.054,
+        snr=28,
+        data_shift_ppm=-0.011,
+        phase0_deg=9,
+        phase1_deg_per_ppm=2.2,
+        alpha_b=0.17,
+        alpha_s=0.37,
+        title="ACC fMRS hand-written fixture, block 1",
         diagnostics=("   1 info's    FINOUT  7",),
     )
     written = write_table(fit).split("\n")
@@ -87,14 +103,30 @@ def test_fortran_number_formats():
 
 def test_round_trip_write_then_parse(tmp_path):
     rows = (
-        ConcRow("Cr", 4.1234, 6.4), ConcRow("PCr", 3.4, 7.5), ConcRow("GABA", 0.0, 12.0),
-        ConcRow("Asp", 7.2e-8, 166.0), ConcRow("Glu", 10.6, 4.5), ConcRow("Lip13a", 1234.5, 1200.0),
-        ConcRow("NAA", 9.0, math.nan), ConcRow("Cr+PCr", 7.5234, 2.0),
+        ConcRow("Cr", 4.1234, 6.4),
+        ConcRow("PCr", 3.4, 7.5),
+        ConcRow("GABA", 0.0, 12.0),
+        ConcRow("Asp", 7.2e-8, 166.0),
+        ConcRow("Glu", 10.6, 4.5),
+        ConcRow("Lip13a", 1234.5, 1200.0),
+        ConcRow("NAA", 9.0, math.nan),
+        ConcRow("Cr+PCr", 7.5234, 2.0),
     )
-    fit = {"rows": rows, "fwhm_ppm": 0.0616, "snr": 27.5, "data_shift_ppm": -0.0123, "title": "round trip"}
+    fit = {
+        "rows": rows,
+        "fwhm_ppm": 0.0616,
+        "snr": 27.5,
+        "data_shift_ppm": -0.0123,
+        "title": "round trip",
+    }
     parsed = parse_table(write(tmp_path, write_table(fit)))
     cr, pcr, gaba, asp, glu, lip, naa, tcr = parsed.rows
-    assert (cr.metabolite, cr.concentration, cr.crlb_percent, cr.ratio_to_reference) == ("Cr", 4.123, 6.0, 0.548)
+    assert (cr.metabolite, cr.concentration, cr.crlb_percent, cr.ratio_to_reference) == (
+        "Cr",
+        4.123,
+        6.0,
+        0.548,
+    )
     assert pcr.crlb_percent == 8.0  # NINT rounds halves away from zero
     assert gaba.concentration == 0.0 and gaba.crlb_undetermined and math.isnan(gaba.crlb_percent)
     assert (asp.concentration, asp.crlb_percent, asp.ratio_to_reference) == (7.2e-8, 166.0, 9.6e-9)
@@ -102,7 +134,12 @@ def test_round_trip_write_then_parse(tmp_path):
     assert lip.concentration == 1230.0 and lip.crlb_undetermined  # %SD above 999 is capped
     assert naa.crlb_undetermined and math.isnan(naa.crlb_percent)
     assert tcr.ratio_to_reference == 1.0
-    assert (parsed.fwhm_ppm, parsed.snr, parsed.data_shift_ppm, parsed.title) == (0.062, 28.0, -0.012, "round trip")
+    assert (parsed.fwhm_ppm, parsed.snr, parsed.data_shift_ppm, parsed.title) == (
+        0.062,
+        28.0,
+        -0.012,
+        "round trip",
+    )
 
 
 def test_writer_refuses_negative_concentration():
@@ -121,7 +158,8 @@ def test_bom_and_crlf_are_tolerated(tmp_path):
     parsed = parse_table(write(tmp_path, text))
     reference = parse_table(FIXTURE)
     assert [(r.metabolite, r.concentration, r.line) for r in parsed.rows] == [
-        (r.metabolite, r.concentration, r.line) for r in reference.rows]
+        (r.metabolite, r.concentration, r.line) for r in reference.rows
+    ]
     assert parsed.fwhm_ppm == 0.054
 
 
@@ -133,24 +171,88 @@ def test_extra_blanks_and_tabs_are_tolerated(tmp_path):
 @pytest.mark.parametrize(
     "mutate, where, column, message",
     [
-        (lambda lines: lines[:20], "line 4", "$$CONC", "33 concentration rows (NCONC+1 = 34 lines incl. the header), "
-         "got '15 rows before the end of the file'"),
+        (
+            lambda lines: lines[:20],
+            "line 4",
+            "$$CONC",
+            "33 concentration rows (NCONC+1 = 34 lines incl. the header), "
+            "got '15 rows before the end of the file'",
+        ),
         (lambda lines: replace_line(lines, "$$CONC", None), "lines 1-", "$$CONC", "no such line"),
-        (lambda lines: replace_line(lines, "$$CONC", "$$CONC 30 lines in following concentration table = NCONC+1"),
-         "line 4", "$$CONC", "got '33 rows before line 39'"),
-        (lambda lines: replace_line(lines, "1.874", "    1.874  x7%   0.250 Asp"), "line 7", "%SD", "x7%"),
-        (lambda lines: replace_line(lines, "1.874", "    1.874  17%"), "line 7", "/Cr+PCr", "a ratio and a metabolite"),
-        (lambda lines: replace_line(lines, "1.874", "    1.8a4  17%   0.250 Asp"), "line 7", "Conc.", "'1.8a4'"),
-        (lambda lines: replace_line(lines, "1.874", "      nan  17%   0.250 Asp"), "line 7", "Conc.", "'nan'"),
-        (lambda lines: replace_line(lines, "1.874", "    1.874  17%   0.2x0 Asp"), "line 7", "/Cr+PCr", "'0.2x0'"),
-        (lambda lines: replace_line(lines, "1.874", "    1.874  17%   0.250"), "line 7", "Metabolite", "name"),
-        (lambda lines: replace_line(lines, "1.874", "    1.874  17%   0.250 Ala"), "line 7", "Metabolite", "line 6"),
+        (
+            lambda lines: replace_line(
+                lines, "$$CONC", "$$CONC 30 lines in following concentration table = NCONC+1"
+            ),
+            "line 4",
+            "$$CONC",
+            "got '33 rows before line 39'",
+        ),
+        (
+            lambda lines: replace_line(lines, "1.874", "    1.874  x7%   0.250 Asp"),
+            "line 7",
+            "%SD",
+            "x7%",
+        ),
+        (
+            lambda lines: replace_line(lines, "1.874", "    1.874  17%"),
+            "line 7",
+            "/Cr+PCr",
+            "a ratio and a metabolite",
+        ),
+        (
+            lambda lines: replace_line(lines, "1.874", "    1.8a4  17%   0.250 Asp"),
+            "line 7",
+            "Conc.",
+            "'1.8a4'",
+        ),
+        (
+            lambda lines: replace_line(lines, "1.874", "      nan  17%   0.250 Asp"),
+            "line 7",
+            "Conc.",
+            "'nan'",
+        ),
+        (
+            lambda lines: replace_line(lines, "1.874", "    1.874  17%   0.2x0 Asp"),
+            "line 7",
+            "/Cr+PCr",
+            "'0.2x0'",
+        ),
+        (
+            lambda lines: replace_line(lines, "1.874", "    1.874  17%   0.250"),
+            "line 7",
+            "Metabolite",
+            "name",
+        ),
+        (
+            lambda lines: replace_line(lines, "1.874", "    1.874  17%   0.250 Ala"),
+            "line 7",
+            "Metabolite",
+            "line 6",
+        ),
         (lambda lines: replace_line(lines, "FWHM", None), "lines 41-46", "FWHM", "no such line"),
-        (lambda lines: replace_line(lines, "FWHM", "  FWHM =****** ppm    S/N =  28"), "line 41", "FWHM", "'******'"),
+        (
+            lambda lines: replace_line(lines, "FWHM", "  FWHM =****** ppm    S/N =  28"),
+            "line 41",
+            "FWHM",
+            "'******'",
+        ),
         (lambda lines: replace_line(lines, "$$MISC", None), "lines 1-", "$$MISC", "no such line"),
     ],
-    ids=["truncated", "no_conc", "wrong_nconc", "sd_not_number", "no_ratio", "conc_not_number", "conc_nan",
-         "ratio_not_number", "no_name", "duplicate", "no_fwhm_line", "fwhm_overflow", "no_misc"],
+    ids=[
+        "truncated",
+        "no_conc",
+        "wrong_nconc",
+        "sd_not_number",
+        "no_ratio",
+        "conc_not_number",
+        "conc_nan",
+        "ratio_not_number",
+        "no_name",
+        "duplicate",
+        "no_fwhm_line",
+        "fwhm_overflow",
+        "no_misc",
+    ],
 )
 def test_malformed_tables_name_file_line_and_field(tmp_path, mutate, where, column, message):
     path = write(tmp_path, "\n".join(mutate(fixture_lines())))
@@ -164,5 +266,8 @@ def test_malformed_tables_name_file_line_and_field(tmp_path, mutate, where, colu
 
 @pytest.mark.parametrize("content", ["", "  \n\n", "\ufeff"])
 def test_empty_file(tmp_path, content):
-    with pytest.raises(InputError, match=r"fit\.table, line 1: expected an LCModel \.table file, got 'an empty file'"):
+    with pytest.raises(
+        InputError,
+        match=r"fit\.table, line 1: expected an LCModel \.table file, got 'an empty file'",
+    ):
         parse_table(write(tmp_path, content))

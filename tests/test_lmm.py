@@ -24,14 +24,20 @@ def model_spec(name: str, models: pd.DataFrame = MODELS):
     """(data, formula, levels) of a model of a models table (models.tsv or lmm_models.tsv)."""
     row = models.set_index("name").loc[name]
     factors = [f for f in row["factors"].split(",") if f]
-    levels = {spec.split(":")[0]: spec.split(":")[1].split(",") for spec in row["levels"].split(";") if spec}
+    levels = {
+        spec.split(":")[0]: spec.split(":")[1].split(",")
+        for spec in row["levels"].split(";")
+        if spec
+    }
     data = pd.read_csv(FIXTURES / row["data"], dtype={c: str for c in factors + list(levels)})
     return data, row["formula"], levels or None
 
 
 def reference(name: str, renamed: dict | None = None) -> pd.Series:
     """R's values for a model, indexed by section, name, quantity; `renamed` maps R's names to the engine's."""
-    ref = pd.read_csv(FIXTURES / "reference" / f"lmer_{name}.tsv", sep="\t", keep_default_na=False, dtype=str)
+    ref = pd.read_csv(
+        FIXTURES / "reference" / f"lmer_{name}.tsv", sep="\t", keep_default_na=False, dtype=str
+    )
     if renamed:
         ref["name"] = ref["name"].replace(renamed)
     return ref.set_index(["section", "name", "quantity"])["value"]
@@ -70,7 +76,9 @@ def test_fixed_effects_match_lmertest(fits, name):
     assert list(result.fixed["column"]) == expected  # same coding, same names, same order
     for row in result.fixed.itertuples():
         scale = float(ref["fixed", "(Intercept)", "se"])
-        assert close(row.estimate, ref["fixed", row.column, "estimate"], atol=1e-6 * scale), row.column
+        assert close(row.estimate, ref["fixed", row.column, "estimate"], atol=1e-6 * scale), (
+            row.column
+        )
         assert close(row.se, ref["fixed", row.column, "se"]), row.column
         assert close(row.df, ref["fixed", row.column, "df"]), row.column
         assert close(row.p, ref["fixed", row.column, "p"], rtol=1e-4, atol=1e-12), row.column
@@ -92,7 +100,9 @@ def test_fit_summary_matches_lme4(fits, name):
     assert list(vc.index)[-1] == "Residual"
     assert set(vc.index) == {g for (section, g, q) in ref.index if section == "varcomp"}
     for group in vc.index:
-        assert close(vc.loc[group, "variance"], ref["varcomp", group, "variance"], atol=1e-10), group
+        assert close(vc.loc[group, "variance"], ref["varcomp", group, "variance"], atol=1e-10), (
+            group
+        )
         assert close(vc.loc[group, "sd"], ref["varcomp", group, "sd"], atol=1e-8), group
 
 
@@ -111,12 +121,17 @@ def test_kenward_roger_matches_pbkrtest(kr_fits, name):
     assert result.ddf_method == "Kenward-Roger"
     for row in result.anova.itertuples():
         assert close(row.F, ref["anova_kenward_roger", row.term, "F"]), (row.term, row.F)
-        assert close(row.df_den, ref["anova_kenward_roger", row.term, "DenDF"]), (row.term, row.df_den)
+        assert close(row.df_den, ref["anova_kenward_roger", row.term, "DenDF"]), (
+            row.term,
+            row.df_den,
+        )
         assert close(row.p, ref["anova_kenward_roger", row.term, "p"], atol=1e-12), row.term
     for row in result.fixed.itertuples():
         assert close(row.se, ref["fixed_kenward_roger", row.column, "se"]), row.column
         assert close(row.df, ref["fixed_kenward_roger", row.column, "df"]), row.column
-        assert close(row.p, ref["fixed_kenward_roger", row.column, "p"], rtol=1e-4, atol=1e-12), row.column
+        assert close(row.p, ref["fixed_kenward_roger", row.column, "p"], rtol=1e-4, atol=1e-12), (
+            row.column
+        )
 
 
 def test_kenward_roger_differs_from_satterthwaite_where_it_should(fits, kr_fits):
@@ -130,7 +145,9 @@ def test_kenward_roger_differs_from_satterthwaite_where_it_should(fits, kr_fits)
     assert np.all(b >= a) and np.any(b > a * (1 + 1e-4))
     # either method on request from the same fit
     res = fits["madrs"].contrast({"condition[naltrexone-placebo]": 1.0}, ddf="Kenward-Roger")
-    assert res["df"] == pytest.approx(kr_fits["madrs"].fixed.set_index("column").loc["condition[naltrexone-placebo]", "df"])
+    assert res["df"] == pytest.approx(
+        kr_fits["madrs"].fixed.set_index("column").loc["condition[naltrexone-placebo]", "df"]
+    )
     with pytest.raises(InputError, match="ddf"):
         fits["madrs"].contrast({"condition[naltrexone-placebo]": 1.0}, ddf="Wald")
     data, formula, levels = model_spec("madrs")
@@ -165,7 +182,9 @@ def test_multi_df_basis_is_lmertest_s(fits):
     L[np.arange(len(cols)), cols] = 1.0
     plain = result.f_test(L)
     expected = float(ref["anova", "a:b", "DenDF"])
-    assert plain["F"] == pytest.approx(float(ref["anova", "a:b", "F"]), rel=1e-5)  # F does not depend on it
+    assert plain["F"] == pytest.approx(
+        float(ref["anova", "a:b", "F"]), rel=1e-5
+    )  # F does not depend on it
     assert abs(plain["df_den"] / expected - 1) > 3e-5
     assert result.anova.set_index("term").loc["a:b", "df_den"] == pytest.approx(expected, rel=5e-6)
 
@@ -198,8 +217,14 @@ def test_missing_rows_are_counted_and_not_filled():
 def test_interaction_contrast_equals_difference_of_cell_means(fits):
     result = fits["madrs"]
     w = result.mean_weights
-    cell = {(c, t): w({"condition": c, "time": t}) for c in ("placebo", "naltrexone") for t in ("pre", "day1")}
-    L = (cell["naltrexone", "day1"] - cell["naltrexone", "pre"]) - (cell["placebo", "day1"] - cell["placebo", "pre"])
+    cell = {
+        (c, t): w({"condition": c, "time": t})
+        for c in ("placebo", "naltrexone")
+        for t in ("pre", "day1")
+    }
+    L = (cell["naltrexone", "day1"] - cell["naltrexone", "pre"]) - (
+        cell["placebo", "day1"] - cell["placebo", "pre"]
+    )
     res = result.contrast(L)
     row = result.anova.set_index("term").loc["condition:time"]
     assert res["estimate"] == pytest.approx(row["estimate"], rel=1e-12)
@@ -212,7 +237,9 @@ def test_interaction_contrast_equals_difference_of_cell_means(fits):
     simple = result.contrast(cell["naltrexone", "day1"] - cell["placebo", "day1"])
     beta = result.fixed.set_index("column")["estimate"]
     assert simple["estimate"] == pytest.approx(
-        beta["condition[naltrexone-placebo]"] + 0.5 * beta["condition[naltrexone-placebo]:time[day1-pre]"])
+        beta["condition[naltrexone-placebo]"]
+        + 0.5 * beta["condition[naltrexone-placebo]:time[day1-pre]"]
+    )
 
 
 def test_f_test_of_term_columns_reproduces_anova_row(fits):
@@ -244,24 +271,36 @@ def test_contrast_of_wrong_shape_raises(fits, bad):
 
 
 def test_formula_terms_follow_r_order():
-    f = parse_formula("y ~ condition * time * sex + (1 | participant_id) + (1 | participant_id:condition)")
-    assert f.terms == (("condition",), ("time",), ("sex",), ("condition", "time"), ("condition", "sex"),
-                       ("time", "sex"), ("condition", "time", "sex"))
+    f = parse_formula(
+        "y ~ condition * time * sex + (1 | participant_id) + (1 | participant_id:condition)"
+    )
+    assert f.terms == (
+        ("condition",),
+        ("time",),
+        ("sex",),
+        ("condition", "time"),
+        ("condition", "sex"),
+        ("time", "sex"),
+        ("condition", "time", "sex"),
+    )
     assert f.groups == (("participant_id",), ("participant_id", "condition"))
     g = parse_formula("y ~ a:b + b + 1 + (1|g)")
     assert g.terms == (("b",), ("a", "b"))
 
 
-@pytest.mark.parametrize("formula, fragment", [
-    ("y condition", "'~'"),
-    ("y ~ condition", "random intercept"),
-    ("y ~ condition + (time:x | g)", "numeric column name"),
-    ("y ~ condition + (1 | g) + (1 | g)", "each random coefficient once"),
-    ("y ~ condition + (1 | g + h)", "grouping"),
-    ("y ~ condition - 1 + (1|g)", "intercept"),
-    ("y ~ a*b:c + (1|g)", "either"),
-    ("y ~ condition + + (1|g)", "term"),
-])
+@pytest.mark.parametrize(
+    "formula, fragment",
+    [
+        ("y condition", "'~'"),
+        ("y ~ condition", "random intercept"),
+        ("y ~ condition + (time:x | g)", "numeric column name"),
+        ("y ~ condition + (1 | g) + (1 | g)", "each random coefficient once"),
+        ("y ~ condition + (1 | g + h)", "grouping"),
+        ("y ~ condition - 1 + (1|g)", "intercept"),
+        ("y ~ a*b:c + (1|g)", "either"),
+        ("y ~ condition + + (1|g)", "term"),
+    ],
+)
 def test_bad_formula_raises_one_line(formula, fragment):
     with pytest.raises(InputError, match=fragment) as err:
         parse_formula(formula, source="models.tsv")
@@ -303,10 +342,14 @@ def test_empty_interaction_cell_raises_rank_error():
 
 def test_levels_order_sets_reference_and_sign(fits):
     data, formula, _ = madrs_data()
-    flipped = fit_lmm(data, formula, levels={"condition": ["naltrexone", "placebo"], "time": ["pre", "day1"]})
+    flipped = fit_lmm(
+        data, formula, levels={"condition": ["naltrexone", "placebo"], "time": ["pre", "day1"]}
+    )
     a = fits["madrs"].anova.set_index("term")
     b = flipped.anova.set_index("term")
-    assert b.loc["condition", "estimate"] == pytest.approx(-a.loc["condition", "estimate"], rel=1e-8)
+    assert b.loc["condition", "estimate"] == pytest.approx(
+        -a.loc["condition", "estimate"], rel=1e-8
+    )
     assert b.loc["condition", "F"] == pytest.approx(a.loc["condition", "F"], rel=1e-8)
     assert "condition[placebo-naltrexone]" in flipped.column_names
 
@@ -332,11 +375,21 @@ def test_analytic_gradient_matches_finite_differences():
 def simulated_paper_design(seed=7):
     """26 participants x 2 conditions x 6 blocks (312 rows), 22 spectra lost."""
     rng = np.random.default_rng(seed)
-    rows = [(f"sub-{i:02d}", c, b) for i in range(26) for c in ("placebo", "naltrexone") for b in "123456"]
+    rows = [
+        (f"sub-{i:02d}", c, b)
+        for i in range(26)
+        for c in ("placebo", "naltrexone")
+        for b in "123456"
+    ]
     d = pd.DataFrame(rows, columns=["participant_id", "condition", "block"])
     pid = d["participant_id"].str[4:].astype(int).to_numpy()
     sess = 2 * pid + (d["condition"] == "naltrexone").to_numpy()
-    d["ratio"] = 1.1 + rng.normal(0, 0.08, 26)[pid] + rng.normal(0, 0.02, 52)[sess] + rng.normal(0, 0.04, len(d))
+    d["ratio"] = (
+        1.1
+        + rng.normal(0, 0.08, 26)[pid]
+        + rng.normal(0, 0.02, 52)[sess]
+        + rng.normal(0, 0.04, len(d))
+    )
     d.loc[rng.choice(len(d), 22, replace=False), "ratio"] = np.nan
     return d
 

@@ -15,14 +15,18 @@ def write(tmp_path, text, name="participants.tsv", encoding="utf-8"):
 
 
 def test_reads_sorted_with_string_ids(tmp_path):
-    path = write(tmp_path, HEADER + "sub-02\tF\t30\tnaltrexone-placebo\nsub-01\tM\t25\tplacebo-naltrexone\n")
+    path = write(
+        tmp_path, HEADER + "sub-02\tF\t30\tnaltrexone-placebo\nsub-01\tM\t25\tplacebo-naltrexone\n"
+    )
     frame = read_participants(path, CONDITIONS)
     assert list(frame["participant_id"]) == ["sub-01", "sub-02"]
     assert frame["age"].tolist() == [25.0, 30.0]
 
 
 def test_bom_and_crlf_are_read(tmp_path):
-    path = write(tmp_path, "\ufeff" + (HEADER + "sub-01\tM\t25\tplacebo-naltrexone\n").replace("\n", "\r\n"))
+    path = write(
+        tmp_path, "\ufeff" + (HEADER + "sub-01\tM\t25\tplacebo-naltrexone\n").replace("\n", "\r\n")
+    )
     assert read_participants(path, CONDITIONS)["participant_id"].tolist() == ["sub-01"]
 
 
@@ -38,7 +42,10 @@ def test_period_follows_order(tmp_path):
         ("sub-01\tX\t25\tplacebo-naltrexone\n", ["line 2", "sub-01", "'sex'", "M, F", "'X'"]),
         ("sub-01\tM\t25\tplacebo-ketamine\n", ["line 2", "'order'", "placebo-naltrexone"]),
         ("sub-01\tM\tabc\tplacebo-naltrexone\n", ["line 2", "'age'", "'abc'"]),
-        ("sub-01\tM\t25\tplacebo-naltrexone\nsub-01\tF\t30\tplacebo-naltrexone\n", ["line 3", "participant_id", "line 2"]),
+        (
+            "sub-01\tM\t25\tplacebo-naltrexone\nsub-01\tF\t30\tplacebo-naltrexone\n",
+            ["line 3", "participant_id", "line 2"],
+        ),
         ("01\tM\t25\tplacebo-naltrexone\n", ["line 2", "participant_id", "sub-01"]),
         ("sub-01\tM\t25\n", ["line 2", "4 tab-separated fields"]),
     ],
@@ -71,12 +78,18 @@ def test_missing_column_is_named(tmp_path):
 
 
 def test_codes_outside_the_data_dictionary_are_refused(tmp_path):
-    path = write(tmp_path, HEADER.replace("\n", "\tgroup\n") + "sub-01\tM\t25\tplacebo-naltrexone\tTRD\n")
-    (tmp_path / "participants.json").write_text('{"group": {"Levels": {"MDD": "major depression"}}}')
+    path = write(
+        tmp_path, HEADER.replace("\n", "\tgroup\n") + "sub-01\tM\t25\tplacebo-naltrexone\tTRD\n"
+    )
+    (tmp_path / "participants.json").write_text(
+        '{"group": {"Levels": {"MDD": "major depression"}}}'
+    )
     with pytest.raises(InputError) as caught:
         read_participants(path, CONDITIONS)
-    assert "line 2 (sub-01), column 'group': expected one of MDD (the Levels in participants.json), got 'TRD'" \
+    assert (
+        "line 2 (sub-01), column 'group': expected one of MDD (the Levels in participants.json), got 'TRD'"
         in str(caught.value)
+    )
     (tmp_path / "participants.json").write_text('{"group": {"Levels": {"MDD": "", "TRD": ""}}}')
     assert read_participants(path, CONDITIONS)["group"].tolist() == ["TRD"]
     (tmp_path / "participants.json").write_text('{"group": ')

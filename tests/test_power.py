@@ -18,33 +18,56 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
 CONDITIONS = CONFIG["study"]["conditions"]
 SETTINGS = {**CONFIG["simulation"], "reference_condition": "placebo"}
-FORMULAS = Formulas(CONFIG["stats"]["glx_formula"], CONFIG["stats"]["clinical_formula"], CONFIG["stats"]["glx_sex_formula"])
+FORMULAS = Formulas(
+    CONFIG["stats"]["glx_formula"],
+    CONFIG["stats"]["clinical_formula"],
+    CONFIG["stats"]["glx_sex_formula"],
+)
 
 
 def test_a_replicate_has_the_designs_features():
-    design = Design(n_participants=30, male_fraction=0.4, qc_failure_rate=0.1, missing_visit_rate=0.1)
-    participants, spectra, scores = replicate_tables(SETTINGS, CONDITIONS, design, 1.0, np.random.default_rng(3))
+    design = Design(
+        n_participants=30, male_fraction=0.4, qc_failure_rate=0.1, missing_visit_rate=0.1
+    )
+    participants, spectra, scores = replicate_tables(
+        SETTINGS, CONDITIONS, design, 1.0, np.random.default_rng(3)
+    )
     assert len(participants) == 30 and (participants["sex"] == "M").sum() == 12
     assert len(spectra) == 30 * 2 * 6 and (~spectra["included"]).sum() == round(0.1 * 360)
     day1 = scores[scores["timepoint"] == "day1"]
-    assert day1["value"].isna().sum() == round(0.1 * 60) and scores[scores["timepoint"] == "pre"]["value"].notna().all()
+    assert (
+        day1["value"].isna().sum() == round(0.1 * 60)
+        and scores[scores["timepoint"] == "pre"]["value"].notna().all()
+    )
     assert set(participants["order"]) == {"placebo-naltrexone", "naltrexone-placebo"}
 
 
 def test_the_published_effects_are_the_simulators_derivation():
     effects = published_effects(SETTINGS)
-    assert effects["glx_attenuation"] == pytest.approx(0.344, abs=1e-3)  # docs/simulator.md: a = 0.34
-    assert effects["madrs_within_sd"] == pytest.approx(3.38, abs=1e-2)  # sigma = a R sqrt(n) / (2 sqrt(F))
+    assert effects["glx_attenuation"] == pytest.approx(
+        0.344, abs=1e-3
+    )  # docs/simulator.md: a = 0.34
+    assert effects["madrs_within_sd"] == pytest.approx(
+        3.38, abs=1e-2
+    )  # sigma = a R sqrt(n) / (2 sqrt(F))
 
 
 def test_a_replicates_stream_does_not_depend_on_where_it_runs():
-    assert replicate_seed(1, 26, 1.0, 5).generate_state(4).tolist() == replicate_seed(1, 26, 1.0, 5).generate_state(
-        4).tolist()
-    assert replicate_seed(1, 26, 1.0, 5).generate_state(1) != replicate_seed(1, 26, 1.0, 6).generate_state(1)
+    assert (
+        replicate_seed(1, 26, 1.0, 5).generate_state(4).tolist()
+        == replicate_seed(1, 26, 1.0, 5).generate_state(4).tolist()
+    )
+    assert replicate_seed(1, 26, 1.0, 5).generate_state(1) != replicate_seed(
+        1, 26, 1.0, 6
+    ).generate_state(1)
     whole = run_chunk(SETTINGS, CONDITIONS, "placebo", FORMULAS, Design(16), 1.0, 7, range(0, 5))
-    parts = pd.concat([run_chunk(SETTINGS, CONDITIONS, "placebo", FORMULAS, Design(16), 1.0, 7, range(0, 2)),
-                       run_chunk(SETTINGS, CONDITIONS, "placebo", FORMULAS, Design(16), 1.0, 7, range(2, 5))],
-                      ignore_index=True)
+    parts = pd.concat(
+        [
+            run_chunk(SETTINGS, CONDITIONS, "placebo", FORMULAS, Design(16), 1.0, 7, range(0, 2)),
+            run_chunk(SETTINGS, CONDITIONS, "placebo", FORMULAS, Design(16), 1.0, 7, range(2, 5)),
+        ],
+        ignore_index=True,
+    )
     pd.testing.assert_frame_equal(whole, parts)
     assert set(whole["test"]) == set(TEST_TERMS)
 
@@ -52,11 +75,16 @@ def test_a_replicates_stream_does_not_depend_on_where_it_runs():
 def test_with_no_effect_the_power_of_each_test_is_its_size():
     """300 replicates of a study with no naltrexone effect: each test rejects at its nominal 5%,
     within Monte Carlo error (exact binomial test at 0.001, so a real 10% size would fail)."""
-    replicates = run_chunk(SETTINGS, CONDITIONS, "placebo", FORMULAS, Design(20), 0.0, 11, range(300))
+    replicates = run_chunk(
+        SETTINGS, CONDITIONS, "placebo", FORMULAS, Design(20), 0.0, 11, range(300)
+    )
     power = power_table(replicates, alpha=0.05).set_index("test")
     for test, row in power.iterrows():
         assert row["replicates"] == 300
-        assert stats.binomtest(int(row["rejections"]), 300, 0.05).pvalue > 0.001, (test, row["power"])
+        assert stats.binomtest(int(row["rejections"]), 300, 0.05).pvalue > 0.001, (
+            test,
+            row["power"],
+        )
         assert row["ci_low"] <= 0.05 + 0.03 and row["ci_high"] >= 0.05 - 0.03
 
 
@@ -67,11 +95,24 @@ def test_clopper_pearson_matches_the_textbook():
 
 
 def test_smallest_n_reports_where_the_target_is_reached_and_says_when_not():
-    replicates = pd.DataFrame([
-        {"test": "t", "effect": 1.0, "n_participants": n, "replicate": r, "p": 0.01 if r < k else 0.5}
-        for n, k in ((10, 50), (20, 85), (30, 95)) for r in range(100)])
+    replicates = pd.DataFrame(
+        [
+            {
+                "test": "t",
+                "effect": 1.0,
+                "n_participants": n,
+                "replicate": r,
+                "p": 0.01 if r < k else 0.5,
+            }
+            for n, k in ((10, 50), (20, 85), (30, 95))
+            for r in range(100)
+        ]
+    )
     power = power_table(replicates, alpha=0.05)
     assert power["power"].tolist() == [0.5, 0.85, 0.95]
     sizes = smallest_n(power, [0.8, 0.9, 0.99]).set_index("target_power")
     assert sizes.loc[0.8, "smallest_n"] == 20 and sizes.loc[0.9, "smallest_n"] == 30
-    assert math.isnan(sizes.loc[0.99, "smallest_n"]) and "not reached by n = 30" in sizes.loc[0.99, "note"]
+    assert (
+        math.isnan(sizes.loc[0.99, "smallest_n"])
+        and "not reached by n = 30" in sizes.loc[0.99, "note"]
+    )

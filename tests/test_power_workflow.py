@@ -30,8 +30,14 @@ def grid(workdir: Path, chunk_size: int) -> Path:
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     # SLURM_* of an enclosing allocation must not reach the executor plugin
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_") or k == "SLURM_CONF"}
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True, text=True,
-                          env=env, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
 
 
 def run_power(tmp_path: Path, name: str, chunk_size: int, *args: str) -> Path:
@@ -46,16 +52,22 @@ def test_power_table_is_the_same_for_any_chunking_and_cores_and_a_run_resumes(tm
     one = run_power(tmp_path, "one", 2, "--cores", "1")
     two = run_power(tmp_path, "two", 6, "--cores", "2")
     for name in ("power.tsv", "sample_size.tsv", "replicates.tsv", "summary.md"):
-        assert (one / "results/power" / name).read_bytes() == (two / "results/power" / name).read_bytes(), name
+        assert (one / "results/power" / name).read_bytes() == (
+            two / "results/power" / name
+        ).read_bytes(), name
     power = (one / "results/power/power.tsv").read_text().splitlines()
-    assert power[0].startswith("test\teffect\tn_participants\treplicates\trejections\tpower\tci_low\tci_high")
+    assert power[0].startswith(
+        "test\teffect\tn_participants\treplicates\trejections\tpower\tci_low\tci_high"
+    )
     assert len(power) == 1 + 3 * 2 * 2  # tests x effects x sizes
     # A run killed before its last chunk: that chunk and everything gathered are missing. Only they
     # are planned again, the finished chunks stay.
     (one / "results/power/chunks/n12_effect1_chunk1.tsv").unlink()
     for gathered in (one / "results/power").glob("*.*"):
         gathered.unlink()
-    planned = snakemake(one, "power", "--cores", "1", "-n", "--configfile", str(one / "tiny_power.yaml"))
+    planned = snakemake(
+        one, "power", "--cores", "1", "-n", "--configfile", str(one / "tiny_power.yaml")
+    )
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", planned.stdout + planned.stderr, flags=re.M))
     assert counts.get("power_chunk") == "1" and counts.get("total") == "4", counts
 
@@ -65,7 +77,9 @@ def slurm_skip_reason() -> str | None:
         if shutil.which(tool) is None:
             return f"{tool} is not on PATH (a local cluster: tools/slurm_local.sh)"
     try:
-        states = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=20).stdout.split()
+        states = subprocess.run(
+            ["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=20
+        ).stdout.split()
     except subprocess.TimeoutExpired:
         return "sinfo timed out: slurmctld is not reachable"
     if not any(state.rstrip("*~#") in ("idle", "mixed") for state in states):
@@ -83,8 +97,14 @@ def test_a_power_grid_through_slurm_writes_the_local_table(tmp_path):
     if reason:
         pytest.skip(reason)
     local = run_power(tmp_path, "local", 3, "--cores", "2")
-    cluster = run_power(tmp_path, "cluster", 3, "--profile", str(ROOT / "profiles" / "slurm"), "--jobs", "8")
+    cluster = run_power(
+        tmp_path, "cluster", 3, "--profile", str(ROOT / "profiles" / "slurm"), "--jobs", "8"
+    )
     log = "\n".join(path.read_text() for path in (cluster / ".snakemake" / "log").glob("*.log"))
-    assert len(re.findall(r"submitted with SLURM jobid \d+", log)) >= 8  # every chunk went through SLURM
+    assert (
+        len(re.findall(r"submitted with SLURM jobid \d+", log)) >= 8
+    )  # every chunk went through SLURM
     for name in ("power.tsv", "sample_size.tsv", "replicates.tsv"):
-        assert (local / "results/power" / name).read_bytes() == (cluster / "results/power" / name).read_bytes(), name
+        assert (local / "results/power" / name).read_bytes() == (
+            cluster / "results/power" / name
+        ).read_bytes(), name

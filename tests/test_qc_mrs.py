@@ -15,23 +15,48 @@ THRESHOLDS = {
 
 
 def long_rows(block, glx, glx_sd, tnaa, tnaa_sd, fwhm, snr, undetermined=False):
-    base = {"participant_id": "sub-01", "condition": "placebo", "block": block,
-            "onset_min": (block - 2) * 6.0, "offset_min": (block - 1) * 6.0,
-            "fwhm_ppm": fwhm, "snr": snr, "source_file": f"b{block}.table"}
+    base = {
+        "participant_id": "sub-01",
+        "condition": "placebo",
+        "block": block,
+        "onset_min": (block - 2) * 6.0,
+        "offset_min": (block - 1) * 6.0,
+        "fwhm_ppm": fwhm,
+        "snr": snr,
+        "source_file": f"b{block}.table",
+    }
     return [
-        {**base, "metabolite": "Glx", "concentration": glx, "crlb_percent": glx_sd, "crlb_undetermined": undetermined},
-        {**base, "metabolite": "tNAA", "concentration": tnaa, "crlb_percent": tnaa_sd, "crlb_undetermined": False},
-        {**base, "metabolite": "GABA", "concentration": 0.0, "crlb_percent": np.nan, "crlb_undetermined": True},
+        {
+            **base,
+            "metabolite": "Glx",
+            "concentration": glx,
+            "crlb_percent": glx_sd,
+            "crlb_undetermined": undetermined,
+        },
+        {
+            **base,
+            "metabolite": "tNAA",
+            "concentration": tnaa,
+            "crlb_percent": tnaa_sd,
+            "crlb_undetermined": False,
+        },
+        {
+            **base,
+            "metabolite": "GABA",
+            "concentration": 0.0,
+            "crlb_percent": np.nan,
+            "crlb_undetermined": True,
+        },
     ]
 
 
 @pytest.fixture
 def session():
     rows = (
-        long_rows(1, 13.0, 6, 10.0, 3, 0.05, 30)       # clean
-        + long_rows(2, 13.5, 25, 10.0, 3, 0.05, 30)    # Glx %SD 25 > 20
-        + long_rows(3, 13.0, 6, 10.0, 3, 0.12, 30)     # FWHM 0.12 > 0.10, drift 0.07 > 0.03
-        + long_rows(4, 13.0, 6, 10.0, 3, 0.05, 7)      # S/N 7 < 8, drop 77% > 50%
+        long_rows(1, 13.0, 6, 10.0, 3, 0.05, 30)  # clean
+        + long_rows(2, 13.5, 25, 10.0, 3, 0.05, 30)  # Glx %SD 25 > 20
+        + long_rows(3, 13.0, 6, 10.0, 3, 0.12, 30)  # FWHM 0.12 > 0.10, drift 0.07 > 0.03
+        + long_rows(4, 13.0, 6, 10.0, 3, 0.05, 7)  # S/N 7 < 8, drop 77% > 50%
         + long_rows(5, 0.0, np.nan, 10.0, 3, 0.05, 30, undetermined=True)
     )
     return spectrum_table(pd.DataFrame(rows), "Glx", "tNAA")
@@ -69,7 +94,7 @@ def test_unknown_criterion_is_refused(session):
 
 def test_drift_is_measured_from_the_first_passing_block():
     rows = (
-        long_rows(1, 13.0, 6, 10.0, 3, 0.15, 30)   # fails FWHM: not the drift reference
+        long_rows(1, 13.0, 6, 10.0, 3, 0.15, 30)  # fails FWHM: not the drift reference
         + long_rows(2, 13.0, 6, 10.0, 3, 0.05, 30)
         + long_rows(3, 13.0, 6, 10.0, 3, 0.06, 30)
     )
@@ -81,7 +106,9 @@ def test_drift_is_measured_from_the_first_passing_block():
 
 
 def test_a_measure_the_tool_does_not_provide_is_not_evaluated_rather_than_passed():
-    rows = long_rows(1, 13.0, np.nan, 10.0, np.nan, np.nan, 30) + long_rows(2, 13.0, 6, 10.0, 3, 0.05, 30)
+    rows = long_rows(1, 13.0, np.nan, 10.0, np.nan, np.nan, 30) + long_rows(
+        2, 13.0, 6, 10.0, 3, 0.05, 30
+    )
     spectra = spectrum_table(pd.DataFrame(rows), "Glx", "tNAA")
     flags = qc_flags(spectra, THRESHOLDS)
     first = flags[flags["block"] == 1].set_index("criterion")
@@ -94,9 +121,17 @@ def test_a_measure_the_tool_does_not_provide_is_not_evaluated_rather_than_passed
 
 def test_phase_follows_the_configured_baseline_blocks_and_the_timing(session):
     marked = mark_phase(session, [1])
-    assert marked.set_index("block")["phase"].to_dict() == {1: "baseline", 2: "infusion", 3: "infusion",
-                                                             4: "infusion", 5: "infusion"}
-    with pytest.raises(InputError, match=r"mrs.baseline_blocks.*block 2 is listed as baseline.*0 to 6 min in b2.table"):
+    assert marked.set_index("block")["phase"].to_dict() == {
+        1: "baseline",
+        2: "infusion",
+        3: "infusion",
+        4: "infusion",
+        5: "infusion",
+    }
+    with pytest.raises(
+        InputError,
+        match=r"mrs.baseline_blocks.*block 2 is listed as baseline.*0 to 6 min in b2.table",
+    ):
         mark_phase(session, [1, 2])
     with pytest.raises(InputError, match=r"block 1 is not listed as baseline"):
         mark_phase(session, [5])

@@ -19,19 +19,32 @@ from benchmark_workflow import copy_workflow  # noqa: E402  (the benchmark copie
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                       reason="Chromium or its driver is not installed (apt-get install chromium chromium-driver)"),
+    pytest.mark.skipif(
+        CHROMIUM is None or CHROMEDRIVER is None,
+        reason="Chromium or its driver is not installed (apt-get install chromium chromium-driver)",
+    ),
 ]
 # Flags of a headless run on a machine without a network: no background connections, no GPU.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("browser") / "w")
     for args in (["--cores", "2"], ["--report", "results/report.html"]):
-        result = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stderr[-2000:]
     return workdir
 
@@ -69,8 +82,12 @@ def rendered_page(browser, report_html: Path, category: str, result: str) -> str
 
 
 def test_the_report_shows_the_paper_comparison_with_both_numbers(report, browser):
-    text = rendered_page(browser, report / "results" / "report.html", "Paper comparison", "paper_comparison.html")
-    table = pd.read_csv(report / "results" / "paper_comparison.tsv", sep="\t", dtype=str, keep_default_na=False)
+    text = rendered_page(
+        browser, report / "results" / "report.html", "Paper comparison", "paper_comparison.html"
+    )
+    table = pd.read_csv(
+        report / "results" / "paper_comparison.tsv", sep="\t", dtype=str, keep_default_na=False
+    )
     for published in ("F(1,253) = 4.83, P = 0.029", "F(1,74) = 5.39, P = 0.023", "larger in males"):
         assert published in text
     for reproduced in table["reproduced"]:

@@ -31,7 +31,9 @@ def number(text: str) -> float:
 
 
 def reference(name: str) -> pd.Series:
-    ref = pd.read_csv(FIXTURES / "reference" / f"afex_{name}.tsv", sep="\t", keep_default_na=False, dtype=str)
+    ref = pd.read_csv(
+        FIXTURES / "reference" / f"afex_{name}.tsv", sep="\t", keep_default_na=False, dtype=str
+    )
     return ref.set_index(["section", "name", "quantity"])["value"]
 
 
@@ -43,8 +45,10 @@ def test_rm_anova_matches_afex(name):
     assert list(table.columns) == RM_ANOVA_COLUMNS
     assert list(table["term"]) == [t for (s, t, q) in ref.index if s == "anova" and q == "F"]
     for row in table.itertuples():
-        r = {q: number(ref["anova", row.term, q]) for q in
-             ("F", "num_df", "den_df", "p", "p_gg", "eps_gg", "pes", "ges", "num_df_gg")}
+        r = {
+            q: number(ref["anova", row.term, q])
+            for q in ("F", "num_df", "den_df", "p", "p_gg", "eps_gg", "pes", "ges", "num_df_gg")
+        }
         assert row.F == pytest.approx(r["F"], rel=1e-8), row.term
         assert (row.df_num, row.df_den) == (r["num_df"], r["den_df"])
         assert row.p == pytest.approx(r["p"], rel=1e-6, abs=1e-14), row.term
@@ -94,7 +98,9 @@ def test_epsilon_is_not_reported_where_r_cannot_estimate_it():
 def test_duplicate_rows_in_a_cell_raise():
     data, dv, within, subject = design("madrs_rm")
     doubled = pd.concat([data, data.iloc[[4]]])
-    with pytest.raises(InputError, match=r"madrs.csv, participant sub-02.*one row per participant and cell.*2 rows"):
+    with pytest.raises(
+        InputError, match=r"madrs.csv, participant sub-02.*one row per participant and cell.*2 rows"
+    ):
         rm_anova(doubled, dv, within, subject, source="madrs.csv")
 
 

@@ -7,13 +7,21 @@ import pandas as pd
 import pytest
 
 from crossover_fmrs.common.errors import InputError
-from crossover_fmrs.ingest.scales import SCALES, get_scale, max_missing_from_config, score_items, score_outcomes
+from crossover_fmrs.ingest.scales import (
+    SCALES,
+    get_scale,
+    max_missing_from_config,
+    score_items,
+    score_outcomes,
+)
 
 NA = np.nan
 
 
 def items(scale_name, *rows):
-    return pd.DataFrame([list(r) for r in rows], columns=SCALES[scale_name].item_columns, dtype=float)
+    return pd.DataFrame(
+        [list(r) for r in rows], columns=SCALES[scale_name].item_columns, dtype=float
+    )
 
 
 def test_registry_layout():
@@ -26,11 +34,17 @@ def test_registry_layout():
         "CADSS": (23, 0, 4, ["CADSS"]),
         "PSI": (48, 0, 3, ["PSI"]),
     }
-    assert {name: (s.n_items, s.item_min, s.item_max, s.scores) for name, s in SCALES.items()} == expected
-    assert SCALES["MADRS"].item_columns[0] == "madrs_01" and SCALES["PSI"].item_columns[-1] == "psi_48"
+    assert {
+        name: (s.n_items, s.item_min, s.item_max, s.scores) for name, s in SCALES.items()
+    } == expected
+    assert (
+        SCALES["MADRS"].item_columns[0] == "madrs_01" and SCALES["PSI"].item_columns[-1] == "psi_48"
+    )
     assert SCALES["QIDS_SR16"].item_columns[-1] == "qids_16"
     for scale in SCALES.values():
-        assert scale.rule.__doc__ and any(ch.isdigit() for ch in scale.rule.__doc__)  # a citation with a year
+        assert scale.rule.__doc__ and any(
+            ch.isdigit() for ch in scale.rule.__doc__
+        )  # a citation with a year
 
 
 def test_madrs_sum_proration_and_limit():
@@ -57,7 +71,9 @@ def test_madrs_sum_proration_and_limit():
     ]
     strict = score_items("MADRS", frame, max_missing_items=0)
     assert strict["MADRS"].iloc[0] == 30 and strict["MADRS"].iloc[1:].isna().all()
-    from_config = score_items("MADRS", frame, max_missing_items=max_missing_from_config({"madrs_max_missing_items": 3}))
+    from_config = score_items(
+        "MADRS", frame, max_missing_items=max_missing_from_config({"madrs_max_missing_items": 3})
+    )
     assert from_config["MADRS"].iloc[3] == pytest.approx(19 / 7 * 10)
 
 
@@ -108,9 +124,13 @@ def test_teps_subscales_and_reverse_item_13():
     assert scored["TEPS_C"].tolist() == [32, 33, 32]
     assert math.isnan(scored["TEPS_A"].iloc[2])
     assert scored["scoring_note"].iloc[2] == (
-        "TEPS_A: too many missing items (1 missing, at most 0 prorated); TEPS_C: complete")
+        "TEPS_A: too many missing items (1 missing, at most 0 prorated); TEPS_C: complete"
+    )
     long = score_outcomes("TEPS", items("TEPS", no_item3))
-    assert long[["outcome", "n_items", "n_items_missing"]].values.tolist() == [["TEPS_A", 10, 1], ["TEPS_C", 8, 0]]
+    assert long[["outcome", "n_items", "n_items_missing"]].values.tolist() == [
+        ["TEPS_A", 10, 1],
+        ["TEPS_C", 8, 0],
+    ]
 
 
 def test_m3vas_items_are_their_own_scores():
@@ -119,7 +139,9 @@ def test_m3vas_items_are_their_own_scores():
     assert scored["M3VAS_pleasure"].tolist() == [40, 100]
     assert scored["M3VAS_suicidality"].tolist() == [0, 15]
     assert scored["scoring_note"].tolist() == [
-        "complete", "M3VAS_mood: not rated; M3VAS_pleasure: complete; M3VAS_suicidality: complete"]
+        "complete",
+        "M3VAS_mood: not rated; M3VAS_pleasure: complete; M3VAS_suicidality: complete",
+    ]
 
 
 def test_cadss_and_psi_totals():
@@ -129,7 +151,11 @@ def test_cadss_and_psi_totals():
     psi_missing = psi[:-1] + [NA]
     assert score_items("CADSS", items("CADSS", cadss))["CADSS"].iloc[0] == 88
     scored = score_items("PSI", items("PSI", psi, psi_missing, [3] * 48))
-    assert scored["PSI"].iloc[0] == 48 and math.isnan(scored["PSI"].iloc[1]) and scored["PSI"].iloc[2] == 144
+    assert (
+        scored["PSI"].iloc[0] == 48
+        and math.isnan(scored["PSI"].iloc[1])
+        and scored["PSI"].iloc[2] == 144
+    )
 
 
 def test_out_of_range_item_is_an_input_error():
@@ -142,7 +168,9 @@ def test_out_of_range_item_is_an_input_error():
 
 
 def test_non_integer_and_non_numeric_items_are_input_errors():
-    with pytest.raises(InputError, match=r"row 1, column 'qids_05': expected a whole number 0-3.*got 2\.5"):
+    with pytest.raises(
+        InputError, match=r"row 1, column 'qids_05': expected a whole number 0-3.*got 2\.5"
+    ):
         score_items("QIDS_SR16", items("QIDS_SR16", QIDS_ROW[:4] + [2.5] + QIDS_ROW[5:]))
     text = pd.DataFrame([["1"] * 13 + ["x"]], columns=SCALES["SHAPS"].item_columns)
     with pytest.raises(InputError, match=r"line 9, column 'shaps_14'.*got 'x'"):
@@ -155,5 +183,7 @@ def test_non_integer_and_non_numeric_items_are_input_errors():
 
 
 def test_unknown_scale_names_the_config():
-    with pytest.raises(InputError, match=r"config\.yaml, clinical\.scales: expected a known scale.*got 'HAMD'"):
+    with pytest.raises(
+        InputError, match=r"config\.yaml, clinical\.scales: expected a known scale.*got 'HAMD'"
+    ):
         get_scale("HAMD")

@@ -22,12 +22,20 @@ from crossover_fmrs.simulate.clinical import (
 
 # The defaults of config.yaml `simulation` (copied so that a config edit does not change the test).
 SETTINGS = {
-    "seed": 20250601, "n_participants": 26, "n_male": 13, "pretreatment_min": 45,
+    "seed": 20250601,
+    "n_participants": 26,
+    "n_male": 13,
+    "pretreatment_min": 45,
     "male_to_female_effect_ratio": 3.0,
     "clinical": {
-        "madrs_baseline_mean": 30.0, "madrs_between_sd": 5.0, "madrs_placebo_reduction": 11.0,
-        "madrs_attenuation": 0.28, "published_interaction_F": 5.39, "madrs_missing_assessments": 1,
-        "madrs_missing_items": 2, "teps_anticipatory_missing_pre": 3,
+        "madrs_baseline_mean": 30.0,
+        "madrs_between_sd": 5.0,
+        "madrs_placebo_reduction": 11.0,
+        "madrs_attenuation": 0.28,
+        "published_interaction_F": 5.39,
+        "madrs_missing_assessments": 1,
+        "madrs_missing_items": 2,
+        "teps_anticipatory_missing_pre": 3,
     },
 }
 CLINICAL_CONFIG = {
@@ -43,21 +51,42 @@ CLINICAL_CONFIG = {
     "madrs_max_missing_items": 2,
 }
 CONDITIONS = ["placebo", "naltrexone"]
-RANGES = {"MADRS": (0, 60), "QIDS_SR16": (0, 27), "M3VAS_mood": (0, 100), "M3VAS_pleasure": (0, 100),
-          "M3VAS_suicidality": (0, 100), "SHAPS": (0, 14), "TEPS_A": (10, 60), "TEPS_C": (8, 48),
-          "CADSS": (0, 92), "PSI": (0, 144)}
+RANGES = {
+    "MADRS": (0, 60),
+    "QIDS_SR16": (0, 27),
+    "M3VAS_mood": (0, 100),
+    "M3VAS_pleasure": (0, 100),
+    "M3VAS_suicidality": (0, 100),
+    "SHAPS": (0, 14),
+    "TEPS_A": (10, 60),
+    "TEPS_C": (8, 48),
+    "CADSS": (0, 92),
+    "PSI": (0, 144),
+}
 
 
 def make_participants(n=26, n_male=13):
-    sex = ["M" if i % 2 else "F" for i in range(n)] if n_male * 2 == n else ["M"] * n_male + ["F"] * (n - n_male)
+    sex = (
+        ["M" if i % 2 else "F" for i in range(n)]
+        if n_male * 2 == n
+        else ["M"] * n_male + ["F"] * (n - n_male)
+    )
     order = ["placebo-naltrexone" if (i // 2) % 2 else "naltrexone-placebo" for i in range(n)]
-    return pd.DataFrame({"participant_id": [f"sub-{i:02d}" for i in range(1, n + 1)], "sex": sex,
-                         "age": 30, "order": order})
+    return pd.DataFrame(
+        {
+            "participant_id": [f"sub-{i:02d}" for i in range(1, n + 1)],
+            "sex": sex,
+            "age": 30,
+            "order": order,
+        }
+    )
 
 
 def no_missing(settings=SETTINGS):
     settings = copy.deepcopy(settings)
-    settings["clinical"].update(madrs_missing_assessments=0, madrs_missing_items=0, teps_anticipatory_missing_pre=0)
+    settings["clinical"].update(
+        madrs_missing_assessments=0, madrs_missing_items=0, teps_anticipatory_missing_pre=0
+    )
     return settings
 
 
@@ -65,7 +94,9 @@ def tidy(sheets, participants, tmp_path):
     read = {}
     for name, spec in CLINICAL_CONFIG["scales"].items():
         write_sheet(sheets[spec["sheet"]], tmp_path / spec["sheet"])
-        read[name] = read_clinical_sheet(tmp_path / spec["sheet"], name, participants, spec["timepoints"], CONDITIONS)
+        read[name] = read_clinical_sheet(
+            tmp_path / spec["sheet"], name, participants, spec["timepoints"], CONDITIONS
+        )
     return tidy_clinical(read, CLINICAL_CONFIG, CONDITIONS)
 
 
@@ -88,12 +119,21 @@ def test_raw_format_round_trips_through_the_parser(tmp_path):
     sheets = simulate_clinical(participants, SETTINGS, np.random.default_rng(1))
     for name, spec in CLINICAL_CONFIG["scales"].items():
         frame = sheets[spec["sheet"]]
-        assert list(frame.columns) == ["participant_id", "condition", "timepoint", "hours_from_infusion"] + \
-            SCALES[name].item_columns
+        assert (
+            list(frame.columns)
+            == ["participant_id", "condition", "timepoint", "hours_from_infusion"]
+            + SCALES[name].item_columns
+        )
         assert len(frame) == 26 * 2 * 2
-    madrs_text = (lambda p: (write_sheet(sheets["madrs.tsv"], p), p.read_text())[1])(tmp_path / "m.tsv")
-    assert madrs_text.startswith("participant_id\tcondition\ttimepoint\thours_from_infusion\tmadrs_01\t")
-    assert ".0\t" not in madrs_text and "nan" not in madrs_text.lower()  # integers as integers, empty if missing
+    madrs_text = (lambda p: (write_sheet(sheets["madrs.tsv"], p), p.read_text())[1])(
+        tmp_path / "m.tsv"
+    )
+    assert madrs_text.startswith(
+        "participant_id\tcondition\ttimepoint\thours_from_infusion\tmadrs_01\t"
+    )
+    assert (
+        ".0\t" not in madrs_text and "nan" not in madrs_text.lower()
+    )  # integers as integers, empty if missing
     _, scores = tidy(sheets, participants, tmp_path)  # the parser checks ranges and whole numbers
     for outcome, (low, high) in RANGES.items():
         values = scores.loc[scores["outcome"] == outcome, "value"].dropna()
@@ -106,13 +146,19 @@ def test_missing_data_exactly_as_configured(tmp_path):
     madrs = sheets["madrs.tsv"]
     items = madrs[SCALES["MADRS"].item_columns]
     n_missing = items.isna().sum(axis=1)
-    assert (n_missing == 10).sum() == 1 and (n_missing == 1).sum() == 2 and (n_missing > 0).sum() == 3
+    assert (
+        (n_missing == 10).sum() == 1 and (n_missing == 1).sum() == 2 and (n_missing > 0).sum() == 3
+    )
     whole = madrs[n_missing == 10].iloc[0]
     assert whole["timepoint"] == "day1" and math.isnan(whole["hours_from_infusion"])
     teps = sheets["teps.tsv"]
     anticipatory = [f"teps_{i:02d}" for i in (1, 3, 7, 11, 12, 14, 15, 16, 17, 18)]
     gaps = teps[teps[anticipatory].isna().any(axis=1)]
-    assert len(gaps) == 3 and gaps["participant_id"].nunique() == 3 and set(gaps["timepoint"]) == {"pre"}
+    assert (
+        len(gaps) == 3
+        and gaps["participant_id"].nunique() == 3
+        and set(gaps["timepoint"]) == {"pre"}
+    )
     assert gaps[anticipatory].isna().all().all()
     assert teps.drop(columns=anticipatory).notna().all().all()
     for sheet in ("qids_sr16.tsv", "m3vas.tsv", "shaps.tsv", "cadss.tsv", "psi.tsv"):
@@ -133,7 +179,9 @@ def test_items_give_back_the_latent_totals(monkeypatch, tmp_path):
         scored = score_items(name, sheets[spec["sheet"]][SCALES[name].item_columns].astype(float))
         for outcome in SCALES[name].scores:
             low, high = RANGES[outcome]
-            np.testing.assert_array_equal(scored[outcome].to_numpy(), np.clip(np.rint(latent), low, high), outcome)
+            np.testing.assert_array_equal(
+                scored[outcome].to_numpy(), np.clip(np.rint(latent), low, high), outcome
+            )
 
 
 def test_distribute_total_sums_exactly_within_caps():
@@ -159,18 +207,26 @@ def test_simulated_interaction_matches_the_derivation():
     # a R = 3.08 and their SD 2 sigma = 6.76 (rounding to whole points adds under 1%).
     participants = make_participants()
     settings = no_missing()
-    settings["clinical"]["scales"] = {"MADRS": CLINICAL_CONFIG["scales"]["MADRS"]}  # MADRS only, for speed
+    settings["clinical"]["scales"] = {
+        "MADRS": CLINICAL_CONFIG["scales"]["MADRS"]
+    }  # MADRS only, for speed
     contrasts = []
     for seed in range(80):
         madrs = simulate_clinical(participants, settings, np.random.default_rng(seed))["madrs.tsv"]
         total = madrs[SCALES["MADRS"].item_columns].sum(axis=1).astype(float)
-        cells = total.set_axis(pd.MultiIndex.from_frame(madrs[["participant_id", "condition", "timepoint"]]))
+        cells = total.set_axis(
+            pd.MultiIndex.from_frame(madrs[["participant_id", "condition", "timepoint"]])
+        )
         cells = cells.unstack(["condition", "timepoint"])
-        contrasts.append((cells[("placebo", "pre")] - cells[("placebo", "day1")])
-                         - (cells[("naltrexone", "pre")] - cells[("naltrexone", "day1")]))
+        contrasts.append(
+            (cells[("placebo", "pre")] - cells[("placebo", "day1")])
+            - (cells[("naltrexone", "pre")] - cells[("naltrexone", "day1")])
+        )
     contrasts = pd.concat(contrasts)
     assert contrasts.mean() == pytest.approx(0.28 * 11.0, abs=0.5)  # SE about 0.15
-    assert contrasts.std() == pytest.approx(2 * madrs_within_sd(0.28, 11.0, 26, 5.39), rel=0.05)  # SE about 1.6%
+    assert contrasts.std() == pytest.approx(
+        2 * madrs_within_sd(0.28, 11.0, 26, 5.39), rel=0.05
+    )  # SE about 1.6%
 
 
 def test_attenuation_split_by_sex():
@@ -183,15 +239,24 @@ def test_attenuation_split_by_sex():
 
 def test_visit_times_and_acute_scales():
     sheets = simulate_clinical(make_participants(), SETTINGS, np.random.default_rng(5))
-    times = pd.concat(frame[["participant_id", "condition", "timepoint", "hours_from_infusion"]]
-                      for frame in sheets.values()).dropna()
-    assert times.groupby(["participant_id", "condition", "timepoint"])["hours_from_infusion"].nunique().max() == 1
+    times = pd.concat(
+        frame[["participant_id", "condition", "timepoint", "hours_from_infusion"]]
+        for frame in sheets.values()
+    ).dropna()
+    assert (
+        times.groupby(["participant_id", "condition", "timepoint"])["hours_from_infusion"]
+        .nunique()
+        .max()
+        == 1
+    )
     by = times.groupby("timepoint")["hours_from_infusion"]
     assert by.min()["pre"] >= -1.15 and by.max()["pre"] <= -0.85
     assert by.min()["post"] >= 0.66 and by.max()["post"] <= 0.87
     assert by.min()["day1"] >= 20.5 and by.max()["day1"] <= 27.5
     for sheet, prefix in (("cadss.tsv", "cadss_"), ("psi.tsv", "psi_")):
-        frame = sheets[sheet].assign(total=sheets[sheet].filter(like=prefix).sum(axis=1).astype(float))
+        frame = sheets[sheet].assign(
+            total=sheets[sheet].filter(like=prefix).sum(axis=1).astype(float)
+        )
         means = frame.groupby(["condition", "timepoint"])["total"].mean()
         for condition in CONDITIONS:  # dissociation rises after ketamine under both conditions
             assert means[(condition, "post")] - means[(condition, "pre")] > 8
@@ -211,7 +276,14 @@ def test_bad_settings_are_input_errors():
 
 def test_secondary_parameters_can_be_overridden():
     settings = copy.deepcopy(SETTINGS)
-    settings["clinical"]["secondary"] = {"CADSS": {"baseline_mean": 40.0, "change": 0.0, "between_sd": 0.0,
-                                                   "within_sd": 0.0, "response_sd": 0.0}}
+    settings["clinical"]["secondary"] = {
+        "CADSS": {
+            "baseline_mean": 40.0,
+            "change": 0.0,
+            "between_sd": 0.0,
+            "within_sd": 0.0,
+            "response_sd": 0.0,
+        }
+    }
     cadss = simulate_clinical(make_participants(), settings, np.random.default_rng(0))["cadss.tsv"]
     assert (cadss.filter(like="cadss_").sum(axis=1) == 40).all()

@@ -40,12 +40,15 @@ KEYS = ["participant_id", "condition", "block"]
 
 
 def make_participants(n=26, n_male=13):
-    return pd.DataFrame({
-        "participant_id": [f"sub-{i:02d}" for i in range(1, n + 1)],
-        "sex": ["M"] * n_male + ["F"] * (n - n_male),
-        "age": 30,
-        "order": ["placebo-naltrexone", "naltrexone-placebo"] * (n // 2) + ["placebo-naltrexone"] * (n % 2),
-    })
+    return pd.DataFrame(
+        {
+            "participant_id": [f"sub-{i:02d}" for i in range(1, n + 1)],
+            "sex": ["M"] * n_male + ["F"] * (n - n_male),
+            "age": 30,
+            "order": ["placebo-naltrexone", "naltrexone-placebo"] * (n // 2)
+            + ["placebo-naltrexone"] * (n % 2),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +80,13 @@ def test_attenuation_follows_from_the_published_F():
 def test_blocks_and_ramp():
     timing = block_timing(SETTINGS)
     assert timing[["onset_min", "offset_min"]].values.tolist() == [
-        [-8, 0], [0, 6], [6, 12], [12, 18], [18, 24], [24, 30]]
+        [-8, 0],
+        [0, 6],
+        [6, 12],
+        [12, 18],
+        [18, 24],
+        [24, 30],
+    ]
     assert timing["phase"].tolist() == ["baseline"] + ["infusion"] * 5
     assert rise_profile(SETTINGS).tolist() == [0.0, 0.5, 1.0, 1.0, 1.0, 1.0]
 
@@ -89,7 +98,8 @@ def test_file_counts_and_names(simulated):
     assert (len(tables), len(sidecars), len(files)) == (26 * 2 * 6, 26 * 2, 26 * 2 * 7)
     assert "sub-01/ses-placebo/mrs/sub-01_ses-placebo_block-06.table" in files
     assert files["sub-01/ses-naltrexone/mrs/sub-01_ses-naltrexone_blocks.tsv"].startswith(
-        "block\tonset_min\toffset_min\tphase\n1\t-8.0\t0.0\tbaseline\n2\t0.0\t6.0\tinfusion\n")
+        "block\tonset_min\toffset_min\tphase\n1\t-8.0\t0.0\tbaseline\n2\t0.0\t6.0\tinfusion\n"
+    )
     assert tidy[KEYS].drop_duplicates().shape[0] == 312
     assert "SYNTHETIC" in files[tables[0]].split("\n")[1]
 
@@ -106,7 +116,8 @@ def test_deterministic_for_a_seed():
 def spectrum_quality(tidy):
     """Printed Glx and tNAA %SD, FWHM and S/N per spectrum, from the parsed files."""
     wide = tidy[tidy["metabolite"].isin(["Glx", "tNAA"])].pivot_table(
-        index=KEYS, columns="metabolite", values="crlb_percent", sort=True)
+        index=KEYS, columns="metabolite", values="crlb_percent", sort=True
+    )
     quality = tidy.groupby(KEYS, sort=True)[["fwhm_ppm", "snr"]].first()
     return wide.join(quality)
 
@@ -115,12 +126,17 @@ def test_exactly_the_configured_spectra_fail_qc(simulated):
     _, spectra, _, tidy = simulated
     thresholds = thresholds_of(SETTINGS)
     quality = spectrum_quality(tidy)
-    failing = [key for key, row in quality.iterrows()
-               if fails_qc(row["Glx"], row["tNAA"], row["fwhm_ppm"], row["snr"], thresholds)]
+    failing = [
+        key
+        for key, row in quality.iterrows()
+        if fails_qc(row["Glx"], row["tNAA"], row["fwhm_ppm"], row["snr"], thresholds)
+    ]
     assert len(failing) == 22
     truth = spectra.loc[spectra["fails_qc"], KEYS].apply(tuple, axis=1).tolist()
     assert sorted(failing) == sorted(truth)
-    assert len({key[0] for key in failing}) == 22  # spread: one per participant while participants last
+    assert (
+        len({key[0] for key in failing}) == 22
+    )  # spread: one per participant while participants last
     assert set(spectra.loc[spectra["fails_qc"], "failure"]) == {"snr", "fwhm"}
 
 
@@ -131,7 +147,10 @@ def test_threshold_aware(tmp_path):
     settings["qc_thresholds"] = {"max_crlb_percent": 15, "max_fwhm_ppm": 0.08, "min_snr": 12}
     spectra, _ = simulate_mrs_study(participants, settings, np.random.default_rng(3))
     thresholds = thresholds_of(settings)
-    fails = [fails_qc(r.glx_crlb, r.tnaa_crlb, r.fwhm_ppm, r.snr, thresholds) for r in spectra.itertuples()]
+    fails = [
+        fails_qc(r.glx_crlb, r.tnaa_crlb, r.fwhm_ppm, r.snr, thresholds)
+        for r in spectra.itertuples()
+    ]
     assert sum(fails) == 5
     assert fails == spectra["fails_qc"].tolist()
 
@@ -143,7 +162,9 @@ def test_undetermined_minor_metabolites(simulated):
     assert set(undetermined["metabolite"]) <= {"GABA", "Asp"}
     assert (undetermined["concentration"] == 0.0).all()
     keys = sorted(undetermined[KEYS].apply(tuple, axis=1))
-    assert keys == sorted(spectra.loc[spectra["undetermined_metabolite"] != "", KEYS].apply(tuple, axis=1))
+    assert keys == sorted(
+        spectra.loc[spectra["undetermined_metabolite"] != "", KEYS].apply(tuple, axis=1)
+    )
 
 
 def test_parsed_ratio_matches_generative_truth(simulated):
@@ -155,18 +176,25 @@ def test_parsed_ratio_matches_generative_truth(simulated):
     ratio_to_tcr = tidy.loc[tidy["metabolite"] == "Glx", "ratio_to_tcr"].to_numpy()
     glx = tidy.loc[tidy["metabolite"] == "Glx", "concentration"].to_numpy()
     tcr = tidy.loc[tidy["metabolite"] == "tCr", "concentration"].to_numpy()
-    assert np.abs(ratio_to_tcr - glx / tcr).max() <= 5e-4  # printed /Cr+PCr agrees with the concentrations
+    assert (
+        np.abs(ratio_to_tcr - glx / tcr).max() <= 5e-4
+    )  # printed /Cr+PCr agrees with the concentrations
 
 
 def test_expected_ratio_has_the_designed_effects(simulated):
     _, spectra, _, _ = simulated
     effect = naltrexone_attenuation(SETTINGS)
-    mean = spectra.pivot_table(index=["participant_id", "sex"], columns=["condition", "block"],
-                               values="expected_ratio")
+    mean = spectra.pivot_table(
+        index=["participant_id", "sex"], columns=["condition", "block"], values="expected_ratio"
+    )
     placebo_rise = mean[("placebo", 4)] - mean[("placebo", 1)]
     assert np.allclose(placebo_rise, 0.06)
     assert np.allclose((mean[("placebo", 2)] - mean[("placebo", 1)]), 0.03)
-    naltrexone_rise = (mean[("naltrexone", 4)] - mean[("naltrexone", 1)]).groupby(level="sex").first()
+    naltrexone_rise = (
+        (mean[("naltrexone", 4)] - mean[("naltrexone", 1)]).groupby(level="sex").first()
+    )
     assert naltrexone_rise["M"] == pytest.approx(0.06 * (1 - effect["a_male"]))
     assert naltrexone_rise["F"] == pytest.approx(0.06 * (1 - effect["a_female"]))
-    assert np.allclose(mean[("naltrexone", 1)], mean[("placebo", 1)])  # one intercept for both conditions
+    assert np.allclose(
+        mean[("naltrexone", 1)], mean[("placebo", 1)]
+    )  # one intercept for both conditions

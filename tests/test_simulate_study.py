@@ -20,12 +20,20 @@ def committed_config():
 
 
 def committed_calibration(config):
-    return read_calibration((ROOT / config["simulation"]["output_dir"] / "calibration.tsv").read_bytes())
+    return read_calibration(
+        (ROOT / config["simulation"]["output_dir"] / "calibration.tsv").read_bytes()
+    )
 
 
 def simulate(config, calibration=None):
-    return simulate_files(config["simulation"], config["study"]["conditions"], scale_specs(config["clinical"]["scales"]),
-                          config["study"]["reference_condition"], config["qc"]["mrs"], calibration=calibration)
+    return simulate_files(
+        config["simulation"],
+        config["study"]["conditions"],
+        scale_specs(config["clinical"]["scales"]),
+        config["study"]["reference_condition"],
+        config["qc"]["mrs"],
+        calibration=calibration,
+    )
 
 
 def test_embedded_dataset_is_the_simulators_output_byte_for_byte():
@@ -34,10 +42,15 @@ def test_embedded_dataset_is_the_simulators_output_byte_for_byte():
     files = simulate(config, committed_calibration(config))
     data_dir = ROOT / config["simulation"]["output_dir"]
     # Snakemake marks a directory output with .snakemake_timestamp; it is not part of the study.
-    on_disk = sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*")
-                     if p.is_file() and p.name != ".snakemake_timestamp")
+    on_disk = sorted(
+        str(p.relative_to(data_dir))
+        for p in data_dir.rglob("*")
+        if p.is_file() and p.name != ".snakemake_timestamp"
+    )
     assert on_disk == sorted(files)
-    differing = [name for name, content in files.items() if (data_dir / name).read_bytes() != content]
+    differing = [
+        name for name, content in files.items() if (data_dir / name).read_bytes() != content
+    ]
     assert differing == []
 
 
@@ -60,8 +73,10 @@ def test_another_seed_gives_another_study(tmp_path):
     other = simulate(config)
     write_study(other, tmp_path / "study")
     original = (ROOT / config["simulation"]["output_dir"] / "participants.tsv").read_bytes()
-    assert hashlib.sha256((tmp_path / "study" / "participants.tsv").read_bytes()).digest() != \
-        hashlib.sha256(original).digest()
+    assert (
+        hashlib.sha256((tmp_path / "study" / "participants.tsv").read_bytes()).digest()
+        != hashlib.sha256(original).digest()
+    )
 
 
 def test_without_calibration_the_simulator_writes_a_plain_draw():

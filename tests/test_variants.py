@@ -20,14 +20,30 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "formats"
 CONDITIONS = ["placebo", "naltrexone"]
 KEYS = ["participant_id", "condition", "block", "metabolite"]
-SAME = ["participant_id", "condition", "block", "onset_min", "offset_min", "metabolite", "crlb_undetermined"]
-THRESHOLDS = {"max_crlb_percent": 20, "max_fwhm_ppm": 0.1, "min_snr": 8, "max_fwhm_drift_ppm": 0.03,
-              "max_snr_drift_fraction": 0.5, "exclude_on": ["crlb", "fwhm", "snr", "undetermined"]}
+SAME = [
+    "participant_id",
+    "condition",
+    "block",
+    "onset_min",
+    "offset_min",
+    "metabolite",
+    "crlb_undetermined",
+]
+THRESHOLDS = {
+    "max_crlb_percent": 20,
+    "max_fwhm_ppm": 0.1,
+    "min_snr": 8,
+    "max_fwhm_drift_ppm": 0.03,
+    "max_snr_drift_fraction": 0.5,
+    "exclude_on": ["crlb", "fwhm", "snr", "undetermined"],
+}
 
 
 def read(data_dir, fmt, **options):
     participants = read_participants(Path(data_dir) / "participants.tsv", CONDITIONS)
-    return read_study_mrs(data_dir, participants, CONDITIONS, fmt, larmor_mhz=123.2, options=options)
+    return read_study_mrs(
+        data_dir, participants, CONDITIONS, fmt, larmor_mhz=123.2, options=options
+    )
 
 
 def copy(name, tmp_path):
@@ -40,12 +56,19 @@ def sort(tidy):
     return tidy.sort_values(KEYS).reset_index(drop=True)
 
 
-def assert_same_values(ours, ref, columns=("concentration", "crlb_percent", "ratio_to_tcr", "fwhm_ppm", "snr")):
+def assert_same_values(
+    ours, ref, columns=("concentration", "crlb_percent", "ratio_to_tcr", "fwhm_ppm", "snr")
+):
     ours, ref = sort(ours), sort(ref)
     assert ours[SAME].equals(ref[SAME])
     for column in columns:
-        assert np.allclose(ours[column], ref[column], rtol=1e-9, atol=5e-4 if column == "ratio_to_tcr" else 1e-9,
-                           equal_nan=True), column
+        assert np.allclose(
+            ours[column],
+            ref[column],
+            rtol=1e-9,
+            atol=5e-4 if column == "ratio_to_tcr" else 1e-9,
+            equal_nan=True,
+        ), column
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +80,37 @@ def reference():
 # One vocabulary
 
 
-@pytest.mark.parametrize("spelling, canonical", [
-    ("Glth", "GSH"), ("GSH", "GSH"), ("sIns", "Scyllo"), ("Scyllo", "Scyllo"), ("mI", "Ins"), ("mIns", "Ins"),
-    ("Cre", "Cr"), ("PCho", "PCh"), ("Glu_Gln", "Glx"), ("Gln+Glu", "Glx"), ("NAA_NAAG", "tNAA"),
-    ("Cr_PCr", "tCr"), ("Cre+PCr", "tCr"), ("PCh_GPC", "tCho"), ("PCho+GPC", "tCho"), ("-CrCH2", "CrCH2"),
-    ("CrCH2", "CrCH2"), ("MM14+Lip13a", "MM14+Lip13a"), ("Lip13a", "Lip13a")])
+@pytest.mark.parametrize(
+    "spelling, canonical",
+    [
+        ("Glth", "GSH"),
+        ("GSH", "GSH"),
+        ("sIns", "Scyllo"),
+        ("Scyllo", "Scyllo"),
+        ("mI", "Ins"),
+        ("mIns", "Ins"),
+        ("Cre", "Cr"),
+        ("PCho", "PCh"),
+        ("Glu_Gln", "Glx"),
+        ("Gln+Glu", "Glx"),
+        ("NAA_NAAG", "tNAA"),
+        ("Cr_PCr", "tCr"),
+        ("Cre+PCr", "tCr"),
+        ("PCh_GPC", "tCho"),
+        ("PCho+GPC", "tCho"),
+        ("-CrCH2", "CrCH2"),
+        ("CrCH2", "CrCH2"),
+        ("MM14+Lip13a", "MM14+Lip13a"),
+        ("Lip13a", "Lip13a"),
+    ],
+)
 def test_every_spelling_is_one_metabolite(spelling, canonical):
     assert canonical_name(spelling) == canonical
 
 
 def test_the_docs_list_the_vocabulary():
     text = (ROOT / "docs" / "data_formats.md").read_text(encoding="utf-8")
-    section = text[text.index("## Metabolite names"):]
+    section = text[text.index("## Metabolite names") :]
     for name, spellings in SYNONYMS.items():
         line = next((row for row in section.splitlines() if row.startswith(f"| `{name}` |")), None)
         assert line is not None, name
@@ -93,22 +135,34 @@ def test_upper_case_extensions_give_the_same_table(tmp_path, reference):
     csv_study = copy("lcmodel_csv", tmp_path)
     for path in csv_study.glob("sub-*/ses-*/mrs/*.csv"):
         path.rename(path.with_suffix(".CSV"))
-    assert_same_values(read(csv_study, "lcmodel_csv"), read(FIXTURES / "lcmodel_csv", "lcmodel_csv"))
+    assert_same_values(
+        read(csv_study, "lcmodel_csv"), read(FIXTURES / "lcmodel_csv", "lcmodel_csv")
+    )
 
 
 def manifest_study(tmp_path, fmt="lcmodel_table", timed=False):
     """The fixture with every fit output moved to a tool-default name in fits/, listed in mrs_files.tsv."""
     study = copy(fmt, tmp_path)
-    lines = ["participant_id\tcondition\tblock\tpath" + ("\tonset_min\toffset_min" if timed else "")]
-    outputs = sorted(p for p in study.glob("sub-*/ses-*/mrs/*") if not p.name.endswith("_blocks.tsv"))
+    lines = [
+        "participant_id\tcondition\tblock\tpath" + ("\tonset_min\toffset_min" if timed else "")
+    ]
+    outputs = sorted(
+        p for p in study.glob("sub-*/ses-*/mrs/*") if not p.name.endswith("_blocks.tsv")
+    )
     (study / "fits").mkdir()
     for path in outputs:
         match = re.match(r"(sub-\d+)_ses-(\w+?)_block-(\d+)", path.name)
         participant, condition, block = match.groups()
-        new = study / "fits" / f"{participant.replace('-', '')}_{condition[:3]}_{block}_LCM_A{path.suffix}"
+        new = (
+            study
+            / "fits"
+            / f"{participant.replace('-', '')}_{condition[:3]}_{block}_LCM_A{path.suffix}"
+        )
         path.rename(new)
         times = "\t-8\t0" if block == "01" else "\t0\t6"
-        lines.append(f"{participant}\t{condition}\t{int(block)}\tfits/{new.name}" + (times if timed else ""))
+        lines.append(
+            f"{participant}\t{condition}\t{int(block)}\tfits/{new.name}" + (times if timed else "")
+        )
     if timed:
         for sidecar in study.glob("sub-*/ses-*/mrs/*_blocks.tsv"):
             sidecar.unlink()
@@ -132,17 +186,26 @@ def test_manifest_errors(tmp_path):
     manifest = study / "mrs_files.tsv"
     lines = manifest.read_text().splitlines()
     manifest.write_text("\n".join([*lines, lines[1]]) + "\n")
-    with pytest.raises(InputError, match=r"^mrs_files\.tsv, line 10, column 'block': expected one row per spectrum "
-                                         r"\(also on line 2\)"):
+    with pytest.raises(
+        InputError,
+        match=r"^mrs_files\.tsv, line 10, column 'block': expected one row per spectrum "
+        r"\(also on line 2\)",
+    ):
         read(study, "lcmodel_table")
     manifest.write_text("\n".join([lines[0], lines[1].replace("fits/", "fit/"), *lines[2:]]) + "\n")
-    with pytest.raises(InputError, match=r"^mrs_files\.tsv, line 2, column 'path': expected an existing "
-                                         r"lcmodel_table output file, relative to the data folder"):
+    with pytest.raises(
+        InputError,
+        match=r"^mrs_files\.tsv, line 2, column 'path': expected an existing "
+        r"lcmodel_table output file, relative to the data folder",
+    ):
         read(study, "lcmodel_table")
     osprey = copy("osprey", tmp_path)
     shutil.copyfile(manifest, osprey / "mrs_files.tsv")
-    with pytest.raises(InputError, match=r"^mrs_files\.tsv, column 'mrs.format': expected no manifest with "
-                                         r"mrs.format osprey"):
+    with pytest.raises(
+        InputError,
+        match=r"^mrs_files\.tsv, column 'mrs.format': expected no manifest with "
+        r"mrs.format osprey",
+    ):
         read(osprey, "osprey")
 
 
@@ -161,8 +224,11 @@ def test_manifest_for_a_per_session_format(tmp_path):
     assert "dyn_sub-01_naltrexone" in lines[2]
     lines[2] = lines[2].replace("dyn_sub-01_naltrexone", "dyn_sub-01_placebo")
     (study / "mrs_files.tsv").write_text("\n".join(lines) + "\n")
-    with pytest.raises(InputError, match=r"^mrs_files\.tsv, line 3, column 'path': expected the session's one "
-                                         r"output folder on every row"):
+    with pytest.raises(
+        InputError,
+        match=r"^mrs_files\.tsv, line 3, column 'path': expected the session's one "
+        r"output folder on every row",
+    ):
         read(study, "fsl_dynmrs")
 
 
@@ -172,9 +238,15 @@ def test_manifest_for_a_per_session_format(tmp_path):
 
 def test_osprey_lcmodel_mode_names_and_crlb_table(reference):
     tidy = read(FIXTURES / "osprey_lcmodel", "osprey")
-    assert_same_values(tidy, reference, columns=("concentration", "crlb_percent", "ratio_to_tcr", "fwhm_ppm", "snr"))
+    assert_same_values(
+        tidy,
+        reference,
+        columns=("concentration", "crlb_percent", "ratio_to_tcr", "fwhm_ppm", "snr"),
+    )
     assert {"Glu_Gln", "NAA_NAAG", "Cr_PCr"} <= set(tidy["tool_metabolite"])
-    assert not {"Glx", "tNAA", "tCr"} & set(tidy["tool_metabolite"])  # Osprey's appended sums: LCModel's kept
+    assert not {"Glx", "tNAA", "tCr"} & set(
+        tidy["tool_metabolite"]
+    )  # Osprey's appended sums: LCModel's kept
 
 
 def test_osprey_edited_sub_spectrum_is_a_setting(tmp_path):
@@ -182,14 +254,24 @@ def test_osprey_edited_sub_spectrum_is_a_setting(tmp_path):
     results = study / "osprey" / "QuantifyResults"
     for path in sorted(results.glob("A_*")):
         path.rename(results / path.name.replace("A_", "diff1_", 1))
-        shutil.copyfile(results / path.name.replace("A_", "diff1_", 1), results / path.name.replace("A_", "sum_", 1))
-    with pytest.raises(InputError, match=r"^osprey/QuantifyResults/, column 'amplMets': expected Osprey's amplMets "
-                                         r"table of the unedited sub-spectrum \(A or off\).*set mrs.osprey_subspectrum "
-                                         r"to one of the sub-spectra found, got \"sub-spectra \['diff1', 'sum'\]\""):
+        shutil.copyfile(
+            results / path.name.replace("A_", "diff1_", 1),
+            results / path.name.replace("A_", "sum_", 1),
+        )
+    with pytest.raises(
+        InputError,
+        match=r"^osprey/QuantifyResults/, column 'amplMets': expected Osprey's amplMets "
+        r"table of the unedited sub-spectrum \(A or off\).*set mrs.osprey_subspectrum "
+        r"to one of the sub-spectra found, got \"sub-spectra \['diff1', 'sum'\]\"",
+    ):
         read(study, "osprey")
     tidy = read(study, "osprey", osprey_subspectrum="diff1")
-    assert_same_values(tidy, read(FIXTURES / "osprey", "osprey"), columns=("concentration", "ratio_to_tcr"))
-    assert tidy["source_file"].iloc[0] == "osprey/QuantifyResults/diff1_amplMets_Voxel_1_Basis_1.tsv"
+    assert_same_values(
+        tidy, read(FIXTURES / "osprey", "osprey"), columns=("concentration", "ratio_to_tcr")
+    )
+    assert (
+        tidy["source_file"].iloc[0] == "osprey/QuantifyResults/diff1_amplMets_Voxel_1_Basis_1.tsv"
+    )
     assert any("diff1_tCr" in p for p in layout.format_inputs(study, "osprey", "diff1"))
     with pytest.raises(InputError, match=r"of sub-spectrum diff2"):
         read(study, "osprey", osprey_subspectrum="diff2")
@@ -207,8 +289,11 @@ def test_dyn_cov_gives_the_crlb_of_sums(reference):
 
 
 def test_per_transient_fits_need_the_aggregation_setting(reference):
-    with pytest.raises(InputError, match=r"mapped_parameters\.csv, line 1, column 'time': expected one time point "
-                                         r"per block \(block 1 has 3: set mrs.dynmrs_aggregate to mean"):
+    with pytest.raises(
+        InputError,
+        match=r"mapped_parameters\.csv, line 1, column 'time': expected one time point "
+        r"per block \(block 1 has 3: set mrs.dynmrs_aggregate to mean",
+    ):
         read(FIXTURES / "fsl_dynmrs_transients", "fsl_dynmrs")
     tidy = read(FIXTURES / "fsl_dynmrs_transients", "fsl_dynmrs", dynmrs_aggregate="mean")
     base = read(FIXTURES / "fsl_dynmrs", "fsl_dynmrs")
@@ -229,13 +314,18 @@ def test_time_points_in_minutes_map_to_blocks(tmp_path):
             cells[index] = minutes[cells[index]][k]
         path.write_text("\n".join([",".join(cells), *lines[1:]]) + "\n")
     tidy = read(study, "fsl_dynmrs", dynmrs_time="minutes", dynmrs_aggregate="mean")
-    assert_same_values(tidy, read(FIXTURES / "fsl_dynmrs", "fsl_dynmrs"), columns=("concentration",))
+    assert_same_values(
+        tidy, read(FIXTURES / "fsl_dynmrs", "fsl_dynmrs"), columns=("concentration",)
+    )
     with pytest.raises(InputError, match=r"expected 2 distinct time values, one per block .*got 6"):
         read(study, "fsl_dynmrs", dynmrs_aggregate="mean")
     sidecar = study / "sub-01/ses-placebo/mrs/sub-01_ses-placebo_blocks.tsv"
     sidecar.write_text(sidecar.read_text().replace("2\t0.0\t6.0", "2\t0.0\t4.0"))
-    with pytest.raises(InputError, match=r"column 'time': expected a time in minutes inside a block of "
-                                         r".*blocks\.tsv \(mrs.dynmrs_time minutes\), got 5\.0"):
+    with pytest.raises(
+        InputError,
+        match=r"column 'time': expected a time in minutes inside a block of "
+        r".*blocks\.tsv \(mrs.dynmrs_time minutes\), got 5\.0",
+    ):
         read(study, "fsl_dynmrs", dynmrs_time="minutes", dynmrs_aggregate="mean")
 
 
@@ -255,23 +345,38 @@ def negative_naag(tmp_path):
 
 def test_a_sum_with_a_negative_part_is_undetermined(tmp_path):
     tidy = read(negative_naag(tmp_path), "fsl_dynmrs")
-    spectrum = tidy[(tidy["participant_id"] == "sub-01") & (tidy["condition"] == "placebo") & (tidy["block"] == 2)]
+    spectrum = tidy[
+        (tidy["participant_id"] == "sub-01")
+        & (tidy["condition"] == "placebo")
+        & (tidy["block"] == 2)
+    ]
     tnaa = spectrum[spectrum["metabolite"] == "tNAA"].iloc[0]
     assert tnaa["concentration"] == pytest.approx(0.00018) and tnaa["crlb_undetermined"]
     spectra = spectrum_table(tidy, "Glx", "tNAA")
-    row = spectra[(spectra["participant_id"] == "sub-01") & (spectra["condition"] == "placebo")
-                  & (spectra["block"] == 2)].iloc[0]
+    row = spectra[
+        (spectra["participant_id"] == "sub-01")
+        & (spectra["condition"] == "placebo")
+        & (spectra["block"] == 2)
+    ].iloc[0]
     assert pd.isna(row["ratio"]) and row["reason"].startswith("tNAA undetermined: part NAAG = -")
 
 
 def test_an_implausible_denominator_is_flagged_with_its_reason(tmp_path):
     tidy = read(FIXTURES / "tidy_tsv", "tidy_tsv")
-    where = (tidy["participant_id"] == "sub-01") & (tidy["condition"] == "placebo") & (tidy["block"] == 1) \
+    where = (
+        (tidy["participant_id"] == "sub-01")
+        & (tidy["condition"] == "placebo")
+        & (tidy["block"] == 1)
         & (tidy["metabolite"] == "tNAA")
+    )
     tidy.loc[where, "concentration"] = 0.05
     spectra = spectrum_table(tidy, "Glx", "tNAA")
-    reason = spectra.loc[(spectra["participant_id"] == "sub-01") & (spectra["condition"] == "placebo")
-                         & (spectra["block"] == 1), "reason"].iloc[0]
+    reason = spectra.loc[
+        (spectra["participant_id"] == "sub-01")
+        & (spectra["condition"] == "placebo")
+        & (spectra["block"] == 1),
+        "reason",
+    ].iloc[0]
     assert re.match(r"^tNAA implausible: 0\.05 is below 10% of the study median \d", reason), reason
     tidy.loc[where, "concentration"] = -1.0
     spectra = spectrum_table(tidy, "Glx", "tNAA")
@@ -286,12 +391,17 @@ def test_a_spectrum_with_no_quality_criterion_evaluated_is_marked():
     cov = read(FIXTURES / "fsl_dynmrs_cov", "fsl_dynmrs")
     spectra = spectrum_table(cov, "Glx", "tNAA").assign(phase="baseline")
     table = apply_qc(spectra, qc_flags(spectra, THRESHOLDS), THRESHOLDS["exclude_on"])
-    assert not table.loc[table["included"], "quality_not_evaluated"].any()  # %CRLB of the sums evaluated
+    assert not table.loc[
+        table["included"], "quality_not_evaluated"
+    ].any()  # %CRLB of the sums evaluated
 
 
 def test_a_ratio_metabolite_no_fit_reports_is_named():
     tidy = read(FIXTURES / "lcmodel_table", "lcmodel_table")
-    with pytest.raises(InputError, match=r"^results/tidy/mrs_long\.tsv, column 'mrs.ratio.denominator': expected a "
-                                         r"metabolite some fit output reports; searched 8 fit outputs in data_dir "
-                                         r"\(sub-01/ses-naltrexone/mrs/.*, \.\.\.\), which report .*NAAG.*, got 'tCho'"):
+    with pytest.raises(
+        InputError,
+        match=r"^results/tidy/mrs_long\.tsv, column 'mrs.ratio.denominator': expected a "
+        r"metabolite some fit output reports; searched 8 fit outputs in data_dir "
+        r"\(sub-01/ses-naltrexone/mrs/.*, \.\.\.\), which report .*NAAG.*, got 'tCho'",
+    ):
         spectrum_table(tidy, "Glx", "tCho")

@@ -16,13 +16,26 @@ sys.path.insert(0, str(ROOT / "tools"))
 from benchmark_workflow import copy_workflow  # noqa: E402  (the benchmark copies the workflow the same way)
 
 pytestmark = pytest.mark.workflow
-FIGURE_NAMES = ["glx_timecourse", "glx_individual", "madrs_timecourse", "secondary_scales", "sex_glx", "sex_madrs",
-                "qc_spectral_quality", "qc_ratio_by_participant", "participant_flow"]
+FIGURE_NAMES = [
+    "glx_timecourse",
+    "glx_individual",
+    "madrs_timecourse",
+    "secondary_scales",
+    "sex_glx",
+    "sex_madrs",
+    "qc_spectral_quality",
+    "qc_ratio_by_participant",
+    "participant_flow",
+]
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+    )
 
 
 def planned_rules(result: subprocess.CompletedProcess) -> dict[str, int]:
@@ -41,8 +54,11 @@ def planned_rules(result: subprocess.CompletedProcess) -> dict[str, int]:
 
 
 def output_files(workdir: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(workdir)): p.read_bytes() for p in sorted((workdir / "results").rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(workdir)): p.read_bytes()
+        for p in sorted((workdir / "results").rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +70,28 @@ def first_run(tmp_path_factory):
 
 
 def test_full_run_writes_every_target(first_run):
-    for name in ["results/paper_comparison.tsv", "results/paper_comparison.md", "results/stats/glx_lmm.tsv",
-                 "results/qc/participant_flow.tsv", "results/figures/glx_timecourse.png",
-                 "results/figures/glx_timecourse.svg", "results/figures/glx_timecourse.tsv"]:
+    for name in [
+        "results/paper_comparison.tsv",
+        "results/paper_comparison.md",
+        "results/stats/glx_lmm.tsv",
+        "results/qc/participant_flow.tsv",
+        "results/figures/glx_timecourse.png",
+        "results/figures/glx_timecourse.svg",
+        "results/figures/glx_timecourse.tsv",
+    ]:
         assert (first_run / name).stat().st_size > 0, name
 
 
 def test_the_default_run_reproduces_every_published_result(first_run):
     """The calibrated embedded study: every row of the paper comparison agrees, each number at its
     published precision; and the classical condition x phase rm-ANOVA keeps the participants."""
-    comparison = pd.read_csv(first_run / "results/paper_comparison.tsv", sep="\t", keep_default_na=False)
+    comparison = pd.read_csv(
+        first_run / "results/paper_comparison.tsv", sep="\t", keep_default_na=False
+    )
     assert len(comparison) == 6
-    assert (comparison["conclusion_agrees"].astype(str) == "True").all(), comparison[["id", "reproduced"]]
+    assert (comparison["conclusion_agrees"].astype(str) == "True").all(), comparison[
+        ["id", "reproduced"]
+    ]
     assert not (comparison["numbers_agree"].astype(str) == "False").any()
     rm = pd.read_csv(first_run / "results/stats/glx_rm_anova.tsv", sep="\t")
     assert rm.loc[rm["analysis"] == "glx_rm_anova_phase", "n_participants"].min() >= 24
@@ -89,7 +115,14 @@ def test_two_runs_from_scratch_are_byte_identical(first_run, tmp_path):
 
 
 def test_forcing_one_figure_reruns_exactly_one_job(first_run):
-    result = snakemake(first_run, "-n", "--forcerun", "figure_glx_timecourse", "--", "results/figures/glx_timecourse.png")
+    result = snakemake(
+        first_run,
+        "-n",
+        "--forcerun",
+        "figure_glx_timecourse",
+        "--",
+        "results/figures/glx_timecourse.png",
+    )
     assert planned_rules(result) == {"figure_glx_timecourse": 1}, result.stdout
     (first_run / "results/figures/madrs_timecourse.png").unlink()
     result = snakemake(first_run, "results/figures/madrs_timecourse.png")
@@ -104,8 +137,17 @@ def test_a_changed_qc_threshold_reruns_only_what_depends_on_it(first_run, tmp_pa
     planned = planned_rules(snakemake(first_run, "-n", "--configfile", str(changed)))
     assert "qc_mrs" in planned and "stats_glx" in planned and "participant_flow" in planned
     assert "figure_glx_timecourse" in planned and "paper_comparison" in planned
-    untouched = {"ingest_mrs", "ingest_clinical", "ingest_participants", "qc_clinical", "stats_clinical",
-                 "stats_attenuation", "figure_madrs_timecourse", "figure_secondary_scales", "figure_sex_madrs"}
+    untouched = {
+        "ingest_mrs",
+        "ingest_clinical",
+        "ingest_participants",
+        "qc_clinical",
+        "stats_clinical",
+        "stats_attenuation",
+        "figure_madrs_timecourse",
+        "figure_secondary_scales",
+        "figure_sex_madrs",
+    }
     assert untouched.isdisjoint(planned), planned
 
 
@@ -117,12 +159,18 @@ def test_files_no_reader_reads_change_nothing(first_run):
     (data / "notes.txt").write_text("unrelated\n")
     (data / "sub-01" / "ses-placebo" / "mrs" / "scanner_log.txt").write_text("unrelated\n")
     result = snakemake(first_run, "-n")
-    assert result.returncode == 0 and "Nothing to be done" in result.stdout + result.stderr, result.stdout
+    assert result.returncode == 0 and "Nothing to be done" in result.stdout + result.stderr, (
+        result.stdout
+    )
 
 
 def test_report_shows_each_figure_once(first_run):
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--report", "results/report.html"], cwd=first_run,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--report", "results/report.html"],
+        cwd=first_run,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     html = (first_run / "results" / "report.html").read_text()
     items = re.findall(r'"(results/[^"]+)": \{"name"', html)
@@ -133,13 +181,17 @@ def test_report_shows_each_figure_once(first_run):
 
 
 def test_lint_is_clean():
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True
+    )
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
 
 def test_editing_a_package_module_reruns_the_jobs_that_use_it(first_run):
     module = first_run / "src" / "crossover_fmrs" / "stats" / "comparison.py"
-    module.write_text(module.read_text() + "# an edit\n")  # Snakemake compares content, not only mtime
+    module.write_text(
+        module.read_text() + "# an edit\n"
+    )  # Snakemake compares content, not only mtime
     planned = planned_rules(snakemake(first_run, "-n"))
     assert planned == {"paper_comparison": 1, "report_table_paper_comparison": 1, "all": 1}, planned
 
@@ -150,14 +202,23 @@ def test_the_second_study_fixture_is_what_its_generator_writes(tmp_path):
 
     make(tmp_path / "data")
     committed = ROOT / "tests" / "fixtures" / "second_study" / "data"
-    written = {p.relative_to(tmp_path / "data"): p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file()}
-    assert written == {p.relative_to(committed): p.read_bytes() for p in committed.rglob("*") if p.is_file()}
+    written = {
+        p.relative_to(tmp_path / "data"): p.read_bytes()
+        for p in (tmp_path / "data").rglob("*")
+        if p.is_file()
+    }
+    assert written == {
+        p.relative_to(committed): p.read_bytes() for p in committed.rglob("*") if p.is_file()
+    }
 
 
 def test_a_second_study_shape_runs_with_only_its_config(tmp_path):
     """Three conditions, Glu/tCr from FSL-MRS, MADRS at three time points, no sex claim, no paper."""
     workdir = copy_workflow(tmp_path / "second")
-    shutil.copytree(ROOT / "tests" / "fixtures" / "second_study", workdir / "tests" / "fixtures" / "second_study")
+    shutil.copytree(
+        ROOT / "tests" / "fixtures" / "second_study",
+        workdir / "tests" / "fixtures" / "second_study",
+    )
     result = snakemake(workdir, "--configfile", "tests/fixtures/second_study/config.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     glx = pd.read_csv(workdir / "results/stats/glx_lmm.tsv", sep="\t").set_index("term")

@@ -88,11 +88,26 @@ def simulate(n_part: int, seed: int) -> pd.DataFrame:
     u0 = rng.normal(0, 0.08, n_part)
     u1 = rng.normal(0, 0.003, n_part)
     session = rng.normal(0, 0.02, 2 * n_part)[2 * pid + (condition == "naltrexone")]
-    ratio = (1.1 + u0[pid] + u1[pid] * minutes + session + np.where(condition == "naltrexone", -0.0006, 0.0008) * minutes
-             + rng.normal(0, 0.04, pid.size))
-    d = pd.DataFrame({"participant_id": [f"sub-{i:06d}" for i in pid], "condition": condition,
-                      "block": block.astype(str), "minutes": minutes, "ratio": np.round(ratio, 6)})
-    return d.drop(index=rng.choice(len(d), round(0.08 * len(d)), replace=False)).reset_index(drop=True)
+    ratio = (
+        1.1
+        + u0[pid]
+        + u1[pid] * minutes
+        + session
+        + np.where(condition == "naltrexone", -0.0006, 0.0008) * minutes
+        + rng.normal(0, 0.04, pid.size)
+    )
+    d = pd.DataFrame(
+        {
+            "participant_id": [f"sub-{i:06d}" for i in pid],
+            "condition": condition,
+            "block": block.astype(str),
+            "minutes": minutes,
+            "ratio": np.round(ratio, 6),
+        }
+    )
+    return d.drop(index=rng.choice(len(d), round(0.08 * len(d)), replace=False)).reset_index(
+        drop=True
+    )
 
 
 def simulate_crossed(n_subject: int, n_item: int, seed: int) -> pd.DataFrame:
@@ -100,22 +115,47 @@ def simulate_crossed(n_subject: int, n_item: int, seed: int) -> pd.DataFrame:
     s, i = np.meshgrid(np.arange(n_subject), np.arange(n_item), indexing="ij")
     s, i = s.ravel(), i.ravel()
     condition = np.where((s + i) % 2 == 0, "placebo", "naltrexone")
-    rt = 500 + rng.normal(0, 30, n_subject)[s] + rng.normal(0, 20, n_item)[i] + 25 * (condition == "naltrexone")
-    d = pd.DataFrame({"subject": [f"s{k}" for k in s], "item": [f"i{k}" for k in i], "condition": condition,
-                      "rt": np.round(rt + rng.normal(0, 50, s.size), 3)})
-    return d.drop(index=rng.choice(len(d), round(0.08 * len(d)), replace=False)).reset_index(drop=True)
+    rt = (
+        500
+        + rng.normal(0, 30, n_subject)[s]
+        + rng.normal(0, 20, n_item)[i]
+        + 25 * (condition == "naltrexone")
+    )
+    d = pd.DataFrame(
+        {
+            "subject": [f"s{k}" for k in s],
+            "item": [f"i{k}" for k in i],
+            "condition": condition,
+            "rt": np.round(rt + rng.normal(0, 50, s.size), 3),
+        }
+    )
+    return d.drop(index=rng.choice(len(d), round(0.08 * len(d)), replace=False)).reset_index(
+        drop=True
+    )
 
 
 def measure(command: list[str], timeout: float) -> dict:
     try:
-        out = subprocess.run([sys.executable, "-c", WRAPPER, *command], capture_output=True, text=True,
-                             timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        out = subprocess.run(
+            [sys.executable, "-c", WRAPPER, *command],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+        )
     except subprocess.TimeoutExpired:
         return {"seconds": float("nan"), "error": f"timeout {timeout:.0f} s"}
     lines = out.stdout.strip().splitlines()
     if out.returncode or len(lines) < 2:
-        return {"seconds": float("nan"), "error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
-    result = json.loads(lines[-2]) if lines[-2] != "{}" else {"seconds": float("nan"), "error": out.stderr[-200:]}
+        return {
+            "seconds": float("nan"),
+            "error": (out.stderr.strip().splitlines() or ["failed"])[-1],
+        }
+    result = (
+        json.loads(lines[-2])
+        if lines[-2] != "{}"
+        else {"seconds": float("nan"), "error": out.stderr[-200:]}
+    )
     result["peak_mb"] = float(lines[-1])
     return result
 
@@ -124,7 +164,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="26,260,2600,10000,100000")
     parser.add_argument("--models", default="intercept,slopes")
-    parser.add_argument("--crossed", default="200x50", help="subjects x items of the crossed design ('' to skip)")
+    parser.add_argument(
+        "--crossed", default="200x50", help="subjects x items of the crossed design ('' to skip)"
+    )
     parser.add_argument("--out", default=str(ROOT / "benchmark_lmm.tsv"))
     parser.add_argument("--no-r", action="store_true")
     parser.add_argument("--timeout", type=float, default=900.0)
@@ -145,23 +187,46 @@ def main() -> None:
         for size, model, path in jobs:
             n_obs = sum(1 for _ in open(path)) - 1
             repeats = 3 if n_obs < 50_000 else (2 if n_obs < 200_000 else 1)
-            ours = measure([sys.executable, "-c", PY_CHILD, str(ROOT / "src"), str(path), MODELS[model],
-                            str(repeats)], args.timeout)
+            ours = measure(
+                [
+                    sys.executable,
+                    "-c",
+                    PY_CHILD,
+                    str(ROOT / "src"),
+                    str(path),
+                    MODELS[model],
+                    str(repeats),
+                ],
+                args.timeout,
+            )
             theirs = {"seconds": float("nan"), "peak_mb": float("nan")}
             if rscript:
-                theirs = measure([rscript, "-e", R_CHILD, str(path), MODELS[model], str(repeats)], args.timeout)
+                theirs = measure(
+                    [rscript, "-e", R_CHILD, str(path), MODELS[model], str(repeats)], args.timeout
+                )
             agree = float("nan")
             if "F" in ours and "F" in theirs:
                 agree = float(np.max(np.abs(np.array(ours["df"]) / np.array(theirs["df"]) - 1)))
-            row = {"participants": size, "model": model, "observations": n_obs, "repeats": repeats,
-                   "engine_s": ours["seconds"], "engine_peak_mb": ours.get("peak_mb", float("nan")),
-                   "r_s": theirs["seconds"], "r_peak_mb": theirs.get("peak_mb", float("nan")),
-                   "time_ratio": ours["seconds"] / theirs["seconds"],
-                   "memory_ratio": ours.get("peak_mb", float("nan")) / theirs.get("peak_mb", float("nan")),
-                   "df_max_rel_diff": agree,
-                   "note": "; ".join(x for x in (ours.get("error", ""), theirs.get("error", "")) if x)}
+            row = {
+                "participants": size,
+                "model": model,
+                "observations": n_obs,
+                "repeats": repeats,
+                "engine_s": ours["seconds"],
+                "engine_peak_mb": ours.get("peak_mb", float("nan")),
+                "r_s": theirs["seconds"],
+                "r_peak_mb": theirs.get("peak_mb", float("nan")),
+                "time_ratio": ours["seconds"] / theirs["seconds"],
+                "memory_ratio": ours.get("peak_mb", float("nan"))
+                / theirs.get("peak_mb", float("nan")),
+                "df_max_rel_diff": agree,
+                "note": "; ".join(x for x in (ours.get("error", ""), theirs.get("error", "")) if x),
+            }
             rows.append(row)
-            print("\t".join(str(v) if not isinstance(v, float) else f"{v:.4g}" for v in row.values()), flush=True)
+            print(
+                "\t".join(str(v) if not isinstance(v, float) else f"{v:.4g}" for v in row.values()),
+                flush=True,
+            )
     pd.DataFrame(rows).to_csv(args.out, sep="\t", index=False, float_format="%.4g")
     print(f"wrote {args.out}")
 

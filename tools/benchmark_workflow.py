@@ -24,7 +24,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ["Snakefile", "config.yaml", "envs", "rules", "scripts", "src", "schemas", "resources", "report", "data"]
+PARTS = [
+    "Snakefile",
+    "config.yaml",
+    "envs",
+    "rules",
+    "scripts",
+    "src",
+    "schemas",
+    "resources",
+    "report",
+    "data",
+]
 FIGURE_RULE = "figure_glx_timecourse"
 FIGURE_TARGET = "results/figures/glx_timecourse.png"
 ONE_RULE = 'rule all:\n    input: "a.txt"\n\nrule a:\n    output: "a.txt"\n    shell: "echo a > {output}"\n'
@@ -57,14 +68,23 @@ def snakemake(cores: int, *args: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cores", type=int, default=4)
     parser.add_argument("--output", type=Path, default=ROOT / "tools" / "benchmark_workflow.tsv")
     args = parser.parse_args()
-    wall: dict[str, list[float]] = {name: [] for name in (
-        "cold full run", "no-op rerun", "one figure rerun", "floor: one-rule Snakefile no-op",
-        "floor: python importing pandas and matplotlib")}
+    wall: dict[str, list[float]] = {
+        name: []
+        for name in (
+            "cold full run",
+            "no-op rerun",
+            "one figure rerun",
+            "floor: one-rule Snakefile no-op",
+            "floor: python importing pandas and matplotlib",
+        )
+    }
     cpu: list[float] = []
     with tempfile.TemporaryDirectory() as scratch:
         floor = Path(scratch) / "floor"
@@ -79,16 +99,31 @@ def main() -> None:
             cpu.append(cpu_seconds)
             wall["no-op rerun"].append(timed(workdir, snakemake(args.cores))[0])
             wall["one figure rerun"].append(
-                timed(workdir, snakemake(args.cores, "--forcerun", FIGURE_RULE, "--", FIGURE_TARGET))[0])
+                timed(
+                    workdir, snakemake(args.cores, "--forcerun", FIGURE_RULE, "--", FIGURE_TARGET)
+                )[0]
+            )
             wall["floor: one-rule Snakefile no-op"].append(timed(floor, snakemake(1))[0])
             wall["floor: python importing pandas and matplotlib"].append(
-                timed(floor, [sys.executable, "-c", "import pandas, matplotlib.figure"])[0])
+                timed(floor, [sys.executable, "-c", "import pandas, matplotlib.figure"])[0]
+            )
     lines = ["measure\tmedian_s\truns_s\tcpu_s\trepeats\tcores\tmachine_cpus\tpython"]
     for name, values in wall.items():
         cpu_text = f"{statistics.median(cpu):.2f}" if name == "cold full run" else "NA"
-        lines.append("\t".join([name, f"{statistics.median(values):.2f}", ",".join(f"{v:.2f}" for v in values),
-                                cpu_text, str(args.repeats), str(args.cores), str(os.cpu_count()),
-                                platform.python_version()]))
+        lines.append(
+            "\t".join(
+                [
+                    name,
+                    f"{statistics.median(values):.2f}",
+                    ",".join(f"{v:.2f}" for v in values),
+                    cpu_text,
+                    str(args.repeats),
+                    str(args.cores),
+                    str(os.cpu_count()),
+                    platform.python_version(),
+                ]
+            )
+        )
     args.output.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

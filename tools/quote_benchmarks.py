@@ -27,34 +27,43 @@ def workflow_table() -> str:
     def median(name: str) -> float:
         return float(measured[name]["median_s"])
 
-    return (f"Measured here by `python tools/benchmark_workflow.py --repeats {cold['repeats']}` (medians in\n"
-            f"`tools/benchmark_workflow.tsv`; machine with {cold['machine_cpus']} CPUs, `--cores {cold['cores']}`), "
-            "beside the floor measured in\nthe same run: what any Snakemake call costs (a one-rule Snakefile's no-op) "
-            "and what any job of\nthis workflow costs (a Python start that imports pandas and matplotlib).\n\n"
-            "| measure | median | ratio to its floor |\n|---|---|---|\n"
-            f"| cold full run | {median('cold full run'):.2f} s ({float(cold['cpu_s']):.1f} CPU-s) | |\n"
-            f"| no-op rerun | {median('no-op rerun'):.2f} s | {median('no-op rerun') / floor:.1f} × one-rule no-op |\n"
-            f"| one figure rerun | {median('one figure rerun'):.2f} s | "
-            f"{median('one figure rerun') / floor:.1f} × one-rule no-op |\n"
-            f"| floor: one-rule Snakefile no-op | {floor:.2f} s | |\n"
-            f"| floor: python importing pandas and matplotlib | "
-            f"{median('floor: python importing pandas and matplotlib'):.2f} s | |\n")
+    return (
+        f"Measured here by `python tools/benchmark_workflow.py --repeats {cold['repeats']}` (medians in\n"
+        f"`tools/benchmark_workflow.tsv`; machine with {cold['machine_cpus']} CPUs, `--cores {cold['cores']}`), "
+        "beside the floor measured in\nthe same run: what any Snakemake call costs (a one-rule Snakefile's no-op) "
+        "and what any job of\nthis workflow costs (a Python start that imports pandas and matplotlib).\n\n"
+        "| measure | median | ratio to its floor |\n|---|---|---|\n"
+        f"| cold full run | {median('cold full run'):.2f} s ({float(cold['cpu_s']):.1f} CPU-s) | |\n"
+        f"| no-op rerun | {median('no-op rerun'):.2f} s | {median('no-op rerun') / floor:.1f} × one-rule no-op |\n"
+        f"| one figure rerun | {median('one figure rerun'):.2f} s | "
+        f"{median('one figure rerun') / floor:.1f} × one-rule no-op |\n"
+        f"| floor: one-rule Snakefile no-op | {floor:.2f} s | |\n"
+        f"| floor: python importing pandas and matplotlib | "
+        f"{median('floor: python importing pandas and matplotlib'):.2f} s | |\n"
+    )
 
 
 def power_table() -> str:
     measured = rows(ROOT / "tools" / "benchmark_power.tsv")
     sizes = [row for row in measured if row["n_participants"] != "all"]
     total = {row["workers"]: row for row in measured if row["n_participants"] == "all"}
-    lines = [f"Measured on this project's machine ({sizes[0]['machine_cpus']} CPUs; other processes may have been "
-             "running, which slows every column alike):", "",
-             "| participants | replicates/s, 1 worker | replicates/s, 2 workers |", "|---|---|---|"]
+    lines = [
+        f"Measured on this project's machine ({sizes[0]['machine_cpus']} CPUs; other processes may have been "
+        "running, which slows every column alike):",
+        "",
+        "| participants | replicates/s, 1 worker | replicates/s, 2 workers |",
+        "|---|---|---|",
+    ]
     for n in dict.fromkeys(row["n_participants"] for row in sizes):
         one = next(row for row in sizes if row["n_participants"] == n and row["workers"] == "1")
         two = next(row for row in sizes if row["n_participants"] == n and row["workers"] == "2")
         lines.append(f"| {n} | {one['replicates_per_s']} | {two['replicates_per_s']} |")
-    lines += ["", f"The default grid ({total['1']['grid_replicates']} replicates, 3 tests each) is projected to take "
-              f"{int(total['1']['projected_s']) / 60:.1f} min on 1 core and {int(total['2']['projected_s']) / 60:.1f} "
-              "min on 2."]
+    lines += [
+        "",
+        f"The default grid ({total['1']['grid_replicates']} replicates, 3 tests each) is projected to take "
+        f"{int(total['1']['projected_s']) / 60:.1f} min on 1 core and {int(total['2']['projected_s']) / 60:.1f} "
+        "min on 2.",
+    ]
     return "\n".join(lines) + "\n"
 
 

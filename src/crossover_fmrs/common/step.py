@@ -57,7 +57,9 @@ def step_io(snakemake=None, argv: list[str] | None = None) -> StepIO:
             log=snakemake.log[0] if snakemake.log else None,
         )
     parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__)
-    parser.add_argument("--input", action="append", metavar="NAME=PATH", help="repeat a name for a list")
+    parser.add_argument(
+        "--input", action="append", metavar="NAME=PATH", help="repeat a name for a list"
+    )
     parser.add_argument("--output", action="append", metavar="NAME=PATH")
     parser.add_argument("--params", default="{}", help="JSON object of parameters")
     parser.add_argument("--log", default=None)

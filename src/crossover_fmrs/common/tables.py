@@ -22,8 +22,17 @@ import pandas as pd
 from .errors import InputError
 
 # IDs and labels stay strings (sub-01 must not become a number, "1" periods stay labels).
-STRING_COLUMNS = {"participant_id": str, "condition": str, "timepoint": str, "scale": str, "outcome": str,
-                  "sex": str, "order": str, "flags": str, "excluded_by": str}
+STRING_COLUMNS = {
+    "participant_id": str,
+    "condition": str,
+    "timepoint": str,
+    "scale": str,
+    "outcome": str,
+    "sex": str,
+    "order": str,
+    "flags": str,
+    "excluded_by": str,
+}
 # Kinds for read_table(columns=...); a trailing "!" means the value may not be missing.
 MISSING = {"NA", ""}
 BOOLEANS = {"true": True, "false": False}
@@ -53,7 +62,12 @@ def read_utf8_text(path: str | Path, what: str = "a UTF-8 text file") -> str:
         number = data.count(b"\n", 0, err.start) + 1
         column = None
         if number > 1:
-            header = data[: data.find(b"\n")].decode("utf-8-sig", errors="replace").rstrip("\r").split("\t")
+            header = (
+                data[: data.find(b"\n")]
+                .decode("utf-8-sig", errors="replace")
+                .rstrip("\r")
+                .split("\t")
+            )
             position = data.count(b"\t", line_start, err.start)
             column = header[position] if position < len(header) else None
         got = f"byte 0x{data[err.start]:02x} (a file saved as Latin-1 or Windows-1252?)"
@@ -83,13 +97,17 @@ def read_tsv_text(path: str | Path) -> list[list[str]]:
     header = rows[0]
     separator = delimiter_of(header[0]) if len(header) == 1 else None
     if separator:
-        raise InputError(path, "line 1", None, "tab-separated columns", f"columns separated by {separator}")
+        raise InputError(
+            path, "line 1", None, "tab-separated columns", f"columns separated by {separator}"
+        )
     repeated = sorted({name for name in header if name and header.count(name) > 1})
     if repeated:  # pandas would keep both and the parser read the first, silently
         raise InputError(path, "line 1", repeated[0], "each column name once", "a repeated column")
     for number, row in enumerate(rows[1:], start=2):
         if row and len(row) != len(header):
-            raise InputError(path, f"line {number}", None, f"{len(header)} tab-separated fields", len(row))
+            raise InputError(
+                path, f"line {number}", None, f"{len(header)} tab-separated fields", len(row)
+            )
     return [row for row in rows if row]
 
 
@@ -111,7 +129,9 @@ def read_table(path: str | Path, columns: dict[str, str] | None = None) -> pd.Da
     bad cell; the path travels with the frame in `frame.attrs["source"]`.
     """
     if columns is None:
-        frame = pd.read_csv(path, sep="\t", dtype=STRING_COLUMNS, na_values=["NA"], keep_default_na=False)
+        frame = pd.read_csv(
+            path, sep="\t", dtype=STRING_COLUMNS, na_values=["NA"], keep_default_na=False
+        )
         for column in ("flags", "excluded_by"):
             if column in frame:
                 frame[column] = frame[column].fillna("")
@@ -125,7 +145,9 @@ def read_table(path: str | Path, columns: dict[str, str] | None = None) -> pd.Da
         if column not in header:
             raise InputError(path, "line 1", column, "a column of this name in the header", header)
     raw = pd.DataFrame(body, columns=header, dtype=object)
-    frame = pd.DataFrame({column: _convert(raw, path, column, kind) for column, kind in columns.items()})
+    frame = pd.DataFrame(
+        {column: _convert(raw, path, column, kind) for column, kind in columns.items()}
+    )
     frame.attrs["source"] = path
     return frame
 
@@ -144,7 +166,9 @@ def _convert(raw: pd.DataFrame, path: str, column: str, kind: str) -> pd.Series:
     missing = text.isna() | text.isin(MISSING)
     if required and missing.any():
         index = missing[missing].index[0]
-        raise InputError(path, _where(raw, index), column, f"a {kind} value (not missing)", text[index])
+        raise InputError(
+            path, _where(raw, index), column, f"a {kind} value (not missing)", text[index]
+        )
     if kind == "str":
         return text.where(~text.isin({"NA"}), np.nan)
     if kind == "bool":
@@ -160,8 +184,13 @@ def _convert(raw: pd.DataFrame, path: str, column: str, kind: str) -> pd.Series:
         bad |= values.notna() & (values != values.round())
     if bad.any():
         index = bad[bad].index[0]
-        raise InputError(path, _where(raw, index), column, f"{'a whole number' if kind == 'int' else 'a number'} or NA",
-                         text[index])
+        raise InputError(
+            path,
+            _where(raw, index),
+            column,
+            f"{'a whole number' if kind == 'int' else 'a number'} or NA",
+            text[index],
+        )
     if kind == "int" and required:
         return values.astype("int64")
     return values.astype(float)
@@ -196,5 +225,7 @@ def _umask() -> int:
 
 def write_tsv(frame, path: str | Path, float_format: str = "%.10g") -> None:
     """Deterministic TSV: fixed float format, missing values as NA, LF line endings."""
-    text = frame.to_csv(sep="\t", index=False, na_rep="NA", float_format=float_format, lineterminator="\n")
+    text = frame.to_csv(
+        sep="\t", index=False, na_rep="NA", float_format=float_format, lineterminator="\n"
+    )
     atomic_write_text(path, text)

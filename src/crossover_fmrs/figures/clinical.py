@@ -23,15 +23,25 @@ from .summary import (
 DODGE = 0.08  # x units (one time point = 1) between the conditions' means
 
 
-def _draw_timepoint_means(ax, summary: pd.DataFrame, conditions: list[str], labels: style.Labels) -> None:
+def _draw_timepoint_means(
+    ax, summary: pd.DataFrame, conditions: list[str], labels: style.Labels
+) -> None:
     colours = style.condition_colours(conditions)
     offsets = style.dodge(conditions, DODGE)
     for condition in conditions:
         rows = summary[summary["condition"] == condition]
-        ax.errorbar(rows["timepoint_index"] + offsets[condition], rows["mean"], yerr=rows["sem"],
-                    color=colours[condition], marker="o", markersize=3.5, lw=1.2, elinewidth=0.9,
-                    label=labels.condition(condition),
-                    zorder=3)
+        ax.errorbar(
+            rows["timepoint_index"] + offsets[condition],
+            rows["mean"],
+            yerr=rows["sem"],
+            color=colours[condition],
+            marker="o",
+            markersize=3.5,
+            lw=1.2,
+            elinewidth=0.9,
+            label=labels.condition(condition),
+            zorder=3,
+        )
 
 
 def _timepoint_axis(ax, timepoints: list[str], labels: style.Labels, short: bool = False) -> None:
@@ -41,7 +51,10 @@ def _timepoint_axis(ax, timepoints: list[str], labels: style.Labels, short: bool
 
 def _condition_handles(conditions: list[str], labels: style.Labels) -> list:
     colours = style.condition_colours(conditions)
-    return [Line2D([], [], color=colours[c], marker="o", markersize=3.5, label=labels.condition(c)) for c in conditions]
+    return [
+        Line2D([], [], color=colours[c], marker="o", markersize=3.5, label=labels.condition(c))
+        for c in conditions
+    ]
 
 
 def _participants(scores: pd.DataFrame, outcomes: list[str]) -> int:
@@ -49,9 +62,15 @@ def _participants(scores: pd.DataFrame, outcomes: list[str]) -> int:
     return rated["participant_id"].nunique()
 
 
-
-def madrs_timecourse(scores: pd.DataFrame, conditions: list[str], scales: dict, *, outcome: str = "MADRS",
-                     synthetic: bool = False, labels: style.Labels | None = None):
+def madrs_timecourse(
+    scores: pd.DataFrame,
+    conditions: list[str],
+    scales: dict,
+    *,
+    outcome: str = "MADRS",
+    synthetic: bool = False,
+    labels: style.Labels | None = None,
+):
     """Mean ± SEM at each time point by condition over faint individual lines. Returns (figure, table);
     the table holds the means (level "mean") and every plotted participant value (level "participant")."""
     labels = labels or style.Labels()
@@ -59,38 +78,81 @@ def madrs_timecourse(scores: pd.DataFrame, conditions: list[str], scales: dict, 
     scale = summary["scale"].iloc[0]
     timepoints = scales[scale]["timepoints"]
     rank = {t: i for i, t in enumerate(timepoints)}
-    individual = scores[scores["outcome"] == outcome][["participant_id", "condition", "timepoint", "value"]].copy()
+    individual = scores[scores["outcome"] == outcome][
+        ["participant_id", "condition", "timepoint", "value"]
+    ].copy()
     individual["timepoint_index"] = individual["timepoint"].map(rank)
-    individual["condition_rank"] = individual["condition"].map({c: i for i, c in enumerate(conditions)})
-    individual = individual.sort_values(["condition_rank", "participant_id", "timepoint_index"], kind="stable")
+    individual["condition_rank"] = individual["condition"].map(
+        {c: i for i, c in enumerate(conditions)}
+    )
+    individual = individual.sort_values(
+        ["condition_rank", "participant_id", "timepoint_index"], kind="stable"
+    )
     colours = style.condition_colours(conditions)
     offsets = style.dodge(conditions, DODGE)
     with style.context():
         figure = style.new_figure(style.SINGLE_COLUMN, 2.6)
         ax = figure.add_subplot()
-        for (condition, _), rows in individual.groupby(["condition_rank", "participant_id"], sort=True):
+        for (condition, _), rows in individual.groupby(
+            ["condition_rank", "participant_id"], sort=True
+        ):
             name = conditions[condition]
-            ax.plot(rows["timepoint_index"] + offsets[name], rows["value"], color=colours[name], lw=0.5,
-                    alpha=0.25, zorder=1)
+            ax.plot(
+                rows["timepoint_index"] + offsets[name],
+                rows["value"],
+                color=colours[name],
+                lw=0.5,
+                alpha=0.25,
+                zorder=1,
+            )
         _draw_timepoint_means(ax, summary, conditions, labels)
         _timepoint_axis(ax, timepoints, labels)
         ax.set_ylim(bottom=0)  # the scale starts at 0: a full axis, not a zoom on the change
         ax.set_xlabel("time point")
         ax.set_ylabel(f"{style.outcome_label(outcome)} ({labels.unit(scale)})")
         n = _participants(scores, [outcome])
-        figure.legend(handles=_condition_handles(conditions, labels), loc="outside lower center",
-                      ncols=len(conditions), title=f"mean ± SEM (faint lines: each participant); n = {n} participants")
+        figure.legend(
+            handles=_condition_handles(conditions, labels),
+            loc="outside lower center",
+            ncols=len(conditions),
+            title=f"mean ± SEM (faint lines: each participant); n = {n} participants",
+        )
         style.label_synthetic(figure, synthetic)
     means = summary.assign(level="mean", participant_id=np.nan, value=np.nan)
-    people = individual.drop(columns="condition_rank").assign(level="participant", outcome=outcome, scale=scale)
-    columns = ["level", "outcome", "scale", "condition", "timepoint", "timepoint_index", "participant_id", "value",
-               "n", "mean", "sd", "sem", "n_missing"]
-    table = pd.concat([means.reindex(columns=columns), people.reindex(columns=columns)], ignore_index=True)
+    people = individual.drop(columns="condition_rank").assign(
+        level="participant", outcome=outcome, scale=scale
+    )
+    columns = [
+        "level",
+        "outcome",
+        "scale",
+        "condition",
+        "timepoint",
+        "timepoint_index",
+        "participant_id",
+        "value",
+        "n",
+        "mean",
+        "sd",
+        "sem",
+        "n_missing",
+    ]
+    table = pd.concat(
+        [means.reindex(columns=columns), people.reindex(columns=columns)], ignore_index=True
+    )
     return figure, table
 
 
-def secondary_scales(scores: pd.DataFrame, conditions: list[str], scales: dict, *, primary: str = "MADRS",
-                     synthetic: bool = False, columns: int = 5, labels: style.Labels | None = None):
+def secondary_scales(
+    scores: pd.DataFrame,
+    conditions: list[str],
+    scales: dict,
+    *,
+    primary: str = "MADRS",
+    synthetic: bool = False,
+    columns: int = 5,
+    labels: style.Labels | None = None,
+):
     """One panel per outcome other than the primary: mean ± SEM by condition over its time points."""
     labels = labels or style.Labels()
     check_scores(scores, conditions, scales)
@@ -113,16 +175,28 @@ def secondary_scales(scores: pd.DataFrame, conditions: list[str], scales: dict, 
             style.honest_limits(ax, error_bar_ends(of_outcome), floor=0.0)
             ax.set_title(style.outcome_label(outcome))
             ax.set_ylabel(labels.unit(scale))
-        style.panel_letters(list(axes.flat)[:len(outcomes)])
+        style.panel_letters(list(axes.flat)[: len(outcomes)])
         n = _participants(scores, outcomes)
-        figure.legend(handles=_condition_handles(conditions, labels), loc="outside lower center",
-                      ncols=len(conditions), title=f"mean ± SEM; n = {n} participants")
+        figure.legend(
+            handles=_condition_handles(conditions, labels),
+            loc="outside lower center",
+            ncols=len(conditions),
+            title=f"mean ± SEM; n = {n} participants",
+        )
         style.label_synthetic(figure, synthetic)
     return figure, summary
 
 
-def sex_madrs(scores: pd.DataFrame, participants: pd.DataFrame, conditions: list[str], scales: dict, *,
-              outcome: str = "MADRS", synthetic: bool = False, labels: style.Labels | None = None):
+def sex_madrs(
+    scores: pd.DataFrame,
+    participants: pd.DataFrame,
+    conditions: list[str],
+    scales: dict,
+    *,
+    outcome: str = "MADRS",
+    synthetic: bool = False,
+    labels: style.Labels | None = None,
+):
     """Change (last - first time point, MADRS: day1 - pre) by condition for males and females:
     each participant's points, joined across conditions, and the mean ± SEM beside them."""
     labels = labels or style.Labels()
@@ -147,35 +221,83 @@ def sex_madrs(scores: pd.DataFrame, participants: pd.DataFrame, conditions: list
             of_sex = changes[changes["sex"] == sex]
             people = sorted(of_sex["participant_id"].unique())
             jitter = dict(zip(people, style.spread(len(people), 0.07)))
-            wide = of_sex.pivot(index="participant_id", columns="condition", values="change").reindex(
-                index=people, columns=conditions)
+            wide = of_sex.pivot(
+                index="participant_id", columns="condition", values="change"
+            ).reindex(index=people, columns=conditions)
             for pid, values in wide.iterrows():
                 x = [position + offsets[c] + jitter[pid] for c in conditions]
                 ax.plot(x, values.to_numpy(dtype=float), color=style.LIGHT, lw=0.4, zorder=1)
             for condition in conditions:
                 x = [position + offsets[condition] + jitter[p] for p in people]
-                ax.plot(x, wide[condition].to_numpy(dtype=float), ls="none", marker="o", markersize=2.5,
-                        color=colours[condition], alpha=0.6, mew=0, zorder=2)
+                ax.plot(
+                    x,
+                    wide[condition].to_numpy(dtype=float),
+                    ls="none",
+                    marker="o",
+                    markersize=2.5,
+                    color=colours[condition],
+                    alpha=0.6,
+                    mew=0,
+                    zorder=2,
+                )
                 cell = means[(means["sex"] == sex) & (means["condition"] == condition)].iloc[0]
-                ax.errorbar(position + offsets[condition] + 0.13, cell["mean"], yerr=cell["sem"], marker="D",
-                            markersize=4, color=colours[condition], mec="#000000", mew=0.6, elinewidth=1.0,
-                            zorder=3)
+                ax.errorbar(
+                    position + offsets[condition] + 0.13,
+                    cell["mean"],
+                    yerr=cell["sem"],
+                    marker="D",
+                    markersize=4,
+                    color=colours[condition],
+                    mec="#000000",
+                    mew=0.6,
+                    elinewidth=1.0,
+                    zorder=3,
+                )
             n = of_sex.loc[of_sex["change"].notna(), "participant_id"].nunique()
             ticks.append(f"{SEX_LABELS.get(sex, sex)}\n(n = {n})")
         ax.set_xticks(range(len(sexes)), ticks)
         ax.set_xlim(-0.6, len(sexes) - 0.4)
         scale = scores.loc[scores["outcome"] == outcome, "scale"].iloc[0]
-        ax.set_ylabel(f"change in {style.outcome_label(outcome)} ({labels.unit(scale)})\n"
-                      f"({labels.timepoint(last)} \u2212 {labels.timepoint(first)})")
+        ax.set_ylabel(
+            f"change in {style.outcome_label(outcome)} ({labels.unit(scale)})\n"
+            f"({labels.timepoint(last)} \u2212 {labels.timepoint(first)})"
+        )
         handles = _condition_handles(conditions, labels) + [
-            Line2D([], [], ls="none", marker="D", color=style.NEUTRAL, mec="#000000", markersize=4,
-                   label="mean \u00b1 SEM")]
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="D",
+                color=style.NEUTRAL,
+                mec="#000000",
+                markersize=4,
+                label="mean \u00b1 SEM",
+            )
+        ]
         figure.legend(handles=handles, loc="outside lower center", ncols=len(handles))
         style.label_synthetic(figure, synthetic)
-    table = pd.concat([
-        means.assign(level="mean", outcome=outcome, change_definition=definition),
-        changes.assign(level="participant"),
-    ], ignore_index=True)
-    table = table.reindex(columns=["level", "sex", "condition", "participant_id", "outcome", "change_definition",
-                                   "value_first", "value_last", "change", "n", "mean", "sd", "sem"])
+    table = pd.concat(
+        [
+            means.assign(level="mean", outcome=outcome, change_definition=definition),
+            changes.assign(level="participant"),
+        ],
+        ignore_index=True,
+    )
+    table = table.reindex(
+        columns=[
+            "level",
+            "sex",
+            "condition",
+            "participant_id",
+            "outcome",
+            "change_definition",
+            "value_first",
+            "value_last",
+            "change",
+            "n",
+            "mean",
+            "sd",
+            "sem",
+        ]
+    )
     return figure, table

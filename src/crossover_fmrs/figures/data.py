@@ -82,19 +82,31 @@ def require_columns(frame: pd.DataFrame, columns) -> None:
     """Frames built in memory get the same column check as files read from disk."""
     for column in columns:
         if column not in frame.columns:
-            raise InputError(source_of(frame), "header", column, "a column of this name", list(frame.columns))
+            raise InputError(
+                source_of(frame), "header", column, "a column of this name", list(frame.columns)
+            )
 
 
-def check_levels(frame: pd.DataFrame, column: str, allowed, what: str, where_column: str = "participant_id") -> None:
+def check_levels(
+    frame: pd.DataFrame, column: str, allowed, what: str, where_column: str = "participant_id"
+) -> None:
     """Every value of `column` is one of `allowed` (e.g. the configured conditions)."""
     allowed = list(allowed)
     bad = frame.loc[~frame[column].isin(allowed)]
     if len(bad):
         row = bad.iloc[0]
-        where = (f"{where_column.removesuffix('_id')} {row[where_column]}" if where_column in frame.columns
-                 else f"row {bad.index[0] + 1}")
-        raise InputError(source_of(frame), where, column, f"one of {', '.join(map(str, allowed))} ({what})",
-                         row[column])
+        where = (
+            f"{where_column.removesuffix('_id')} {row[where_column]}"
+            if where_column in frame.columns
+            else f"row {bad.index[0] + 1}"
+        )
+        raise InputError(
+            source_of(frame),
+            where,
+            column,
+            f"one of {', '.join(map(str, allowed))} ({what})",
+            row[column],
+        )
 
 
 def check_unique(frame: pd.DataFrame, keys: list[str]) -> None:
@@ -103,5 +115,10 @@ def check_unique(frame: pd.DataFrame, keys: list[str]) -> None:
     if duplicated.any():
         row = frame.loc[duplicated].iloc[0]
         key = ", ".join(f"{k}={row[k]}" for k in keys)
-        raise InputError(source_of(frame), f"participant {row['participant_id']}", None,
-                         f"one row per {' x '.join(keys)}", f"a second row for {key}")
+        raise InputError(
+            source_of(frame),
+            f"participant {row['participant_id']}",
+            None,
+            f"one row per {' x '.join(keys)}",
+            f"a second row for {key}",
+        )

@@ -26,10 +26,14 @@ PAD_IN = 0.05
 
 def flow_tiers(flow: pd.DataFrame) -> list[dict]:
     """Tiers of boxes, top to bottom: {"arms": [arm of each box], "rows": [flow rows in step order]}."""
-    require_columns(flow, ["step", "tier", "arm", "stage", "n_participants", "n_observations", "note"])
+    require_columns(
+        flow, ["step", "tier", "arm", "stage", "n_participants", "n_observations", "note"]
+    )
     if flow["step"].duplicated().any():
         step = flow.loc[flow["step"].duplicated(), "step"].iloc[0]
-        raise InputError(source_of(flow), f"step {step}", "step", "each step once", "a repeated step")
+        raise InputError(
+            source_of(flow), f"step {step}", "step", "each step once", "a repeated step"
+        )
     tiers = []
     for _, rows in flow.sort_values("step", kind="stable").groupby("tier", sort=True):
         records = rows.to_dict("records")
@@ -48,7 +52,11 @@ def _box_lines(row: dict, width_in: float) -> list[tuple[str, bool]]:
     lines = [(line, True) for line in textwrap.wrap(stage, bold_chars)]
     count = f"n = {int(row['n_participants'])} participants"
     if not pd.isna(row["n_observations"]):
-        unit = row.get("unit") if isinstance(row.get("unit"), str) and row.get("unit") else "observations"
+        unit = (
+            row.get("unit")
+            if isinstance(row.get("unit"), str) and row.get("unit")
+            else "observations"
+        )
         count += f", {int(row['n_observations'])} {unit}"
     lines += [(line, False) for line in textwrap.wrap(count, chars)]
     note = row["note"] if isinstance(row["note"], str) else ""
@@ -70,7 +78,9 @@ def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bo
             if row is None:
                 continue
             box_width = slot - 0.15
-            layout.append((t, k, row, margin + slot * (k + 0.5), box_width, _box_lines(row, box_width)))
+            layout.append(
+                (t, k, row, margin + slot * (k + 0.5), box_width, _box_lines(row, box_width))
+            )
     heights = {}
     for t, _, _, _, _, lines in layout:
         heights[t] = max(heights.get(t, 0.0), len(lines) * LINE_IN + 2 * PAD_IN)
@@ -92,24 +102,83 @@ def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bo
         for t, k, row, x, box_width, lines in layout:
             top = tops[t] + shift
             height = heights[t]
-            ax.add_patch(FancyBboxPatch((x - box_width / 2, top), box_width, height,
-                                        boxstyle="round,pad=0,rounding_size=0.03", fc="#FFFFFF",
-                                        ec=_edge(row, conditions), lw=0.8))
+            ax.add_patch(
+                FancyBboxPatch(
+                    (x - box_width / 2, top),
+                    box_width,
+                    height,
+                    boxstyle="round,pad=0,rounding_size=0.03",
+                    fc="#FFFFFF",
+                    ec=_edge(row, conditions),
+                    lw=0.8,
+                )
+            )
             for n, (text, bold) in enumerate(lines):
-                ax.text(x, top + PAD_IN + (n + 0.5) * LINE_IN, text, ha="center", va="center",
-                        fontweight="bold" if bold else "normal")
+                ax.text(
+                    x,
+                    top + PAD_IN + (n + 0.5) * LINE_IN,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontweight="bold" if bold else "normal",
+                )
             centres.setdefault(t, []).append((k, x))
-            records.append({"tier": t + 1, "column": k + 1, "x_in": round(x, 4), "y_in": round(top + height / 2, 4),
-                            **{c: row[c] for c in ("step", "arm", "stage", "condition", "n_participants",
-                                                   "n_observations", "note")}})
+            records.append(
+                {
+                    "tier": t + 1,
+                    "column": k + 1,
+                    "x_in": round(x, 4),
+                    "y_in": round(top + height / 2, 4),
+                    **{
+                        c: row[c]
+                        for c in (
+                            "step",
+                            "arm",
+                            "stage",
+                            "condition",
+                            "n_participants",
+                            "n_observations",
+                            "note",
+                        )
+                    },
+                }
+            )
         for t in range(len(tiers) - 1):
-            _connect(ax, tiers[t], tiers[t + 1], centres.get(t, []), centres.get(t + 1, []),
-                     tops[t] + shift + heights.get(t, 0.0), tops[t + 1] + shift)
+            _connect(
+                ax,
+                tiers[t],
+                tiers[t + 1],
+                centres.get(t, []),
+                centres.get(t + 1, []),
+                tops[t] + shift + heights.get(t, 0.0),
+                tops[t + 1] + shift,
+            )
         if synthetic:
-            ax.text(width - margin, 0.08, style.SYNTHETIC_LABEL, ha="right", va="top", fontweight="bold",
-                    fontsize=style.FONT_SIZE + 1)
-    table = pd.DataFrame(records, columns=["tier", "column", "x_in", "y_in", "step", "arm", "stage", "condition",
-                                           "n_participants", "n_observations", "note"])
+            ax.text(
+                width - margin,
+                0.08,
+                style.SYNTHETIC_LABEL,
+                ha="right",
+                va="top",
+                fontweight="bold",
+                fontsize=style.FONT_SIZE + 1,
+            )
+    table = pd.DataFrame(
+        records,
+        columns=[
+            "tier",
+            "column",
+            "x_in",
+            "y_in",
+            "step",
+            "arm",
+            "stage",
+            "condition",
+            "n_participants",
+            "n_observations",
+            "note",
+        ],
+    )
     return figure, table.sort_values("step", kind="stable").reset_index(drop=True)
 
 
@@ -121,14 +190,26 @@ def _edge(row: dict, conditions: list[str]) -> str:
 
 
 def _arrow(ax, x0, y0, x1, y1) -> None:
-    ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=6, lw=0.7,
-                                 color="#000000", shrinkA=0, shrinkB=0))
+    ax.add_patch(
+        FancyArrowPatch(
+            (x0, y0),
+            (x1, y1),
+            arrowstyle="-|>",
+            mutation_scale=6,
+            lw=0.7,
+            color="#000000",
+            shrinkA=0,
+            shrinkB=0,
+        )
+    )
 
 
 def _connect(ax, upper: dict, lower: dict, above, below, bottom: float, top: float) -> None:
     if not above or not below:
         return
-    same_columns = (upper["arms"] == lower["arms"] and ALL not in upper["arms"]) or (len(above) == len(below) == 1)
+    same_columns = (upper["arms"] == lower["arms"] and ALL not in upper["arms"]) or (
+        len(above) == len(below) == 1
+    )
     if same_columns:
         lower_x = dict(below)
         for k, x in above:

@@ -10,7 +10,15 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import style
-from .summary import SEX_LABELS, block_summary, error_bar_ends, included_mask, individual_ratios, ratio_label, with_sex
+from .summary import (
+    SEX_LABELS,
+    block_summary,
+    error_bar_ends,
+    included_mask,
+    individual_ratios,
+    ratio_label,
+    with_sex,
+)
 
 DODGE_MIN = 0.6  # minutes between the conditions' error bars at one block
 
@@ -24,8 +32,15 @@ def _time_limits(table: pd.DataFrame, infusion_window) -> tuple[float, float]:
 def _shade_infusion(ax, infusion_window, labels: style.Labels, label: bool = True) -> None:
     ax.axvspan(infusion_window[0], infusion_window[1], color=style.INFUSION_SHADE, zorder=0, lw=0)
     if label:
-        ax.text(infusion_window[0] + 0.5, 0.99, labels.infusion, transform=ax.get_xaxis_transform(),
-                ha="left", va="top", color=style.NEUTRAL)
+        ax.text(
+            infusion_window[0] + 0.5,
+            0.99,
+            labels.infusion,
+            transform=ax.get_xaxis_transform(),
+            ha="left",
+            va="top",
+            color=style.NEUTRAL,
+        )
 
 
 def _draw_means(ax, summary: pd.DataFrame, conditions: list[str], labels: style.Labels) -> None:
@@ -33,14 +48,27 @@ def _draw_means(ax, summary: pd.DataFrame, conditions: list[str], labels: style.
     offsets = style.dodge(conditions, DODGE_MIN)
     for condition in conditions:
         rows = summary[summary["condition"] == condition]
-        ax.errorbar(rows["midpoint_min"] + offsets[condition], rows["mean"], yerr=rows["sem"], color=colours[condition],
-                    marker="o", markersize=3.5, lw=1.0, elinewidth=0.8, label=labels.condition(condition))
+        ax.errorbar(
+            rows["midpoint_min"] + offsets[condition],
+            rows["mean"],
+            yerr=rows["sem"],
+            color=colours[condition],
+            marker="o",
+            markersize=3.5,
+            lw=1.0,
+            elinewidth=0.8,
+            label=labels.condition(condition),
+        )
 
 
 def _legend_handles(conditions: list[str], labels: style.Labels, extra=()) -> list:
     colours = style.condition_colours(conditions)
-    handles = [Line2D([], [], color=colours[c], marker="o", markersize=3.5, lw=1.0, label=labels.condition(c))
-               for c in conditions]
+    handles = [
+        Line2D(
+            [], [], color=colours[c], marker="o", markersize=3.5, lw=1.0, label=labels.condition(c)
+        )
+        for c in conditions
+    ]
     return handles + list(extra)
 
 
@@ -52,9 +80,14 @@ def _error_bars(n_participants: int) -> str:
     return f"mean ± SEM per block (included spectra)\nn = {n_participants} participants"
 
 
-
-def glx_timecourse(spectra: pd.DataFrame, conditions: list[str], *, infusion_window=(0.0, 40.0),
-                   synthetic: bool = False, labels: style.Labels | None = None):
+def glx_timecourse(
+    spectra: pd.DataFrame,
+    conditions: list[str],
+    *,
+    infusion_window=(0.0, 40.0),
+    synthetic: bool = False,
+    labels: style.Labels | None = None,
+):
     """Mean ± SEM of the ratio per block by condition, included spectra only. Returns (figure, table)."""
     labels = labels or style.Labels()
     summary = block_summary(spectra, conditions)
@@ -68,14 +101,25 @@ def glx_timecourse(spectra: pd.DataFrame, conditions: list[str], *, infusion_win
         style.honest_limits(ax, error_bar_ends(summary))
         ax.set_xlabel(labels.time_axis)
         ax.set_ylabel(f"{ratio_label(spectra)} (ratio)")
-        figure.legend(handles=_legend_handles(conditions, labels), loc="outside lower center", ncols=len(conditions),
-                      title=_error_bars(n))
+        figure.legend(
+            handles=_legend_handles(conditions, labels),
+            loc="outside lower center",
+            ncols=len(conditions),
+            title=_error_bars(n),
+        )
         style.label_synthetic(figure, synthetic)
     return figure, summary
 
 
-def sex_glx(spectra: pd.DataFrame, participants: pd.DataFrame, conditions: list[str], *,
-            infusion_window=(0.0, 40.0), synthetic: bool = False, labels: style.Labels | None = None):
+def sex_glx(
+    spectra: pd.DataFrame,
+    participants: pd.DataFrame,
+    conditions: list[str],
+    *,
+    infusion_window=(0.0, 40.0),
+    synthetic: bool = False,
+    labels: style.Labels | None = None,
+):
     """The time course of glx_timecourse, one panel for males and one for females."""
     labels = labels or style.Labels()
     labelled = with_sex(spectra, participants)
@@ -96,14 +140,25 @@ def sex_glx(spectra: pd.DataFrame, participants: pd.DataFrame, conditions: list[
         if len(sexes) > 1:
             style.panel_letters(axes)
         axes[0].set_ylabel(f"{ratio_label(spectra)} (ratio)")
-        figure.legend(handles=_legend_handles(conditions, labels), loc="outside lower center", ncols=len(conditions),
-                      title="mean ± SEM over the included spectra of each block")
+        figure.legend(
+            handles=_legend_handles(conditions, labels),
+            loc="outside lower center",
+            ncols=len(conditions),
+            title="mean ± SEM over the included spectra of each block",
+        )
         style.label_synthetic(figure, synthetic)
     return figure, summary
 
 
-def glx_individual(spectra: pd.DataFrame, conditions: list[str], *, infusion_window=(0.0, 40.0),
-                   synthetic: bool = False, columns: int = 6, labels: style.Labels | None = None):
+def glx_individual(
+    spectra: pd.DataFrame,
+    conditions: list[str],
+    *,
+    infusion_window=(0.0, 40.0),
+    synthetic: bool = False,
+    columns: int = 6,
+    labels: style.Labels | None = None,
+):
     """Small multiples: each participant's ratio per block in both conditions; lines join included
     spectra, a cross marks a spectrum QC excluded, an open circle on the axis one without a ratio."""
     labels = labels or style.Labels()
@@ -124,17 +179,42 @@ def glx_individual(spectra: pd.DataFrame, conditions: list[str], *, infusion_win
             for condition in conditions:
                 rows_ = table[(table["participant_id"] == pid) & (table["condition"] == condition)]
                 kept = rows_["ratio"].where(rows_["included"])
-                ax.plot(rows_["midpoint_min"], kept, color=colours[condition], marker="o", markersize=2, lw=0.8)
+                ax.plot(
+                    rows_["midpoint_min"],
+                    kept,
+                    color=colours[condition],
+                    marker="o",
+                    markersize=2,
+                    lw=0.8,
+                )
                 out = rows_[~rows_["included"] & rows_["ratio"].notna()]
                 if len(out):
-                    ax.plot(out["midpoint_min"], out["ratio"], ls="none", marker="x", markersize=3.5, mew=0.8,
-                            color=colours[condition])
+                    ax.plot(
+                        out["midpoint_min"],
+                        out["ratio"],
+                        ls="none",
+                        marker="x",
+                        markersize=3.5,
+                        mew=0.8,
+                        color=colours[condition],
+                    )
                 no_ratio = rows_[rows_["ratio"].isna()]
-                if len(no_ratio):  # an empty unclipped line would stretch the layout to the figure's origin
+                if len(
+                    no_ratio
+                ):  # an empty unclipped line would stretch the layout to the figure's origin
                     # No value to place: mark the block on the bottom edge of the panel.
-                    ax.plot(no_ratio["midpoint_min"], np.full(len(no_ratio), 0.03), ls="none", marker="o",
-                            markersize=3, mfc="none", mew=0.7, color=colours[condition],
-                            transform=ax.get_xaxis_transform(), clip_on=False)
+                    ax.plot(
+                        no_ratio["midpoint_min"],
+                        np.full(len(no_ratio), 0.03),
+                        ls="none",
+                        marker="o",
+                        markersize=3,
+                        mfc="none",
+                        mew=0.7,
+                        color=colours[condition],
+                        transform=ax.get_xaxis_transform(),
+                        clip_on=False,
+                    )
             ax.set_title(pid, pad=2)
             ax.set_xlim(*limits)
             if index + columns >= len(participants):
@@ -143,15 +223,34 @@ def glx_individual(spectra: pd.DataFrame, conditions: list[str], *, infusion_win
         figure.supxlabel(labels.time_axis, fontsize=style.FONT_SIZE)
         figure.supylabel(f"{ratio_label(spectra)} (ratio)", fontsize=style.FONT_SIZE)
         extra = [
-            Line2D([], [], ls="none", marker="x", color=style.NEUTRAL, markersize=3.5, label="excluded by QC"),
-            Line2D([], [], ls="none", marker="o", mfc="none", color=style.NEUTRAL, markersize=3,
-                   label="no ratio (undetermined)"),
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="x",
+                color=style.NEUTRAL,
+                markersize=3.5,
+                label="excluded by QC",
+            ),
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                mfc="none",
+                color=style.NEUTRAL,
+                markersize=3,
+                label="no ratio (undetermined)",
+            ),
             _infusion_handle(labels),
         ]
         spare = axes.flat[len(participants)]
-        legend = spare.legend(handles=_legend_handles(conditions, labels, extra), loc="upper left",
-                              title=f"one panel per participant (n = {len(participants)}); every spectrum",
-                              ncols=2 if len(participants) % columns <= columns - 2 else 1)
+        legend = spare.legend(
+            handles=_legend_handles(conditions, labels, extra),
+            loc="upper left",
+            title=f"one panel per participant (n = {len(participants)}); every spectrum",
+            ncols=2 if len(participants) % columns <= columns - 2 else 1,
+        )
         legend.set_in_layout(False)  # may spread over the empty panels beside it
         style.label_synthetic(figure, synthetic)
     return figure, table

@@ -7,11 +7,16 @@ import pandas as pd
 
 from . import style
 
-TEST_TITLES = {"glx_condition": "Glx/tNAA: condition", "madrs_condition_x_time": "MADRS: condition × time",
-               "glx_condition_x_sex": "Glx/tNAA: condition × sex"}
+TEST_TITLES = {
+    "glx_condition": "Glx/tNAA: condition",
+    "madrs_condition_x_time": "MADRS: condition × time",
+    "glx_condition_x_sex": "Glx/tNAA: condition × sex",
+}
 
 
-def power_curves(power: pd.DataFrame, *, observed_n: int, targets=(0.8, 0.9), synthetic: bool = False):
+def power_curves(
+    power: pd.DataFrame, *, observed_n: int, targets=(0.8, 0.9), synthetic: bool = False
+):
     """Returns (figure, table): the table holds the plotted points."""
     tests = list(dict.fromkeys(power["test"]))
     effects = sorted(power["effect"].unique())
@@ -23,15 +28,33 @@ def power_curves(power: pd.DataFrame, *, observed_n: int, targets=(0.8, 0.9), sy
             of_test = power[power["test"] == test]
             for effect in effects:
                 rows = of_test[of_test["effect"] == effect].sort_values("n_participants")
-                ax.fill_between(rows["n_participants"], rows["ci_low"], rows["ci_high"], color=colours[effect],
-                                alpha=0.18, lw=0)
-                ax.plot(rows["n_participants"], rows["power"], marker="o", color=colours[effect],
-                        label=f"{effect:g} × published" if effect else "no effect (size)")
+                ax.fill_between(
+                    rows["n_participants"],
+                    rows["ci_low"],
+                    rows["ci_high"],
+                    color=colours[effect],
+                    alpha=0.18,
+                    lw=0,
+                )
+                ax.plot(
+                    rows["n_participants"],
+                    rows["power"],
+                    marker="o",
+                    color=colours[effect],
+                    label=f"{effect:g} × published" if effect else "no effect (size)",
+                )
             for target in targets:
                 ax.axhline(target, color=style.LIGHT, lw=0.6, ls="--", zorder=0)
             ax.axvline(observed_n, color=style.NEUTRAL, lw=0.7, ls=":")
-            ax.text(observed_n, 1.02, f" n = {observed_n}", color=style.NEUTRAL, ha="left", va="bottom",
-                    transform=ax.get_xaxis_transform())
+            ax.text(
+                observed_n,
+                1.02,
+                f" n = {observed_n}",
+                color=style.NEUTRAL,
+                ha="left",
+                va="bottom",
+                transform=ax.get_xaxis_transform(),
+            )
             ax.set_ylim(0, 1)
             ax.set_title(TEST_TITLES.get(test, test), pad=12)
             ax.set_xlabel("participants")
@@ -39,8 +62,15 @@ def power_curves(power: pd.DataFrame, *, observed_n: int, targets=(0.8, 0.9), sy
         style.panel_letters(axes)
         handles, names = axes[0].get_legend_handles_labels()
         n_replicates = int(power["replicates"].min())
-        figure.legend(handles, names, loc="outside lower center", ncols=len(effects),
-                      title=f"power: share of replicates with P < alpha; bands: 95% CI over {n_replicates} "
-                      "replicates per point; dashed: target powers; effect:")
+        figure.legend(
+            handles,
+            names,
+            loc="outside lower center",
+            ncols=len(effects),
+            title=f"power: share of replicates with P < alpha; bands: 95% CI over {n_replicates} "
+            "replicates per point; dashed: target powers; effect:",
+        )
         style.label_synthetic(figure, synthetic)
-    return figure, power.sort_values(["test", "effect", "n_participants"], kind="stable").reset_index(drop=True)
+    return figure, power.sort_values(
+        ["test", "effect", "n_participants"], kind="stable"
+    ).reset_index(drop=True)

@@ -19,24 +19,54 @@ from .summary import check_spectra, individual_ratios, ratio_label
 SWARM_WIDTH = 0.8  # seaborn's swarm fills 0.8 of a category's slot
 SWARM_SIZE_PT = (1.0, 2.2)  # marker diameter, smallest and largest
 # criterion of qc_mrs -> code written in an excluded cell of the ratio map
-REASON_CODES = {"crlb": "C", "fwhm": "F", "snr": "S", "undetermined": "U", "fwhm_drift": "Fd", "snr_drift": "Sd",
-                "no ratio": "U"}
+REASON_CODES = {
+    "crlb": "C",
+    "fwhm": "F",
+    "snr": "S",
+    "undetermined": "U",
+    "fwhm_drift": "Fd",
+    "snr_drift": "Sd",
+    "no ratio": "U",
+}
 # code -> words for the key under the map (qc_mrs's criterion names are not for readers)
-CODE_NAMES = {"C": "%SD (CRLB)", "F": "linewidth (FWHM)", "S": "S/N", "U": "ratio undetermined",
-              "Fd": "linewidth drift", "Sd": "S/N drift"}
+CODE_NAMES = {
+    "C": "%SD (CRLB)",
+    "F": "linewidth (FWHM)",
+    "S": "S/N",
+    "U": "ratio undetermined",
+    "Fd": "linewidth drift",
+    "Sd": "S/N drift",
+}
 
 
 def _quality_measures(numerator: str, denominator: str, thresholds: dict) -> list[dict]:
     """Measure, axis label, threshold and which side of it is flagged (qc_mrs's rules)."""
     crlb = thresholds.get("max_crlb_percent")
     return [
-        {"measure": "fwhm_ppm", "label": "FWHM (ppm)", "threshold": thresholds.get("max_fwhm_ppm"), "flag_if": ">"},
-        {"measure": "snr", "label": "S/N (fitting tool's definition)", "threshold": thresholds.get("min_snr"),
-         "flag_if": "<"},
-        {"measure": "numerator_crlb_percent", "label": f"%SD (CRLB) of {numerator}", "threshold": crlb,
-         "flag_if": ">"},
-        {"measure": "denominator_crlb_percent", "label": f"%SD (CRLB) of {denominator}", "threshold": crlb,
-         "flag_if": ">"},
+        {
+            "measure": "fwhm_ppm",
+            "label": "FWHM (ppm)",
+            "threshold": thresholds.get("max_fwhm_ppm"),
+            "flag_if": ">",
+        },
+        {
+            "measure": "snr",
+            "label": "S/N (fitting tool's definition)",
+            "threshold": thresholds.get("min_snr"),
+            "flag_if": "<",
+        },
+        {
+            "measure": "numerator_crlb_percent",
+            "label": f"%SD (CRLB) of {numerator}",
+            "threshold": crlb,
+            "flag_if": ">",
+        },
+        {
+            "measure": "denominator_crlb_percent",
+            "label": f"%SD (CRLB) of {denominator}",
+            "threshold": crlb,
+            "flag_if": ">",
+        },
     ]
 
 
@@ -59,8 +89,15 @@ def _swarm_size(ax, run: int, n_conditions: int) -> float:
     return float(np.clip(SWARM_WIDTH * slot_pt / run, *SWARM_SIZE_PT))
 
 
-def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds: dict, *,
-                        synthetic: bool = False, columns: int = 2, labels: style.Labels | None = None):
+def qc_spectral_quality(
+    spectra: pd.DataFrame,
+    conditions: list[str],
+    thresholds: dict,
+    *,
+    synthetic: bool = False,
+    columns: int = 2,
+    labels: style.Labels | None = None,
+):
     """Box and swarm of linewidth, S/N and the %SD of both ratio metabolites by condition, every
     spectrum (kept or not), with the configured thresholds as dashed lines. Returns (figure, table);
     the table has the box statistics (level "summary") and every plotted value (level "spectrum").
@@ -73,12 +110,18 @@ def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds
     labels = labels or style.Labels()
     names = [labels.condition(c) for c in conditions]
     check_spectra(spectra, conditions)
-    require_columns(spectra, ["fwhm_ppm", "snr", "numerator_crlb_percent", "denominator_crlb_percent"])
+    require_columns(
+        spectra, ["fwhm_ppm", "snr", "numerator_crlb_percent", "denominator_crlb_percent"]
+    )
     numerator, denominator = ratio_label(spectra).split("/", 1)
     measures = _quality_measures(numerator, denominator, thresholds)
     colours = style.condition_colours(conditions)
-    ordered = spectra.assign(_rank=spectra["condition"].map({c: i for i, c in enumerate(conditions)}))
-    ordered = ordered.sort_values(["_rank", "participant_id", "block"], kind="stable").reset_index(drop=True)
+    ordered = spectra.assign(
+        _rank=spectra["condition"].map({c: i for i, c in enumerate(conditions)})
+    )
+    ordered = ordered.sort_values(["_rank", "participant_id", "block"], kind="stable").reset_index(
+        drop=True
+    )
     summary_rows, point_rows, runs = [], [], []
     for spec in measures:
         threshold = spec["threshold"]
@@ -91,18 +134,40 @@ def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds
             if threshold is not None:
                 flagged = values > threshold if spec["flag_if"] == ">" else values < threshold
             for row, value, is_flagged in zip(rows.itertuples(index=False), values, flagged):
-                point_rows.append({"level": "spectrum", "measure": spec["measure"], "condition": condition,
-                                   "participant_id": row.participant_id, "block": row.block, "value": value,
-                                   "beyond_threshold": bool(is_flagged) if not np.isnan(value) else np.nan,
-                                   "threshold": threshold, "flag_if": spec["flag_if"]})
+                point_rows.append(
+                    {
+                        "level": "spectrum",
+                        "measure": spec["measure"],
+                        "condition": condition,
+                        "participant_id": row.participant_id,
+                        "block": row.block,
+                        "value": value,
+                        "beyond_threshold": bool(is_flagged) if not np.isnan(value) else np.nan,
+                        "threshold": threshold,
+                        "flag_if": spec["flag_if"],
+                    }
+                )
             box = {"n": int(present.sum()), "n_missing": int((~present).sum())}
             if present.any():
                 computed = cbook.boxplot_stats(values[present], whis=1.5)[0]
-                box.update(median=computed["med"], q1=computed["q1"], q3=computed["q3"],
-                           whisker_low=computed["whislo"], whisker_high=computed["whishi"])
-            summary_rows.append({"level": "summary", "measure": spec["measure"], "condition": condition, **box,
-                                 "threshold": threshold, "flag_if": spec["flag_if"],
-                                 "n_beyond_threshold": int(flagged[present].sum())})
+                box.update(
+                    median=computed["med"],
+                    q1=computed["q1"],
+                    q3=computed["q3"],
+                    whisker_low=computed["whislo"],
+                    whisker_high=computed["whishi"],
+                )
+            summary_rows.append(
+                {
+                    "level": "summary",
+                    "measure": spec["measure"],
+                    "condition": condition,
+                    **box,
+                    "threshold": threshold,
+                    "flag_if": spec["flag_if"],
+                    "n_beyond_threshold": int(flagged[present].sum()),
+                }
+            )
     columns = max(1, min(columns, len(measures)))
     grid_rows = math.ceil(len(measures) / columns)
     with style.context():
@@ -113,36 +178,84 @@ def qc_spectral_quality(spectra: pd.DataFrame, conditions: list[str], thresholds
             ax.set_xticks(range(len(conditions)), names)
         figure.draw_without_rendering()  # lay out once: the swarm's marker size needs the panel widths
         for k, (ax, spec) in enumerate(zip(axes, measures)):
-            size = _swarm_size(ax, max(runs[k * len(conditions):(k + 1) * len(conditions)]), len(conditions))
+            size = _swarm_size(
+                ax, max(runs[k * len(conditions) : (k + 1) * len(conditions)]), len(conditions)
+            )
             # Missing values (an undetermined %SD) are counted in the table, never drawn.
             drawn = ordered[["condition", spec["measure"]]].dropna()
             if len(drawn):
                 with warnings.catch_warnings():
                     # seaborn 0.13.2 passes bxp's `vert`, deprecated in matplotlib 3.11: noise in every log.
-                    warnings.filterwarnings("ignore", message="vert: bool", category=MatplotlibDeprecationWarning)
-                    seaborn.boxplot(data=drawn, x="condition", y=spec["measure"], order=conditions, ax=ax, whis=1.5,
-                                width=0.55, fill=False, showfliers=False, color=style.NEUTRAL, linewidth=0.7,
-                                medianprops={"color": "#000000", "linewidth": 1.0})
-                seaborn.swarmplot(data=drawn, x="condition", y=spec["measure"], order=conditions, hue="condition",
-                              hue_order=conditions, palette=colours, size=size, linewidth=0, alpha=0.75,
-                              legend=False, ax=ax, zorder=2)
+                    warnings.filterwarnings(
+                        "ignore", message="vert: bool", category=MatplotlibDeprecationWarning
+                    )
+                    seaborn.boxplot(
+                        data=drawn,
+                        x="condition",
+                        y=spec["measure"],
+                        order=conditions,
+                        ax=ax,
+                        whis=1.5,
+                        width=0.55,
+                        fill=False,
+                        showfliers=False,
+                        color=style.NEUTRAL,
+                        linewidth=0.7,
+                        medianprops={"color": "#000000", "linewidth": 1.0},
+                    )
+                seaborn.swarmplot(
+                    data=drawn,
+                    x="condition",
+                    y=spec["measure"],
+                    order=conditions,
+                    hue="condition",
+                    hue_order=conditions,
+                    palette=colours,
+                    size=size,
+                    linewidth=0,
+                    alpha=0.75,
+                    legend=False,
+                    ax=ax,
+                    zorder=2,
+                )
             if spec["threshold"] is not None:
                 ax.axhline(spec["threshold"], color="#000000", lw=0.8, ls="--", zorder=3)
             ax.set_xticks(range(len(conditions)), names)
             ax.set_xlim(-0.5, len(conditions) - 0.5)
             ax.set_xlabel("")
             ax.set_ylabel(spec["label"])
-        for ax in axes[len(measures):]:
+        for ax in axes[len(measures) :]:
             ax.set_axis_off()
-        style.panel_letters(axes[:len(measures)])
+        style.panel_letters(axes[: len(measures)])
         n_spectra, n_people = len(ordered), ordered["participant_id"].nunique()
-        figure.legend(handles=[Line2D([], [], color="#000000", lw=0.8, ls="--", label="QC threshold (config)")],
-                      loc="outside lower center", title=f"every spectrum, kept or not: n = {n_spectra} spectra of "
-                      f"{n_people} participants; boxes: median, quartiles, 1.5 IQR")
+        figure.legend(
+            handles=[
+                Line2D([], [], color="#000000", lw=0.8, ls="--", label="QC threshold (config)")
+            ],
+            loc="outside lower center",
+            title=f"every spectrum, kept or not: n = {n_spectra} spectra of "
+            f"{n_people} participants; boxes: median, quartiles, 1.5 IQR",
+        )
         style.label_synthetic(figure, synthetic)
-    table_columns = ["level", "measure", "condition", "participant_id", "block", "value", "beyond_threshold", "n",
-                     "n_missing", "median", "q1", "q3", "whisker_low", "whisker_high", "threshold", "flag_if",
-                     "n_beyond_threshold"]
+    table_columns = [
+        "level",
+        "measure",
+        "condition",
+        "participant_id",
+        "block",
+        "value",
+        "beyond_threshold",
+        "n",
+        "n_missing",
+        "median",
+        "q1",
+        "q3",
+        "whisker_low",
+        "whisker_high",
+        "threshold",
+        "flag_if",
+        "n_beyond_threshold",
+    ]
     table = pd.DataFrame(summary_rows + point_rows).reindex(columns=table_columns)
     return figure, table
 
@@ -152,15 +265,22 @@ def reason_code(excluded_by: str) -> str:
     return "".join(REASON_CODES.get(reason, "?") for reason in excluded_by.split(";") if reason)
 
 
-def qc_ratio_by_participant(spectra: pd.DataFrame, conditions: list[str], *, synthetic: bool = False,
-                            labels: style.Labels | None = None):
+def qc_ratio_by_participant(
+    spectra: pd.DataFrame,
+    conditions: list[str],
+    *,
+    synthetic: bool = False,
+    labels: style.Labels | None = None,
+):
     """Map of participant x (condition, block): the ratio of each spectrum QC kept as colour; an
     excluded spectrum as a grey cell with the code of its exclusion criteria; white where no
     spectrum exists. Returns (figure, table) with the ratio, decision and reason of every cell."""
     labels = labels or style.Labels()
     table = individual_ratios(spectra, conditions)
-    table["reason_code"] = [reason_code(r) if not kept else "" for r, kept in zip(table["excluded_by"],
-                                                                                   table["included"])]
+    table["reason_code"] = [
+        reason_code(r) if not kept else ""
+        for r, kept in zip(table["excluded_by"], table["included"])
+    ]
     participants = sorted(table["participant_id"].unique())
     blocks = sorted(table["block"].unique())
     cells = [(c, b) for c in conditions for b in blocks]
@@ -182,8 +302,16 @@ def qc_ratio_by_participant(spectra: pd.DataFrame, conditions: list[str], *, syn
         figure = style.new_figure(style.SINGLE_COLUMN, height)
         ax = figure.add_subplot()
         background = np.where(status == 1, 1.0, 0.0)
-        ax.pcolormesh(background, cmap=ListedColormap(["#FFFFFF", "#D9D9D9"]), vmin=0, vmax=1, edgecolors="none")
-        mesh = ax.pcolormesh(np.ma.masked_invalid(values), cmap="viridis", edgecolors="#FFFFFF", linewidth=0.3)
+        ax.pcolormesh(
+            background,
+            cmap=ListedColormap(["#FFFFFF", "#D9D9D9"]),
+            vmin=0,
+            vmax=1,
+            edgecolors="none",
+        )
+        mesh = ax.pcolormesh(
+            np.ma.masked_invalid(values), cmap="viridis", edgecolors="#FFFFFF", linewidth=0.3
+        )
         for (i, j), code in sorted(codes.items()):
             ax.text(j + 0.5, i + 0.5, code, ha="center", va="center", color="#000000")
         for k in range(1, len(conditions)):
@@ -196,12 +324,21 @@ def qc_ratio_by_participant(spectra: pd.DataFrame, conditions: list[str], *, syn
         for side in ("top", "right", "bottom", "left"):
             ax.spines[side].set_visible(False)
         for k, condition in enumerate(conditions):
-            ax.text((k + 0.5) * len(blocks), -0.2, labels.condition(condition), ha="center", va="bottom",
-                    color=style.condition_colours(conditions)[condition], fontweight="bold")
+            ax.text(
+                (k + 0.5) * len(blocks),
+                -0.2,
+                labels.condition(condition),
+                ha="center",
+                va="bottom",
+                color=style.condition_colours(conditions)[condition],
+                fontweight="bold",
+            )
         used = sorted({c for code in codes.values() for c in _split_code(code)})
         key = "; ".join(f"{c} {CODE_NAMES.get(c, c)}" for c in used)
         key = "\n".join(textwrap.wrap(f"grey: excluded by QC ({key})", 62)) if used else ""
-        ax.set_xlabel(f"fMRS block (n = {len(participants)} participants)" + (f"\n{key}" if key else ""))
+        ax.set_xlabel(
+            f"fMRS block (n = {len(participants)} participants)" + (f"\n{key}" if key else "")
+        )
         colourbar = figure.colorbar(mesh, ax=ax, shrink=0.6, aspect=25)
         colourbar.set_label(f"{label} (ratio), included spectra")
         style.label_synthetic(figure, synthetic)

@@ -104,7 +104,9 @@ def context():
 def condition_colours(conditions: list[str]) -> dict[str, str]:
     """Colour of each condition by its configured position, never by the order seen in the data."""
     if len(conditions) > len(OKABE_ITO):
-        raise ValueError(f"at most {len(OKABE_ITO)} conditions have a colour, got {len(conditions)}")
+        raise ValueError(
+            f"at most {len(OKABE_ITO)} conditions have a colour, got {len(conditions)}"
+        )
     return {condition: OKABE_ITO[i] for i, condition in enumerate(conditions)}
 
 
@@ -134,8 +136,12 @@ class Labels:
     @classmethod
     def from_config(cls, labels: Mapping | None) -> Labels:
         labels = dict(labels or {})
-        return cls(labels.get("infusion", "infusion"), dict(labels.get("conditions") or {}),
-                   dict(labels.get("timepoints") or {}), dict(labels.get("units") or {}))
+        return cls(
+            labels.get("infusion", "infusion"),
+            dict(labels.get("conditions") or {}),
+            dict(labels.get("timepoints") or {}),
+            dict(labels.get("units") or {}),
+        )
 
     def condition(self, name: str) -> str:
         return self.conditions.get(name, name)
@@ -144,7 +150,11 @@ class Labels:
         """Configured name; else 'pre' -> 'pre-infusion', 'day7' -> 'day 7'. Short (narrow panels):
         the part before a hyphen, 'pre-infusion' -> 'pre'."""
         day = re.fullmatch(r"day(\d+)", name)
-        label = self.timepoints.get(name) or TIMEPOINT_LABELS.get(name) or (f"day {day.group(1)}" if day else name)
+        label = (
+            self.timepoints.get(name)
+            or TIMEPOINT_LABELS.get(name)
+            or (f"day {day.group(1)}" if day else name)
+        )
         return label.split("-", 1)[0] if short else label
 
     def unit(self, scale: str) -> str:
@@ -158,8 +168,16 @@ class Labels:
 def panel_letters(axes) -> None:
     """a, b, c, ... at the top left of each panel of a multi-panel figure."""
     for letter, ax in zip(PANEL_LETTERS, axes):
-        ax.text(-0.02, 1.02, letter, transform=ax.transAxes, ha="right", va="bottom", fontweight="bold",
-                fontsize=FONT_SIZE + 1)
+        ax.text(
+            -0.02,
+            1.02,
+            letter,
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontweight="bold",
+            fontsize=FONT_SIZE + 1,
+        )
 
 
 def honest_limits(ax, values, floor: float | None = None, min_span_fraction: float = 0.2) -> None:
@@ -220,7 +238,10 @@ The same files are in results/figures/.</p>
 def report_page(name: str, png: bytes, svg: bytes, tsv: bytes) -> str:
     """A self-contained HTML page of one figure for the report: the PNG, and the SVG and the
     plotted numbers as downloads (embedded, so the single-file report needs nothing beside it)."""
-    encoded = {kind: base64.b64encode(data).decode("ascii") for kind, data in (("png", png), ("svg", svg), ("tsv", tsv))}
+    encoded = {
+        kind: base64.b64encode(data).decode("ascii")
+        for kind, data in (("png", png), ("svg", svg), ("tsv", tsv))
+    }
     return PAGE.format(name=name, **encoded)
 
 

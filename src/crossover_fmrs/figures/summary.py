@@ -44,8 +44,13 @@ def ratio_label(spectra: pd.DataFrame) -> str:
     require_columns(spectra, ["numerator", "denominator"])
     pairs = spectra[["numerator", "denominator"]].drop_duplicates()
     if len(pairs) != 1:
-        raise InputError(source_of(spectra), None, "numerator/denominator", "one ratio for the whole table",
-                         sorted("/".join(map(str, p)) for p in pairs.itertuples(index=False)))
+        raise InputError(
+            source_of(spectra),
+            None,
+            "numerator/denominator",
+            "one ratio for the whole table",
+            sorted("/".join(map(str, p)) for p in pairs.itertuples(index=False)),
+        )
     numerator, denominator = pairs.iloc[0]
     return f"{numerator}/{denominator}"
 
@@ -74,8 +79,13 @@ def with_sex(frame: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
     sex = dict(zip(participants["participant_id"], participants["sex"]))
     unknown = sorted(set(frame["participant_id"]) - set(sex))
     if unknown:
-        raise InputError(source_of(frame), f"participant {unknown[0]}", "participant_id",
-                         f"a participant listed in {source_of(participants, 'participants.tsv')}", unknown[0])
+        raise InputError(
+            source_of(frame),
+            f"participant {unknown[0]}",
+            "participant_id",
+            f"a participant listed in {source_of(participants, 'participants.tsv')}",
+            unknown[0],
+        )
     out = frame.copy()
     out["sex"] = out["participant_id"].map(sex)
     return out
@@ -92,8 +102,14 @@ def block_summary(spectra: pd.DataFrame, conditions: list[str], by: list[str] = 
     label = ratio_label(spectra)
     times = block_times(spectra)
     kept = included_mask(spectra)
-    groups = [()] if not by else sorted(spectra[by].drop_duplicates().itertuples(index=False, name=None),
-                                        key=lambda key: tuple(_order_key(c, v) for c, v in zip(by, key)))
+    groups = (
+        [()]
+        if not by
+        else sorted(
+            spectra[by].drop_duplicates().itertuples(index=False, name=None),
+            key=lambda key: tuple(_order_key(c, v) for c, v in zip(by, key)),
+        )
+    )
     rows = []
     for key in groups:
         in_group = np.ones(len(spectra), dtype=bool)
@@ -101,14 +117,38 @@ def block_summary(spectra: pd.DataFrame, conditions: list[str], by: list[str] = 
             in_group &= (spectra[column] == value).to_numpy()
         for condition in conditions:
             for block in times.itertuples(index=False):
-                cell = in_group & (spectra["condition"] == condition).to_numpy() & (spectra["block"] == block.block).to_numpy()
+                cell = (
+                    in_group
+                    & (spectra["condition"] == condition).to_numpy()
+                    & (spectra["block"] == block.block).to_numpy()
+                )
                 stats = mean_sem(spectra.loc[cell & kept.to_numpy(), "ratio"])
-                rows.append({**dict(zip(by, key)), "condition": condition, "block": int(block.block),
-                             "onset_min": block.onset_min, "offset_min": block.offset_min,
-                             "midpoint_min": block.midpoint_min, "outcome": label, **stats,
-                             "n_excluded": int(cell.sum()) - stats["n"]})
-    columns = by + ["condition", "block", "onset_min", "offset_min", "midpoint_min", "outcome", "n", "mean", "sd",
-                    "sem", "n_excluded"]
+                rows.append(
+                    {
+                        **dict(zip(by, key)),
+                        "condition": condition,
+                        "block": int(block.block),
+                        "onset_min": block.onset_min,
+                        "offset_min": block.offset_min,
+                        "midpoint_min": block.midpoint_min,
+                        "outcome": label,
+                        **stats,
+                        "n_excluded": int(cell.sum()) - stats["n"],
+                    }
+                )
+    columns = by + [
+        "condition",
+        "block",
+        "onset_min",
+        "offset_min",
+        "midpoint_min",
+        "outcome",
+        "n",
+        "mean",
+        "sd",
+        "sem",
+        "n_excluded",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -126,7 +166,9 @@ def individual_ratios(spectra: pd.DataFrame, conditions: list[str]) -> pd.DataFr
     table = spectra[columns + ["ratio", "included"]].copy()
     table["included"] = included_mask(spectra)
     for optional in ("excluded_by", "flags"):
-        table[optional] = spectra[optional].fillna("").astype(str) if optional in spectra.columns else ""
+        table[optional] = (
+            spectra[optional].fillna("").astype(str) if optional in spectra.columns else ""
+        )
     # A spectrum QC kept but without a ratio is out of the statistics too: say why.
     no_ratio = table["ratio"].isna() & (table["excluded_by"] == "")
     table.loc[no_ratio, "excluded_by"] = "no ratio"
@@ -135,8 +177,18 @@ def individual_ratios(spectra: pd.DataFrame, conditions: list[str]) -> pd.DataFr
     table["condition_rank"] = table["condition"].map({c: i for i, c in enumerate(conditions)})
     table = table.sort_values(["participant_id", "condition_rank", "block"], kind="stable")
     return table.drop(columns="condition_rank").reset_index(drop=True)[
-        SPECTRUM_KEYS + ["onset_min", "offset_min", "midpoint_min", "outcome", "ratio", "included", "excluded_by",
-                         "flags"]]
+        SPECTRUM_KEYS
+        + [
+            "onset_min",
+            "offset_min",
+            "midpoint_min",
+            "outcome",
+            "ratio",
+            "included",
+            "excluded_by",
+            "flags",
+        ]
+    ]
 
 
 def check_scores(scores: pd.DataFrame, conditions: list[str], scales: dict) -> None:
@@ -145,7 +197,12 @@ def check_scores(scores: pd.DataFrame, conditions: list[str], scales: dict) -> N
     check_levels(scores, "condition", conditions, "the configured conditions")
     check_levels(scores, "scale", list(scales), "the configured scales")
     for scale, spec in scales.items():
-        check_levels(scores[scores["scale"] == scale], "timepoint", spec["timepoints"], f"time points of {scale}")
+        check_levels(
+            scores[scores["scale"] == scale],
+            "timepoint",
+            spec["timepoints"],
+            f"time points of {scale}",
+        )
     check_unique(scores, SCORE_KEYS)
 
 
@@ -157,7 +214,9 @@ def outcome_order(scores: pd.DataFrame, scales: dict) -> list[str]:
     return order
 
 
-def timepoint_summary(scores: pd.DataFrame, conditions: list[str], scales: dict, outcomes: list[str]) -> pd.DataFrame:
+def timepoint_summary(
+    scores: pd.DataFrame, conditions: list[str], scales: dict, outcomes: list[str]
+) -> pd.DataFrame:
     """Mean ± SEM per outcome x condition x time point; n counts values, n_missing rows with NA."""
     check_scores(scores, conditions, scales)
     rows = []
@@ -168,16 +227,45 @@ def timepoint_summary(scores: pd.DataFrame, conditions: list[str], scales: dict,
         scale = of_outcome["scale"].iloc[0]
         for condition in conditions:
             for position, timepoint in enumerate(scales[scale]["timepoints"]):
-                cell = of_outcome[(of_outcome["condition"] == condition) & (of_outcome["timepoint"] == timepoint)]
+                cell = of_outcome[
+                    (of_outcome["condition"] == condition) & (of_outcome["timepoint"] == timepoint)
+                ]
                 stats = mean_sem(cell["value"])
-                rows.append({"outcome": outcome, "scale": scale, "condition": condition, "timepoint": timepoint,
-                             "timepoint_index": position, **stats, "n_missing": len(cell) - stats["n"]})
-    return pd.DataFrame(rows, columns=["outcome", "scale", "condition", "timepoint", "timepoint_index", "n", "mean",
-                                       "sd", "sem", "n_missing"])
+                rows.append(
+                    {
+                        "outcome": outcome,
+                        "scale": scale,
+                        "condition": condition,
+                        "timepoint": timepoint,
+                        "timepoint_index": position,
+                        **stats,
+                        "n_missing": len(cell) - stats["n"],
+                    }
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "outcome",
+            "scale",
+            "condition",
+            "timepoint",
+            "timepoint_index",
+            "n",
+            "mean",
+            "sd",
+            "sem",
+            "n_missing",
+        ],
+    )
 
 
-def change_scores(scores: pd.DataFrame, participants: pd.DataFrame, conditions: list[str], scales: dict,
-                  outcome: str = "MADRS") -> pd.DataFrame:
+def change_scores(
+    scores: pd.DataFrame,
+    participants: pd.DataFrame,
+    conditions: list[str],
+    scales: dict,
+    outcome: str = "MADRS",
+) -> pd.DataFrame:
     """Per participant x condition: last minus first configured time point (MADRS: day1 - pre).
 
     NaN where either value is missing; the participant still appears, with the missing side NaN.
@@ -188,7 +276,9 @@ def change_scores(scores: pd.DataFrame, participants: pd.DataFrame, conditions: 
         raise InputError(source_of(scores), None, "outcome", f"rows for {outcome}", "none")
     timepoints = scales[of_outcome["scale"].iloc[0]]["timepoints"]
     first, last = timepoints[0], timepoints[-1]
-    wide = of_outcome.pivot(index=["participant_id", "condition"], columns="timepoint", values="value")
+    wide = of_outcome.pivot(
+        index=["participant_id", "condition"], columns="timepoint", values="value"
+    )
     wide = wide.reindex(columns=[first, last]).reset_index()
     wide.columns.name = None
     wide = with_sex(wide, participants)
@@ -198,6 +288,18 @@ def change_scores(scores: pd.DataFrame, participants: pd.DataFrame, conditions: 
     wide["change_definition"] = f"{last} - {first}"
     wide["sex_rank"] = wide["sex"].map({s: i for i, s in enumerate(SEX_ORDER)})
     wide["condition_rank"] = wide["condition"].map({c: i for i, c in enumerate(conditions)})
-    wide = wide.sort_values(["sex_rank", "condition_rank", "participant_id"], kind="stable").reset_index(drop=True)
-    return wide[["sex", "condition", "participant_id", "outcome", "change_definition", "value_first", "value_last",
-                 "change"]]
+    wide = wide.sort_values(
+        ["sex_rank", "condition_rank", "participant_id"], kind="stable"
+    ).reset_index(drop=True)
+    return wide[
+        [
+            "sex",
+            "condition",
+            "participant_id",
+            "outcome",
+            "change_definition",
+            "value_first",
+            "value_last",
+            "change",
+        ]
+    ]

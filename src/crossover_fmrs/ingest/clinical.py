@@ -29,11 +29,27 @@ from .scales import check_items, get_scale, max_missing_from_config, score_outco
 
 KEY_COLUMNS = ["participant_id", "condition", "timepoint", "hours_from_infusion"]
 CLINICAL_ITEMS_COLUMNS = [
-    "participant_id", "condition", "timepoint", "hours_from_infusion", "scale", "item", "score", "source_file",
+    "participant_id",
+    "condition",
+    "timepoint",
+    "hours_from_infusion",
+    "scale",
+    "item",
+    "score",
+    "source_file",
 ]
 CLINICAL_SCORES_COLUMNS = [
-    "participant_id", "condition", "timepoint", "hours_from_infusion", "scale", "outcome", "value",
-    "n_items", "n_items_missing", "scoring_note", "source_file",
+    "participant_id",
+    "condition",
+    "timepoint",
+    "hours_from_infusion",
+    "scale",
+    "outcome",
+    "value",
+    "n_items",
+    "n_items_missing",
+    "scoring_note",
+    "source_file",
 ]
 NA_TEXT = "NA"
 
@@ -50,14 +66,18 @@ def _read_lines(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     header = lines[0].split("\t")
     separator = delimiter_of(header[0]) if len(header) == 1 else None
     if separator:
-        raise InputError(path, "line 1", None, "tab-separated columns", f"columns separated by {separator}")
+        raise InputError(
+            path, "line 1", None, "tab-separated columns", f"columns separated by {separator}"
+        )
     rows = []
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         fields = next(csv.reader([line], delimiter="\t", quoting=csv.QUOTE_NONE))
         if len(fields) != len(header):
-            raise InputError(path, f"line {number}", None, f"{len(header)} tab-separated fields", len(fields))
+            raise InputError(
+                path, f"line {number}", None, f"{len(header)} tab-separated fields", len(fields)
+            )
         rows.append((number, [field.strip() for field in fields]))
     return [name.strip() for name in header], rows
 
@@ -81,8 +101,13 @@ def _number(text: str) -> float:
     return value
 
 
-def read_clinical_sheet(path: str | Path, scale_name: str, participants: pd.DataFrame, timepoints: Sequence[str],
-                        conditions: Sequence[str] | None = None) -> pd.DataFrame:
+def read_clinical_sheet(
+    path: str | Path,
+    scale_name: str,
+    participants: pd.DataFrame,
+    timepoints: Sequence[str],
+    conditions: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Validated sheet of one scale, sorted by participant, condition and time point (given orders).
 
     Columns: participant_id, condition, timepoint, hours_from_infusion (float, NaN if empty), the
@@ -97,40 +122,75 @@ def read_clinical_sheet(path: str | Path, scale_name: str, participants: pd.Data
     header, rows = _read_lines(path)
     check_column_names(header, path)
     if not rows:
-        raise InputError(path, "line 2", None, f"one row per participant x condition x timepoint ({scale.name} is "
-                         "configured in clinical.scales: remove it there if it was not collected)", "no rows")
+        raise InputError(
+            path,
+            "line 2",
+            None,
+            f"one row per participant x condition x timepoint ({scale.name} is "
+            "configured in clinical.scales: remove it there if it was not collected)",
+            "no rows",
+        )
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
-        raise InputError(path, "line 1", duplicated[0], "each column name once", "a repeated column")
+        raise InputError(
+            path, "line 1", duplicated[0], "each column name once", "a repeated column"
+        )
     for column in KEY_COLUMNS + scale.item_columns:
         if column not in header:
-            layout = f"{', '.join(KEY_COLUMNS)}, {scale.item_columns[0]} .. {scale.item_columns[-1]}"
-            raise InputError(path, "line 1", column, f"a column of this name ({scale.name} sheet: {layout})",
-                             "no such column")
-    extra_items = [name for name in header if name.startswith(scale.prefix + "_") and name not in scale.item_columns]
+            layout = (
+                f"{', '.join(KEY_COLUMNS)}, {scale.item_columns[0]} .. {scale.item_columns[-1]}"
+            )
+            raise InputError(
+                path,
+                "line 1",
+                column,
+                f"a column of this name ({scale.name} sheet: {layout})",
+                "no such column",
+            )
+    extra_items = [
+        name
+        for name in header
+        if name.startswith(scale.prefix + "_") and name not in scale.item_columns
+    ]
     if extra_items:
-        raise InputError(path, "line 1", extra_items[0],
-                         f"only items {scale.item_columns[0]} .. {scale.item_columns[-1]} of {scale.name}",
-                         "an item column that the scale does not have")
+        raise InputError(
+            path,
+            "line 1",
+            extra_items[0],
+            f"only items {scale.item_columns[0]} .. {scale.item_columns[-1]} of {scale.name}",
+            "an item column that the scale does not have",
+        )
     known = set(participants["participant_id"].astype(str))
     position = {name: i for i, name in enumerate(header)}
     records = []
     where = []
     first_line: dict[tuple[str, str, str], int] = {}
     for number, fields in rows:
-        pid, condition, timepoint = (fields[position[c]] for c in ("participant_id", "condition", "timepoint"))
+        pid, condition, timepoint = (
+            fields[position[c]] for c in ("participant_id", "condition", "timepoint")
+        )
         at = f"line {number}"
         if pid not in known:
-            raise InputError(path, at, "participant_id", "a participant listed in participants.tsv", pid)
+            raise InputError(
+                path, at, "participant_id", "a participant listed in participants.tsv", pid
+            )
         at = f"line {number} ({pid})"
         if condition not in conditions:
             raise InputError(path, at, "condition", "one of " + ", ".join(conditions), condition)
         if timepoint not in timepoints:
-            raise InputError(path, at, "timepoint", f"one of {', '.join(timepoints)} for {scale.name}", timepoint)
+            raise InputError(
+                path, at, "timepoint", f"one of {', '.join(timepoints)} for {scale.name}", timepoint
+            )
         key = (pid, condition, timepoint)
         if key in first_line:
-            raise InputError(path, at, None, f"one row per participant x condition x timepoint "
-                             f"({condition}, {timepoint} also on line {first_line[key]})", "a duplicate row")
+            raise InputError(
+                path,
+                at,
+                None,
+                f"one row per participant x condition x timepoint "
+                f"({condition}, {timepoint} also on line {first_line[key]})",
+                "a duplicate row",
+            )
         first_line[key] = number
         record = {"participant_id": pid, "condition": condition, "timepoint": timepoint}
         at = f"line {number} ({pid}, {condition}, {timepoint})"
@@ -138,14 +198,21 @@ def read_clinical_sheet(path: str | Path, scale_name: str, participants: pd.Data
         try:
             record["hours_from_infusion"] = _number(text)
         except ValueError:
-            raise InputError(path, at, "hours_from_infusion", "a number of hours or an empty cell", text) from None
+            raise InputError(
+                path, at, "hours_from_infusion", "a number of hours or an empty cell", text
+            ) from None
         for column in scale.item_columns:
             text = fields[position[column]]
             try:
                 record[column] = _number(text)
             except ValueError:
-                raise InputError(path, at, column, f"a number {scale.item_min:g}-{scale.item_max:g} "
-                                 "or an empty cell (unrated)", text) from None
+                raise InputError(
+                    path,
+                    at,
+                    column,
+                    f"a number {scale.item_min:g}-{scale.item_max:g} or an empty cell (unrated)",
+                    text,
+                ) from None
         record["line"] = number
         records.append(record)
         where.append(at)
@@ -157,11 +224,16 @@ def read_clinical_sheet(path: str | Path, scale_name: str, participants: pd.Data
     frame["source_file"] = path.name
     for column in ("participant_id", "condition", "timepoint", "source_file"):
         frame[column] = frame[column].astype(str)
-    return _sorted(frame, {"condition": conditions, "timepoint": timepoints},
-                   ["participant_id", "condition", "timepoint"])
+    return _sorted(
+        frame,
+        {"condition": conditions, "timepoint": timepoints},
+        ["participant_id", "condition", "timepoint"],
+    )
 
 
-def _sorted(frame: pd.DataFrame, orders: Mapping[str, Sequence[str]], by: list[str]) -> pd.DataFrame:
+def _sorted(
+    frame: pd.DataFrame, orders: Mapping[str, Sequence[str]], by: list[str]
+) -> pd.DataFrame:
     """Stable sort with columns in `orders` ranked by their given order, others as they are."""
     ranks = {}
     for column in by:
@@ -177,22 +249,31 @@ def _sorted(frame: pd.DataFrame, orders: Mapping[str, Sequence[str]], by: list[s
 
 def scale_specs(scales_config: Sequence[Mapping]) -> dict[str, dict]:
     """config clinical.scales (a list of {name, sheet, timepoints}) as {name: {sheet, timepoints}}."""
-    return {entry["name"]: {"sheet": entry["sheet"], "timepoints": list(entry["timepoints"])}
-            for entry in scales_config}
+    return {
+        entry["name"]: {"sheet": entry["sheet"], "timepoints": list(entry["timepoints"])}
+        for entry in scales_config
+    }
 
 
-def read_clinical_sheets(clinical_dir: str | Path, clinical_config: Mapping, participants: pd.DataFrame,
-                         conditions: Sequence[str]) -> dict[str, pd.DataFrame]:
+def read_clinical_sheets(
+    clinical_dir: str | Path,
+    clinical_config: Mapping,
+    participants: pd.DataFrame,
+    conditions: Sequence[str],
+) -> dict[str, pd.DataFrame]:
     """Every scale configured under `clinical.scales`, read from clinical_dir/<sheet>."""
     clinical_dir = Path(clinical_dir)
     return {
-        name: read_clinical_sheet(clinical_dir / spec["sheet"], name, participants, spec["timepoints"], conditions)
+        name: read_clinical_sheet(
+            clinical_dir / spec["sheet"], name, participants, spec["timepoints"], conditions
+        )
         for name, spec in clinical_config["scales"].items()
     }
 
 
-def tidy_clinical(sheets: Mapping[str, pd.DataFrame], clinical_config: Mapping,
-                  conditions: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def tidy_clinical(
+    sheets: Mapping[str, pd.DataFrame], clinical_config: Mapping, conditions: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(clinical_items, clinical_scores) from sheets read by read_clinical_sheet.
 
     Sorted by participant, condition (given order), scale (config order), time point (config
@@ -205,28 +286,44 @@ def tidy_clinical(sheets: Mapping[str, pd.DataFrame], clinical_config: Mapping,
         scale = get_scale(name)
         keys = sheet[KEY_COLUMNS + ["source_file"]].reset_index(drop=True)
         long = sheet[KEY_COLUMNS + scale.item_columns + ["source_file"]].melt(
-            id_vars=KEY_COLUMNS + ["source_file"], value_vars=scale.item_columns, var_name="item", value_name="score")
+            id_vars=KEY_COLUMNS + ["source_file"],
+            value_vars=scale.item_columns,
+            var_name="item",
+            value_name="score",
+        )
         long["item"] = long["item"].str.removeprefix(scale.prefix + "_").astype(int)
         long["scale"] = name
         item_parts.append(long)
         where = [f"line {line}" for line in sheet["line"]]
-        scored = score_outcomes(name, sheet[scale.item_columns].reset_index(drop=True), limits,
-                                sheet["source_file"].iloc[0] if len(sheet) else name, where)
+        scored = score_outcomes(
+            name,
+            sheet[scale.item_columns].reset_index(drop=True),
+            limits,
+            sheet["source_file"].iloc[0] if len(sheet) else name,
+            where,
+        )
         scored = keys.iloc[scored["row"]].reset_index(drop=True).join(scored.drop(columns="row"))
         scored["scale"] = name
         scored["_outcome_rank"] = scored["outcome"].map({o: i for i, o in enumerate(scale.scores)})
         score_parts.append(scored)
     timepoint_rank = {
-        (name, t): i for name in scale_order for i, t in enumerate(clinical_config["scales"][name]["timepoints"])
+        (name, t): i
+        for name in scale_order
+        for i, t in enumerate(clinical_config["scales"][name]["timepoints"])
     }
 
     def order(frame: pd.DataFrame, last: str) -> pd.DataFrame:
         frame = frame.assign(
-            _timepoint_rank=[timepoint_rank.get(key, len(timepoint_rank))
-                             for key in zip(frame["scale"], frame["timepoint"])]
+            _timepoint_rank=[
+                timepoint_rank.get(key, len(timepoint_rank))
+                for key in zip(frame["scale"], frame["timepoint"])
+            ]
         )
-        frame = _sorted(frame, {"condition": list(conditions), "scale": scale_order},
-                        ["participant_id", "condition", "scale", "_timepoint_rank", last])
+        frame = _sorted(
+            frame,
+            {"condition": list(conditions), "scale": scale_order},
+            ["participant_id", "condition", "scale", "_timepoint_rank", last],
+        )
         return frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
 
     if item_parts:
@@ -235,7 +332,10 @@ def tidy_clinical(sheets: Mapping[str, pd.DataFrame], clinical_config: Mapping,
     else:
         items = pd.DataFrame(columns=CLINICAL_ITEMS_COLUMNS)
         scores = pd.DataFrame(columns=CLINICAL_SCORES_COLUMNS)
-    items = items[CLINICAL_ITEMS_COLUMNS].astype({"item": int, "score": float, "hours_from_infusion": float})
+    items = items[CLINICAL_ITEMS_COLUMNS].astype(
+        {"item": int, "score": float, "hours_from_infusion": float}
+    )
     scores = scores[CLINICAL_SCORES_COLUMNS].astype(
-        {"value": float, "n_items": int, "n_items_missing": int, "hours_from_infusion": float})
+        {"value": float, "n_items": int, "n_items_missing": int, "hours_from_infusion": float}
+    )
     return items.reset_index(drop=True), scores.reset_index(drop=True)

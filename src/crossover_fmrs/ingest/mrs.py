@@ -21,29 +21,53 @@ READER_OPTIONS = ("osprey_subspectrum", "dynmrs_time", "dynmrs_aggregate")
 
 @dataclass(frozen=True)
 class Format:
-    read: Callable[..., pd.DataFrame]  # (data_dir, participants, conditions, larmor_mhz) -> tidy table
+    read: Callable[
+        ..., pd.DataFrame
+    ]  # (data_dir, participants, conditions, larmor_mhz) -> tidy table
     not_provided: tuple[str, ...]  # tidy columns the format leaves NaN by construction
     summary: str
 
 
 FORMATS: dict[str, Format] = {
-    "lcmodel_table": Format(lcmodel_table.read_table_study, (), "LCModel .table per block (LTABLE)"),
-    "lcmodel_csv": Format(lcmodel_csv.read_csv_study, ("fwhm_ppm", "snr"),
-                          "LCModel -csv spreadsheet per block (LCSV): no FWHM, no S/N"),
-    "fsl_mrs": Format(fsl_mrs.read_fsl_mrs_study, (),
-                      "fsl_mrs output folder per block: concentrations.csv, qc.csv, summary.csv"),
+    "lcmodel_table": Format(
+        lcmodel_table.read_table_study, (), "LCModel .table per block (LTABLE)"
+    ),
+    "lcmodel_csv": Format(
+        lcmodel_csv.read_csv_study,
+        ("fwhm_ppm", "snr"),
+        "LCModel -csv spreadsheet per block (LCSV): no FWHM, no S/N",
+    ),
+    "fsl_mrs": Format(
+        fsl_mrs.read_fsl_mrs_study,
+        (),
+        "fsl_mrs output folder per block: concentrations.csv, qc.csv, summary.csv",
+    ),
     # %CRLB of sums: only from dyn_cov.csv, which older FSL-MRS versions do not write
-    "fsl_dynmrs": Format(fsl_mrs.read_fsl_dynmrs_study, ("fwhm_ppm", "snr", "crlb_percent of summed metabolites"),
-                         "fsl_dynmrs output folder per session: mapped_parameters.csv, dyn_cov.csv if present"),
-    "osprey": Format(osprey.read_study, ("crlb_percent",),
-                     "Osprey QuantifyResults amplitude and tCr tables + QM table, rows named by osprey_datasets.tsv"),
-    "tidy_tsv": Format(tidy_tsv.read_study, (), "one study-level mrs.tsv in the pipeline's own long layout"),
+    "fsl_dynmrs": Format(
+        fsl_mrs.read_fsl_dynmrs_study,
+        ("fwhm_ppm", "snr", "crlb_percent of summed metabolites"),
+        "fsl_dynmrs output folder per session: mapped_parameters.csv, dyn_cov.csv if present",
+    ),
+    "osprey": Format(
+        osprey.read_study,
+        ("crlb_percent",),
+        "Osprey QuantifyResults amplitude and tCr tables + QM table, rows named by osprey_datasets.tsv",
+    ),
+    "tidy_tsv": Format(
+        tidy_tsv.read_study, (), "one study-level mrs.tsv in the pipeline's own long layout"
+    ),
 }
 
 
-def read_study_mrs(data_dir: str | Path, participants: pd.DataFrame, conditions: list[str],
-                   fmt: str = "lcmodel_table", larmor_mhz: float | None = None, options: dict | None = None,
-                   workdir_paths: bool = False) -> pd.DataFrame:
+def read_study_mrs(
+    data_dir: str | Path,
+    participants: pd.DataFrame,
+    conditions: list[str],
+    fmt: str = "lcmodel_table",
+    larmor_mhz: float | None = None,
+    options: dict | None = None,
+    workdir_paths: bool = False,
+) -> pd.DataFrame:
     """Tidy MRS table of a study: one row per participant x condition x block x metabolite.
 
     Sorted by participant_id, condition (in the configured order), block, then the tool's row
@@ -72,8 +96,17 @@ def in_data_dir(err: InputError, data_dir: Path) -> InputError:
     """The error with a file named relative to data_dir prefixed by data_dir (settings and paths
     that already include it are left alone)."""
     name = err.file
-    if name in ("config", "config.yaml") or Path(name).is_absolute() or name == str(data_dir) \
-            or name.startswith(str(data_dir).rstrip("/") + "/"):
+    if (
+        name in ("config", "config.yaml")
+        or Path(name).is_absolute()
+        or name == str(data_dir)
+        or name.startswith(str(data_dir).rstrip("/") + "/")
+    ):
         return err
-    return InputError((data_dir / name).as_posix() + ("/" if name.endswith("/") else ""), err.where, err.column,
-                      err.expected, err.got)
+    return InputError(
+        (data_dir / name).as_posix() + ("/" if name.endswith("/") else ""),
+        err.where,
+        err.column,
+        err.expected,
+        err.got,
+    )

@@ -22,9 +22,16 @@ def check_column_names(header: list[str], path: Path) -> None:
     would otherwise add a column 'Unnamed' to every table built from the file."""
     for position, name in enumerate(header, start=1):
         if not name.strip():
-            trailing = " (a trailing tab at the end of each line?)" if position == len(header) else ""
-            raise InputError(path, "line 1", None, f"a name for every column{trailing}",
-                             f"column {position} without a name")
+            trailing = (
+                " (a trailing tab at the end of each line?)" if position == len(header) else ""
+            )
+            raise InputError(
+                path,
+                "line 1",
+                None,
+                f"a name for every column{trailing}",
+                f"column {position} without a name",
+            )
 
 
 def described_but_absent(frame: pd.DataFrame, path: Path) -> list[str]:
@@ -61,7 +68,9 @@ def column_record(path: str | Path) -> pd.DataFrame:
             note = f"described in {dictionary.name} but absent from {path.name}: Table 1 has no row for it"
         elif present and dictionary.is_file() and not in_dictionary:
             note = f"not described in {dictionary.name}"
-        rows.append({"column": column, "in_table": present, "in_dictionary": in_dictionary, "note": note})
+        rows.append(
+            {"column": column, "in_table": present, "in_dictionary": in_dictionary, "note": note}
+        )
     return pd.DataFrame(rows, columns=["column", "in_table", "in_dictionary", "note"])
 
 
@@ -81,8 +90,13 @@ def check_dictionary(frame: pd.DataFrame, path: Path) -> None:
             continue
         for number, (pid, value) in enumerate(zip(frame["participant_id"], frame[column]), start=2):
             if not pd.isna(value) and str(value) not in levels:
-                raise InputError(path, f"line {number} ({pid})", column,
-                                 f"one of {', '.join(levels)} (the Levels in {dictionary.name})", value)
+                raise InputError(
+                    path,
+                    f"line {number} ({pid})",
+                    column,
+                    f"one of {', '.join(levels)} (the Levels in {dictionary.name})",
+                    value,
+                )
 
 
 def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
@@ -102,26 +116,42 @@ def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
         if not pd.Series([pid]).str.fullmatch(PARTICIPANT_PATTERN).iloc[0]:
             raise InputError(path, where, "participant_id", "an ID like sub-01", pid)
         if pid in seen:
-            raise InputError(path, where, "participant_id", f"each participant once (also on line {seen[pid]})", pid)
+            raise InputError(
+                path,
+                where,
+                "participant_id",
+                f"each participant once (also on line {seen[pid]})",
+                pid,
+            )
         seen[pid] = number
         if row.sex not in SEX_CODES:
             raise InputError(path, f"{where} ({pid})", "sex", "one of M, F", row.sex)
         try:
             age = float(row.age)
         except ValueError:
-            raise InputError(path, f"{where} ({pid})", "age", "a number of years", row.age) from None
+            raise InputError(
+                path, f"{where} ({pid})", "age", "a number of years", row.age
+            ) from None
         if not 0 < age < 120:
-            raise InputError(path, f"{where} ({pid})", "age", "an age in years between 0 and 120", row.age)
+            raise InputError(
+                path, f"{where} ({pid})", "age", "an age in years between 0 and 120", row.age
+            )
         order = order_conditions(row.order)
         if sorted(order) != sorted(conditions):
             raise InputError(
-                path, f"{where} ({pid})", "order",
-                "the configured conditions joined by '-' in the order given, e.g. " + "-".join(conditions),
+                path,
+                f"{where} ({pid})",
+                "order",
+                "the configured conditions joined by '-' in the order given, e.g. "
+                + "-".join(conditions),
                 row.order,
             )
     check_dictionary(frame, path)
     for column in described_but_absent(frame, path):
-        print(f"warning: {path.with_suffix('.json').name} describes column '{column}', which {path.name} lacks: "
-              "Table 1 (baseline_characteristics.tsv) has no row for it", file=sys.stderr)
+        print(
+            f"warning: {path.with_suffix('.json').name} describes column '{column}', which {path.name} lacks: "
+            "Table 1 (baseline_characteristics.tsv) has no row for it",
+            file=sys.stderr,
+        )
     frame["age"] = frame["age"].astype(float)
     return frame.sort_values("participant_id", kind="stable").reset_index(drop=True)

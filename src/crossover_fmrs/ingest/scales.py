@@ -41,7 +41,9 @@ class Scale:
     integer_items: bool  # False only for a visual analogue scale measured in mm
     outcomes: tuple[tuple[str, tuple[int, ...]], ...]  # (score name, item numbers it uses)
     rule: Callable[[np.ndarray, int], RuleResult]
-    default_max_missing: int | None  # items a total may lack and be prorated; None: rule has no proration
+    default_max_missing: (
+        int | None
+    )  # items a total may lack and be prorated; None: rule has no proration
     citation: str
 
     @property
@@ -129,12 +131,22 @@ def score_qids_sr16(values: np.ndarray, max_missing: int) -> RuleResult:
         if k == values.shape[1]:
             notes.append("not rated")
             continue
-        empty = [name for name, items in QIDS_DOMAINS if np.all(np.isnan(values[row, [i - 1 for i in items]]))]
+        empty = [
+            name
+            for name, items in QIDS_DOMAINS
+            if np.all(np.isnan(values[row, [i - 1 for i in items]]))
+        ]
         if empty:
             notes.append("no rated item in domain(s): " + ", ".join(empty))
             continue
-        totals[row] = sum(np.nanmax(values[row, [i - 1 for i in items]]) for _, items in QIDS_DOMAINS)
-        notes.append("complete" if k == 0 else f"domains scored from available items ({_plural(k, 'missing item')})")
+        totals[row] = sum(
+            np.nanmax(values[row, [i - 1 for i in items]]) for _, items in QIDS_DOMAINS
+        )
+        notes.append(
+            "complete"
+            if k == 0
+            else f"domains scored from available items ({_plural(k, 'missing item')})"
+        )
     return {"QIDS_SR16": (totals, notes)}
 
 
@@ -226,20 +238,90 @@ def _all(n: int) -> tuple[int, ...]:
 SCALES: dict[str, Scale] = {
     scale.name: scale
     for scale in (
-        Scale("MADRS", "madrs", 10, 0, 6, True, (("MADRS", _all(10)),), score_madrs, 2,
-              "Montgomery & Asberg 1979, Br J Psychiatry 134:382"),
-        Scale("QIDS_SR16", "qids", 16, 0, 3, True, (("QIDS_SR16", _all(16)),), score_qids_sr16, None,
-              "Rush et al. 2003, Biol Psychiatry 54:573"),
-        Scale("M3VAS", "m3vas", 3, 0, 100, False, tuple((name, (n,)) for name, n in M3VAS_ITEMS), score_m3vas,
-              None, "Moulton et al. 2021, J Affect Disord 282:280"),
-        Scale("SHAPS", "shaps", 14, 1, 4, True, (("SHAPS", _all(14)),), score_shaps, 0,
-              "Snaith et al. 1995, Br J Psychiatry 167:99"),
-        Scale("TEPS", "teps", 18, 1, 6, True, (("TEPS_A", TEPS_ANTICIPATORY), ("TEPS_C", TEPS_CONSUMMATORY)),
-              score_teps, 0, "Gard et al. 2006, J Res Pers 40:1086"),
-        Scale("CADSS", "cadss", 23, 0, 4, True, (("CADSS", _all(23)),), score_cadss, 0,
-              "Bremner et al. 1998, J Trauma Stress 11:125"),
-        Scale("PSI", "psi", 48, 0, 3, True, (("PSI", _all(48)),), score_psi, 0,
-              "Mason et al. 2008, Schizophr Res 103:138"),
+        Scale(
+            "MADRS",
+            "madrs",
+            10,
+            0,
+            6,
+            True,
+            (("MADRS", _all(10)),),
+            score_madrs,
+            2,
+            "Montgomery & Asberg 1979, Br J Psychiatry 134:382",
+        ),
+        Scale(
+            "QIDS_SR16",
+            "qids",
+            16,
+            0,
+            3,
+            True,
+            (("QIDS_SR16", _all(16)),),
+            score_qids_sr16,
+            None,
+            "Rush et al. 2003, Biol Psychiatry 54:573",
+        ),
+        Scale(
+            "M3VAS",
+            "m3vas",
+            3,
+            0,
+            100,
+            False,
+            tuple((name, (n,)) for name, n in M3VAS_ITEMS),
+            score_m3vas,
+            None,
+            "Moulton et al. 2021, J Affect Disord 282:280",
+        ),
+        Scale(
+            "SHAPS",
+            "shaps",
+            14,
+            1,
+            4,
+            True,
+            (("SHAPS", _all(14)),),
+            score_shaps,
+            0,
+            "Snaith et al. 1995, Br J Psychiatry 167:99",
+        ),
+        Scale(
+            "TEPS",
+            "teps",
+            18,
+            1,
+            6,
+            True,
+            (("TEPS_A", TEPS_ANTICIPATORY), ("TEPS_C", TEPS_CONSUMMATORY)),
+            score_teps,
+            0,
+            "Gard et al. 2006, J Res Pers 40:1086",
+        ),
+        Scale(
+            "CADSS",
+            "cadss",
+            23,
+            0,
+            4,
+            True,
+            (("CADSS", _all(23)),),
+            score_cadss,
+            0,
+            "Bremner et al. 1998, J Trauma Stress 11:125",
+        ),
+        Scale(
+            "PSI",
+            "psi",
+            48,
+            0,
+            3,
+            True,
+            (("PSI", _all(48)),),
+            score_psi,
+            0,
+            "Mason et al. 2008, Schizophr Res 103:138",
+        ),
     )
 }
 
@@ -247,20 +329,27 @@ SCALES: dict[str, Scale] = {
 def get_scale(name: str) -> Scale:
     """The registry entry of a scale; an unknown name is a configuration error."""
     if name not in SCALES:
-        raise InputError("config.yaml", "clinical.scales", None, "a known scale: " + ", ".join(SCALES), name)
+        raise InputError(
+            "config.yaml", "clinical.scales", None, "a known scale: " + ", ".join(SCALES), name
+        )
     return SCALES[name]
 
 
 def max_missing_from_config(clinical_config: Mapping) -> dict[str, int]:
     """Items each prorating scale may lack, from config `clinical` (MADRS from madrs_max_missing_items)."""
-    limits = {name: scale.default_max_missing for name, scale in SCALES.items()
-              if scale.default_max_missing is not None}
+    limits = {
+        name: scale.default_max_missing
+        for name, scale in SCALES.items()
+        if scale.default_max_missing is not None
+    }
     if "madrs_max_missing_items" in clinical_config:
         limits["MADRS"] = int(clinical_config["madrs_max_missing_items"])
     return limits
 
 
-def check_items(scale: Scale, items: pd.DataFrame, file="<items>", where: Sequence[str] | None = None) -> np.ndarray:
+def check_items(
+    scale: Scale, items: pd.DataFrame, file="<items>", where: Sequence[str] | None = None
+) -> np.ndarray:
     """Item values as a float array (rows x items), after checking columns, range and whole numbers.
 
     `where` names each row for error messages (e.g. "line 5 (sub-03)"); default "row 1", "row 2", ...
@@ -269,15 +358,24 @@ def check_items(scale: Scale, items: pd.DataFrame, file="<items>", where: Sequen
         where = [f"row {i}" for i in range(1, len(items) + 1)]
     for column in scale.item_columns:
         if column not in items.columns:
-            raise InputError(file, None, column, f"{scale.n_items} item columns {scale.item_columns[0]} .. "
-                             f"{scale.item_columns[-1]}", "no such column")
+            raise InputError(
+                file,
+                None,
+                column,
+                f"{scale.n_items} item columns {scale.item_columns[0]} .. {scale.item_columns[-1]}",
+                "no such column",
+            )
     values = np.empty((len(items), scale.n_items))
     for j, column in enumerate(scale.item_columns):
         try:
-            values[:, j] = pd.to_numeric(items[column], errors="raise").to_numpy(dtype=float, na_value=np.nan)
+            values[:, j] = pd.to_numeric(items[column], errors="raise").to_numpy(
+                dtype=float, na_value=np.nan
+            )
         except (TypeError, ValueError):
             bad = next(i for i, v in enumerate(items[column]) if not _is_number(v))
-            raise InputError(file, where[bad], column, _expected(scale), items[column].iloc[bad]) from None
+            raise InputError(
+                file, where[bad], column, _expected(scale), items[column].iloc[bad]
+            ) from None
     for j, column in enumerate(scale.item_columns):
         for i in np.flatnonzero(~np.isnan(values[:, j])):
             value = values[i, j]
@@ -315,8 +413,13 @@ def _limit(scale: Scale, max_missing_items: int | Mapping[str, int] | None) -> i
     return int(max_missing_items)
 
 
-def score_outcomes(scale_name: str, items: pd.DataFrame, max_missing_items: int | Mapping[str, int] | None = None,
-                   file="<items>", where: Sequence[str] | None = None) -> pd.DataFrame:
+def score_outcomes(
+    scale_name: str,
+    items: pd.DataFrame,
+    max_missing_items: int | Mapping[str, int] | None = None,
+    file="<items>",
+    where: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Long scores: one row per input row x outcome.
 
     Columns: row (position in `items`, from 0), outcome, value, n_items (items the outcome uses),
@@ -329,20 +432,31 @@ def score_outcomes(scale_name: str, items: pd.DataFrame, max_missing_items: int 
     parts = []
     for outcome, numbers in scale.outcomes:
         scores, notes = result[outcome]
-        parts.append(pd.DataFrame({
-            "row": np.arange(len(items)),
-            "outcome": outcome,
-            "value": scores.astype(float),
-            "n_items": len(numbers),
-            "n_items_missing": np.isnan(values[:, [n - 1 for n in numbers]]).sum(axis=1).astype(int),
-            "scoring_note": notes,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": np.arange(len(items)),
+                    "outcome": outcome,
+                    "value": scores.astype(float),
+                    "n_items": len(numbers),
+                    "n_items_missing": np.isnan(values[:, [n - 1 for n in numbers]])
+                    .sum(axis=1)
+                    .astype(int),
+                    "scoring_note": notes,
+                }
+            )
+        )
     long = pd.concat(parts, ignore_index=True)
     return long.sort_values(["row"], kind="stable").reset_index(drop=True)
 
 
-def score_items(scale_name: str, items: pd.DataFrame, max_missing_items: int | Mapping[str, int] | None = None,
-                file="<items>", where: Sequence[str] | None = None) -> pd.DataFrame:
+def score_items(
+    scale_name: str,
+    items: pd.DataFrame,
+    max_missing_items: int | Mapping[str, int] | None = None,
+    file="<items>",
+    where: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Wide scores on the index of `items`: one column per score, n_items_missing, scoring_note.
 
     n_items_missing counts all the scale's items; for a scale with several scores the note names
@@ -355,7 +469,9 @@ def score_items(scale_name: str, items: pd.DataFrame, max_missing_items: int | M
         wide[outcome] = long.loc[long["outcome"] == outcome, "value"].to_numpy()
     values = check_items(scale, items, file, where)
     wide["n_items_missing"] = np.isnan(values).sum(axis=1).astype(int)
-    notes_by_outcome = {o: long.loc[long["outcome"] == o, "scoring_note"].tolist() for o in scale.scores}
+    notes_by_outcome = {
+        o: long.loc[long["outcome"] == o, "scoring_note"].tolist() for o in scale.scores
+    }
     notes = []
     for row in range(len(items)):
         row_notes = [(o, notes_by_outcome[o][row]) for o in scale.scores]

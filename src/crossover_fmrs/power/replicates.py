@@ -20,7 +20,16 @@ TEST_TERMS = {
     "madrs_condition_x_time": ("madrs", "clinical", "condition:timepoint"),
     "glx_condition_x_sex": ("glx", "glx_sex", "condition:sex"),
 }
-REPLICATE_COLUMNS = ["test", "effect", "n_participants", "replicate", "estimate", "F", "df_den", "p"]
+REPLICATE_COLUMNS = [
+    "test",
+    "effect",
+    "n_participants",
+    "replicate",
+    "estimate",
+    "F",
+    "df_den",
+    "p",
+]
 
 
 @dataclass(frozen=True)
@@ -32,38 +41,74 @@ class Formulas:
     glx_sex: str
 
 
-def replicate_seed(seed: int, n_participants: int, effect: float, replicate: int) -> np.random.SeedSequence:
+def replicate_seed(
+    seed: int, n_participants: int, effect: float, replicate: int
+) -> np.random.SeedSequence:
     """The replicate's own random stream, a function of what it is, not of where it runs."""
-    return np.random.SeedSequence(int(seed), spawn_key=(int(n_participants), int(round(effect * 1e6)), int(replicate)))
+    return np.random.SeedSequence(
+        int(seed), spawn_key=(int(n_participants), int(round(effect * 1e6)), int(replicate))
+    )
 
 
-def run_replicate(settings: dict, conditions: list[str], reference: str, formulas: Formulas, design: Design,
-                  effect: float, seed: int, replicate: int) -> list[dict]:
+def run_replicate(
+    settings: dict,
+    conditions: list[str],
+    reference: str,
+    formulas: Formulas,
+    design: Design,
+    effect: float,
+    seed: int,
+    replicate: int,
+) -> list[dict]:
     """One replicate: simulate the study, fit each test's model, return one row per test."""
     rng = np.random.default_rng(replicate_seed(seed, design.n_participants, effect, replicate))
     participants, spectra, scores = replicate_tables(settings, conditions, design, effect, rng)
-    data = {"glx": glx_model_data(spectra, participants),
-            "madrs": clinical_model_data(scores, participants, "MADRS", ["pre", "day1"])}
+    data = {
+        "glx": glx_model_data(spectra, participants),
+        "madrs": clinical_model_data(scores, participants, "MADRS", ["pre", "day1"]),
+    }
     fitted: dict[str, pd.DataFrame] = {}
     rows = []
     for test, (which, formula_key, term) in TEST_TERMS.items():
         formula = getattr(formulas, formula_key)
         if formula not in fitted:
             source = f"power replicate {replicate} (n = {design.n_participants}, effect {effect:g})"
-            fitted[formula] = fit(data[which], formula, conditions, reference, source).anova.set_index("term")
+            fitted[formula] = fit(
+                data[which], formula, conditions, reference, source
+            ).anova.set_index("term")
         row = fitted[formula].loc[term]
-        rows.append({"test": test, "effect": effect, "n_participants": design.n_participants,
-                     "replicate": replicate, "estimate": row["estimate"], "F": row["F"], "df_den": row["df_den"],
-                     "p": row["p"]})
+        rows.append(
+            {
+                "test": test,
+                "effect": effect,
+                "n_participants": design.n_participants,
+                "replicate": replicate,
+                "estimate": row["estimate"],
+                "F": row["F"],
+                "df_den": row["df_den"],
+                "p": row["p"],
+            }
+        )
     return rows
 
 
-def run_chunk(settings: dict, conditions: list[str], reference: str, formulas: Formulas, design: Design, effect: float,
-              seed: int, replicates: range, progress=None) -> pd.DataFrame:
+def run_chunk(
+    settings: dict,
+    conditions: list[str],
+    reference: str,
+    formulas: Formulas,
+    design: Design,
+    effect: float,
+    seed: int,
+    replicates: range,
+    progress=None,
+) -> pd.DataFrame:
     """The rows of a range of replicates of one grid cell; `progress(done, total)` after each."""
     rows = []
     for done, replicate in enumerate(replicates, start=1):
-        rows += run_replicate(settings, conditions, reference, formulas, design, effect, seed, replicate)
+        rows += run_replicate(
+            settings, conditions, reference, formulas, design, effect, seed, replicate
+        )
         if progress is not None:
             progress(done, len(replicates))
     return pd.DataFrame(rows, columns=REPLICATE_COLUMNS)

@@ -15,10 +15,26 @@ import pandas as pd
 from ..common.tables import order_conditions
 
 ALL = "all"
-FLOW_COLUMNS = ["step", "tier", "arm", "stage", "condition", "n_participants", "n_observations", "unit", "note"]
+FLOW_COLUMNS = [
+    "step",
+    "tier",
+    "arm",
+    "stage",
+    "condition",
+    "n_participants",
+    "n_observations",
+    "unit",
+    "note",
+]
 # Plain words for the QC criteria in the flow notes.
-CRITERION_WORDS = {"crlb": "%SD (CRLB)", "fwhm": "linewidth (FWHM)", "snr": "S/N", "undetermined": "undetermined fit",
-                   "fwhm_drift": "linewidth drift", "snr_drift": "S/N drift"}
+CRITERION_WORDS = {
+    "crlb": "%SD (CRLB)",
+    "fwhm": "linewidth (FWHM)",
+    "snr": "S/N",
+    "undetermined": "undetermined fit",
+    "fwhm_drift": "linewidth drift",
+    "snr_drift": "S/N drift",
+}
 
 
 def sequence_label(order: str) -> str:
@@ -27,9 +43,16 @@ def sequence_label(order: str) -> str:
 
 
 def _exclusion_note(excluded: pd.DataFrame) -> str:
-    reasons = excluded["excluded_by"].where(excluded["excluded_by"] != "", "no ratio").value_counts().sort_index()
-    words = "; ".join(f"{' + '.join(CRITERION_WORDS.get(c, c) for c in reason.split(';'))}: {count}"
-                      for reason, count in reasons.items())
+    reasons = (
+        excluded["excluded_by"]
+        .where(excluded["excluded_by"] != "", "no ratio")
+        .value_counts()
+        .sort_index()
+    )
+    words = "; ".join(
+        f"{' + '.join(CRITERION_WORDS.get(c, c) for c in reason.split(';'))}: {count}"
+        for reason, count in reasons.items()
+    )
     return f"spectra excluded by QC: {words}" if words else "no spectrum excluded by QC"
 
 
@@ -39,24 +62,48 @@ def _rm_anova_row(table: pd.DataFrame, outcome: str, analysis: str | None = None
     if analysis is not None:
         rows = rows[rows["analysis"] == analysis]
     if rows.empty:
-        raise ValueError(f"participant flow: no rm-ANOVA rows for {outcome!r}" + (f" ({analysis})" if analysis else ""))
+        raise ValueError(
+            f"participant flow: no rm-ANOVA rows for {outcome!r}"
+            + (f" ({analysis})" if analysis else "")
+        )
     return rows.iloc[0]
 
 
-def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: pd.DataFrame,
-                     glx_rm_anova: pd.DataFrame, clinical_rm_anova: pd.DataFrame, conditions: list[str],
-                     primary_outcome: str = "MADRS", ratio_label: str = "Glx/tNAA") -> pd.DataFrame:
+def participant_flow(
+    participants: pd.DataFrame,
+    spectra: pd.DataFrame,
+    scores: pd.DataFrame,
+    glx_rm_anova: pd.DataFrame,
+    clinical_rm_anova: pd.DataFrame,
+    conditions: list[str],
+    primary_outcome: str = "MADRS",
+    ratio_label: str = "Glx/tNAA",
+) -> pd.DataFrame:
     rows = []
 
     def add(tier, arm, stage, n_participants, n_observations=None, note="", condition=ALL, unit=""):
-        rows.append({"step": len(rows) + 1, "tier": tier, "arm": arm, "stage": stage, "condition": condition,
-                     "n_participants": int(n_participants), "n_observations": n_observations, "unit": unit,
-                     "note": note})
+        rows.append(
+            {
+                "step": len(rows) + 1,
+                "tier": tier,
+                "arm": arm,
+                "stage": stage,
+                "condition": condition,
+                "n_participants": int(n_participants),
+                "n_observations": n_observations,
+                "unit": unit,
+                "note": note,
+            }
+        )
 
     add(1, ALL, "Randomised", len(participants))
     sequences = list(dict.fromkeys(participants["order"]))
-    attended = pd.concat([spectra[["participant_id", "condition"]],
-                          scores.loc[scores["value"].notna(), ["participant_id", "condition"]]]).drop_duplicates()
+    attended = pd.concat(
+        [
+            spectra[["participant_id", "condition"]],
+            scores.loc[scores["value"].notna(), ["participant_id", "condition"]],
+        ]
+    ).drop_duplicates()
     for sequence in sequences:
         members = participants.loc[participants["order"] == sequence, "participant_id"]
         add(2, sequence, f"Allocated to {sequence_label(sequence)}", len(members))
@@ -71,27 +118,63 @@ def participant_flow(participants: pd.DataFrame, spectra: pd.DataFrame, scores: 
             came = members & set(attended.loc[attended["condition"] == condition, "participant_id"])
             missed = sorted(members - came)
             note = f"missed: {', '.join(missed)}" if missed else "none missed"
-            add(3 + period, sequence, f"Period {period + 1}: {condition}", len(came), note=note, condition=condition)
+            add(
+                3 + period,
+                sequence,
+                f"Period {period + 1}: {condition}",
+                len(came),
+                note=note,
+                condition=condition,
+            )
     tier = 3 + n_periods
     kept = spectra[spectra["included"]]
     note = f"{len(spectra)} spectra acquired; {_exclusion_note(spectra[~spectra['included']])}"
     unchecked = int(kept["quality_not_evaluated"].sum()) if "quality_not_evaluated" in kept else 0
     if unchecked:  # included on the ratio alone: the tool provides no quality measure
         note += f"; {unchecked} included with no quality criterion evaluated"
-    add(tier, ALL, f"Analysed, {ratio_label} (mixed model)", kept["participant_id"].nunique(), len(kept),
-        note=note, unit="spectra")
+    add(
+        tier,
+        ALL,
+        f"Analysed, {ratio_label} (mixed model)",
+        kept["participant_id"].nunique(),
+        len(kept),
+        note=note,
+        unit="spectra",
+    )
     primary = scores[scores["outcome"] == primary_outcome]
     usable = primary[primary["value"].notna()]
     missing = len(primary) - len(usable)
-    add(tier, ALL, f"Analysed, {primary_outcome} (mixed model)", usable["participant_id"].nunique(), len(usable),
-        note=f"{missing} rating{'s' if missing != 1 else ''} missing" if missing else "no rating missing",
-        unit="ratings")
-    for analysis, label in (("glx_rm_anova_phase", "condition × phase"), ("glx_rm_anova_block", "condition × block")):
+    add(
+        tier,
+        ALL,
+        f"Analysed, {primary_outcome} (mixed model)",
+        usable["participant_id"].nunique(),
+        len(usable),
+        note=f"{missing} rating{'s' if missing != 1 else ''} missing"
+        if missing
+        else "no rating missing",
+        unit="ratings",
+    )
+    for analysis, label in (
+        ("glx_rm_anova_phase", "condition × phase"),
+        ("glx_rm_anova_block", "condition × block"),
+    ):
         row = _rm_anova_row(glx_rm_anova, ratio_label, analysis)
-        add(tier + 1, ALL, f"{ratio_label} rm-ANOVA, {label}", row["n_participants"], note=_rm_anova_note(row))
+        add(
+            tier + 1,
+            ALL,
+            f"{ratio_label} rm-ANOVA, {label}",
+            row["n_participants"],
+            note=_rm_anova_note(row),
+        )
     row = _rm_anova_row(clinical_rm_anova, primary_outcome)
-    add(tier + 1, ALL, f"{primary_outcome} rm-ANOVA, condition × time", row["n_participants"],
-        note=_rm_anova_note(row))
+    add(
+        tier + 1,
+        ALL,
+        f"{primary_outcome} rm-ANOVA, condition × time",
+        row["n_participants"],
+        note=_rm_anova_note(row),
+    )
     return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 
 

@@ -24,7 +24,9 @@ QUALITY_CRITERIA = ("crlb", "fwhm", "snr", "fwhm_drift", "snr_drift")
 MIN_DENOMINATOR_FRACTION = 0.1
 
 
-def ratio_table(tidy: pd.DataFrame, numerator: str = "Glx", denominator: str = "tNAA") -> pd.DataFrame:
+def ratio_table(
+    tidy: pd.DataFrame, numerator: str = "Glx", denominator: str = "tNAA"
+) -> pd.DataFrame:
     """One row per participant x condition x block with numerator/denominator concentrations.
 
     The ratio is NaN, with the reason, where either metabolite is missing, is a sum with a
@@ -34,14 +36,26 @@ def ratio_table(tidy: pd.DataFrame, numerator: str = "Glx", denominator: str = "
     keys = SPECTRUM_KEYS + ["onset_min", "offset_min", "source_file"]
     spectra = tidy[keys].drop_duplicates(SPECTRUM_KEYS).reset_index(drop=True)
     for metabolite, label in ((numerator, "numerator"), (denominator, "denominator")):
-        part = tidy.loc[tidy["metabolite"] == metabolite, SPECTRUM_KEYS + ["concentration", "crlb_undetermined"]]
-        part = part.rename(columns={"concentration": f"{label}_concentration",
-                                    "crlb_undetermined": f"{label}_undetermined"})
+        part = tidy.loc[
+            tidy["metabolite"] == metabolite, SPECTRUM_KEYS + ["concentration", "crlb_undetermined"]
+        ]
+        part = part.rename(
+            columns={
+                "concentration": f"{label}_concentration",
+                "crlb_undetermined": f"{label}_undetermined",
+            }
+        )
         spectra = spectra.merge(part, on=SPECTRUM_KEYS, how="left", validate="one_to_one")
-    negative = {label: _negative_parts(tidy, metabolite) for metabolite, label in
-                ((numerator, "numerator"), (denominator, "denominator"))}
-    floor = MIN_DENOMINATOR_FRACTION * spectra["denominator_concentration"].where(
-        spectra["denominator_concentration"] > 0).median()
+    negative = {
+        label: _negative_parts(tidy, metabolite)
+        for metabolite, label in ((numerator, "numerator"), (denominator, "denominator"))
+    }
+    floor = (
+        MIN_DENOMINATOR_FRACTION
+        * spectra["denominator_concentration"]
+        .where(spectra["denominator_concentration"] > 0)
+        .median()
+    )
     reasons = []
     for row in spectra.itertuples(index=False):
         why = []
@@ -57,16 +71,27 @@ def ratio_table(tidy: pd.DataFrame, numerator: str = "Glx", denominator: str = "
         if not why and not row.denominator_concentration > 0:
             why.append(f"{denominator} concentration not positive")
         elif not why and row.denominator_concentration < floor:
-            why.append(f"{denominator} implausible: {row.denominator_concentration:.3g} is below "
-                       f"{MIN_DENOMINATOR_FRACTION:.0%} of the study median {floor / MIN_DENOMINATOR_FRACTION:.3g}")
+            why.append(
+                f"{denominator} implausible: {row.denominator_concentration:.3g} is below "
+                f"{MIN_DENOMINATOR_FRACTION:.0%} of the study median {floor / MIN_DENOMINATOR_FRACTION:.3g}"
+            )
         reasons.append("; ".join(why))
     spectra["reason"] = reasons
     usable = spectra["reason"] == ""
-    spectra["ratio"] = (spectra["numerator_concentration"] / spectra["denominator_concentration"]).where(usable)
+    spectra["ratio"] = (
+        spectra["numerator_concentration"] / spectra["denominator_concentration"]
+    ).where(usable)
     spectra["numerator"] = numerator
     spectra["denominator"] = denominator
-    columns = keys[:5] + ["numerator", "denominator", "numerator_concentration", "denominator_concentration",
-                          "ratio", "reason", "source_file"]
+    columns = keys[:5] + [
+        "numerator",
+        "denominator",
+        "numerator_concentration",
+        "denominator_concentration",
+        "ratio",
+        "reason",
+        "source_file",
+    ]
     return spectra[columns]
 
 
@@ -77,8 +102,10 @@ def _negative_parts(tidy: pd.DataFrame, metabolite: str) -> dict[tuple, str]:
     if "tool_metabolite" not in tidy:
         return {}
     below = tidy[tidy["concentration"] < 0]
-    negative = {(r.participant_id, r.condition, r.block, r.tool_metabolite): r.concentration
-                for r in below.itertuples(index=False)}
+    negative = {
+        (r.participant_id, r.condition, r.block, r.tool_metabolite): r.concentration
+        for r in below.itertuples(index=False)
+    }
     out = {}
     for row in tidy[tidy["metabolite"] == metabolite].itertuples(index=False):
         key = (row.participant_id, row.condition, row.block)
@@ -88,7 +115,9 @@ def _negative_parts(tidy: pd.DataFrame, metabolite: str) -> dict[tuple, str]:
     return out
 
 
-def check_ratio_metabolites(tidy: pd.DataFrame, numerator: str, denominator: str, label: str) -> None:
+def check_ratio_metabolites(
+    tidy: pd.DataFrame, numerator: str, denominator: str, label: str
+) -> None:
     """InputError when no spectrum reports a ratio metabolite at all (a basis set without it, or a
     name the vocabulary does not know), naming the metabolite and the fit outputs searched."""
     found = sorted(tidy["metabolite"].dropna().unique())
@@ -96,9 +125,14 @@ def check_ratio_metabolites(tidy: pd.DataFrame, numerator: str, denominator: str
     for metabolite, role in ((numerator, "numerator"), (denominator, "denominator")):
         if metabolite not in found:
             searched = ", ".join(files[:2]) + (", ..." if len(files) > 2 else "")
-            raise InputError(label, None, f"mrs.ratio.{role}", f"a metabolite some fit output reports; searched "
-                             f"{len(files)} fit outputs in data_dir ({searched}), which report {', '.join(found)}",
-                             metabolite)
+            raise InputError(
+                label,
+                None,
+                f"mrs.ratio.{role}",
+                f"a metabolite some fit output reports; searched "
+                f"{len(files)} fit outputs in data_dir ({searched}), which report {', '.join(found)}",
+                metabolite,
+            )
 
 
 def spectrum_table(mrs_long: pd.DataFrame, numerator: str, denominator: str) -> pd.DataFrame:
@@ -109,9 +143,16 @@ def spectrum_table(mrs_long: pd.DataFrame, numerator: str, denominator: str) -> 
     quality = mrs_long.groupby(SPECTRUM_KEYS, sort=True)[["fwhm_ppm", "snr"]].first().reset_index()
     spectra = spectra.merge(quality, on=SPECTRUM_KEYS, how="left", validate="one_to_one")
     for metabolite, label in ((numerator, "numerator"), (denominator, "denominator")):
-        rows = mrs_long.loc[mrs_long["metabolite"] == metabolite, SPECTRUM_KEYS + ["crlb_percent", "crlb_undetermined"]]
-        rows = rows.rename(columns={"crlb_percent": f"{label}_crlb_percent",
-                                    "crlb_undetermined": f"{label}_undetermined"})
+        rows = mrs_long.loc[
+            mrs_long["metabolite"] == metabolite,
+            SPECTRUM_KEYS + ["crlb_percent", "crlb_undetermined"],
+        ]
+        rows = rows.rename(
+            columns={
+                "crlb_percent": f"{label}_crlb_percent",
+                "crlb_undetermined": f"{label}_undetermined",
+            }
+        )
         spectra = spectra.merge(rows, on=SPECTRUM_KEYS, how="left", validate="one_to_one")
     spectra["undetermined"] = spectra["reason"] != ""
     return spectra.sort_values(SPECTRUM_KEYS, kind="stable").reset_index(drop=True)
@@ -121,19 +162,26 @@ def mark_phase(spectra: pd.DataFrame, baseline_blocks: list[int]) -> pd.DataFram
     """Add `phase` (baseline | infusion) from config mrs.baseline_blocks, checked against the timing:
     a baseline block must end by the start of the infusion (0 min), every other block start at or after it."""
     baseline = spectra["block"].isin(baseline_blocks)
-    wrong = spectra[(baseline & (spectra["offset_min"] > 0)) | (~baseline & (spectra["onset_min"] < 0))]
+    wrong = spectra[
+        (baseline & (spectra["offset_min"] > 0)) | (~baseline & (spectra["onset_min"] < 0))
+    ]
     if len(wrong):
         row = wrong.iloc[0]
         listed = "listed" if row["block"] in baseline_blocks else "not listed"
-        raise InputError("config.yaml", f"{row['participant_id']}, {row['condition']}, block {row['block']}",
-                         "mrs.baseline_blocks",
-                         "baseline blocks that end by 0 min and infusion blocks that start at or after 0 min "
-                         f"(block {row['block']} is {listed} as baseline)",
-                         f"{row['onset_min']:g} to {row['offset_min']:g} min in {row['source_file']}")
+        raise InputError(
+            "config.yaml",
+            f"{row['participant_id']}, {row['condition']}, block {row['block']}",
+            "mrs.baseline_blocks",
+            "baseline blocks that end by 0 min and infusion blocks that start at or after 0 min "
+            f"(block {row['block']} is {listed} as baseline)",
+            f"{row['onset_min']:g} to {row['offset_min']:g} min in {row['source_file']}",
+        )
     return spectra.assign(phase=np.where(baseline, "baseline", "infusion"))
 
 
-def _flag_rows(spectra: pd.DataFrame, criterion: str, value, threshold, rule: str, flagged) -> pd.DataFrame:
+def _flag_rows(
+    spectra: pd.DataFrame, criterion: str, value, threshold, rule: str, flagged
+) -> pd.DataFrame:
     """One criterion for every spectrum. A value the fitting tool does not provide (NaN, e.g. no
     %CRLB from Osprey, no FWHM in LCModel's csv) is `available = False`: not evaluated, never a pass."""
     frame = spectra[SPECTRUM_KEYS].copy()
@@ -149,30 +197,72 @@ def _flag_rows(spectra: pd.DataFrame, criterion: str, value, threshold, rule: st
 def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     """Long table: one row per spectrum x criterion with value, threshold and whether it is flagged."""
     max_crlb = thresholds["max_crlb_percent"]
-    worst_crlb = spectra[["numerator_crlb_percent", "denominator_crlb_percent"]].max(axis=1, skipna=False)
+    worst_crlb = spectra[["numerator_crlb_percent", "denominator_crlb_percent"]].max(
+        axis=1, skipna=False
+    )
     # Drift is measured from the session's first block that passes the other criteria, so one
     # poor first spectrum does not flag a whole session.
-    passes = ~((worst_crlb > max_crlb) | (spectra["fwhm_ppm"] > thresholds["max_fwhm_ppm"])
-               | (spectra["snr"] < thresholds["min_snr"]) | spectra["undetermined"].astype(bool))
+    passes = ~(
+        (worst_crlb > max_crlb)
+        | (spectra["fwhm_ppm"] > thresholds["max_fwhm_ppm"])
+        | (spectra["snr"] < thresholds["min_snr"])
+        | spectra["undetermined"].astype(bool)
+    )
     reference = spectra[["fwhm_ppm", "snr"]].where(passes)
-    first = reference.groupby([spectra["participant_id"], spectra["condition"]], sort=True).transform("first")
+    first = reference.groupby(
+        [spectra["participant_id"], spectra["condition"]], sort=True
+    ).transform("first")
     fwhm_drift = (spectra["fwhm_ppm"] - first["fwhm_ppm"]).abs()
     snr_drop = 1 - spectra["snr"] / first["snr"]
     parts = [
-        _flag_rows(spectra, "crlb", worst_crlb, max_crlb, "%SD of numerator or denominator > threshold",
-                   worst_crlb > max_crlb),
-        _flag_rows(spectra, "fwhm", spectra["fwhm_ppm"], thresholds["max_fwhm_ppm"], "FWHM (ppm) > threshold",
-                   spectra["fwhm_ppm"] > thresholds["max_fwhm_ppm"]),
-        _flag_rows(spectra, "snr", spectra["snr"], thresholds["min_snr"], "S/N < threshold",
-                   spectra["snr"] < thresholds["min_snr"]),
-        _flag_rows(spectra, "undetermined", spectra["undetermined"].astype(float), 1,
-                   "ratio metabolite missing or %SD undetermined (999)", spectra["undetermined"]),
-        _flag_rows(spectra, "fwhm_drift", fwhm_drift, thresholds["max_fwhm_drift_ppm"],
-                   "|FWHM - FWHM of the session's first passing block| > threshold",
-                   fwhm_drift > thresholds["max_fwhm_drift_ppm"]),
-        _flag_rows(spectra, "snr_drift", snr_drop, thresholds["max_snr_drift_fraction"],
-                   "fall of S/N from the session's first passing block, as a fraction > threshold",
-                   snr_drop > thresholds["max_snr_drift_fraction"]),
+        _flag_rows(
+            spectra,
+            "crlb",
+            worst_crlb,
+            max_crlb,
+            "%SD of numerator or denominator > threshold",
+            worst_crlb > max_crlb,
+        ),
+        _flag_rows(
+            spectra,
+            "fwhm",
+            spectra["fwhm_ppm"],
+            thresholds["max_fwhm_ppm"],
+            "FWHM (ppm) > threshold",
+            spectra["fwhm_ppm"] > thresholds["max_fwhm_ppm"],
+        ),
+        _flag_rows(
+            spectra,
+            "snr",
+            spectra["snr"],
+            thresholds["min_snr"],
+            "S/N < threshold",
+            spectra["snr"] < thresholds["min_snr"],
+        ),
+        _flag_rows(
+            spectra,
+            "undetermined",
+            spectra["undetermined"].astype(float),
+            1,
+            "ratio metabolite missing or %SD undetermined (999)",
+            spectra["undetermined"],
+        ),
+        _flag_rows(
+            spectra,
+            "fwhm_drift",
+            fwhm_drift,
+            thresholds["max_fwhm_drift_ppm"],
+            "|FWHM - FWHM of the session's first passing block| > threshold",
+            fwhm_drift > thresholds["max_fwhm_drift_ppm"],
+        ),
+        _flag_rows(
+            spectra,
+            "snr_drift",
+            snr_drop,
+            thresholds["max_snr_drift_fraction"],
+            "fall of S/N from the session's first passing block, as a fraction > threshold",
+            snr_drop > thresholds["max_snr_drift_fraction"],
+        ),
     ]
     flags = pd.concat(parts, ignore_index=True)
     flags["criterion"] = pd.Categorical(flags["criterion"], categories=list(CRITERIA), ordered=True)
@@ -187,14 +277,22 @@ def apply_qc(spectra: pd.DataFrame, flags: pd.DataFrame, exclude_on: list[str]) 
     (no quality criterion could be evaluated: an included spectrum then passed on its ratio alone)."""
     unknown = sorted(set(exclude_on) - set(CRITERIA))
     if unknown:
-        raise ValueError(f"qc.mrs.exclude_on: unknown criteria {unknown}; expected some of {list(CRITERIA)}")
+        raise ValueError(
+            f"qc.mrs.exclude_on: unknown criteria {unknown}; expected some of {list(CRITERIA)}"
+        )
     fired = flags[flags["flagged"]]
     listed = fired.groupby(SPECTRUM_KEYS, sort=True)["criterion"].agg(";".join).rename("flags")
     excluding = fired[fired["criterion"].isin(exclude_on)]
-    excluded_by = excluding.groupby(SPECTRUM_KEYS, sort=True)["criterion"].agg(";".join).rename("excluded_by")
-    table = spectra.merge(listed, on=SPECTRUM_KEYS, how="left").merge(excluded_by, on=SPECTRUM_KEYS, how="left")
+    excluded_by = (
+        excluding.groupby(SPECTRUM_KEYS, sort=True)["criterion"].agg(";".join).rename("excluded_by")
+    )
+    table = spectra.merge(listed, on=SPECTRUM_KEYS, how="left").merge(
+        excluded_by, on=SPECTRUM_KEYS, how="left"
+    )
     missing = flags[~flags["available"]]
-    not_evaluated = missing.groupby(SPECTRUM_KEYS, sort=True)["criterion"].agg(";".join).rename("not_evaluated")
+    not_evaluated = (
+        missing.groupby(SPECTRUM_KEYS, sort=True)["criterion"].agg(";".join).rename("not_evaluated")
+    )
     table = table.merge(not_evaluated, on=SPECTRUM_KEYS, how="left")
     table["flags"] = table["flags"].fillna("")
     table["excluded_by"] = table["excluded_by"].fillna("")

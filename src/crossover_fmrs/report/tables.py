@@ -31,17 +31,28 @@ th {{ background: #f2f2f2; }}
 </body>
 </html>
 """
-SYNTHETIC_LABEL = "<p><strong>SYNTHETIC DATA</strong>: computed from the simulated embedded dataset.</p>\n"
+SYNTHETIC_LABEL = (
+    "<p><strong>SYNTHETIC DATA</strong>: computed from the simulated embedded dataset.</p>\n"
+)
 
 
 def table_page(path, title: str, synthetic: bool) -> str:
     """The HTML page of the TSV at `path`."""
     rows = read_tsv_text(path)
     header, body = rows[0], rows[1:]
-    cells = "\n".join("<tr>" + "".join(f"<td>{html.escape(value)}</td>" for value in row) + "</tr>" for row in body)
+    cells = "\n".join(
+        "<tr>" + "".join(f"<td>{html.escape(value)}</td>" for value in row) + "</tr>"
+        for row in body
+    )
     with open(path, "rb") as stream:
         encoded = base64.b64encode(stream.read()).decode("ascii")
-    return PAGE.format(title=html.escape(title), label=SYNTHETIC_LABEL if synthetic else "",
-                       name=html.escape(str(path).rsplit("/", 1)[-1]), tsv=encoded, rows=len(body),
-                       columns=len(header), header="".join(f"<th>{html.escape(name)}</th>" for name in header),
-                       body=cells)
+    return PAGE.format(
+        title=html.escape(title),
+        label=SYNTHETIC_LABEL if synthetic else "",
+        name=html.escape(str(path).rsplit("/", 1)[-1]),
+        tsv=encoded,
+        rows=len(body),
+        columns=len(header),
+        header="".join(f"<th>{html.escape(name)}</th>" for name in header),
+        body=cells,
+    )

@@ -44,7 +44,13 @@ from ..ingest.clinical import read_clinical_sheets, tidy_clinical
 from ..ingest.mrs import read_study_mrs
 from ..ingest.participants import read_participants
 from ..qc.mrs import apply_qc, mark_phase, qc_flags, spectrum_table
-from ..stats.analyses import attenuation, clinical_model_data, glx_model_data, run_models, sex_subsets
+from ..stats.analyses import (
+    attenuation,
+    clinical_model_data,
+    glx_model_data,
+    run_models,
+    sex_subsets,
+)
 from .clinical import madrs_within_sd, secondary_settings, sheet_specs
 from .mrs import naltrexone_attenuation
 
@@ -55,9 +61,24 @@ GLX_SEX_FORMULA = "ratio ~ condition * block * sex + (1 | participant_id)"
 CLINICAL_FORMULA = "value ~ condition * timepoint + (1 | participant_id)"
 MRS_FORMAT, BASELINE_BLOCKS, RATIO = "lcmodel_table", [1], ("Glx", "tNAA")
 # QC as config.yaml qc.mrs, for a caller that passes no thresholds.
-DEFAULT_QC = {"max_crlb_percent": 20, "max_fwhm_ppm": 0.10, "min_snr": 8, "max_fwhm_drift_ppm": 0.03,
-              "max_snr_drift_fraction": 0.5, "exclude_on": ["crlb", "fwhm", "snr", "undetermined"]}
-RATIO_STEPS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)  # male:female ratios tried, x the configured one
+DEFAULT_QC = {
+    "max_crlb_percent": 20,
+    "max_fwhm_ppm": 0.10,
+    "min_snr": 8,
+    "max_fwhm_drift_ppm": 0.03,
+    "max_snr_drift_fraction": 0.5,
+    "exclude_on": ["crlb", "fwhm", "snr", "undetermined"],
+}
+RATIO_STEPS = (
+    1.0,
+    1.25,
+    1.5,
+    2.0,
+    2.5,
+    3.0,
+    4.0,
+    5.0,
+)  # male:female ratios tried, x the configured one
 # MADRS: bracket of the mean attenuation and its bisections; then the grid tried around the
 # result (centre, +-1 step, +-2 steps, ...); within-SD bracket (x the derived SD) and bisections.
 A_RANGE, A_BISECTIONS = (0.0, 1.0), 12
@@ -65,8 +86,13 @@ A_STEP, A_TRIES = 0.0005, 21
 SD_RANGE, SD_COARSE, SD_BISECTIONS = (0.25, 4.0), 14, 30
 QIDS_STEP, QIDS_TRIES = 0.05, 12
 ITEM_CHANGES_MAX = 4
-SEARCHED = ("glx_attenuation", "glx_male_to_female_ratio", "madrs_attenuation", "madrs_within_sd",
-            "qids_attenuation")
+SEARCHED = (
+    "glx_attenuation",
+    "glx_male_to_female_ratio",
+    "madrs_attenuation",
+    "madrs_within_sd",
+    "qids_attenuation",
+)
 MEANING = {
     "glx_attenuation": "mean fraction of the placebo Glx/tNAA rise lost under naltrexone (sample-weighted over sex)",
     "glx_male_to_female_ratio": "naltrexone attenuation of the Glx/tNAA rise, males / females",
@@ -95,11 +121,18 @@ def lands(value: float, target) -> bool:
 def targets(settings: Mapping) -> dict[str, float]:
     """Published numbers the calibration reproduces, from config `simulation:`."""
     mrs, clinical = settings["mrs"], settings["clinical"]
-    wanted = {"glx_F": mrs["published_condition_F"], "glx_df": mrs.get("published_condition_df"),
-              "glx_p": mrs.get("published_condition_p"), "madrs_F": clinical["published_interaction_F"],
-              "madrs_df": clinical.get("published_interaction_df"), "madrs_p": clinical.get("published_interaction_p"),
-              "madrs_attenuation_percent": round(100 * float(clinical["madrs_attenuation"]),
-                                                 max(0, decimals(clinical["madrs_attenuation"]) - 2))}
+    wanted = {
+        "glx_F": mrs["published_condition_F"],
+        "glx_df": mrs.get("published_condition_df"),
+        "glx_p": mrs.get("published_condition_p"),
+        "madrs_F": clinical["published_interaction_F"],
+        "madrs_df": clinical.get("published_interaction_df"),
+        "madrs_p": clinical.get("published_interaction_p"),
+        "madrs_attenuation_percent": round(
+            100 * float(clinical["madrs_attenuation"]),
+            max(0, decimals(clinical["madrs_attenuation"]) - 2),
+        ),
+    }
     return {name: value for name, value in wanted.items() if value is not None}
 
 
@@ -123,21 +156,37 @@ def glx_numbers(files: Mapping[str, bytes], conditions: list[str], qc: Mapping) 
     spectra = mark_phase(spectrum_table(mrs, *RATIO), BASELINE_BLOCKS)
     spectra = apply_qc(spectra, qc_flags(spectra, qc), qc["exclude_on"])
     data = glx_model_data(spectra, participants)
-    common = dict(analysis="calibration", outcome="Glx/tNAA", conditions=conditions, reference=conditions[0])
+    common = dict(
+        analysis="calibration", outcome="Glx/tNAA", conditions=conditions, reference=conditions[0]
+    )
     main = run_models(data, GLX_FORMULA, **common)[0].set_index("term").loc["condition"]
     by_sex = run_models(data, GLX_FORMULA, subsets=sex_subsets(data), **common)[0]
     by_sex = by_sex[by_sex["term"] == "condition"].set_index("subset")["estimate"]
     sex = run_models(data, GLX_SEX_FORMULA, **common)[0].set_index("term")
-    return {"F": main["F"], "df": main["df_den"], "p": main["p"], "estimate": main["estimate"],
-            "n": main["n_participants"], "n_all": len(participants), "male": by_sex.get("male", np.nan),
-            "female": by_sex.get("female", np.nan), "condition_x_sex": sex.loc["condition:sex", "estimate"]}
+    return {
+        "F": main["F"],
+        "df": main["df_den"],
+        "p": main["p"],
+        "estimate": main["estimate"],
+        "n": main["n_participants"],
+        "n_all": len(participants),
+        "male": by_sex.get("male", np.nan),
+        "female": by_sex.get("female", np.nan),
+        "condition_x_sex": sex.loc["condition:sex", "estimate"],
+    }
 
 
-def clinical_numbers(files: Mapping[str, bytes], conditions: list[str], scales: Mapping,
-                     outcomes=("MADRS", "QIDS_SR16")) -> dict[str, dict[str, float]]:
+def clinical_numbers(
+    files: Mapping[str, bytes],
+    conditions: list[str],
+    scales: Mapping,
+    outcomes=("MADRS", "QIDS_SR16"),
+) -> dict[str, dict[str, float]]:
     """Per outcome (MADRS, QIDS_SR16): the condition:timepoint test and the percent attenuation."""
     wanted = {name: spec for name, spec in scales.items() if name in outcomes}
-    config = {"scales": wanted}  # MADRS prorated as the ingest default (config clinical.madrs_max_missing_items)
+    config = {
+        "scales": wanted
+    }  # MADRS prorated as the ingest default (config clinical.madrs_max_missing_items)
     needed = {"participants.tsv"} | {f"clinical/{spec['sheet']}" for spec in wanted.values()}
     with tempfile.TemporaryDirectory() as scratch:
         _write({name: content for name, content in files.items() if name in needed}, Path(scratch))
@@ -150,15 +199,25 @@ def clinical_numbers(files: Mapping[str, bytes], conditions: list[str], scales: 
         test = run_models(data, CLINICAL_FORMULA, "calibration", name, conditions, conditions[0])[0]
         row = test.set_index("term").loc["condition:timepoint"]
         table = attenuation(data, conditions[0], conditions[1], *spec["timepoints"], 1, 0.95, 0)
-        out[name] = {"F": row["F"], "df": row["df_den"], "p": row["p"], "estimate": row["estimate"],
-                     "attenuation_percent": float(table.set_index("term").loc["attenuation_percent", "estimate"])}
+        out[name] = {
+            "F": row["F"],
+            "df": row["df_den"],
+            "p": row["p"],
+            "estimate": row["estimate"],
+            "attenuation_percent": float(
+                table.set_index("term").loc["attenuation_percent", "estimate"]
+            ),
+        }
     return out
 
 
 def glx_misses(numbers: Mapping, wanted: Mapping) -> list[str]:
     """Names of the Glx/tNAA targets a candidate misses (empty: all reproduced)."""
-    misses = [name for name, key in (("glx_F", "F"), ("glx_df", "df"), ("glx_p", "p"))
-              if name in wanted and not lands(numbers[key], wanted[name])]
+    misses = [
+        name
+        for name, key in (("glx_F", "F"), ("glx_df", "df"), ("glx_p", "p"))
+        if name in wanted and not lands(numbers[key], wanted[name])
+    ]
     if numbers["n"] != numbers["n_all"]:
         misses.append("glx_n")
     if not (numbers["male"] < numbers["female"] < 0 and numbers["condition_x_sex"] < 0):
@@ -168,20 +227,29 @@ def glx_misses(numbers: Mapping, wanted: Mapping) -> list[str]:
 
 def madrs_misses(numbers: Mapping, wanted: Mapping) -> list[str]:
     madrs = numbers["MADRS"]
-    keys = (("madrs_F", "F"), ("madrs_df", "df"), ("madrs_p", "p"), ("madrs_attenuation_percent", "attenuation_percent"))
+    keys = (
+        ("madrs_F", "F"),
+        ("madrs_df", "df"),
+        ("madrs_p", "p"),
+        ("madrs_attenuation_percent", "attenuation_percent"),
+    )
     return [name for name, key in keys if name in wanted and not lands(madrs[key], wanted[name])]
 
 
 def qids_misses(numbers: Mapping) -> list[str]:
     qids = numbers.get("QIDS_SR16")
-    return [] if qids is None or (qids["estimate"] > 0 and qids["p"] >= 0.05) else ["qids_direction"]
+    return (
+        [] if qids is None or (qids["estimate"] > 0 and qids["p"] >= 0.05) else ["qids_direction"]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # The searches
 
 
-def search_glx(settings: Mapping, evaluate: Callable[[float, float], dict], a_start: float) -> dict[str, float]:
+def search_glx(
+    settings: Mapping, evaluate: Callable[[float, float], dict], a_start: float
+) -> dict[str, float]:
     """Mean attenuation a (F root) and male:female ratio (first from RATIO_STEPS with the sex direction)."""
     wanted = targets(settings)
     goal = float(wanted["glx_F"])
@@ -198,14 +266,20 @@ def search_glx(settings: Mapping, evaluate: Callable[[float, float], dict], a_st
         while gap(low) > 0:
             low /= 1.25
             if low < 1e-6:
-                raise CalibrationError(f"Glx/tNAA: F stays above {goal} without any naltrexone effect")
+                raise CalibrationError(
+                    f"Glx/tNAA: F stays above {goal} without any naltrexone effect"
+                )
         while gap(high) < 0:
             high *= 1.25
             if high > 10:
-                raise CalibrationError(f"Glx/tNAA: no attenuation up to {high:.3g} reaches F = {goal}")
+                raise CalibrationError(
+                    f"Glx/tNAA: no attenuation up to {high:.3g} reaches F = {goal}"
+                )
         root = optimize.brentq(gap, low, high, xtol=1e-9)
         # Rounded so that the stored value does not carry the optimiser's last digits.
-        for a in sorted({round(root, 6) + k * 1e-6 for k in (0, 1, -1, 2, -2)}, key=lambda x: abs(x - root)):
+        for a in sorted(
+            {round(root, 6) + k * 1e-6 for k in (0, 1, -1, 2, -2)}, key=lambda x: abs(x - root)
+        ):
             numbers = evaluate(a, ratio)
             misses = glx_misses(numbers, wanted)
             if not misses:
@@ -216,11 +290,15 @@ def search_glx(settings: Mapping, evaluate: Callable[[float, float], dict], a_st
 
 def _alternating(start: float, step: float, count: int) -> list[float]:
     """start, start + step, start - step, start + 2 step, ... (count values, positive only)."""
-    values = [start + sign * k * step for k in range(count) for sign in ((1,) if k == 0 else (1, -1))]
+    values = [
+        start + sign * k * step for k in range(count) for sign in ((1,) if k == 0 else (1, -1))
+    ]
     return [round(v, 6) for v in values[:count] if v > 0]
 
 
-def _sd_crossing(evaluate: Callable[[float], dict], goal: float, low: float, high: float, steps: int):
+def _sd_crossing(
+    evaluate: Callable[[float], dict], goal: float, low: float, high: float, steps: int
+):
     """Bisect the within-SD where the MADRS F falls through goal (F falls as the SD grows; an
     estimate of the wrong sign counts as below). Returns (numbers at a landing or None, low, high)."""
     for _ in range(steps):
@@ -236,7 +314,9 @@ def _sd_crossing(evaluate: Callable[[float], dict], goal: float, low: float, hig
     return None, low, high
 
 
-def search_madrs(settings: Mapping, evaluate: Callable[[float, float], dict], sd_start: float) -> dict[str, float]:
+def search_madrs(
+    settings: Mapping, evaluate: Callable[[float, float], dict], sd_start: float
+) -> dict[str, float]:
     """(mean attenuation, within-SD) whose whole-number totals land F, df, p and the attenuation.
 
     Along the curve of SDs where F meets its target, the observed attenuation grows with the
@@ -269,7 +349,9 @@ def search_madrs(settings: Mapping, evaluate: Callable[[float, float], dict], sd
     return {**best, "needs_items": True}
 
 
-def search_items(settings: Mapping, evaluate: Callable[[list], dict], rated: pd.DataFrame) -> list[tuple]:
+def search_items(
+    settings: Mapping, evaluate: Callable[[list], dict], rated: pd.DataFrame
+) -> list[tuple]:
     """Greedy single-item changes (+-1) that bring MADRS onto every target; rated lists the rated
     items that may change (scale, participant_id, condition, timepoint, item column, value)."""
     wanted = targets(settings)
@@ -277,13 +359,17 @@ def search_items(settings: Mapping, evaluate: Callable[[list], dict], rated: pd.
 
     def distance(numbers) -> float:
         madrs = numbers["MADRS"]
-        return (abs(madrs["F"] - scale_of["madrs_F"]) / 0.005
-                + abs(madrs["attenuation_percent"] - scale_of["madrs_attenuation_percent"]) / 0.5)
+        return (
+            abs(madrs["F"] - scale_of["madrs_F"]) / 0.005
+            + abs(madrs["attenuation_percent"] - scale_of["madrs_attenuation_percent"]) / 0.5
+        )
 
     changes: list[tuple] = []
     # One candidate per assessment and direction: its first item that can move (a total moves by one).
     candidates = []
-    for key, items in rated.groupby(["scale", "participant_id", "condition", "timepoint"], sort=True):
+    for key, items in rated.groupby(
+        ["scale", "participant_id", "condition", "timepoint"], sort=True
+    ):
         for delta in (1, -1):
             movable = items[(items["value"] + delta).between(0, 6)]
             if len(movable):
@@ -301,16 +387,25 @@ def search_items(settings: Mapping, evaluate: Callable[[list], dict], rated: pd.
     raise CalibrationError(f"MADRS: no {ITEM_CHANGES_MAX} single-item changes reach every target")
 
 
-def search_qids(settings: Mapping, evaluate: Callable[[float], dict], start: float) -> dict[str, float]:
+def search_qids(
+    settings: Mapping, evaluate: Callable[[float], dict], start: float
+) -> dict[str, float]:
     """QIDS-SR16 attenuation: the configured one if it already gives the published direction."""
     for a in _alternating(start, QIDS_STEP, QIDS_TRIES):
         if not qids_misses(evaluate(a)):
             return {} if a == start else {"qids_attenuation": a}
-    raise CalibrationError("QIDS-SR16: no attenuation gives a positive, non-significant condition x time")
+    raise CalibrationError(
+        "QIDS-SR16: no attenuation gives a positive, non-significant condition x time"
+    )
 
 
-def calibrate(settings: Mapping, conditions: list[str], participant_files: Mapping[str, bytes],
-              draw_mrs: Callable[[Mapping], dict], draw_clinical: Callable[[Mapping], dict]) -> dict:
+def calibrate(
+    settings: Mapping,
+    conditions: list[str],
+    participant_files: Mapping[str, bytes],
+    draw_mrs: Callable[[Mapping], dict],
+    draw_clinical: Callable[[Mapping], dict],
+) -> dict:
     """The found quantities (SEARCHED, item_changes). draw_mrs and draw_clinical write that part of
     the study from settings whose "calibrated" entry holds the candidate values."""
     qc = {**DEFAULT_QC, **settings.get("qc_thresholds", {})}
@@ -330,17 +425,30 @@ def calibrate(settings: Mapping, conditions: list[str], participant_files: Mappi
         return clinical_numbers({**participant_files, **files}, conditions, scales, outcomes)
 
     clinical_settings = settings["clinical"]
-    sd_start = madrs_within_sd(float(clinical_settings["madrs_attenuation"]),
-                               float(clinical_settings["madrs_placebo_reduction"]),
-                               int(settings["n_participants"]), float(clinical_settings["published_interaction_F"]))
-    madrs = search_madrs(settings, lambda a, sd: clinical(madrs_attenuation=a, madrs_within_sd=sd), sd_start)
+    sd_start = madrs_within_sd(
+        float(clinical_settings["madrs_attenuation"]),
+        float(clinical_settings["madrs_placebo_reduction"]),
+        int(settings["n_participants"]),
+        float(clinical_settings["published_interaction_F"]),
+    )
+    madrs = search_madrs(
+        settings, lambda a, sd: clinical(madrs_attenuation=a, madrs_within_sd=sd), sd_start
+    )
     if madrs.pop("needs_items", False):
         drawn = draw_clinical(with_values(**found, **madrs))
-        madrs["item_changes"] = search_items(settings, lambda changes: clinical(**madrs, item_changes=changes),
-                                             rated_items(drawn, scales))
+        madrs["item_changes"] = search_items(
+            settings,
+            lambda changes: clinical(**madrs, item_changes=changes),
+            rated_items(drawn, scales),
+        )
     found.update(madrs)
-    found.update(search_qids(settings, lambda a: clinical(("QIDS_SR16",), qids_attenuation=a),
-                             secondary_settings(settings)["QIDS_SR16"]["attenuation"]))
+    found.update(
+        search_qids(
+            settings,
+            lambda a: clinical(("QIDS_SR16",), qids_attenuation=a),
+            secondary_settings(settings)["QIDS_SR16"]["attenuation"],
+        )
+    )
     return found
 
 
@@ -348,9 +456,15 @@ def rated_items(files: Mapping[str, bytes], scales: Mapping) -> pd.DataFrame:
     """Rated MADRS items of the drawn sheet: scale, participant_id, condition, timepoint, column, value."""
     import io
 
-    sheet = pd.read_csv(io.BytesIO(files[f"clinical/{scales['MADRS']['sheet']}"]), sep="\t", dtype={"participant_id": str})
+    sheet = pd.read_csv(
+        io.BytesIO(files[f"clinical/{scales['MADRS']['sheet']}"]),
+        sep="\t",
+        dtype={"participant_id": str},
+    )
     items = [c for c in sheet.columns if c.startswith("madrs_")]
-    long = sheet.melt(id_vars=["participant_id", "condition", "timepoint"], value_vars=items, var_name="column")
+    long = sheet.melt(
+        id_vars=["participant_id", "condition", "timepoint"], value_vars=items, var_name="column"
+    )
     long = long.dropna(subset=["value"])
     long.insert(0, "scale", "MADRS")
     return long.sort_values(["participant_id", "condition", "timepoint", "column"], kind="stable")
@@ -363,8 +477,12 @@ def rated_items(files: Mapping[str, bytes], scales: Mapping) -> pd.DataFrame:
 def calibration_tsv(found: Mapping) -> bytes:
     lines = ["quantity\tvalue\tmeaning"]
     lines += [f"{name}\t{found[name]!r}\t{MEANING[name]}" for name in SEARCHED if name in found]
-    lines += ["item_change\t" + ":".join(f"{v:+d}" if isinstance(v, int) else str(v) for v in change)
-              + f"\t{MEANING['item_change']}" for change in found.get("item_changes", ())]
+    lines += [
+        "item_change\t"
+        + ":".join(f"{v:+d}" if isinstance(v, int) else str(v) for v in change)
+        + f"\t{MEANING['item_change']}"
+        for change in found.get("item_changes", ())
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -382,6 +500,7 @@ def read_calibration(content: bytes) -> dict:
 
 
 def describe(found: Mapping) -> str:
-    return ", ".join(f"{name} {found[name]:.6g}" for name in SEARCHED if name in found) + \
-        f", {len(found.get('item_changes', ()))} item changes"
-
+    return (
+        ", ".join(f"{name} {found[name]:.6g}" for name in SEARCHED if name in found)
+        + f", {len(found.get('item_changes', ()))} item changes"
+    )

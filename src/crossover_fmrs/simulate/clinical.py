@@ -71,7 +71,14 @@ import pandas as pd
 
 from ..common.errors import InputError
 from ..common.tables import order_conditions
-from ..ingest.scales import QIDS_DOMAINS, SCALES, TEPS_ANTICIPATORY, TEPS_CONSUMMATORY, TEPS_REVERSED, item_column
+from ..ingest.scales import (
+    QIDS_DOMAINS,
+    SCALES,
+    TEPS_ANTICIPATORY,
+    TEPS_CONSUMMATORY,
+    TEPS_REVERSED,
+    item_column,
+)
 
 # Sheet and (before, after) time points of each scale, as in config.yaml clinical.scales.
 DEFAULT_SHEETS = {
@@ -95,29 +102,92 @@ MADRS_ITEM_WEIGHTS = (1.1, 1.2, 1.0, 0.9, 0.6, 1.0, 1.0, 1.1, 1.0, 0.6)
 # symptoms; TEPS rises with more pleasure); attenuation is the mean fraction of it lost under
 # naltrexone. Expected interaction t = attenuation * |change| * sqrt(26) / (2 * within_sd).
 SECONDARY: dict[str, dict[str, float]] = {
-    "QIDS_SR16": {"baseline_mean": 17.0, "between_sd": 3.0, "within_sd": 2.5, "response_sd": 2.0,
-                  "change": -5.0, "attenuation": 0.2},
-    "M3VAS_mood": {"baseline_mean": 65.0, "between_sd": 15.0, "within_sd": 12.0, "response_sd": 10.0,
-                   "change": -20.0, "attenuation": 0.2},
-    "M3VAS_pleasure": {"baseline_mean": 65.0, "between_sd": 15.0, "within_sd": 12.0, "response_sd": 10.0,
-                       "change": -18.0, "attenuation": 0.2},
-    "M3VAS_suicidality": {"baseline_mean": 35.0, "between_sd": 20.0, "within_sd": 10.0, "response_sd": 8.0,
-                          "change": -12.0, "attenuation": 0.2},
-    "SHAPS": {"baseline_mean": 7.0, "between_sd": 3.0, "within_sd": 2.0, "response_sd": 1.5,
-              "change": -2.5, "attenuation": 0.2},
-    "TEPS_A": {"baseline_mean": 36.0, "between_sd": 7.0, "within_sd": 4.0, "response_sd": 3.0,
-               "change": 3.0, "attenuation": 0.2},
-    "TEPS_C": {"baseline_mean": 31.0, "between_sd": 6.0, "within_sd": 3.5, "response_sd": 2.5,
-               "change": 2.0, "attenuation": 0.2},
-    "CADSS": {"baseline_mean": 1.0, "between_sd": 1.5, "within_sd": 1.5, "response_sd": 8.0,
-              "change": 18.0, "attenuation": 0.0},
-    "PSI": {"baseline_mean": 12.0, "between_sd": 6.0, "within_sd": 4.0, "response_sd": 7.0,
-            "change": 15.0, "attenuation": 0.0},
+    "QIDS_SR16": {
+        "baseline_mean": 17.0,
+        "between_sd": 3.0,
+        "within_sd": 2.5,
+        "response_sd": 2.0,
+        "change": -5.0,
+        "attenuation": 0.2,
+    },
+    "M3VAS_mood": {
+        "baseline_mean": 65.0,
+        "between_sd": 15.0,
+        "within_sd": 12.0,
+        "response_sd": 10.0,
+        "change": -20.0,
+        "attenuation": 0.2,
+    },
+    "M3VAS_pleasure": {
+        "baseline_mean": 65.0,
+        "between_sd": 15.0,
+        "within_sd": 12.0,
+        "response_sd": 10.0,
+        "change": -18.0,
+        "attenuation": 0.2,
+    },
+    "M3VAS_suicidality": {
+        "baseline_mean": 35.0,
+        "between_sd": 20.0,
+        "within_sd": 10.0,
+        "response_sd": 8.0,
+        "change": -12.0,
+        "attenuation": 0.2,
+    },
+    "SHAPS": {
+        "baseline_mean": 7.0,
+        "between_sd": 3.0,
+        "within_sd": 2.0,
+        "response_sd": 1.5,
+        "change": -2.5,
+        "attenuation": 0.2,
+    },
+    "TEPS_A": {
+        "baseline_mean": 36.0,
+        "between_sd": 7.0,
+        "within_sd": 4.0,
+        "response_sd": 3.0,
+        "change": 3.0,
+        "attenuation": 0.2,
+    },
+    "TEPS_C": {
+        "baseline_mean": 31.0,
+        "between_sd": 6.0,
+        "within_sd": 3.5,
+        "response_sd": 2.5,
+        "change": 2.0,
+        "attenuation": 0.2,
+    },
+    "CADSS": {
+        "baseline_mean": 1.0,
+        "between_sd": 1.5,
+        "within_sd": 1.5,
+        "response_sd": 8.0,
+        "change": 18.0,
+        "attenuation": 0.0,
+    },
+    "PSI": {
+        "baseline_mean": 12.0,
+        "between_sd": 6.0,
+        "within_sd": 4.0,
+        "response_sd": 7.0,
+        "change": 15.0,
+        "attenuation": 0.0,
+    },
 }
-SECONDARY_KEYS = ("baseline_mean", "between_sd", "within_sd", "response_sd", "change", "attenuation")
+SECONDARY_KEYS = (
+    "baseline_mean",
+    "between_sd",
+    "within_sd",
+    "response_sd",
+    "change",
+    "attenuation",
+)
 
 
-def madrs_within_sd(attenuation: float, reduction: float, n_participants: int, interaction_f: float) -> float:
+def madrs_within_sd(
+    attenuation: float, reduction: float, n_participants: int, interaction_f: float
+) -> float:
     """Within-participant SD sigma = a R sqrt(n) / (2 sqrt(F)) that makes the expected
     condition x time F of a 2 x 2 within design with n participants equal the published F."""
     if interaction_f <= 0 or n_participants < 1:
@@ -125,7 +195,9 @@ def madrs_within_sd(attenuation: float, reduction: float, n_participants: int, i
     return attenuation * reduction * math.sqrt(n_participants) / (2.0 * math.sqrt(interaction_f))
 
 
-def attenuation_by_sex(mean_attenuation: float, ratio: float, n_male: int, n_female: int) -> dict[str, float]:
+def attenuation_by_sex(
+    mean_attenuation: float, ratio: float, n_male: int, n_female: int
+) -> dict[str, float]:
     """{'M': a_M, 'F': a_F} with a_M / a_F = ratio and (n_M a_M + n_F a_F) / n = mean_attenuation."""
     if ratio <= 0:
         raise ValueError(f"male_to_female_effect_ratio must be > 0, got {ratio}")
@@ -162,15 +234,23 @@ def secondary_settings(settings: Mapping) -> dict[str, dict[str, float]]:
         given = overrides.get(score, {}) or {}
         unknown = sorted(set(given) - set(SECONDARY_KEYS))
         if unknown:
-            raise InputError("config.yaml", f"simulation.clinical.secondary.{score}", unknown[0],
-                             "one of " + ", ".join(SECONDARY_KEYS), unknown[0])
+            raise InputError(
+                "config.yaml",
+                f"simulation.clinical.secondary.{score}",
+                unknown[0],
+                "one of " + ", ".join(SECONDARY_KEYS),
+                unknown[0],
+            )
         merged[score] = {key: float(given.get(key, value)) for key, value in defaults.items()}
     return merged
 
 
 def sheet_specs(settings: Mapping) -> dict[str, dict]:
     """Sheet and time points per scale in the form of config clinical.scales (ingest.scale_specs)."""
-    return {name: {"sheet": sheet, "timepoints": list(pair)} for name, (sheet, pair) in _sheets(settings).items()}
+    return {
+        name: {"sheet": sheet, "timepoints": list(pair)}
+        for name, (sheet, pair) in _sheets(settings).items()
+    }
 
 
 def _sheets(settings: Mapping) -> dict[str, tuple[str, tuple[str, str]]]:
@@ -181,9 +261,15 @@ def _sheets(settings: Mapping) -> dict[str, tuple[str, tuple[str, str]]]:
     sheets = {}
     for name, spec in given.items():
         if name not in DEFAULT_SHEETS or len(spec["timepoints"]) != 2:
-            raise InputError("config.yaml", "clinical.scales", name,
-                             "a scale the simulator knows (" + ", ".join(DEFAULT_SHEETS) + ") with two time points",
-                             spec.get("timepoints"))
+            raise InputError(
+                "config.yaml",
+                "clinical.scales",
+                name,
+                "a scale the simulator knows ("
+                + ", ".join(DEFAULT_SHEETS)
+                + ") with two time points",
+                spec.get("timepoints"),
+            )
         sheets[name] = (spec["sheet"], tuple(spec["timepoints"]))
     return sheets
 
@@ -199,13 +285,23 @@ def _visit_hours(timepoint: str, pretreatment_min: float, rng: np.random.Generat
             hours += rng.choice([-1.0, 1.0]) * rng.uniform(1.0, 3.5)
         hours = float(np.clip(hours, 20.5, 27.5))
     else:
-        raise InputError("config.yaml", "clinical.scales", "timepoints", "pre, post or day1 for the simulator",
-                         timepoint)
+        raise InputError(
+            "config.yaml",
+            "clinical.scales",
+            "timepoints",
+            "pre, post or day1 for the simulator",
+            timepoint,
+        )
     return round(hours, 2)
 
 
-def _latent(design: pd.DataFrame, params: Mapping[str, float], attenuation: Mapping[str, float],
-            reference: str, rng: np.random.Generator) -> np.ndarray:
+def _latent(
+    design: pd.DataFrame,
+    params: Mapping[str, float],
+    attenuation: Mapping[str, float],
+    reference: str,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Latent scores (unrounded) for the rows of `design` (participant_id, sex, condition, after)."""
     participants = sorted(design["participant_id"].unique())
     intercept = dict(zip(participants, rng.normal(0.0, params["between_sd"], len(participants))))
@@ -214,7 +310,9 @@ def _latent(design: pd.DataFrame, params: Mapping[str, float], attenuation: Mapp
     values = np.empty(len(design))
     for k, row in enumerate(design.itertuples(index=False)):
         lost = 0.0 if row.condition == reference else attenuation[row.sex]
-        change = params["change"] * (1.0 - lost) + response[row.participant_id] if row.after else 0.0
+        change = (
+            params["change"] * (1.0 - lost) + response[row.participant_id] if row.after else 0.0
+        )
         values[k] = params["baseline_mean"] + intercept[row.participant_id] + change + residual[k]
     return values
 
@@ -223,8 +321,9 @@ def _whole(values: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.clip(np.rint(values), low, high).astype(int)
 
 
-def simulate_clinical(participants: pd.DataFrame, settings: Mapping,
-                      rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def simulate_clinical(
+    participants: pd.DataFrame, settings: Mapping, rng: np.random.Generator
+) -> dict[str, pd.DataFrame]:
     """Sheet file name -> raw sheet (participant_id, condition, timepoint, hours_from_infusion, items).
 
     Items are nullable integers (<NA> = unrated), hours are floats (NaN for a missed assessment).
@@ -249,30 +348,45 @@ def simulate_clinical(participants: pd.DataFrame, settings: Mapping,
 
     # One visit time per participant x condition x time point, shared by every scale.
     known = ("pre", "post", "day1")
-    timepoints = sorted({t for _, pair in sheets.values() for t in pair},
-                        key=lambda t: (known.index(t) if t in known else len(known), t))
+    timepoints = sorted(
+        {t for _, pair in sheets.values() for t in pair},
+        key=lambda t: (known.index(t) if t in known else len(known), t),
+    )
     hours = {}
     for row in people.itertuples(index=False):
         for condition in order_conditions(row.order):
             for timepoint in timepoints:
                 hours[(row.participant_id, condition, timepoint)] = _visit_hours(
-                    timepoint, float(settings["pretreatment_min"]), timing_rng)
+                    timepoint, float(settings["pretreatment_min"]), timing_rng
+                )
 
     def design(scale: str) -> pd.DataFrame:
         before, after = sheets[scale][1]
         rows = [
-            {"participant_id": p.participant_id, "sex": p.sex, "condition": condition, "timepoint": t,
-             "after": t == after}
+            {
+                "participant_id": p.participant_id,
+                "sex": p.sex,
+                "condition": condition,
+                "timepoint": t,
+                "after": t == after,
+            }
             for p in people.itertuples(index=False)
             for condition in order_conditions(p.order)
             for t in (before, after)
         ]
         frame = pd.DataFrame(rows)
         if reference not in set(frame["condition"]):
-            raise InputError("config.yaml", "simulation", "reference_condition",
-                             "a condition named in participants' order", reference)
-        frame["hours_from_infusion"] = [hours[(r.participant_id, r.condition, r.timepoint)]
-                                        for r in frame.itertuples(index=False)]
+            raise InputError(
+                "config.yaml",
+                "simulation",
+                "reference_condition",
+                "a condition named in participants' order",
+                reference,
+            )
+        frame["hours_from_infusion"] = [
+            hours[(r.participant_id, r.condition, r.timepoint)]
+            for r in frame.itertuples(index=False)
+        ]
         return frame
 
     def sheet(scale: str, frame: pd.DataFrame, items: np.ndarray) -> pd.DataFrame:
@@ -289,14 +403,24 @@ def simulate_clinical(participants: pd.DataFrame, settings: Mapping,
             params = {
                 "baseline_mean": float(clinical["madrs_baseline_mean"]),
                 "between_sd": float(clinical["madrs_between_sd"]),
-                "within_sd": float(calibrated.get("madrs_within_sd", madrs_within_sd(
-                    float(clinical["madrs_attenuation"]), float(clinical["madrs_placebo_reduction"]),
-                    len(people), float(clinical["published_interaction_F"])))),
+                "within_sd": float(
+                    calibrated.get(
+                        "madrs_within_sd",
+                        madrs_within_sd(
+                            float(clinical["madrs_attenuation"]),
+                            float(clinical["madrs_placebo_reduction"]),
+                            len(people),
+                            float(clinical["published_interaction_F"]),
+                        ),
+                    )
+                ),
                 "response_sd": 0.0,
                 "change": -float(clinical["madrs_placebo_reduction"]),
             }
             totals = _whole(_latent(frame, params, attenuation_madrs, reference, madrs_rng), 0, 60)
-            items = np.array([distribute_total(t, MADRS_ITEM_WEIGHTS, 6, madrs_rng) for t in totals])
+            items = np.array(
+                [distribute_total(t, MADRS_ITEM_WEIGHTS, 6, madrs_rng) for t in totals]
+            )
         else:
             items = _simulate_secondary(scale, frame, secondary, ratio, reference, scale_rng)
         result[sheets[scale][0]] = sheet(scale, frame, items.astype(float))
@@ -310,25 +434,43 @@ def apply_item_changes(result: dict[str, pd.DataFrame], sheets: Mapping, changes
     rated item, in place; the item must stay within the scale's range."""
     for scale, pid, condition, timepoint, column, delta in changes:
         frame = result[sheets[scale][0]]
-        rows = np.flatnonzero(((frame["participant_id"] == pid) & (frame["condition"] == condition)
-                               & (frame["timepoint"] == timepoint)).to_numpy())
+        rows = np.flatnonzero(
+            (
+                (frame["participant_id"] == pid)
+                & (frame["condition"] == condition)
+                & (frame["timepoint"] == timepoint)
+            ).to_numpy()
+        )
         value = frame.loc[rows[0], column] if len(rows) == 1 else pd.NA
         spec = SCALES[scale]
         if value is pd.NA or not spec.item_min <= value + delta <= spec.item_max:
-            raise ValueError(f"item change {scale} {pid} {condition} {timepoint} {column} {delta:+d}: "
-                             "no rated item there, or the change leaves the scale's range")
+            raise ValueError(
+                f"item change {scale} {pid} {condition} {timepoint} {column} {delta:+d}: "
+                "no rated item there, or the change leaves the scale's range"
+            )
         frame.loc[rows[0], column] = value + delta
 
 
-def _simulate_secondary(scale: str, frame: pd.DataFrame, secondary: Mapping, ratio: float, reference: str,
-                        scale_rng: Mapping[str, np.random.Generator]) -> np.ndarray:
+def _simulate_secondary(
+    scale: str,
+    frame: pd.DataFrame,
+    secondary: Mapping,
+    ratio: float,
+    reference: str,
+    scale_rng: Mapping[str, np.random.Generator],
+) -> np.ndarray:
     n_male = int((frame.drop_duplicates("participant_id")["sex"] == "M").sum())
     n_female = frame["participant_id"].nunique() - n_male
 
     def latent(score: str) -> np.ndarray:
         params = secondary[score]
-        return _latent(frame, params, attenuation_by_sex(params["attenuation"], ratio, n_male, n_female),
-                       reference, scale_rng[score])
+        return _latent(
+            frame,
+            params,
+            attenuation_by_sex(params["attenuation"], ratio, n_male, n_female),
+            reference,
+            scale_rng[score],
+        )
 
     n = len(frame)
     if scale == "QIDS_SR16":
@@ -350,8 +492,12 @@ def _simulate_secondary(scale: str, frame: pd.DataFrame, secondary: Mapping, rat
                     items[k, column] = score if position == carrier else rng.integers(0, score + 1)
         return items
     if scale == "M3VAS":
-        return np.column_stack([_whole(latent(score), 0, 100) for score in ("M3VAS_mood", "M3VAS_pleasure",
-                                                                            "M3VAS_suicidality")])
+        return np.column_stack(
+            [
+                _whole(latent(score), 0, 100)
+                for score in ("M3VAS_mood", "M3VAS_pleasure", "M3VAS_suicidality")
+            ]
+        )
     if scale == "SHAPS":
         rng = scale_rng["SHAPS"]
         totals = _whole(latent("SHAPS"), 0, 14)
@@ -359,7 +505,11 @@ def _simulate_secondary(scale: str, frame: pd.DataFrame, secondary: Mapping, rat
         for k, total in enumerate(totals):
             disagree = distribute_total(total, np.ones(14), 1, rng).astype(bool)
             # 1 strongly disagree / 2 disagree score a point; 3 agree / 4 strongly agree do not.
-            items[k] = np.where(disagree, rng.choice([1, 2], 14, p=[0.35, 0.65]), rng.choice([3, 4], 14, p=[0.7, 0.3]))
+            items[k] = np.where(
+                disagree,
+                rng.choice([1, 2], 14, p=[0.35, 0.65]),
+                rng.choice([3, 4], 14, p=[0.7, 0.3]),
+            )
         return items
     if scale == "TEPS":
         items = np.zeros((n, 18), dtype=int)
@@ -381,8 +531,9 @@ def _simulate_secondary(scale: str, frame: pd.DataFrame, secondary: Mapping, rat
     raise InputError("config.yaml", "clinical.scales", None, "a scale the simulator knows", scale)
 
 
-def _apply_missing(result: dict[str, pd.DataFrame], sheets: Mapping, clinical: Mapping,
-                   rng: np.random.Generator) -> None:
+def _apply_missing(
+    result: dict[str, pd.DataFrame], sheets: Mapping, clinical: Mapping, rng: np.random.Generator
+) -> None:
     """Blank the configured assessments and items (in place)."""
     if "MADRS" in sheets:
         name, (before, after) = sheets["MADRS"]
@@ -392,16 +543,28 @@ def _apply_missing(result: dict[str, pd.DataFrame], sheets: Mapping, clinical: M
         k_whole = int(clinical.get("madrs_missing_assessments", 0))
         k_items = int(clinical.get("madrs_missing_items", 0))
         if k_whole > len(day1):
-            raise InputError("config.yaml", "simulation.clinical", "madrs_missing_assessments",
-                             f"at most {len(day1)} (the day-1 MADRS assessments)", k_whole)
-        whole = rng.choice(day1, size=k_whole, replace=False) if k_whole else np.array([], dtype=int)
+            raise InputError(
+                "config.yaml",
+                "simulation.clinical",
+                "madrs_missing_assessments",
+                f"at most {len(day1)} (the day-1 MADRS assessments)",
+                k_whole,
+            )
+        whole = (
+            rng.choice(day1, size=k_whole, replace=False) if k_whole else np.array([], dtype=int)
+        )
         madrs.loc[whole, columns] = pd.NA
         madrs.loc[whole, "hours_from_infusion"] = np.nan
         rated = np.setdiff1d(np.arange(len(madrs)), whole)
         if k_items > len(rated):
-            raise InputError("config.yaml", "simulation.clinical", "madrs_missing_items",
-                             f"at most {len(rated)} (the rated MADRS assessments)", k_items)
-        for row in (rng.choice(rated, size=k_items, replace=False) if k_items else []):
+            raise InputError(
+                "config.yaml",
+                "simulation.clinical",
+                "madrs_missing_items",
+                f"at most {len(rated)} (the rated MADRS assessments)",
+                k_items,
+            )
+        for row in rng.choice(rated, size=k_items, replace=False) if k_items else []:
             madrs.loc[row, columns[int(rng.integers(len(columns)))]] = pd.NA
     k_teps = int(clinical.get("teps_anticipatory_missing_pre", 0))
     if "TEPS" in sheets and k_teps:
@@ -409,11 +572,18 @@ def _apply_missing(result: dict[str, pd.DataFrame], sheets: Mapping, clinical: M
         teps = result[name]
         people = sorted(teps["participant_id"].unique())
         if k_teps > len(people):
-            raise InputError("config.yaml", "simulation.clinical", "teps_anticipatory_missing_pre",
-                             f"at most {len(people)} (the participants)", k_teps)
+            raise InputError(
+                "config.yaml",
+                "simulation.clinical",
+                "teps_anticipatory_missing_pre",
+                f"at most {len(people)} (the participants)",
+                k_teps,
+            )
         columns = [item_column("teps", i) for i in TEPS_ANTICIPATORY]
         for pid in rng.choice(people, size=k_teps, replace=False):
-            rows = np.flatnonzero(((teps["participant_id"] == pid) & (teps["timepoint"] == before)).to_numpy())
+            rows = np.flatnonzero(
+                ((teps["participant_id"] == pid) & (teps["timepoint"] == before)).to_numpy()
+            )
             teps.loc[rows[int(rng.integers(len(rows)))], columns] = pd.NA
 
 

@@ -13,9 +13,7 @@ from dataclasses import dataclass, fields
 
 from ..ingest.formats.lcmodel_table import UNDETERMINED_SD, ConcRow
 
-LCMODEL_VERSION = (
-    "LCModel (Version 6.3-1R) Copyright: S.W. Provencher.          Ref.: Magn. Reson. Med. 30:672-679 (1993)."
-)
+LCMODEL_VERSION = "LCModel (Version 6.3-1R) Copyright: S.W. Provencher.          Ref.: Magn. Reson. Med. 30:672-679 (1993)."
 TABLE_LINE_WIDTH = 75  # 1X + CHARACTER*74, as the native build pads table and misc lines
 INPUT_LINE_WIDTH = 74
 
@@ -85,7 +83,9 @@ def _as_fit(fit) -> TableFit:
         known = {f.name for f in fields(TableFit)}
         unknown = sorted(set(fit) - known)
         if unknown:
-            raise ValueError(f"write_table: unknown fields {unknown}; expected some of {sorted(known)}")
+            raise ValueError(
+                f"write_table: unknown fields {unknown}; expected some of {sorted(known)}"
+            )
         rows = tuple(row if isinstance(row, ConcRow) else ConcRow(**row) for row in fit["rows"])
         values = {**fit, "rows": rows}
         for name in ("diagnostics", "input_changes"):
@@ -116,9 +116,13 @@ def write_table(fit: TableFit | dict, pad: bool = True) -> str:
     lines.append(padded(_header_line(fit.reference)))
     for row in fit.rows:
         if not row.concentration >= 0:  # also refuses NaN
-            raise ValueError(f"write_table: {row.metabolite} concentration must be >= 0, got {row.concentration}")
+            raise ValueError(
+                f"write_table: {row.metabolite} concentration must be >= 0, got {row.concentration}"
+            )
         if row.crlb_percent is not None and row.crlb_percent < 0:
-            raise ValueError(f"write_table: {row.metabolite} %SD must be >= 0, got {row.crlb_percent}")
+            raise ValueError(
+                f"write_table: {row.metabolite} %SD must be >= 0, got {row.crlb_percent}"
+            )
         concentration = row.concentration + 0.0  # -0.0 would print as -0.000
         ratio = row.ratio_to_reference
         if ratio is None:

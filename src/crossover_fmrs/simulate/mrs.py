@@ -84,34 +84,65 @@ BASIS_NAME = "synthetic_press_te30_3t.basis"
 # name: (typical concentration, between-spectrum log SD, %SD at SNR_REF and FWHM_REF) [A]
 # Basis order of a 3 T LCModel basis set, then macromolecules and lipids.
 METABOLITES = {
-    "Ala": (0.45, 0.25, 30), "Asp": (1.9, 0.15, 16), "PCh": (0.35, 0.30, 30), "Cr": (4.0, 0.04, 6),
-    "PCr": (3.5, 0.05, 7), "GABA": (1.5, 0.15, 17), "Glc": (0.9, 0.25, 30), "Gln": (2.6, 0.0, 18),
-    "Glu": (10.4, 0.0, 6), "GPC": (1.3, 0.10, 8), "GSH": (1.4, 0.12, 11), "Ins": (6.0, 0.08, 4),
-    "Lac": (0.5, 0.30, 30), "NAA": (9.0, 0.03, 3), "NAAG": (1.2, 0.12, 16), "Scyllo": (0.25, 0.30, 25),
-    "Tau": (1.5, 0.15, 18), "MM09": (3.5, 0.15, 20), "MM12": (5.5, 0.20, 18), "MM14": (8.5, 0.15, 20),
-    "MM17": (4.0, 0.15, 16), "MM20": (12.5, 0.10, 8), "Lip09": (0.08, 0.50, 120), "Lip13a": (0.9, 0.50, 60),
-    "Lip13b": (0.45, 0.50, 110), "Lip20": (2.1, 0.40, 45),
+    "Ala": (0.45, 0.25, 30),
+    "Asp": (1.9, 0.15, 16),
+    "PCh": (0.35, 0.30, 30),
+    "Cr": (4.0, 0.04, 6),
+    "PCr": (3.5, 0.05, 7),
+    "GABA": (1.5, 0.15, 17),
+    "Glc": (0.9, 0.25, 30),
+    "Gln": (2.6, 0.0, 18),
+    "Glu": (10.4, 0.0, 6),
+    "GPC": (1.3, 0.10, 8),
+    "GSH": (1.4, 0.12, 11),
+    "Ins": (6.0, 0.08, 4),
+    "Lac": (0.5, 0.30, 30),
+    "NAA": (9.0, 0.03, 3),
+    "NAAG": (1.2, 0.12, 16),
+    "Scyllo": (0.25, 0.30, 25),
+    "Tau": (1.5, 0.15, 18),
+    "MM09": (3.5, 0.15, 20),
+    "MM12": (5.5, 0.20, 18),
+    "MM14": (8.5, 0.15, 20),
+    "MM17": (4.0, 0.15, 16),
+    "MM20": (12.5, 0.10, 8),
+    "Lip09": (0.08, 0.50, 120),
+    "Lip13a": (0.9, 0.50, 60),
+    "Lip13b": (0.45, 0.50, 110),
+    "Lip20": (2.1, 0.40, 45),
 }
 # Combinations LCModel prints after the single entries: (components, %SD at reference quality).
 COMBINATIONS = {
-    "GPC+PCh": (("GPC", "PCh"), 4), "NAA+NAAG": (("NAA", "NAAG"), 2), "Cr+PCr": (("Cr", "PCr"), 2),
-    "Glu+Gln": (("Glu", "Gln"), 5), "MM14+Lip13a+Lip13b+MM12": (("MM14", "Lip13a", "Lip13b", "MM12"), 8),
-    "MM09+Lip09": (("MM09", "Lip09"), 18), "MM20+Lip20": (("MM20", "Lip20"), 7),
+    "GPC+PCh": (("GPC", "PCh"), 4),
+    "NAA+NAAG": (("NAA", "NAAG"), 2),
+    "Cr+PCr": (("Cr", "PCr"), 2),
+    "Glu+Gln": (("Glu", "Gln"), 5),
+    "MM14+Lip13a+Lip13b+MM12": (("MM14", "Lip13a", "Lip13b", "MM12"), 8),
+    "MM09+Lip09": (("MM09", "Lip09"), 18),
+    "MM20+Lip20": (("MM20", "Lip20"), 7),
 }
 GLU_FRACTION = (0.80, 0.02)  # [A] share of Glu in Glx: mean, SD
 
 
 def thresholds_of(settings: dict) -> dict:
     """QC thresholds the simulated spectra are made to pass or fail."""
-    return {**DEFAULT_QC_THRESHOLDS, **{k: v for k, v in settings.get("qc_thresholds", {}).items()
-                                        if k in DEFAULT_QC_THRESHOLDS}}
+    return {
+        **DEFAULT_QC_THRESHOLDS,
+        **{
+            k: v for k, v in settings.get("qc_thresholds", {}).items() if k in DEFAULT_QC_THRESHOLDS
+        },
+    }
 
 
-def fails_qc(glx_crlb: float, tnaa_crlb: float, fwhm_ppm: float, snr: float, thresholds: dict) -> bool:
+def fails_qc(
+    glx_crlb: float, tnaa_crlb: float, fwhm_ppm: float, snr: float, thresholds: dict
+) -> bool:
     """The default exclusion criteria, on printed values (as qc_mrs applies them)."""
     return bool(
-        glx_crlb > thresholds["max_crlb_percent"] or tnaa_crlb > thresholds["max_crlb_percent"]
-        or fwhm_ppm > thresholds["max_fwhm_ppm"] or snr < thresholds["min_snr"]
+        glx_crlb > thresholds["max_crlb_percent"]
+        or tnaa_crlb > thresholds["max_crlb_percent"]
+        or fwhm_ppm > thresholds["max_fwhm_ppm"]
+        or snr < thresholds["min_snr"]
     )
 
 
@@ -121,7 +152,10 @@ def block_timing(settings: dict) -> pd.DataFrame:
     onset, offset = (float(x) for x in mrs["baseline_block_minutes"])
     length = float(mrs["infusion_block_minutes"])
     rows = [(1, onset, offset, "baseline")]
-    rows += [(k + 1, (k - 1) * length, k * length, "infusion") for k in range(1, int(mrs["n_infusion_blocks"]) + 1)]
+    rows += [
+        (k + 1, (k - 1) * length, k * length, "infusion")
+        for k in range(1, int(mrs["n_infusion_blocks"]) + 1)
+    ]
     return pd.DataFrame(rows, columns=["block", "onset_min", "offset_min", "phase"])
 
 
@@ -132,7 +166,9 @@ def rise_profile(settings: dict) -> np.ndarray:
     return np.array([0.0] + [min(1.0, k / ramp_blocks) for k in range(1, n + 1)])
 
 
-def naltrexone_attenuation(settings: dict, n_participants: int | None = None, n_male: int | None = None) -> dict:
+def naltrexone_attenuation(
+    settings: dict, n_participants: int | None = None, n_male: int | None = None
+) -> dict:
     """Attenuation fraction of the placebo rise implied by F(1,253) (see the module docstring)."""
     mrs = settings["mrs"]
     n = int(settings["n_participants"] if n_participants is None else n_participants)
@@ -149,13 +185,24 @@ def naltrexone_attenuation(settings: dict, n_participants: int | None = None, n_
     a = float(calibrated.get("glx_attenuation", a))
     ratio = float(calibrated.get("glx_male_to_female_ratio", ratio))
     a_female = a * n / (ratio * males + (n - males))
-    return {"n_usable": n_usable, "se": se, "delta": delta, "mean_rise": mean_rise,
-            "a": a, "a_male": ratio * a_female, "a_female": a_female}
+    return {
+        "n_usable": n_usable,
+        "se": se,
+        "delta": delta,
+        "mean_rise": mean_rise,
+        "a": a,
+        "a_male": ratio * a_female,
+        "a_female": a_female,
+    }
 
 
-def _truncated_normal(rng: np.random.Generator, mean: float, sd: float, low: float, high: float, what: str) -> float:
+def _truncated_normal(
+    rng: np.random.Generator, mean: float, sd: float, low: float, high: float, what: str
+) -> float:
     if low > high:
-        raise ValueError(f"simulate_mrs: no room for {what} between {low:g} and {high:g}; check the QC thresholds")
+        raise ValueError(
+            f"simulate_mrs: no room for {what} between {low:g} and {high:g}; check the QC thresholds"
+        )
     for _ in range(MAX_REDRAWS):
         value = rng.normal(mean, sd)
         if low <= value <= high:
@@ -202,17 +249,25 @@ def _crlbs(rng, conc: dict, snr: float, fwhm: float, undetermined: str) -> dict[
     return sds
 
 
-def _choose_failing(rng, spectra: pd.DataFrame, n_failing: int, baseline_can_fail: bool = True) -> dict[int, str]:
+def _choose_failing(
+    rng, spectra: pd.DataFrame, n_failing: int, baseline_can_fail: bool = True
+) -> dict[int, str]:
     """Row index -> failure mode; one spectrum per participant in turn, so failures spread out.
     Without baseline_can_fail only infusion blocks fail (simulation.mrs.baseline_spectra_fail)."""
     eligible = spectra if baseline_can_fail else spectra[spectra["phase"] != "baseline"]
     if n_failing > len(eligible):
-        raise ValueError(f"simulate_mrs: n_failing_spectra {n_failing} exceeds the {len(eligible)} spectra that can fail")
+        raise ValueError(
+            f"simulate_mrs: n_failing_spectra {n_failing} exceeds the {len(eligible)} spectra that can fail"
+        )
     participants = sorted(spectra["participant_id"].unique())
     order = [participants[i] for i in rng.permutation(len(participants))]
     chosen: list[int] = []
     for k in range(n_failing):
-        candidates = [i for i in eligible.index[eligible["participant_id"] == order[k % len(order)]] if i not in chosen]
+        candidates = [
+            i
+            for i in eligible.index[eligible["participant_id"] == order[k % len(order)]]
+            if i not in chosen
+        ]
         if not candidates:  # this participant has no spectra left: any other spectrum
             candidates = [i for i in eligible.index if i not in chosen]
         chosen.append(int(candidates[rng.integers(len(candidates))]))
@@ -221,7 +276,9 @@ def _choose_failing(rng, spectra: pd.DataFrame, n_failing: int, baseline_can_fai
     return dict(zip(chosen, modes[:n_failing]))
 
 
-def _quality(rng, session: dict, position: float, mode: str, thresholds: dict) -> tuple[float, float]:
+def _quality(
+    rng, session: dict, position: float, mode: str, thresholds: dict
+) -> tuple[float, float]:
     """(S/N, FWHM) of one block, printed precision; mode '' passes, 'snr'/'fwhm' fails by that."""
     snr = session["snr"] * math.exp(rng.normal(0.0, BLOCK_SNR_LOG_SD))
     fwhm = session["fwhm"] + session["drift"] * position + rng.normal(0.0, BLOCK_FWHM_SD)
@@ -232,8 +289,9 @@ def _quality(rng, session: dict, position: float, mode: str, thresholds: dict) -
     return float(max(1, round(snr))), _round3(max(fwhm, 0.01))
 
 
-def latent_spectra(participants: pd.DataFrame, settings: dict, rng: np.random.Generator,
-                   effect: dict | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+def latent_spectra(
+    participants: pd.DataFrame, settings: dict, rng: np.random.Generator, effect: dict | None = None
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """(spectra, participant scales): the generative truth of every spectrum before spectral
     quality, one row per participant x condition x block with expected_ratio, true_ratio and the
     failure mode ('' for a spectrum that passes QC, 'snr' or 'fwhm'). `effect` ({'a_male',
@@ -245,7 +303,9 @@ def latent_spectra(participants: pd.DataFrame, settings: dict, rng: np.random.Ge
     conditions = sorted({c for order in participants["order"] for c in str(order).split("-")})
     reference = settings.get("reference_condition", REFERENCE_CONDITION)
     if reference not in conditions or len(conditions) != 2:
-        raise ValueError(f"simulate_mrs: expected two conditions including {reference!r}, got {conditions}")
+        raise ValueError(
+            f"simulate_mrs: expected two conditions including {reference!r}, got {conditions}"
+        )
     conditions = [reference] + [c for c in conditions if c != reference]
     n_male = int((participants["sex"] == "M").sum())
     if effect is None:
@@ -256,32 +316,53 @@ def latent_spectra(participants: pd.DataFrame, settings: dict, rng: np.random.Ge
     # Truth that does not depend on spectral quality, in a fixed order.
     rows = []
     intercepts = rng.normal(0.0, float(mrs["glx_tnaa_between_sd"]), len(participants))
-    scales = dict(zip(participants["participant_id"],
-                      np.exp(rng.normal(0.0, PARTICIPANT_SCALE_SD, len(participants)))))
+    scales = dict(
+        zip(
+            participants["participant_id"],
+            np.exp(rng.normal(0.0, PARTICIPANT_SCALE_SD, len(participants))),
+        )
+    )
     for person, intercept in zip(participants.itertuples(index=False), intercepts):
         attenuation = effect["a_male"] if person.sex == "M" else effect["a_female"]
         for condition in conditions:
             active = condition != reference
             for block in timing.itertuples(index=False):
-                rise = float(mrs["ketamine_rise"]) * profile[block.block - 1] * (1 - attenuation * active)
-                rows.append({
-                    "participant_id": person.participant_id, "sex": person.sex, "condition": condition,
-                    "block": int(block.block), "onset_min": block.onset_min, "offset_min": block.offset_min,
-                    "phase": block.phase,
-                    "expected_ratio": float(mrs["glx_tnaa_mean"]) + intercept + rise,
-                })
+                rise = (
+                    float(mrs["ketamine_rise"])
+                    * profile[block.block - 1]
+                    * (1 - attenuation * active)
+                )
+                rows.append(
+                    {
+                        "participant_id": person.participant_id,
+                        "sex": person.sex,
+                        "condition": condition,
+                        "block": int(block.block),
+                        "onset_min": block.onset_min,
+                        "offset_min": block.offset_min,
+                        "phase": block.phase,
+                        "expected_ratio": float(mrs["glx_tnaa_mean"]) + intercept + rise,
+                    }
+                )
     spectra = pd.DataFrame(rows)
-    spectra["true_ratio"] = spectra["expected_ratio"] + rng.normal(0.0, float(mrs["glx_tnaa_within_sd"]), len(spectra))
+    spectra["true_ratio"] = spectra["expected_ratio"] + rng.normal(
+        0.0, float(mrs["glx_tnaa_within_sd"]), len(spectra)
+    )
 
-    failing = _choose_failing(rng, spectra, int(mrs["n_failing_spectra"]), bool(mrs.get("baseline_spectra_fail", True)))
+    failing = _choose_failing(
+        rng, spectra, int(mrs["n_failing_spectra"]), bool(mrs.get("baseline_spectra_fail", True))
+    )
     spectra["failure"] = [failing.get(i, "") for i in spectra.index]
-    extra = rng.normal(0.0, FAILING_EXTRA_SD_FACTOR * float(mrs["glx_tnaa_within_sd"]), len(spectra))
+    extra = rng.normal(
+        0.0, FAILING_EXTRA_SD_FACTOR * float(mrs["glx_tnaa_within_sd"]), len(spectra)
+    )
     spectra["true_ratio"] += np.where(spectra["failure"] != "", extra, 0.0)
     return spectra, scales
 
 
-def simulate_mrs_study(participants: pd.DataFrame, settings: dict, rng: np.random.Generator
-                       ) -> tuple[pd.DataFrame, dict[str, str]]:
+def simulate_mrs_study(
+    participants: pd.DataFrame, settings: dict, rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """(spectra, files): the generative truth per spectrum and the files as path -> text."""
     mrs = settings["mrs"]
     thresholds = thresholds_of(settings)
@@ -291,11 +372,15 @@ def simulate_mrs_study(participants: pd.DataFrame, settings: dict, rng: np.rando
     passing = spectra.index[spectra["failure"] == ""]
     n_undetermined = int(mrs["n_undetermined_crlb"])
     if n_undetermined > len(passing):
-        raise ValueError(f"simulate_mrs: n_undetermined_crlb {n_undetermined} exceeds the passing spectra")
+        raise ValueError(
+            f"simulate_mrs: n_undetermined_crlb {n_undetermined} exceeds the passing spectra"
+        )
     undetermined = rng.choice(passing, size=n_undetermined, replace=False)
     spectra["undetermined_metabolite"] = ""
     for i in sorted(int(i) for i in undetermined):
-        spectra.loc[i, "undetermined_metabolite"] = UNDETERMINED_CANDIDATES[rng.integers(len(UNDETERMINED_CANDIDATES))]
+        spectra.loc[i, "undetermined_metabolite"] = UNDETERMINED_CANDIDATES[
+            rng.integers(len(UNDETERMINED_CANDIDATES))
+        ]
 
     snr_mean, snr_sd, snr_high = SESSION_SNR
     fwhm_mean, fwhm_sd, fwhm_low = SESSION_FWHM
@@ -303,16 +388,22 @@ def simulate_mrs_study(participants: pd.DataFrame, settings: dict, rng: np.rando
     fwhm_high = thresholds["max_fwhm_ppm"] - 0.03
     files: dict[str, str] = {}
     measured = []
-    for (participant, condition), session_rows in spectra.groupby(["participant_id", "condition"], sort=False):
+    for (participant, condition), session_rows in spectra.groupby(
+        ["participant_id", "condition"], sort=False
+    ):
         session_scale = float(scales[participant]) * math.exp(rng.normal(0.0, SESSION_SCALE_SD))
         session = {
-            "snr": _truncated_normal(rng, snr_mean, snr_sd, snr_low, max(snr_high, snr_low + 10), "session S/N"),
+            "snr": _truncated_normal(
+                rng, snr_mean, snr_sd, snr_low, max(snr_high, snr_low + 10), "session S/N"
+            ),
             "fwhm": _truncated_normal(rng, fwhm_mean, fwhm_sd, fwhm_low, fwhm_high, "session FWHM"),
             "drift": rng.uniform(*DRIFT_PPM) if rng.random() < DRIFT_SESSION_FRACTION else 0.0,
         }
         folder = f"{participant}/ses-{condition}/mrs"
         for i, row in session_rows.iterrows():
-            conc = _concentrations(rng, session_scale, row["true_ratio"], row["undetermined_metabolite"])
+            conc = _concentrations(
+                rng, session_scale, row["true_ratio"], row["undetermined_metabolite"]
+            )
             position = (row["block"] - 1) / max(1, n_blocks - 1)
             for _ in range(MAX_REDRAWS):
                 snr, fwhm = _quality(rng, session, position, row["failure"], thresholds)
@@ -322,32 +413,54 @@ def simulate_mrs_study(participants: pd.DataFrame, settings: dict, rng: np.rando
                     break
             else:
                 kind = "failing" if row["failure"] else "passing"
-                raise ValueError(f"simulate_mrs: could not draw a {kind} spectrum for {participant} {condition} "
-                                 f"block {row['block']}; check the QC thresholds")
+                raise ValueError(
+                    f"simulate_mrs: could not draw a {kind} spectrum for {participant} {condition} "
+                    f"block {row['block']}; check the QC thresholds"
+                )
             label = f"{participant} ses-{condition} block-{int(row['block']):02d}"
             name = f"{participant}_ses-{condition}_block-{int(row['block']):02d}.table"
             fit = TableFit(
-                rows=tuple(ConcRow(metabolite, conc[metabolite], float(sds[metabolite]),
-                                   crlb_undetermined=metabolite == row["undetermined_metabolite"])
-                           for metabolite in list(METABOLITES) + list(COMBINATIONS)),
-                fwhm_ppm=fwhm, snr=snr,
+                rows=tuple(
+                    ConcRow(
+                        metabolite,
+                        conc[metabolite],
+                        float(sds[metabolite]),
+                        crlb_undetermined=metabolite == row["undetermined_metabolite"],
+                    )
+                    for metabolite in list(METABOLITES) + list(COMBINATIONS)
+                ),
+                fwhm_ppm=fwhm,
+                snr=snr,
                 data_shift_ppm=_round3(rng.normal(0.0, 0.01)),
                 phase0_deg=float(np.clip(round(rng.normal(0.0, 15.0)), -180, 180)),
                 phase1_deg_per_ppm=round(float(rng.normal(0.0, 3.0)), 1),
-                alpha_b=float(10 ** rng.uniform(-1.5, -0.3)), alpha_s=float(10 ** rng.uniform(-1.0, 0.0)),
-                spline_knots=int(rng.integers(24, 33)), inflections=int(rng.integers(1, 4)),
+                alpha_b=float(10 ** rng.uniform(-1.5, -0.3)),
+                alpha_s=float(10 ** rng.uniform(-1.0, 0.0)),
+                spline_knots=int(rng.integers(24, 33)),
+                inflections=int(rng.integers(1, 4)),
                 extrema=int(rng.integers(0, 3)),
                 title=f"{label} SYNTHETIC (simulated, not measured)",
                 input_changes=(f" filbas='{BASIS_NAME}'", f" filtab='{name}'", " ltable=7"),
             )
             files[f"{folder}/{name}"] = write_table(fit)
-            measured.append({"index": i, "path": f"{folder}/{name}", "snr": snr, "fwhm_ppm": fwhm,
-                             "glx": conc["Glu+Gln"], "tnaa": conc["NAA+NAAG"],
-                             "glx_crlb": float(sds["Glu+Gln"]), "tnaa_crlb": float(sds["NAA+NAAG"]),
-                             "drift_ppm": session["drift"]})
+            measured.append(
+                {
+                    "index": i,
+                    "path": f"{folder}/{name}",
+                    "snr": snr,
+                    "fwhm_ppm": fwhm,
+                    "glx": conc["Glu+Gln"],
+                    "tnaa": conc["NAA+NAAG"],
+                    "glx_crlb": float(sds["Glu+Gln"]),
+                    "tnaa_crlb": float(sds["NAA+NAAG"]),
+                    "drift_ppm": session["drift"],
+                }
+            )
         lines = ["block\tonset_min\toffset_min\tphase"]
-        lines += [f"{b.block}\t{b.onset_min:.1f}\t{b.offset_min:.1f}\t{b.phase}"
-                  for b in timing.itertuples(index=False)]
+        lines += [
+            f"{b.block}\t{b.onset_min:.1f}\t{b.offset_min:.1f}\t{b.phase}"
+            for b in timing.itertuples(index=False)
+        ]
         files[f"{folder}/{participant}_ses-{condition}_blocks.tsv"] = "\n".join(lines) + "\n"
     quality = pd.DataFrame(measured).set_index("index").sort_index()
     spectra = spectra.join(quality)
@@ -356,6 +469,8 @@ def simulate_mrs_study(participants: pd.DataFrame, settings: dict, rng: np.rando
     return spectra.reset_index(drop=True), dict(sorted(files.items()))
 
 
-def simulate_mrs(participants: pd.DataFrame, settings: dict, rng: np.random.Generator) -> dict[str, str]:
+def simulate_mrs(
+    participants: pd.DataFrame, settings: dict, rng: np.random.Generator
+) -> dict[str, str]:
     """Every fMRS file of the synthetic study: relative path -> text (tables and block sidecars)."""
     return simulate_mrs_study(participants, settings, rng)[1]

@@ -43,14 +43,18 @@ def published_effects(settings: dict) -> dict[str, float]:
         "glx_attenuation": naltrexone_attenuation(settings, n_participants=n, n_male=n_male)["a"],
         "madrs_attenuation": float(clinical["madrs_attenuation"]),
         "male_to_female_ratio": float(settings["male_to_female_effect_ratio"]),
-        "madrs_within_sd": madrs_within_sd(float(clinical["madrs_attenuation"]),
-                                           float(clinical["madrs_placebo_reduction"]), n,
-                                           float(clinical["published_interaction_F"])),
+        "madrs_within_sd": madrs_within_sd(
+            float(clinical["madrs_attenuation"]),
+            float(clinical["madrs_placebo_reduction"]),
+            n,
+            float(clinical["published_interaction_F"]),
+        ),
     }
 
 
-def replicate_tables(settings: dict, conditions: list[str], design: Design, effect: float,
-                     rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def replicate_tables(
+    settings: dict, conditions: list[str], design: Design, effect: float, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(participants, spectra, scores) of one simulated study, in the pipeline's tidy layout:
     spectra with ratio and included (QC failures excluded), scores of MADRS with NaN for a
     missed day-1 rating."""
@@ -59,30 +63,67 @@ def replicate_tables(settings: dict, conditions: list[str], design: Design, effe
     n_male = int(round(design.male_fraction * n))
     reference = settings.get("reference_condition", conditions[0])
     people_rng, mrs_rng, madrs_rng, missing_rng = rng.spawn(4)
-    participants = simulate_participants({**settings, "n_participants": n, "n_male": n_male}, conditions, people_rng)
+    participants = simulate_participants(
+        {**settings, "n_participants": n, "n_male": n_male}, conditions, people_rng
+    )
 
     n_spectra = 2 * n * (1 + int(settings["mrs"]["n_infusion_blocks"]))
     mrs = {**settings["mrs"], "n_failing_spectra": int(round(design.qc_failure_rate * n_spectra))}
-    split = attenuation_by_sex(effect * effects["glx_attenuation"], effects["male_to_female_ratio"], n_male, n - n_male)
-    spectra, _ = latent_spectra(participants, {**settings, "mrs": mrs, "reference_condition": reference}, mrs_rng,
-                                effect={"a_male": split["M"], "a_female": split["F"]})
+    split = attenuation_by_sex(
+        effect * effects["glx_attenuation"], effects["male_to_female_ratio"], n_male, n - n_male
+    )
+    spectra, _ = latent_spectra(
+        participants,
+        {**settings, "mrs": mrs, "reference_condition": reference},
+        mrs_rng,
+        effect={"a_male": split["M"], "a_female": split["F"]},
+    )
     spectra = spectra.assign(ratio=spectra["true_ratio"], included=spectra["failure"] == "")[
-        ["participant_id", "condition", "block", "onset_min", "offset_min", "phase", "ratio", "included"]]
+        [
+            "participant_id",
+            "condition",
+            "block",
+            "onset_min",
+            "offset_min",
+            "phase",
+            "ratio",
+            "included",
+        ]
+    ]
 
     clinical = settings["clinical"]
-    rows = [{"participant_id": p.participant_id, "sex": p.sex, "condition": condition, "timepoint": timepoint,
-             "after": timepoint == "day1"}
-            for p in participants.itertuples(index=False) for condition in order_conditions(p.order)
-            for timepoint in ("pre", "day1")]
+    rows = [
+        {
+            "participant_id": p.participant_id,
+            "sex": p.sex,
+            "condition": condition,
+            "timepoint": timepoint,
+            "after": timepoint == "day1",
+        }
+        for p in participants.itertuples(index=False)
+        for condition in order_conditions(p.order)
+        for timepoint in ("pre", "day1")
+    ]
     frame = pd.DataFrame(rows)
-    params = {"baseline_mean": float(clinical["madrs_baseline_mean"]), "between_sd": float(clinical["madrs_between_sd"]),
-              "within_sd": effects["madrs_within_sd"], "response_sd": 0.0,
-              "change": -float(clinical["madrs_placebo_reduction"])}
-    attenuation = attenuation_by_sex(effect * effects["madrs_attenuation"], effects["male_to_female_ratio"], n_male,
-                                     n - n_male)
-    values = _whole(_latent(frame, params, attenuation, reference, madrs_rng), *MADRS_RANGE).astype(float)
+    params = {
+        "baseline_mean": float(clinical["madrs_baseline_mean"]),
+        "between_sd": float(clinical["madrs_between_sd"]),
+        "within_sd": effects["madrs_within_sd"],
+        "response_sd": 0.0,
+        "change": -float(clinical["madrs_placebo_reduction"]),
+    }
+    attenuation = attenuation_by_sex(
+        effect * effects["madrs_attenuation"], effects["male_to_female_ratio"], n_male, n - n_male
+    )
+    values = _whole(_latent(frame, params, attenuation, reference, madrs_rng), *MADRS_RANGE).astype(
+        float
+    )
     day1 = np.flatnonzero(frame["after"].to_numpy())
-    missed = missing_rng.choice(day1, size=int(round(design.missing_visit_rate * len(day1))), replace=False)
+    missed = missing_rng.choice(
+        day1, size=int(round(design.missing_visit_rate * len(day1))), replace=False
+    )
     values[missed] = np.nan
-    scores = frame[["participant_id", "condition", "timepoint"]].assign(scale="MADRS", outcome="MADRS", value=values)
+    scores = frame[["participant_id", "condition", "timepoint"]].assign(
+        scale="MADRS", outcome="MADRS", value=values
+    )
     return participants, spectra, scores

@@ -49,18 +49,29 @@ PARTICIPANTS_DICTIONARY = {
             "naltrexone-placebo": "naltrexone at visit 1, placebo at visit 2",
         },
     },
-    "hamd17_screening": {"Description": "17-item Hamilton Depression Rating Scale at screening (inclusion >= 18)"},
-    "n_failed_treatments": {"Description": "Antidepressant treatments (medication or psychotherapy) with inadequate response"},
-    "on_antidepressant": {"Description": "Taking a regular antidepressant during the study", "Levels": {"yes": "yes", "no": "no"}},
+    "hamd17_screening": {
+        "Description": "17-item Hamilton Depression Rating Scale at screening (inclusion >= 18)"
+    },
+    "n_failed_treatments": {
+        "Description": "Antidepressant treatments (medication or psychotherapy) with inadequate response"
+    },
+    "on_antidepressant": {
+        "Description": "Taking a regular antidepressant during the study",
+        "Levels": {"yes": "yes", "no": "no"},
+    },
 }
 
 
-def simulate_participants(settings: dict, conditions: list[str], rng: np.random.Generator) -> pd.DataFrame:
+def simulate_participants(
+    settings: dict, conditions: list[str], rng: np.random.Generator
+) -> pd.DataFrame:
     """Participants with sex, age, counterbalanced order and baseline characteristics."""
     n = int(settings["n_participants"])
     n_male = int(settings["n_male"])
     if not 0 <= n_male <= n:
-        raise ValueError(f"simulation.n_male must be between 0 and n_participants ({n}), got {n_male}")
+        raise ValueError(
+            f"simulation.n_male must be between 0 and n_participants ({n}), got {n_male}"
+        )
     sex = np.array(["M"] * n_male + ["F"] * (n - n_male))
     rng.shuffle(sex)
     # Counterbalanced: the two orders alternate over the participants listed by sex, so each order
@@ -72,7 +83,9 @@ def simulate_participants(settings: dict, conditions: list[str], rng: np.random.
     for code in ("M", "F"):
         index = np.flatnonzero(sex == code)
         order[index] = rng.permutation(order[index])
-    age = np.clip(np.round(rng.normal(settings["age_mean"], settings["age_sd"], n)), 18, 50).astype(int)
+    age = np.clip(np.round(rng.normal(settings["age_mean"], settings["age_sd"], n)), 18, 50).astype(
+        int
+    )
     hamd = rng.integers(18, 27, n)
     failed = rng.integers(2, 6, n)
     on_ad = np.where(rng.random(n) < 0.6, "yes", "no")
@@ -90,9 +103,14 @@ def simulate_participants(settings: dict, conditions: list[str], rng: np.random.
     )
 
 
-def simulate_files(settings: dict, conditions: list[str], scales: dict | None = None,
-                   reference: str | None = None, qc_thresholds: dict | None = None,
-                   calibration: dict | None = None) -> dict[str, bytes]:
+def simulate_files(
+    settings: dict,
+    conditions: list[str],
+    scales: dict | None = None,
+    reference: str | None = None,
+    qc_thresholds: dict | None = None,
+    calibration: dict | None = None,
+) -> dict[str, bytes]:
     """Every file of the synthetic study as relative path -> bytes.
 
     scales (config clinical.scales) names the sheets and their time points; reference is the
@@ -108,6 +126,7 @@ def simulate_files(settings: dict, conditions: list[str], scales: dict | None = 
         settings["clinical"] = {**settings.get("clinical", {}), "scales": scales}
     if reference is not None:
         settings["reference_condition"] = reference
+
     def stream(part: int) -> np.random.Generator:
         # A fresh SeedSequence each time: spawning children advances it, and every candidate of
         # the calibration must draw the same noise as the final study.
@@ -116,9 +135,13 @@ def simulate_files(settings: dict, conditions: list[str], scales: dict | None = 
     participants = simulate_participants(settings, conditions, stream(0))
     calibrated = bool(settings.get("calibrate", False))
     files: dict[str, bytes] = {
-        "README.md": (SYNTHETIC_NOTICE.format(seed=settings["seed"]) + (CALIBRATION_NOTICE if calibrated else "")
-                      ).encode(),
-        "participants.tsv": participants.to_csv(sep="\t", index=False, lineterminator="\n").encode(),
+        "README.md": (
+            SYNTHETIC_NOTICE.format(seed=settings["seed"])
+            + (CALIBRATION_NOTICE if calibrated else "")
+        ).encode(),
+        "participants.tsv": participants.to_csv(
+            sep="\t", index=False, lineterminator="\n"
+        ).encode(),
         "participants.json": (json.dumps(PARTICIPANTS_DICTIONARY, indent=2) + "\n").encode(),
     }
 

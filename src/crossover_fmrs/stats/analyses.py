@@ -14,12 +14,38 @@ from ..common.tables import order_conditions
 from .lmm import LmmResult, fit_lmm
 
 STATS_COLUMNS = [
-    "analysis", "outcome", "subset", "model", "term", "estimate", "se", "F", "df_num", "df_den", "p",
-    "effect_size", "effect_size_kind", "n_participants", "n_observations", "df_method",
+    "analysis",
+    "outcome",
+    "subset",
+    "model",
+    "term",
+    "estimate",
+    "se",
+    "F",
+    "df_num",
+    "df_den",
+    "p",
+    "effect_size",
+    "effect_size_kind",
+    "n_participants",
+    "n_observations",
+    "df_method",
 ]
 MODEL_COLUMNS = [
-    "analysis", "outcome", "subset", "model", "component", "variance", "sd", "converged", "singular",
-    "reml_criterion", "optimizer_message", "n_participants", "n_observations", "n_dropped_missing",
+    "analysis",
+    "outcome",
+    "subset",
+    "model",
+    "component",
+    "variance",
+    "sd",
+    "converged",
+    "singular",
+    "reml_criterion",
+    "optimizer_message",
+    "n_participants",
+    "n_observations",
+    "n_dropped_missing",
 ]
 PARTIAL_ETA_FROM_F = "partial eta squared from F: F*df_num/(F*df_num+df_den)"
 SEX_SUBSETS = {"M": "male", "F": "female"}
@@ -38,7 +64,9 @@ def period_of(participants: pd.DataFrame) -> pd.DataFrame:
 def _participant_columns(participants: pd.DataFrame) -> pd.DataFrame:
     periods = period_of(participants)
     periods["period"] = periods["period"].astype(str)
-    return periods.merge(participants[["participant_id", "sex", "age", "order"]], on="participant_id")
+    return periods.merge(
+        participants[["participant_id", "sex", "age", "order"]], on="participant_id"
+    )
 
 
 def glx_model_data(spectra: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
@@ -46,44 +74,89 @@ def glx_model_data(spectra: pd.DataFrame, participants: pd.DataFrame) -> pd.Data
     kept = spectra[spectra["included"].astype(bool)].copy()
     kept["minutes"] = (kept["onset_min"] + kept["offset_min"]) / 2
     blocks = sorted(kept["block"].unique())
-    kept["block"] = pd.Categorical(kept["block"].astype(int).astype(str), categories=[str(b) for b in blocks])
-    data = kept.merge(_participant_columns(participants), on=["participant_id", "condition"], how="left")
-    columns = ["participant_id", "condition", "block", "minutes", "phase", "period", "order", "sex", "age", "ratio"]
-    return data[columns].sort_values(["participant_id", "condition", "block"], kind="stable").reset_index(drop=True)
+    kept["block"] = pd.Categorical(
+        kept["block"].astype(int).astype(str), categories=[str(b) for b in blocks]
+    )
+    data = kept.merge(
+        _participant_columns(participants), on=["participant_id", "condition"], how="left"
+    )
+    columns = [
+        "participant_id",
+        "condition",
+        "block",
+        "minutes",
+        "phase",
+        "period",
+        "order",
+        "sex",
+        "age",
+        "ratio",
+    ]
+    return (
+        data[columns]
+        .sort_values(["participant_id", "condition", "block"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
-def clinical_model_data(scores: pd.DataFrame, participants: pd.DataFrame, outcome: str,
-                        timepoints: list[str]) -> pd.DataFrame:
+def clinical_model_data(
+    scores: pd.DataFrame, participants: pd.DataFrame, outcome: str, timepoints: list[str]
+) -> pd.DataFrame:
     """One outcome's assessments with the design variables; timepoint a factor in study order."""
     rows = scores[scores["outcome"] == outcome].copy()
     rows["timepoint"] = pd.Categorical(rows["timepoint"], categories=list(timepoints))
-    data = rows.merge(_participant_columns(participants), on=["participant_id", "condition"], how="left")
+    data = rows.merge(
+        _participant_columns(participants), on=["participant_id", "condition"], how="left"
+    )
     columns = ["participant_id", "condition", "timepoint", "period", "order", "sex", "age", "value"]
-    return data[columns].sort_values(["participant_id", "condition", "timepoint"], kind="stable").reset_index(drop=True)
+    return (
+        data[columns]
+        .sort_values(["participant_id", "condition", "timepoint"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
-def outcome_model_data(scores: pd.DataFrame, participants: pd.DataFrame, outcome: str,
-                       scale_timepoints: dict[str, list[str]]) -> pd.DataFrame:
+def outcome_model_data(
+    scores: pd.DataFrame,
+    participants: pd.DataFrame,
+    outcome: str,
+    scale_timepoints: dict[str, list[str]],
+) -> pd.DataFrame:
     """clinical_model_data for an outcome named by its score (e.g. TEPS_A of the scale TEPS)."""
     scales = scores.loc[scores["outcome"] == outcome, "scale"].unique()
     if len(scales) != 1:
-        raise ValueError(f"outcome {outcome!r}: expected one scale in clinical_scores.tsv, found {list(scales)}")
+        raise ValueError(
+            f"outcome {outcome!r}: expected one scale in clinical_scores.tsv, found {list(scales)}"
+        )
     return clinical_model_data(scores, participants, outcome, scale_timepoints[scales[0]])
 
 
-def primary_model_data(spectra: pd.DataFrame, scores: pd.DataFrame, participants: pd.DataFrame, primary: str,
-                       scale_timepoints: dict[str, list[str]]) -> dict[str, pd.DataFrame]:
+def primary_model_data(
+    spectra: pd.DataFrame,
+    scores: pd.DataFrame,
+    participants: pd.DataFrame,
+    primary: str,
+    scale_timepoints: dict[str, list[str]],
+) -> dict[str, pd.DataFrame]:
     """Model data of the two primary analyses, fMRS ratio and the primary clinical outcome."""
-    return {"glx": glx_model_data(spectra, participants),
-            "clinical": outcome_model_data(scores, participants, primary, scale_timepoints)}
+    return {
+        "glx": glx_model_data(spectra, participants),
+        "clinical": outcome_model_data(scores, participants, primary, scale_timepoints),
+    }
 
 
 def condition_levels(conditions: list[str], reference: str) -> list[str]:
     return [reference] + [c for c in conditions if c != reference]
 
 
-def fit(data: pd.DataFrame, formula: str, conditions: list[str], reference: str, source: str,
-        ddf: str = "Satterthwaite") -> LmmResult:
+def fit(
+    data: pd.DataFrame,
+    formula: str,
+    conditions: list[str],
+    reference: str,
+    source: str,
+    ddf: str = "Satterthwaite",
+) -> LmmResult:
     levels = {"condition": condition_levels(conditions, reference)}
     if "sex" in data and "sex" in formula:
         levels["sex"] = ["F", "M"]  # coefficient = male - female
@@ -91,15 +164,22 @@ def fit(data: pd.DataFrame, formula: str, conditions: list[str], reference: str,
     if outcome in data:
         values = pd.to_numeric(data[outcome], errors="coerce").dropna()
         if len(values) and values.nunique() == 1:  # no residual to test against: F would be noise
-            raise InputError(source, None, outcome, "values that vary (a model of a constant cannot be estimated)",
-                             f"all {len(values)} values equal to {values.iloc[0]:g}")
+            raise InputError(
+                source,
+                None,
+                outcome,
+                "values that vary (a model of a constant cannot be estimated)",
+                f"all {len(values)} values equal to {values.iloc[0]:g}",
+            )
     try:
         return fit_lmm(data, formula, levels=levels, source=source, ddf=ddf)
     except FloatingPointError as err:  # e.g. a perfect fit: no residual variance
         raise InputError(source, None, outcome, "a model that can be estimated", str(err)) from None
 
 
-def lmm_rows(result: LmmResult, analysis: str, outcome: str, subset: str, data: pd.DataFrame) -> pd.DataFrame:
+def lmm_rows(
+    result: LmmResult, analysis: str, outcome: str, subset: str, data: pd.DataFrame
+) -> pd.DataFrame:
     """The type III F tests of a fitted model in the shared column layout."""
     table = result.anova.copy()
     f_num = table["F"] * table["df_num"]
@@ -134,26 +214,45 @@ def model_rows(result: LmmResult, analysis: str, outcome: str, subset: str) -> p
     return table[MODEL_COLUMNS]
 
 
-def run_models(data: pd.DataFrame, formula: str, analysis: str, outcome: str, conditions: list[str],
-               reference: str, subsets: dict[str, pd.Series] | None = None, ddf: str = "Satterthwaite"
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_models(
+    data: pd.DataFrame,
+    formula: str,
+    analysis: str,
+    outcome: str,
+    conditions: list[str],
+    reference: str,
+    subsets: dict[str, pd.Series] | None = None,
+    ddf: str = "Satterthwaite",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit one formula on the whole sample or on each named subset of rows."""
     subsets = subsets or {"all": pd.Series(True, index=data.index)}
     tests, models = [], []
     for subset, rows in subsets.items():
         part = data[rows]
-        result = fit(part, formula, conditions, reference, source=f"{analysis} ({outcome}, {subset})", ddf=ddf)
+        result = fit(
+            part,
+            formula,
+            conditions,
+            reference,
+            source=f"{analysis} ({outcome}, {subset})",
+            ddf=ddf,
+        )
         tests.append(lmm_rows(result, analysis, outcome, subset, part))
         models.append(model_rows(result, analysis, outcome, subset))
     return pd.concat(tests, ignore_index=True), pd.concat(models, ignore_index=True)
 
 
 def sex_subsets(data: pd.DataFrame) -> dict[str, pd.Series]:
-    return {label: data["sex"] == code for code, label in SEX_SUBSETS.items() if (data["sex"] == code).any()}
+    return {
+        label: data["sex"] == code
+        for code, label in SEX_SUBSETS.items()
+        if (data["sex"] == code).any()
+    }
 
 
-def impute_missing(scores: pd.DataFrame, outcomes: list[str], timepoint: str, method: str
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def impute_missing(
+    scores: pd.DataFrame, outcomes: list[str], timepoint: str, method: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fill missing values of the given outcomes at one time point; report each fill.
 
     other_condition: the mean of the participant's values at that time point in the other
@@ -162,7 +261,9 @@ def impute_missing(scores: pd.DataFrame, outcomes: list[str], timepoint: str, me
     """
     log_columns = ["participant_id", "condition", "timepoint", "outcome", "method", "imputed_value"]
     if method not in {"none", "other_condition", "sample_mean"}:
-        raise ValueError(f"stats.impute_missing.method: expected none, other_condition or sample_mean, got {method!r}")
+        raise ValueError(
+            f"stats.impute_missing.method: expected none, other_condition or sample_mean, got {method!r}"
+        )
     if method == "none":
         return scores, pd.DataFrame(columns=log_columns)
     scores = scores.copy()
@@ -173,26 +274,39 @@ def impute_missing(scores: pd.DataFrame, outcomes: list[str], timepoint: str, me
         for index in scores.index[target & scores["value"].isna()]:
             row = scores.loc[index]
             if method == "other_condition":
-                pool = observed[(observed["participant_id"] == row["participant_id"])
-                                & (observed["condition"] != row["condition"])]
+                pool = observed[
+                    (observed["participant_id"] == row["participant_id"])
+                    & (observed["condition"] != row["condition"])
+                ]
             else:
                 pool = observed[observed["condition"] == row["condition"]]
             value = float(pool["value"].mean()) if len(pool) else np.nan
             scores.loc[index, "value"] = value
-            fills.append([row["participant_id"], row["condition"], timepoint, outcome, method, value])
+            fills.append(
+                [row["participant_id"], row["condition"], timepoint, outcome, method, value]
+            )
     return scores, pd.DataFrame(fills, columns=log_columns)
 
 
-def attenuation(data: pd.DataFrame, reference: str, treatment: str, before: str, after: str,
-                n_resamples: int, confidence: float, seed: int) -> pd.DataFrame:
+def attenuation(
+    data: pd.DataFrame,
+    reference: str,
+    treatment: str,
+    before: str,
+    after: str,
+    n_resamples: int,
+    confidence: float,
+    seed: int,
+) -> pd.DataFrame:
     """Percent attenuation of the reduction (before - after) under treatment vs reference.
 
     attenuation = 100 * (1 - mean reduction under treatment / mean reduction under reference),
     each mean over the participants with both ratings in that condition; CI by the percentile
     bootstrap over participants (resampling whole participants keeps the crossover pairing).
     """
-    wide = data.pivot_table(index=["participant_id", "condition"], columns="timepoint", values="value",
-                            observed=True)
+    wide = data.pivot_table(
+        index=["participant_id", "condition"], columns="timepoint", values="value", observed=True
+    )
     reduction = (wide[before] - wide[after]).rename("reduction").reset_index()
     table = reduction.pivot(index="participant_id", columns="condition", values="reduction")
     ref, trt = table[reference].to_numpy(float), table[treatment].to_numpy(float)
@@ -210,24 +324,51 @@ def attenuation(data: pd.DataFrame, reference: str, treatment: str, before: str,
     alpha = (1.0 - confidence) / 2.0
     low, high = np.nanquantile(boot, [alpha, 1.0 - alpha])
     rows = [
-        {"term": f"mean reduction {reference}", "estimate": np.nanmean(ref), "n": int(np.isfinite(ref).sum())},
-        {"term": f"mean reduction {treatment}", "estimate": np.nanmean(trt), "n": int(np.isfinite(trt).sum())},
-        {"term": "attenuation_percent", "estimate": point, "n": n, "ci_low": low, "ci_high": high,
-         "ci_level": confidence, "n_resamples": n_resamples},
+        {
+            "term": f"mean reduction {reference}",
+            "estimate": np.nanmean(ref),
+            "n": int(np.isfinite(ref).sum()),
+        },
+        {
+            "term": f"mean reduction {treatment}",
+            "estimate": np.nanmean(trt),
+            "n": int(np.isfinite(trt).sum()),
+        },
+        {
+            "term": "attenuation_percent",
+            "estimate": point,
+            "n": n,
+            "ci_low": low,
+            "ci_high": high,
+            "ci_level": confidence,
+            "n_resamples": n_resamples,
+        },
     ]
-    return pd.DataFrame(rows, columns=["term", "estimate", "ci_low", "ci_high", "ci_level", "n_resamples", "n"])
+    return pd.DataFrame(
+        rows, columns=["term", "estimate", "ci_low", "ci_high", "ci_level", "n_resamples", "n"]
+    )
 
 
 def phase_cell_means(data: pd.DataFrame, dv: str = "ratio") -> pd.DataFrame:
     """Each participant's mean of the included spectra in each condition x phase cell (baseline,
     infusion), with the number of spectra averaged; a cell without a spectrum is absent."""
     used = data.dropna(subset=[dv])
-    cells = used.groupby(["participant_id", "condition", "phase"], sort=True, observed=True)[dv].agg(["mean", "size"])
+    cells = used.groupby(["participant_id", "condition", "phase"], sort=True, observed=True)[
+        dv
+    ].agg(["mean", "size"])
     return cells.rename(columns={"mean": dv, "size": "n_spectra"}).reset_index()
 
 
-def rm_anova_rows(data: pd.DataFrame, dv: str, within: list[str], analysis: str, outcome: str,
-                  subset: str = "all", values: str = "", why_small: str = "") -> pd.DataFrame:
+def rm_anova_rows(
+    data: pd.DataFrame,
+    dv: str,
+    within: list[str],
+    analysis: str,
+    outcome: str,
+    subset: str = "all",
+    values: str = "",
+    why_small: str = "",
+) -> pd.DataFrame:
     """pingouin rm-ANOVA (GG) on complete cases, in the shared layout plus its own columns.
 
     The note says why it differs from the mixed model: complete cases only, what each cell's value
@@ -245,14 +386,26 @@ def rm_anova_rows(data: pd.DataFrame, dv: str, within: list[str], analysis: str,
     model = f"{dv} ~ {' * '.join(within)} + Error(participant_id/({' * '.join(within)})), GG"
     prefix = "classical complement, not the paper's analysis: " + (f"{values}; " if values else "")
     try:
-        table = rm_anova(data, dv=dv, within=within, subject="participant_id", source=f"{analysis} ({outcome})")
+        table = rm_anova(
+            data, dv=dv, within=within, subject="participant_id", source=f"{analysis} ({outcome})"
+        )
     except InputError as err:
         terms = list(within) if len(within) == 1 else [*within, ":".join(within)]
         table = pd.DataFrame({"term": terms, "n_participants": 0})
         note = f"{prefix}not estimable: {err.expected}, got {err.got!r}"
-        table = table.reindex(columns=STATS_COLUMNS + ["p_gg", "epsilon_gg", "ges", "participants_dropped"])
-        table = table.assign(analysis=analysis, outcome=outcome, subset=subset, model=model, df_method="rm-ANOVA",
-                             n_participants=0, n_observations=0, note=note)
+        table = table.reindex(
+            columns=STATS_COLUMNS + ["p_gg", "epsilon_gg", "ges", "participants_dropped"]
+        )
+        table = table.assign(
+            analysis=analysis,
+            outcome=outcome,
+            subset=subset,
+            model=model,
+            df_method="rm-ANOVA",
+            n_participants=0,
+            n_observations=0,
+            note=note,
+        )
         return table[STATS_COLUMNS + ["p_gg", "epsilon_gg", "ges", "participants_dropped", "note"]]
     table["analysis"] = analysis
     table["outcome"] = outcome
@@ -262,18 +415,23 @@ def rm_anova_rows(data: pd.DataFrame, dv: str, within: list[str], analysis: str,
     table["se"] = np.nan
     table["effect_size"] = table["np2"]
     table["effect_size_kind"] = "partial eta squared"
-    table["n_observations"] = table["n_participants"] * int(np.prod([data[w].nunique() for w in within]))
+    table["n_observations"] = table["n_participants"] * int(
+        np.prod([data[w].nunique() for w in within])
+    )
     table["df_method"] = "rm-ANOVA"
     kept, dropped = table["n_participants"].iloc[0], table["n_participants_dropped"].iloc[0]
-    note = (f"{prefix}complete cases only ({kept} of {n_all} participants; {dropped} with a missing cell dropped"
-            f"{': ' + why_small if why_small and dropped else ''}), denominator df from participants")
+    note = (
+        f"{prefix}complete cases only ({kept} of {n_all} participants; {dropped} with a missing cell dropped"
+        f"{': ' + why_small if why_small and dropped else ''}), denominator df from participants"
+    )
     table["note"] = note
     extra = ["p_gg", "epsilon_gg", "ges", "participants_dropped", "note"]
     return table[STATS_COLUMNS + extra]
 
 
-def baseline_characteristics(participants: pd.DataFrame, scores: pd.DataFrame, primary: str,
-                             before: str) -> pd.DataFrame:
+def baseline_characteristics(
+    participants: pd.DataFrame, scores: pd.DataFrame, primary: str, before: str
+) -> pd.DataFrame:
     """Table 1: the sample's characteristics and the pre-infusion primary outcome per condition.
 
     Numeric columns of participants.tsv as mean (SD) with range; coded columns (sex, order, yes/no)
@@ -285,9 +443,16 @@ def baseline_characteristics(participants: pd.DataFrame, scores: pd.DataFrame, p
 
     def numeric(label, values):
         values = pd.to_numeric(values, errors="coerce").dropna()
-        rows.append({"characteristic": label, "level": "", "statistic": "mean (SD)",
-                     "value": f"{values.mean():.1f} ({values.std(ddof=1):.1f})",
-                     "range": f"{values.min():g} to {values.max():g}", "n": len(values)})
+        rows.append(
+            {
+                "characteristic": label,
+                "level": "",
+                "statistic": "mean (SD)",
+                "value": f"{values.mean():.1f} ({values.std(ddof=1):.1f})",
+                "range": f"{values.min():g} to {values.max():g}",
+                "n": len(values),
+            }
+        )
 
     for column in participants.columns:
         if column == "participant_id":
@@ -297,9 +462,19 @@ def baseline_characteristics(participants: pd.DataFrame, scores: pd.DataFrame, p
             numeric(column, values)
         else:
             for level, count in values.value_counts().sort_index().items():
-                rows.append({"characteristic": column, "level": level, "statistic": "n (%)",
-                             "value": f"{count} ({100 * count / n:.0f}%)", "range": "", "n": n})
+                rows.append(
+                    {
+                        "characteristic": column,
+                        "level": level,
+                        "statistic": "n (%)",
+                        "value": f"{count} ({100 * count / n:.0f}%)",
+                        "range": "",
+                        "n": n,
+                    }
+                )
     before_rows = scores[(scores["outcome"] == primary) & (scores["timepoint"] == before)]
     for condition, part in before_rows.groupby("condition", sort=False):
         numeric(f"{primary} {before}, {condition}", part["value"])
-    return pd.DataFrame(rows, columns=["characteristic", "level", "statistic", "value", "range", "n"])
+    return pd.DataFrame(
+        rows, columns=["characteristic", "level", "statistic", "value", "range", "n"]
+    )

@@ -12,8 +12,16 @@ import pandas as pd
 from scipy import stats
 
 COMPARISON_COLUMNS = [
-    "id", "result", "location", "published", "reproduced", "numbers_agree", "direction_agrees",
-    "significance_agrees", "conclusion_agrees", "note",
+    "id",
+    "result",
+    "location",
+    "published",
+    "reproduced",
+    "numbers_agree",
+    "direction_agrees",
+    "significance_agrees",
+    "conclusion_agrees",
+    "note",
 ]
 ALPHA = 0.05
 # How each field is written in a result, e.g. F(1,253) = 4.83, P = 0.029
@@ -42,10 +50,16 @@ def _is_number(text: str) -> bool:
 def _lookup(tables: dict[str, pd.DataFrame], row) -> pd.DataFrame:
     table = tables[row["table"]]
     subsets = str(row["subset"]).split(";")
-    found = table[(table["outcome"] == row["outcome"]) & (table["term"] == row["term"]) & table["subset"].isin(subsets)]
+    found = table[
+        (table["outcome"] == row["outcome"])
+        & (table["term"] == row["term"])
+        & table["subset"].isin(subsets)
+    ]
     if found.empty:
-        raise ValueError(f"published_results: no reproduced row for {row['id']} in {row['table']} "
-                         f"(outcome {row['outcome']}, subset {row['subset']}, term {row['term']})")
+        raise ValueError(
+            f"published_results: no reproduced row for {row['id']} in {row['table']} "
+            f"(outcome {row['outcome']}, subset {row['subset']}, term {row['term']})"
+        )
     return found.set_index("subset").loc[subsets].reset_index()
 
 
@@ -74,8 +88,12 @@ def _reproduced_text(found: pd.Series, published: dict[str, str]) -> dict[str, s
     return {name: f"{float(found[name]):.{decimals(text)}f}" for name, text in published.items()}
 
 
-def compare(published: pd.DataFrame, tables: dict[str, pd.DataFrame], synthetic: bool,
-            calibrated: bool = False) -> pd.DataFrame:
+def compare(
+    published: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    synthetic: bool,
+    calibrated: bool = False,
+) -> pd.DataFrame:
     rows = []
     for result_id, numbers in published.groupby("id", sort=False):
         first_row = numbers.iloc[0]
@@ -87,20 +105,32 @@ def compare(published: pd.DataFrame, tables: dict[str, pd.DataFrame], synthetic:
         if first_row["expected_sign"] == "male_larger":
             male, female = found.iloc[0], found.iloc[1]
             published_text = str(first_row["published"])
-            reproduced = (f"males {male['estimate']:.3g} (P = {male['p']:.2g}); "
-                          f"females {female['estimate']:.3g} (P = {female['p']:.2g})")
-            direction = bool(abs(male["estimate"]) > abs(female["estimate"]) and male["estimate"] < 0)
+            reproduced = (
+                f"males {male['estimate']:.3g} (P = {male['p']:.2g}); "
+                f"females {female['estimate']:.3g} (P = {female['p']:.2g})"
+            )
+            direction = bool(
+                abs(male["estimate"]) > abs(female["estimate"]) and male["estimate"] < 0
+            )
             interaction = tables.get("sex_interaction")
             if interaction is not None:
-                term = interaction[(interaction["outcome"] == first_row["outcome"])
-                                   & (interaction["term"] == f"{first_row['term']}:sex")]
+                term = interaction[
+                    (interaction["outcome"] == first_row["outcome"])
+                    & (interaction["term"] == f"{first_row['term']}:sex")
+                ]
                 if len(term):
                     estimate = float(term["estimate"].iloc[0])
                     direction = direction and estimate < 0
-                    reproduced += f"; condition × sex {estimate:.3g} (P = {float(term['p'].iloc[0]):.2g})"
-            note.append("naltrexone − placebo within each sex, and the interaction (male − female); "
-                        "the paper gives the direction only")
-        elif not _is_number(str(first_row["published"])):  # a claim without numbers: its estimate and P
+                    reproduced += (
+                        f"; condition × sex {estimate:.3g} (P = {float(term['p'].iloc[0]):.2g})"
+                    )
+            note.append(
+                "naltrexone − placebo within each sex, and the interaction (male − female); "
+                "the paper gives the direction only"
+            )
+        elif not _is_number(
+            str(first_row["published"])
+        ):  # a claim without numbers: its estimate and P
             published_text = str(first_row["published"])
             reproduced = f"estimate {float(first['estimate']):.3g}, P = {float(first['p']):.2g}"
             direction = _sign_agrees(float(first["estimate"]), first_row["expected_sign"])
@@ -108,35 +138,70 @@ def compare(published: pd.DataFrame, tables: dict[str, pd.DataFrame], synthetic:
             published_text = _written(fields) if "F" in fields else str(first_row["published"])
             texts = _reproduced_text(first, fields)
             reproduced = _written(texts) if "F" in fields else texts[next(iter(texts))]
-            numbers_agree = all(agrees_at_precision(first[name], text) for name, text in fields.items())
-            if "estimate" in first and pd.notna(first.get("estimate")) and first_row["expected_sign"]:
+            numbers_agree = all(
+                agrees_at_precision(first[name], text) for name, text in fields.items()
+            )
+            if (
+                "estimate" in first
+                and pd.notna(first.get("estimate"))
+                and first_row["expected_sign"]
+            ):
                 direction = _sign_agrees(float(first["estimate"]), first_row["expected_sign"])
             if "ci_low" in first and pd.notna(first.get("ci_low")):
                 inside = first["ci_low"] <= float(fields["estimate"]) <= first["ci_high"]
-                reproduced += f" ({first['ci_level']:.0%} CI {first['ci_low']:.3g} to {first['ci_high']:.3g})"
+                reproduced += (
+                    f" ({first['ci_level']:.0%} CI {first['ci_low']:.3g} to {first['ci_high']:.3g})"
+                )
                 if not inside:
                     note.append("the bootstrap CI excludes the published value")
-                if first_row["published_significant"] in ("yes", "no"):  # significant = the CI excludes 0
+                if first_row["published_significant"] in (
+                    "yes",
+                    "no",
+                ):  # significant = the CI excludes 0
                     excludes_zero = first["ci_low"] > 0 or first["ci_high"] < 0
-                    significance = bool(excludes_zero == (first_row["published_significant"] == "yes"))
+                    significance = bool(
+                        excludes_zero == (first_row["published_significant"] == "yes")
+                    )
             if "df_den" in fields and not agrees_at_precision(first["df_den"], fields["df_den"]):
-                note.append(f"Satterthwaite df follow the observations that enter the model: "
-                            f"{int(first['n_observations'])} observations from {int(first['n_participants'])} "
-                            f"participants")
+                note.append(
+                    f"Satterthwaite df follow the observations that enter the model: "
+                    f"{int(first['n_observations'])} observations from {int(first['n_participants'])} "
+                    f"participants"
+                )
             if "F" in fields and synthetic and not calibrated:
                 # A plain draw: the simulator sets the expected t^2 to the published F. How unusual is it?
-                below = float(stats.ncf.cdf(float(first["F"]), first["df_num"], first["df_den"], float(fields["F"])))
-                note.append(f"under the simulated design F is at most this in {below:.0%} of studies "
-                            "(noncentral F, noncentrality = the published F)")
-        if first_row["published_significant"] in ("yes", "no") and significance is None and pd.notna(first.get("p")):
-            significance = bool((first["p"] < ALPHA) == (first_row["published_significant"] == "yes"))
+                below = float(
+                    stats.ncf.cdf(
+                        float(first["F"]), first["df_num"], first["df_den"], float(fields["F"])
+                    )
+                )
+                note.append(
+                    f"under the simulated design F is at most this in {below:.0%} of studies "
+                    "(noncentral F, noncentrality = the published F)"
+                )
+        if (
+            first_row["published_significant"] in ("yes", "no")
+            and significance is None
+            and pd.notna(first.get("p"))
+        ):
+            significance = bool(
+                (first["p"] < ALPHA) == (first_row["published_significant"] == "yes")
+            )
         checks = [c for c in (numbers_agree, direction, significance) if c is not None]
-        rows.append({
-            "id": result_id, "result": first_row["result"], "location": first_row["location"],
-            "published": published_text, "reproduced": reproduced, "numbers_agree": numbers_agree,
-            "direction_agrees": direction, "significance_agrees": significance,
-            "conclusion_agrees": all(checks) if checks else None, "note": "; ".join(note),
-        })
+        rows.append(
+            {
+                "id": result_id,
+                "result": first_row["result"],
+                "location": first_row["location"],
+                "published": published_text,
+                "reproduced": reproduced,
+                "numbers_agree": numbers_agree,
+                "direction_agrees": direction,
+                "significance_agrees": significance,
+                "conclusion_agrees": all(checks) if checks else None,
+                "note": "; ".join(note),
+            }
+        )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
@@ -145,11 +210,15 @@ def data_statement(synthetic: bool, calibrated: bool) -> str:
     if not synthetic:
         return ""
     if calibrated:
-        return ("**CALIBRATED SYNTHETIC DATA.** The reproduced values come from the embedded simulated dataset, whose "
-                "simulator searched its effect sizes until these published statistics came out of the pipeline. "
-                "Agreement shows that the analysis chain is the paper's, not that the trial's finding holds.")
-    return ("**SYNTHETIC DATA.** The reproduced values come from one random draw of the project's simulator, whose "
-            "effects were set from the published statistics; a single draw differs from them by sampling error.")
+        return (
+            "**CALIBRATED SYNTHETIC DATA.** The reproduced values come from the embedded simulated dataset, whose "
+            "simulator searched its effect sizes until these published statistics came out of the pipeline. "
+            "Agreement shows that the analysis chain is the paper's, not that the trial's finding holds."
+        )
+    return (
+        "**SYNTHETIC DATA.** The reproduced values come from one random draw of the project's simulator, whose "
+        "effects were set from the published statistics; a single draw differs from them by sampling error."
+    )
 
 
 def _verdict(value) -> str:
@@ -161,16 +230,33 @@ def to_markdown(table: pd.DataFrame, synthetic: bool, calibrated: bool = False) 
     statement = data_statement(synthetic, calibrated)
     if statement:
         lines += [statement, ""]
-    lines += ["Each number is compared at the precision it was published with. Direction: the sign the paper "
-              "reports; significance: on the same side of P = 0.05.", ""]
-    header = ["result", "published", "reproduced", "numbers agree", "direction agrees", "significance agrees",
-              "conclusion agrees", "note"]
+    lines += [
+        "Each number is compared at the precision it was published with. Direction: the sign the paper "
+        "reports; significance: on the same side of P = 0.05.",
+        "",
+    ]
+    header = [
+        "result",
+        "published",
+        "reproduced",
+        "numbers agree",
+        "direction agrees",
+        "significance agrees",
+        "conclusion agrees",
+        "note",
+    ]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for _, row in table.iterrows():
-        cells = [f"{row['result']} ({row['location']})", row["published"], row["reproduced"], _verdict(row["numbers_agree"]),
-                 _verdict(row["direction_agrees"]), _verdict(row["significance_agrees"]),
-                 _verdict(row["conclusion_agrees"]), row["note"] or ""]
+        cells = [
+            f"{row['result']} ({row['location']})",
+            row["published"],
+            row["reproduced"],
+            _verdict(row["numbers_agree"]),
+            _verdict(row["direction_agrees"]),
+            _verdict(row["significance_agrees"]),
+            _verdict(row["conclusion_agrees"]),
+            row["note"] or "",
+        ]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
-

@@ -28,8 +28,20 @@ from ..common.errors import InputError
 
 __all__ = ["RM_ANOVA_COLUMNS", "complete_case_participants", "rm_anova"]
 
-RM_ANOVA_COLUMNS = ["term", "F", "df_num", "df_den", "p", "p_gg", "epsilon_gg", "np2", "ges",
-                    "n_participants", "n_participants_dropped", "participants_dropped"]
+RM_ANOVA_COLUMNS = [
+    "term",
+    "F",
+    "df_num",
+    "df_den",
+    "p",
+    "p_gg",
+    "epsilon_gg",
+    "np2",
+    "ges",
+    "n_participants",
+    "n_participants_dropped",
+    "participants_dropped",
+]
 
 
 def _within_list(within, source: str) -> list[str]:
@@ -39,25 +51,35 @@ def _within_list(within, source: str) -> list[str]:
     return within
 
 
-def _checked(data: pd.DataFrame, dv: str, within: list[str], subject: str, source: str) -> pd.DataFrame:
+def _checked(
+    data: pd.DataFrame, dv: str, within: list[str], subject: str, source: str
+) -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
         raise InputError(source, None, None, "a pandas DataFrame", type(data).__name__)
     for column in [dv, *within, subject]:
         if column not in data.columns:
-            raise InputError(source, None, column, "a column of the data", sorted(map(str, data.columns)))
+            raise InputError(
+                source, None, column, "a column of the data", sorted(map(str, data.columns))
+            )
     for column in [*within, subject]:
         missing = data[column].isna().to_numpy()
         if missing.any():
-            raise InputError(source, f"row {data.index[np.argmax(missing)]}", column, "a value (not missing)")
+            raise InputError(
+                source, f"row {data.index[np.argmax(missing)]}", column, "a value (not missing)"
+            )
     values = data[dv]
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         for label, value in values.items():
-            if not pd.isna(value) and (isinstance(value, (bool, np.bool_))
-                                       or not isinstance(value, (int, float, np.number))):
+            if not pd.isna(value) and (
+                isinstance(value, (bool, np.bool_))
+                or not isinstance(value, (int, float, np.number))
+            ):
                 raise InputError(source, f"row {label}", dv, "a number", value)
     numbers = values.to_numpy(dtype="float64", na_value=np.nan)
     if np.isinf(numbers).any():
-        raise InputError(source, f"row {data.index[np.argmax(np.isinf(numbers))]}", dv, "a finite number")
+        raise InputError(
+            source, f"row {data.index[np.argmax(np.isinf(numbers))]}", dv, "a finite number"
+        )
     frame = data[[subject, *within]].copy()
     frame[dv] = numbers
     counts = frame.groupby([subject, *within], sort=True, observed=True).size()
@@ -65,17 +87,28 @@ def _checked(data: pd.DataFrame, dv: str, within: list[str], subject: str, sourc
         key, count = next((k, c) for k, c in counts.items() if c > 1)
         key = key if isinstance(key, tuple) else (key,)
         cell = ", ".join(f"{w}={v}" for w, v in zip(within, key[1:]))
-        raise InputError(source, f"participant {key[0]}", ", ".join(within),
-                         "one row per participant and cell (pingouin would average duplicates)",
-                         f"{count} rows for {cell}")
+        raise InputError(
+            source,
+            f"participant {key[0]}",
+            ", ".join(within),
+            "one row per participant and cell (pingouin would average duplicates)",
+            f"{count} rows for {cell}",
+        )
     for column in within:
         if frame[column].nunique() < 2:
-            raise InputError(source, None, column, "at least 2 levels of a within factor", frame[column].unique().tolist())
+            raise InputError(
+                source,
+                None,
+                column,
+                "at least 2 levels of a within factor",
+                frame[column].unique().tolist(),
+            )
     return frame
 
 
-def complete_case_participants(data: pd.DataFrame, dv: str, within, subject: str,
-                               source: str = "<data>") -> tuple[list, list]:
+def complete_case_participants(
+    data: pd.DataFrame, dv: str, within, subject: str, source: str = "<data>"
+) -> tuple[list, list]:
     """(participants with a value in every cell, participants dropped), each sorted.
 
     The cells are all combinations of the levels of the within factors seen in the data.
@@ -94,7 +127,9 @@ def _split_complete(frame, dv, within, subject):
     return used, dropped
 
 
-def rm_anova(data: pd.DataFrame, dv: str, within, subject: str, source: str = "<data>") -> pd.DataFrame:
+def rm_anova(
+    data: pd.DataFrame, dv: str, within, subject: str, source: str = "<data>"
+) -> pd.DataFrame:
     """Repeated-measures ANOVA table over complete-case participants.
 
     One row per term (interaction written 'a:b'), columns RM_ANOVA_COLUMNS: F, df_num, df_den
@@ -108,7 +143,9 @@ def rm_anova(data: pd.DataFrame, dv: str, within, subject: str, source: str = "<
     frame = _checked(data, dv, within, subject, source)
     used, dropped = _split_complete(frame, dv, within, subject)
     if len(used) < 2:
-        raise InputError(source, None, dv, "at least 2 participants with a value in every cell", len(used))
+        raise InputError(
+            source, None, dv, "at least 2 participants with a value in every cell", len(used)
+        )
     complete = frame[frame[subject].isin(used)].sort_values([subject, *within], kind="stable")
     complete = complete.reset_index(drop=True)
     arg = within[0] if len(within) == 1 else within
@@ -116,8 +153,15 @@ def rm_anova(data: pd.DataFrame, dv: str, within, subject: str, source: str = "<
         # pingouin 0.7 calls DataFrame.dropna(inplace=True), deprecated in pandas 3.1
         warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.dropna")
         tables = {
-            effsize: pingouin.rm_anova(data=complete, dv=dv, within=arg, subject=subject,
-                                       correction=True, detailed=False, effsize=effsize)
+            effsize: pingouin.rm_anova(
+                data=complete,
+                dv=dv,
+                within=arg,
+                subject=subject,
+                correction=True,
+                detailed=False,
+                effsize=effsize,
+            )
             for effsize in ("np2", "ng2")
         }
     aov = tables["np2"]
@@ -134,17 +178,20 @@ def rm_anova(data: pd.DataFrame, dv: str, within, subject: str, source: str = "<
     undefined = (df_num > 1) & (len(used) - 1 < df_num)
     eps[undefined] = np.nan
     p_gg[undefined] = np.nan
-    return pd.DataFrame({
-        "term": terms,
-        "F": aov["F"].to_numpy(dtype=float),
-        "df_num": df_num,
-        "df_den": aov["ddof2"].to_numpy(dtype=float),
-        "p": p,
-        "p_gg": p_gg,
-        "epsilon_gg": eps,
-        "np2": aov["np2"].to_numpy(dtype=float),
-        "ges": tables["ng2"]["ng2"].to_numpy(dtype=float),
-        "n_participants": len(used),
-        "n_participants_dropped": len(dropped),
-        "participants_dropped": ";".join(map(str, dropped)),
-    }, columns=RM_ANOVA_COLUMNS)
+    return pd.DataFrame(
+        {
+            "term": terms,
+            "F": aov["F"].to_numpy(dtype=float),
+            "df_num": df_num,
+            "df_den": aov["ddof2"].to_numpy(dtype=float),
+            "p": p,
+            "p_gg": p_gg,
+            "epsilon_gg": eps,
+            "np2": aov["np2"].to_numpy(dtype=float),
+            "ges": tables["ng2"]["ng2"].to_numpy(dtype=float),
+            "n_participants": len(used),
+            "n_participants_dropped": len(dropped),
+            "participants_dropped": ";".join(map(str, dropped)),
+        },
+        columns=RM_ANOVA_COLUMNS,
+    )

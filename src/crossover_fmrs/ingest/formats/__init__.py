@@ -15,4 +15,3 @@ study-level formats optionally from onset_min/offset_min columns of their table.
 per-session format may instead list its outputs, under any names, in <data_dir>/mrs_files.tsv
 (layout.MANIFEST). Metabolite names go through one vocabulary (vocabulary.py).
 """
-

@@ -13,8 +13,20 @@ import pandas as pd
 
 from ...common.errors import InputError
 from ...common.tables import read_tsv_text, read_utf8_text
-from .layout import LAYOUTS, MANIFEST, MANIFEST_COLUMNS, SESSION_GLOB, SIDECAR_NAME, STUDY_FILES, output_kind
-from .vocabulary import COMBINED, canonical_name, parts_of  # one vocabulary, listed in docs/data_formats.md
+from .layout import (
+    LAYOUTS,
+    MANIFEST,
+    MANIFEST_COLUMNS,
+    SESSION_GLOB,
+    SIDECAR_NAME,
+    STUDY_FILES,
+    output_kind,
+)
+from .vocabulary import (
+    COMBINED,
+    canonical_name,
+    parts_of,
+)  # one vocabulary, listed in docs/data_formats.md
 
 UNDETERMINED_PERCENT = 999.0  # LCModel and FSL-MRS cap %SD at 999: "could not be estimated"
 MISSING_TEXT = ("", "NA", "n/a", "NaN", "nan")  # R, BIDS and MATLAB spellings of a missing value
@@ -46,9 +58,24 @@ MRS_COLUMNS = [
 PHASES = ("baseline", "infusion")
 SIDECAR_COLUMNS = ["block", "onset_min", "offset_min", "phase"]
 _DECIMAL = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
-_FLOAT_COLUMNS = ["onset_min", "offset_min", "concentration", "crlb_percent", "ratio_to_tcr", "fwhm_ppm", "snr"]
-_STRING_COLUMNS = ["participant_id", "condition", "metabolite", "tool_metabolite", "snr_definition",
-                   "source_tool", "source_file"]
+_FLOAT_COLUMNS = [
+    "onset_min",
+    "offset_min",
+    "concentration",
+    "crlb_percent",
+    "ratio_to_tcr",
+    "fwhm_ppm",
+    "snr",
+]
+_STRING_COLUMNS = [
+    "participant_id",
+    "condition",
+    "metabolite",
+    "tool_metabolite",
+    "snr_definition",
+    "source_tool",
+    "source_file",
+]
 
 
 def _empty_tidy() -> pd.DataFrame:
@@ -100,30 +127,53 @@ def read_blocks_sidecar(path: str | Path, label: str | None = None) -> pd.DataFr
         for column in ("onset_min", "offset_min"):
             text = row[position[column]].strip()
             if not _DECIMAL.match(text):
-                raise InputError(label, where, column, "minutes from the start of the infusion (a number)", text)
+                raise InputError(
+                    label, where, column, "minutes from the start of the infusion (a number)", text
+                )
             record[column] = float(text)
         phase = row[position["phase"]].strip()
         if phase not in PHASES:
             raise InputError(label, where, "phase", "one of baseline, infusion", phase)
         record["phase"] = phase
         if not record["onset_min"] < record["offset_min"]:
-            raise InputError(label, where, "offset_min", f"a time after onset_min ({record['onset_min']:g})",
-                             row[position["offset_min"]].strip())
+            raise InputError(
+                label,
+                where,
+                "offset_min",
+                f"a time after onset_min ({record['onset_min']:g})",
+                row[position["offset_min"]].strip(),
+            )
         if phase == "baseline" and record["offset_min"] > 0:
-            raise InputError(label, where, "offset_min", "a baseline block ending at or before 0 (infusion start)",
-                             record["offset_min"])
+            raise InputError(
+                label,
+                where,
+                "offset_min",
+                "a baseline block ending at or before 0 (infusion start)",
+                record["offset_min"],
+            )
         if phase == "infusion" and record["onset_min"] < 0:
-            raise InputError(label, where, "onset_min", "an infusion block starting at or after 0 (infusion start)",
-                             record["onset_min"])
+            raise InputError(
+                label,
+                where,
+                "onset_min",
+                "an infusion block starting at or after 0 (infusion start)",
+                record["onset_min"],
+            )
         if records:
             previous = records[-1]
             if record["block"] <= previous["block"]:
                 after = f"after block {previous['block']} on line {previous['line']}"
-                raise InputError(label, where, "block", f"blocks in increasing order ({after})", record["block"])
+                raise InputError(
+                    label, where, "block", f"blocks in increasing order ({after})", record["block"]
+                )
             if record["onset_min"] < previous["offset_min"]:
-                raise InputError(label, where, "onset_min",
-                                 f"no overlap with block {previous['block']}, which ends at {previous['offset_min']:g}",
-                                 record["onset_min"])
+                raise InputError(
+                    label,
+                    where,
+                    "onset_min",
+                    f"no overlap with block {previous['block']}, which ends at {previous['offset_min']:g}",
+                    record["onset_min"],
+                )
         records.append(record)
     return pd.DataFrame.from_records(records)
 
@@ -136,8 +186,14 @@ def relative(path: Path, data_dir: Path) -> str:
     return Path(path).relative_to(data_dir).as_posix()
 
 
-def parse_number(text: str, file, where: str | None, column: str | None, expected: str = "a number",
-                 missing_ok: bool = False) -> float:
+def parse_number(
+    text: str,
+    file,
+    where: str | None,
+    column: str | None,
+    expected: str = "a number",
+    missing_ok: bool = False,
+) -> float:
     """A decimal or E-format number; NaN for a missing value only where missing_ok.
 
     float() alone would accept 'inf', '1_0' and ' nan ', which no fitting tool writes.
@@ -168,7 +224,9 @@ def read_delimited(path: Path, label: str, delimiter: str, what: str) -> list[li
     return rows
 
 
-def crlb_fields(percent: float, concentration: float, file, where: str | None, column: str) -> tuple[float, bool]:
+def crlb_fields(
+    percent: float, concentration: float, file, where: str | None, column: str
+) -> tuple[float, bool]:
     """(crlb_percent, crlb_undetermined) under the rule LCModel and FSL-MRS share.
 
     %SD >= 999 or a concentration <= 0 means the tool could not estimate it: NaN, undetermined.
@@ -224,10 +282,18 @@ def spectrum_records(spectrum: Spectrum) -> list[dict]:
         metabolite = canonical_name(measure.tool_metabolite)
         if metabolite in seen:
             both = f"{measure.tool_metabolite} and {seen[metabolite]} are both {metabolite}"
-            raise InputError(label, measure.where, "metabolite", f"one entry per metabolite ({both})",
-                             measure.tool_metabolite)
+            raise InputError(
+                label,
+                measure.where,
+                "metabolite",
+                f"one entry per metabolite ({both})",
+                measure.tool_metabolite,
+            )
         seen[metabolite] = measure.tool_metabolite
-    tcr = next((m.concentration for m in spectrum.measures if canonical_name(m.tool_metabolite) == "tCr"), math.nan)
+    tcr = next(
+        (m.concentration for m in spectrum.measures if canonical_name(m.tool_metabolite) == "tCr"),
+        math.nan,
+    )
     negative = {canonical_name(m.tool_metabolite) for m in spectrum.measures if m.concentration < 0}
     records = []
     for measure in spectrum.measures:
@@ -235,24 +301,26 @@ def spectrum_records(spectrum: Spectrum) -> list[dict]:
         ratio = measure.ratio_to_tcr
         if ratio is None:
             ratio = measure.concentration / tcr if tcr > 0 else math.nan
-        records.append({
-            "participant_id": spectrum.participant_id,
-            "condition": spectrum.condition,
-            "block": int(spectrum.block),
-            "onset_min": spectrum.onset_min,
-            "offset_min": spectrum.offset_min,
-            "metabolite": canonical_name(measure.tool_metabolite),
-            "tool_metabolite": measure.tool_metabolite,
-            "concentration": measure.concentration,
-            "crlb_percent": measure.crlb_percent,
-            "crlb_undetermined": bool(measure.crlb_undetermined),
-            "ratio_to_tcr": ratio,
-            "fwhm_ppm": spectrum.fwhm_ppm,
-            "snr": spectrum.snr,
-            "snr_definition": spectrum.snr_definition,
-            "source_tool": spectrum.source_tool,
-            "source_file": spectrum.source_file,
-        })
+        records.append(
+            {
+                "participant_id": spectrum.participant_id,
+                "condition": spectrum.condition,
+                "block": int(spectrum.block),
+                "onset_min": spectrum.onset_min,
+                "offset_min": spectrum.offset_min,
+                "metabolite": canonical_name(measure.tool_metabolite),
+                "tool_metabolite": measure.tool_metabolite,
+                "concentration": measure.concentration,
+                "crlb_percent": measure.crlb_percent,
+                "crlb_undetermined": bool(measure.crlb_undetermined),
+                "ratio_to_tcr": ratio,
+                "fwhm_ppm": spectrum.fwhm_ppm,
+                "snr": spectrum.snr,
+                "snr_definition": spectrum.snr_definition,
+                "source_tool": spectrum.source_tool,
+                "source_file": spectrum.source_file,
+            }
+        )
     return records
 
 
@@ -261,8 +329,14 @@ def _negative_part_undetermined(measure: Measure, negative: set[str]) -> Measure
     measurement of the sum: tNAA = 0.00324 + (-0.00306) is noise, so its %CRLB is undetermined."""
     if not negative.intersection(parts_of(canonical_name(measure.tool_metabolite))):
         return measure
-    return Measure(measure.tool_metabolite, measure.concentration, math.nan, True, measure.ratio_to_tcr,
-                   measure.where)
+    return Measure(
+        measure.tool_metabolite,
+        measure.concentration,
+        math.nan,
+        True,
+        measure.ratio_to_tcr,
+        measure.where,
+    )
 
 
 def study_table(spectra: list[Spectrum], conditions: list[str]) -> pd.DataFrame:
@@ -291,8 +365,15 @@ def add_sums(measures: list[Measure], sum_sd=None) -> list[Measure]:
         percent = 100.0 * sd / total if total > 0 and not math.isnan(sd) else math.nan
         percent = min(percent, UNDETERMINED_PERCENT) if not math.isnan(percent) else percent
         crlb, undetermined = crlb_fields(percent, total, "sum", members[0].where, combined)
-        out.append(Measure("+".join(m.tool_metabolite for m in members), total, crlb, undetermined,
-                           where=members[0].where))
+        out.append(
+            Measure(
+                "+".join(m.tool_metabolite for m in members),
+                total,
+                crlb,
+                undetermined,
+                where=members[0].where,
+            )
+        )
     return out
 
 
@@ -309,7 +390,9 @@ class Session:
     sidecar: Path | None = None
 
 
-def session_inventory(data_dir: Path, fmt: str, participant_ids: set[str], conditions: list[str]) -> dict:
+def session_inventory(
+    data_dir: Path, fmt: str, participant_ids: set[str], conditions: list[str]
+) -> dict:
     """{(participant_id, condition): Session} for a per-session format, names checked.
 
     A session folder holding only another tool's outputs is a format mismatch (InputError); other
@@ -327,30 +410,49 @@ def session_inventory(data_dir: Path, fmt: str, participant_ids: set[str], condi
         pattern = SIDECAR_NAME if is_sidecar else layout.name
         match = pattern.match(path.name)
         if match is None:
-            expected = "a name like sub-01_ses-placebo_blocks.tsv" if is_sidecar else f"a name like {layout.example}"
+            expected = (
+                "a name like sub-01_ses-placebo_blocks.tsv"
+                if is_sidecar
+                else f"a name like {layout.example}"
+            )
             raise InputError(rel, None, "file name", expected, path.name)
         participant, condition = match.group("participant"), match.group("condition")
         folder_participant, folder_session = path.parts[-4], path.parts[-3]
         if (folder_participant, folder_session) != (participant, f"ses-{condition}"):
-            raise InputError(rel, None, "file name",
-                             f"the participant and session of its folder ({folder_participant}/{folder_session})",
-                             path.name)
+            raise InputError(
+                rel,
+                None,
+                "file name",
+                f"the participant and session of its folder ({folder_participant}/{folder_session})",
+                path.name,
+            )
         if participant not in participant_ids:
-            raise InputError(rel, None, "participant_id", "a participant listed in participants.tsv", participant)
+            raise InputError(
+                rel, None, "participant_id", "a participant listed in participants.tsv", participant
+            )
         if condition not in conditions:
-            raise InputError(rel, None, "condition", f"one of the configured conditions {conditions}", condition)
-        session = sessions.setdefault((participant, condition), Session(participant, condition, path.parent))
+            raise InputError(
+                rel, None, "condition", f"one of the configured conditions {conditions}", condition
+            )
+        session = sessions.setdefault(
+            (participant, condition), Session(participant, condition, path.parent)
+        )
         if is_sidecar:
             session.sidecar = path
             continue
         block = int(match.group("block")) if layout.per_block else 0
         if block in session.fits:
             other = relative(session.fits[block], data_dir)
-            what = f"one output per block (block {block} is also {other})" if layout.per_block else \
-                f"one output per session (also {other})"
+            what = (
+                f"one output per block (block {block} is also {other})"
+                if layout.per_block
+                else f"one output per session (also {other})"
+            )
             raise InputError(rel, None, "block", what, block)
         session.fits[block] = path
-    check_format_sessions(data_dir, fmt, {session.folder for session in sessions.values() if session.fits})
+    check_format_sessions(
+        data_dir, fmt, {session.folder for session in sessions.values() if session.fits}
+    )
     return sessions
 
 
@@ -368,9 +470,14 @@ def check_format_sessions(data_dir: Path, fmt: str, folders_with_fits: set[Path]
     if not folders_with_fits:
         for other, name in STUDY_FILES.items():
             if (data_dir / name).is_file():
-                raise InputError(data_dir, None, "mrs.format", f"outputs of mrs.format {fmt} "
-                                 f"(e.g. sub-01/ses-placebo/mrs/{LAYOUTS[fmt].example})",
-                                 f"{name}, the study table of mrs.format {other}")
+                raise InputError(
+                    data_dir,
+                    None,
+                    "mrs.format",
+                    f"outputs of mrs.format {fmt} "
+                    f"(e.g. sub-01/ses-placebo/mrs/{LAYOUTS[fmt].example})",
+                    f"{name}, the study table of mrs.format {other}",
+                )
 
 
 def raise_format_mismatch(data_dir: Path, fmt: str, where: Path, example: Path) -> None:
@@ -380,16 +487,27 @@ def raise_format_mismatch(data_dir: Path, fmt: str, where: Path, example: Path) 
         expected += f" (e.g. {LAYOUTS[fmt].example})"
     elif fmt in STUDY_FILES:
         expected += f" ({STUDY_FILES[fmt]} at the top of the data folder)"
-    raise InputError(relative(where, data_dir) if where != data_dir else data_dir, None, "mrs.format", expected,
-                     f"{kind} output {relative(example, data_dir)}")
+    raise InputError(
+        relative(where, data_dir) if where != data_dir else data_dir,
+        None,
+        "mrs.format",
+        expected,
+        f"{kind} output {relative(example, data_dir)}",
+    )
 
 
 def check_study_file(data_dir: Path, fmt: str) -> Path:
     """The study-level file of osprey/tidy_tsv; InputError naming what is there instead."""
     if (data_dir / MANIFEST).is_file():
-        raise InputError(MANIFEST, None, "mrs.format", f"no manifest with mrs.format {fmt}, whose "
-                         f"{STUDY_FILES[fmt]} names every spectrum (the manifest serves per-block and "
-                         "per-session formats)", "a manifest")
+        raise InputError(
+            MANIFEST,
+            None,
+            "mrs.format",
+            f"no manifest with mrs.format {fmt}, whose "
+            f"{STUDY_FILES[fmt]} names every spectrum (the manifest serves per-block and "
+            "per-session formats)",
+            "a manifest",
+        )
     path = data_dir / STUDY_FILES[fmt]
     if path.is_file():
         return path
@@ -398,8 +516,13 @@ def check_study_file(data_dir: Path, fmt: str) -> Path:
             raise_format_mismatch(data_dir, fmt, data_dir, entry)
     for other, name in STUDY_FILES.items():
         if other != fmt and (data_dir / name).is_file():
-            raise InputError(path.name, None, "mrs.format", f"the {STUDY_FILES[fmt]} of mrs.format {fmt}",
-                             f"{name}, the study table of mrs.format {other}")
+            raise InputError(
+                path.name,
+                None,
+                "mrs.format",
+                f"the {STUDY_FILES[fmt]} of mrs.format {fmt}",
+                f"{name}, the study table of mrs.format {other}",
+            )
     raise InputError(path.name, None, None, f"the study table of mrs.format {fmt}", "no such file")
 
 
@@ -412,25 +535,45 @@ def session_blocks(session: Session, data_dir: Path, fmt: str) -> tuple[pd.DataF
     layout = LAYOUTS[fmt]
     if session.sidecar is None:
         first = session.fits[min(session.fits)]
-        raise InputError(relative(first, data_dir), None, "block timing",
-                         f"a sidecar {session.participant_id}_ses-{session.condition}_blocks.tsv in the same folder",
-                         "none")
+        raise InputError(
+            relative(first, data_dir),
+            None,
+            "block timing",
+            f"a sidecar {session.participant_id}_ses-{session.condition}_blocks.tsv in the same folder",
+            "none",
+        )
     label = relative(session.sidecar, data_dir)
     timing = read_blocks_sidecar(session.sidecar, label)
-    name = layout.example.rstrip("/").replace("sub-01", session.participant_id).replace("placebo", session.condition)
+    name = (
+        layout.example.rstrip("/")
+        .replace("sub-01", session.participant_id)
+        .replace("placebo", session.condition)
+    )
     if not layout.per_block:
         if not session.fits:
-            raise InputError(label, None, "block", f"an output folder {name}/ beside it", "no such folder")
+            raise InputError(
+                label, None, "block", f"an output folder {name}/ beside it", "no such folder"
+            )
         return timing, label
     listed = dict(zip(timing["block"], timing["line"]))
     for block, path in sorted(session.fits.items()):
         if block not in listed:
-            raise InputError(relative(path, data_dir), None, "block", f"a row for block {block} in {label}",
-                             f"blocks {sorted(listed)}")
+            raise InputError(
+                relative(path, data_dir),
+                None,
+                "block",
+                f"a row for block {block} in {label}",
+                f"blocks {sorted(listed)}",
+            )
     for block, line in sorted(listed.items()):
         if block not in session.fits:
-            raise InputError(label, f"line {line}", "block", f"a fit output {name.replace('block-01', f'block-{block:02d}')}",
-                             "no such file")
+            raise InputError(
+                label,
+                f"line {line}",
+                "block",
+                f"a fit output {name.replace('block-01', f'block-{block:02d}')}",
+                "no such file",
+            )
     return timing, label
 
 
@@ -458,8 +601,13 @@ def read_listing(path: Path, label: str, required) -> tuple[list[str], list[list
             raise InputError(label, "line 1", column, "a column of this name in the header", header)
     timed = [c for c in ("onset_min", "offset_min") if c in header]
     if len(timed) == 1:
-        raise InputError(label, "line 1", "onset_min" if "offset_min" in timed else "offset_min",
-                         "both onset_min and offset_min, or neither", header)
+        raise InputError(
+            label,
+            "line 1",
+            "onset_min" if "offset_min" in timed else "offset_min",
+            "both onset_min and offset_min, or neither",
+            header,
+        )
     return header, rows[1:], bool(timed)
 
 
@@ -477,21 +625,41 @@ def manifest_sessions(data_dir: Path, fmt: str, participant_ids: set[str], condi
         target = data_dir / row["path"]
         inside = not Path(row["path"]).is_absolute() and ".." not in Path(row["path"]).parts
         if not row["path"] or not inside or target.is_dir() != layout.is_dir or not target.exists():
-            raise InputError(label, where, "path", f"an existing {fmt} output {kind}, relative to the data folder "
-                             f"(e.g. {layout.example})", row["path"])
+            raise InputError(
+                label,
+                where,
+                "path",
+                f"an existing {fmt} output {kind}, relative to the data folder "
+                f"(e.g. {layout.example})",
+                row["path"],
+            )
         spectrum = (key.participant_id, key.condition, key.block)
         if spectrum in seen:
-            raise InputError(label, where, "block", f"one row per spectrum (also on {seen[spectrum]})",
-                             "/".join(map(str, spectrum)))
+            raise InputError(
+                label,
+                where,
+                "block",
+                f"one row per spectrum (also on {seen[spectrum]})",
+                "/".join(map(str, spectrum)),
+            )
         seen[spectrum] = where
-        session = sessions.setdefault(spectrum[:2], Session(key.participant_id, key.condition, target.parent))
+        session = sessions.setdefault(
+            spectrum[:2], Session(key.participant_id, key.condition, target.parent)
+        )
         block = key.block if layout.per_block else 0
         other = session.fits.get(block)
         if not layout.per_block and other is not None and other != target:
-            raise InputError(label, where, "path", f"the session's one output folder on every row "
-                             f"({relative(other, data_dir)})", row["path"])
+            raise InputError(
+                label,
+                where,
+                "path",
+                f"the session's one output folder on every row ({relative(other, data_dir)})",
+                row["path"],
+            )
         if layout.per_block and target in listed:
-            raise InputError(label, where, "path", "one fit output per block", f"{row['path']} listed twice")
+            raise InputError(
+                label, where, "path", "one fit output per block", f"{row['path']} listed twice"
+            )
         listed.add(target)
         session.fits[block] = target
         keys.append(key)
@@ -503,10 +671,14 @@ def manifest_sessions(data_dir: Path, fmt: str, participant_ids: set[str], condi
     lines = {(k.participant_id, k.condition, k.block): int(k.where.split()[-1]) for k in keys}
     for (participant, condition), session in sorted(sessions.items()):
         blocks = sorted(b for (p, c, b) in timing if (p, c) == (participant, condition))
-        frame = pd.DataFrame({"block": blocks,
-                              "onset_min": [timing[(participant, condition, b)][0] for b in blocks],
-                              "offset_min": [timing[(participant, condition, b)][1] for b in blocks],
-                              "line": [lines[(participant, condition, b)] for b in blocks]})
+        frame = pd.DataFrame(
+            {
+                "block": blocks,
+                "onset_min": [timing[(participant, condition, b)][0] for b in blocks],
+                "offset_min": [timing[(participant, condition, b)][1] for b in blocks],
+                "line": [lines[(participant, condition, b)] for b in blocks],
+            }
+        )
         yield session, frame, label
 
 
@@ -522,13 +694,19 @@ class SpectrumKey:
     where: str  # place in the study table that first names this spectrum
 
 
-def parse_key(row: dict, label: str, where: str, participant_ids: set[str], conditions: list[str]) -> SpectrumKey:
+def parse_key(
+    row: dict, label: str, where: str, participant_ids: set[str], conditions: list[str]
+) -> SpectrumKey:
     participant = row["participant_id"]
     if participant not in participant_ids:
-        raise InputError(label, where, "participant_id", "a participant listed in participants.tsv", participant)
+        raise InputError(
+            label, where, "participant_id", "a participant listed in participants.tsv", participant
+        )
     condition = row["condition"]
     if condition not in conditions:
-        raise InputError(label, where, "condition", f"one of the configured conditions {conditions}", condition)
+        raise InputError(
+            label, where, "condition", f"one of the configured conditions {conditions}", condition
+        )
     block = row["block"]
     if not block.isdigit() or int(block) < 1:
         raise InputError(label, where, "block", "a block number 1, 2, ...", block)
@@ -547,41 +725,89 @@ def study_timing(data_dir: Path, keys: list[SpectrumKey], given: dict | None, la
         sessions.setdefault((key.participant_id, key.condition), []).append(key)
     timing = {}
     for (participant, condition), session_keys in sorted(sessions.items()):
-        sidecar = data_dir / participant / f"ses-{condition}" / "mrs" / f"{participant}_ses-{condition}_blocks.tsv"
+        sidecar = (
+            data_dir
+            / participant
+            / f"ses-{condition}"
+            / "mrs"
+            / f"{participant}_ses-{condition}_blocks.tsv"
+        )
         first = min(session_keys, key=lambda k: k.block)
         if given is not None:
             if sidecar.is_file():
-                raise InputError(label, first.where, "onset_min",
-                                 f"block timing in one place: onset_min/offset_min here or the sidecar "
-                                 f"{relative(sidecar, data_dir)}, not both", "both")
+                raise InputError(
+                    label,
+                    first.where,
+                    "onset_min",
+                    f"block timing in one place: onset_min/offset_min here or the sidecar "
+                    f"{relative(sidecar, data_dir)}, not both",
+                    "both",
+                )
             blocks = []
             for key in sorted(session_keys, key=lambda k: k.block):
                 onset_text, offset_text, where = given[key]
-                onset = parse_number(onset_text, label, where, "onset_min", "minutes from the start of the infusion")
-                offset = parse_number(offset_text, label, where, "offset_min", "minutes from the start of the infusion")
+                onset = parse_number(
+                    onset_text, label, where, "onset_min", "minutes from the start of the infusion"
+                )
+                offset = parse_number(
+                    offset_text,
+                    label,
+                    where,
+                    "offset_min",
+                    "minutes from the start of the infusion",
+                )
                 if not onset < offset:
-                    raise InputError(label, where, "offset_min", f"a time after onset_min ({onset:g})", offset_text)
+                    raise InputError(
+                        label,
+                        where,
+                        "offset_min",
+                        f"a time after onset_min ({onset:g})",
+                        offset_text,
+                    )
                 if blocks and onset < blocks[-1][2]:
                     previous = blocks[-1]
-                    raise InputError(label, where, "onset_min",
-                                     f"no overlap with block {previous[0]}, which ends at {previous[2]:g}", onset)
+                    raise InputError(
+                        label,
+                        where,
+                        "onset_min",
+                        f"no overlap with block {previous[0]}, which ends at {previous[2]:g}",
+                        onset,
+                    )
                 blocks.append((key.block, onset, offset))
                 timing[(participant, condition, key.block)] = (onset, offset)
             continue
         if not sidecar.is_file():
-            raise InputError(label, first.where, "block timing",
-                             f"onset_min/offset_min columns or a sidecar {relative(sidecar, data_dir)}", "neither")
+            raise InputError(
+                label,
+                first.where,
+                "block timing",
+                f"onset_min/offset_min columns or a sidecar {relative(sidecar, data_dir)}",
+                "neither",
+            )
         sidecar_label = relative(sidecar, data_dir)
         frame = read_blocks_sidecar(sidecar, sidecar_label)
         listed = {int(row.block): row for row in frame.itertuples(index=False)}
         present = {key.block for key in session_keys}
         for key in sorted(session_keys, key=lambda k: k.block):
             if key.block not in listed:
-                raise InputError(label, key.where, "block", f"a row for block {key.block} in {sidecar_label}",
-                                 f"blocks {sorted(listed)}")
-            timing[(participant, condition, key.block)] = (listed[key.block].onset_min, listed[key.block].offset_min)
+                raise InputError(
+                    label,
+                    key.where,
+                    "block",
+                    f"a row for block {key.block} in {sidecar_label}",
+                    f"blocks {sorted(listed)}",
+                )
+            timing[(participant, condition, key.block)] = (
+                listed[key.block].onset_min,
+                listed[key.block].offset_min,
+            )
         for block, row in sorted(listed.items()):
             if block not in present:
-                raise InputError(sidecar_label, f"line {row.line}", "block",
-                                 f"a spectrum of block {block} in {label}", "none")
+                raise InputError(
+                    sidecar_label,
+                    f"line {row.line}",
+                    "block",
+                    f"a spectrum of block {block} in {label}",
+                    "none",
+                )
     return timing

@@ -55,7 +55,9 @@ from .common import (
 from .layout import FSL_MRS_REQUIRED
 
 SOURCE_TOOL = "FSL-MRS"
-QC_METABOLITE = "NAA"  # the peak whose FWHM and SNR stand for the spectrum [A: NAA singlet, as Osprey 1]
+QC_METABOLITE = (
+    "NAA"  # the peak whose FWHM and SNR stand for the spectrum [A: NAA singlet, as Osprey 1]
+)
 SNR_DEFINITION = (
     "FSL-MRS qc.csv SNR of the fitted NAA basis spectrum: its peak height after apodisation by its own "
     "linewidth (matched filter) divided by the noise SD (sqrt 2 x SD of the real spectrum in a signal-free region)"
@@ -66,8 +68,13 @@ METAB_HEADERS = ("Metabs", "Metab")
 
 def _require_larmor(larmor_mhz: float | None) -> float:
     if larmor_mhz is None or not larmor_mhz > 0:
-        raise InputError("config", "mrs", "larmor_mhz",
-                         "the spectrometer frequency in MHz (fsl_mrs writes FWHM in Hz)", larmor_mhz)
+        raise InputError(
+            "config",
+            "mrs",
+            "larmor_mhz",
+            "the spectrometer frequency in MHz (fsl_mrs writes FWHM in Hz)",
+            larmor_mhz,
+        )
     return float(larmor_mhz)
 
 
@@ -88,41 +95,67 @@ def read_concentrations(path: Path, label: str) -> list[tuple[str, float, float,
     """[(metabolite, raw mean, raw std, where)] from concentrations.csv."""
     rows = read_delimited(path, label, ",", "an fsl_mrs concentrations.csv")
     if len(rows) < 2:
-        raise InputError(label, None, None, "two header rows (statistic, then scaling) and one row per metabolite",
-                         "one line")
+        raise InputError(
+            label,
+            None,
+            None,
+            "two header rows (statistic, then scaling) and one row per metabolite",
+            "one line",
+        )
     top, sub = rows[0][1:], rows[1][1:]
     if top[0] not in METAB_HEADERS or sub[0] != "" or len(top) != len(sub):
-        raise InputError(label, f"line {rows[0][0]}", None,
-                         "fsl_mrs' two header rows 'Metabs,mean,...,std,...' and ',raw,...,raw,...'",
-                         f"{','.join(top[:3])} / {','.join(sub[:3])}")
+        raise InputError(
+            label,
+            f"line {rows[0][0]}",
+            None,
+            "fsl_mrs' two header rows 'Metabs,mean,...,std,...' and ',raw,...,raw,...'",
+            f"{','.join(top[:3])} / {','.join(sub[:3])}",
+        )
     columns = {(a, b): index for index, (a, b) in enumerate(zip(top, sub)) if index > 0}
     if ("mean", "raw") not in columns:
-        raise InputError(label, f"lines {rows[0][0]}-{rows[1][0]}", "mean/raw", "a 'mean' column with scaling 'raw'",
-                         sorted(f"{a}/{b}" for a, b in columns))
+        raise InputError(
+            label,
+            f"lines {rows[0][0]}-{rows[1][0]}",
+            "mean/raw",
+            "a 'mean' column with scaling 'raw'",
+            sorted(f"{a}/{b}" for a, b in columns),
+        )
     out = []
     for row in rows[2:]:
         where, values = f"line {row[0]}", row[1:]
         if len(values) != len(top):
             raise InputError(label, where, None, f"{len(top)} comma-separated fields", len(values))
-        mean = parse_number(values[columns[("mean", "raw")]], label, where, "mean/raw", missing_ok=True)
+        mean = parse_number(
+            values[columns[("mean", "raw")]], label, where, "mean/raw", missing_ok=True
+        )
         std = math.nan
         if ("std", "raw") in columns:
-            std = parse_number(values[columns[("std", "raw")]], label, where, "std/raw", missing_ok=True)
+            std = parse_number(
+                values[columns[("std", "raw")]], label, where, "std/raw", missing_ok=True
+            )
         out.append((values[0], mean, std, where))
     if not out:
-        raise InputError(label, None, None, "one row per metabolite after the two header rows", "none")
+        raise InputError(
+            label, None, None, "one row per metabolite after the two header rows", "none"
+        )
     return out
 
 
-def _header_table(path: Path, label: str, required: tuple[str, ...], what: str) -> tuple[list[str], list[list[str]]]:
+def _header_table(
+    path: Path, label: str, required: tuple[str, ...], what: str
+) -> tuple[list[str], list[list[str]]]:
     rows = read_delimited(path, label, ",", what)
     header = rows[0][1:]
     for column in required:
         if column not in header:
-            raise InputError(label, f"line {rows[0][0]}", column, "a column of this name in the header", header)
+            raise InputError(
+                label, f"line {rows[0][0]}", column, "a column of this name in the header", header
+            )
     for row in rows[1:]:
         if len(row) - 1 != len(header):
-            raise InputError(label, f"line {row[0]}", None, f"{len(header)} comma-separated fields", len(row) - 1)
+            raise InputError(
+                label, f"line {row[0]}", None, f"{len(header)} comma-separated fields", len(row) - 1
+            )
     return header, rows[1:]
 
 
@@ -134,42 +167,75 @@ def read_qc(path: Path, label: str, larmor_mhz: float) -> tuple[float, float]:
         if row[at["Metab"]] == QC_METABOLITE:
             where = f"line {row[0]}"
             snr = parse_number(row[at["SNR"]], label, where, "SNR", missing_ok=True)
-            fwhm_hz = parse_number(row[at["FWHM"]], label, where, "FWHM", "a linewidth in Hz", missing_ok=True)
+            fwhm_hz = parse_number(
+                row[at["FWHM"]], label, where, "FWHM", "a linewidth in Hz", missing_ok=True
+            )
             if fwhm_hz < 0 or snr < 0:
-                raise InputError(label, where, "FWHM" if fwhm_hz < 0 else "SNR", "a value >= 0",
-                                 min(fwhm_hz, snr))
+                raise InputError(
+                    label,
+                    where,
+                    "FWHM" if fwhm_hz < 0 else "SNR",
+                    "a value >= 0",
+                    min(fwhm_hz, snr),
+                )
             fwhm_ppm = fwhm_hz / larmor_mhz if fwhm_hz > 0 else math.nan
             return fwhm_ppm, (snr if snr > 0 else math.nan)
-    raise InputError(label, None, "Metab", f"a row for {QC_METABOLITE} (its FWHM and SNR stand for the spectrum)",
-                     "no such row")
+    raise InputError(
+        label,
+        None,
+        "Metab",
+        f"a row for {QC_METABOLITE} (its FWHM and SNR stand for the spectrum)",
+        "no such row",
+    )
 
 
 def read_summary_crlb(path: Path, label: str) -> dict[str, tuple[float, str]]:
     """{metabolite: (%CRLB, where)} from summary.csv."""
     header, rows = _header_table(path, label, ("Metab", "%CRLB"), "an fsl_mrs summary.csv")
     name_at, crlb_at = header.index("Metab") + 1, header.index("%CRLB") + 1
-    return {row[name_at]: (parse_number(row[crlb_at], label, f"line {row[0]}", "%CRLB", missing_ok=True),
-                           f"line {row[0]}") for row in rows}
+    return {
+        row[name_at]: (
+            parse_number(row[crlb_at], label, f"line {row[0]}", "%CRLB", missing_ok=True),
+            f"line {row[0]}",
+        )
+        for row in rows
+    }
 
 
-def read_fsl_mrs_block(folder: Path, data_dir: Path, larmor_mhz: float) -> tuple[list[Measure], float, float, str]:
+def read_fsl_mrs_block(
+    folder: Path, data_dir: Path, larmor_mhz: float
+) -> tuple[list[Measure], float, float, str]:
     """(measures, fwhm_ppm, snr, source_file) of one fsl_mrs output folder."""
     folder_label = relative(folder, data_dir)
     for name in FSL_MRS_REQUIRED:
         if not (folder / name).is_file():
-            raise InputError(folder_label + "/", None, name, "an fsl_mrs output folder with "
-                             + " and ".join(FSL_MRS_REQUIRED), "no such file")
+            raise InputError(
+                folder_label + "/",
+                None,
+                name,
+                "an fsl_mrs output folder with " + " and ".join(FSL_MRS_REQUIRED),
+                "no such file",
+            )
     conc_path = folder / "concentrations.csv"
     conc_label = relative(conc_path, data_dir)
     concentrations = read_concentrations(conc_path, conc_label)
     summary_path = folder / "summary.csv"
-    summary = read_summary_crlb(summary_path, relative(summary_path, data_dir)) if summary_path.is_file() else None
+    summary = (
+        read_summary_crlb(summary_path, relative(summary_path, data_dir))
+        if summary_path.is_file()
+        else None
+    )
     measures = []
     for name, mean, std, where in concentrations:
         if summary is not None:
             if name not in summary:
-                raise InputError(relative(summary_path, data_dir), None, "Metab",
-                                 f"a row for {name} (listed in concentrations.csv)", "no such row")
+                raise InputError(
+                    relative(summary_path, data_dir),
+                    None,
+                    "Metab",
+                    f"a row for {name} (listed in concentrations.csv)",
+                    "no such row",
+                )
             percent, _ = summary[name]
             label, column = relative(summary_path, data_dir), "%CRLB"
         else:
@@ -180,16 +246,36 @@ def read_fsl_mrs_block(folder: Path, data_dir: Path, larmor_mhz: float) -> tuple
     return measures, fwhm_ppm, snr, conc_label
 
 
-def read_fsl_mrs_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-                       larmor_mhz: float | None = None, **_) -> pd.DataFrame:
+def read_fsl_mrs_study(
+    data_dir: Path,
+    participants: pd.DataFrame,
+    conditions: list[str],
+    larmor_mhz: float | None = None,
+    **_,
+) -> pd.DataFrame:
     """mrs.format fsl_mrs: one fsl_mrs output folder per block, timing from the session sidecars."""
     larmor = _require_larmor(larmor_mhz)
     spectra = []
     for session, timing, _ in timed_sessions(data_dir, "fsl_mrs", participants, conditions):
         for row in timing.itertuples(index=False):
-            measures, fwhm_ppm, snr, source = read_fsl_mrs_block(session.fits[row.block], data_dir, larmor)
-            spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,
-                                    row.offset_min, measures, fwhm_ppm, snr, SNR_DEFINITION, SOURCE_TOOL, source))
+            measures, fwhm_ppm, snr, source = read_fsl_mrs_block(
+                session.fits[row.block], data_dir, larmor
+            )
+            spectra.append(
+                Spectrum(
+                    session.participant_id,
+                    session.condition,
+                    int(row.block),
+                    row.onset_min,
+                    row.offset_min,
+                    measures,
+                    fwhm_ppm,
+                    snr,
+                    SNR_DEFINITION,
+                    SOURCE_TOOL,
+                    source,
+                )
+            )
     return study_table(spectra, conditions)
 
 
@@ -204,7 +290,9 @@ class TimePoint:
     std_column: int
 
 
-def read_mapped_parameters(path: Path, label: str) -> tuple[list[TimePoint], list[tuple[str, list[tuple[float, float]], str]]]:
+def read_mapped_parameters(
+    path: Path, label: str
+) -> tuple[list[TimePoint], list[tuple[str, list[tuple[float, float]], str]]]:
     """(time points in file order, [(metabolite, [(mean, std) per time point], where)]) of conc_* rows.
 
     A time value may repeat (a block indicator 0, 1, 0, 1, or one value per transient of a block):
@@ -213,40 +301,69 @@ def read_mapped_parameters(path: Path, label: str) -> tuple[list[TimePoint], lis
     """
     rows = read_delimited(path, label, ",", "an fsl_dynmrs mapped_parameters.csv")
     if len(rows) < 3:
-        raise InputError(label, None, None, "two header rows (time, then mean/std) and one row per parameter",
-                         f"{len(rows)} lines")
+        raise InputError(
+            label,
+            None,
+            None,
+            "two header rows (time, then mean/std) and one row per parameter",
+            f"{len(rows)} lines",
+        )
     times_text, stats = rows[0][2:], rows[1][2:]
     header_where = f"lines {rows[0][0]}-{rows[1][0]}"
     if rows[0][1] != "" or rows[1][1] != "" or len(times_text) != len(stats) or not times_text:
-        raise InputError(label, header_where, None,
-                         "fsl_dynmrs' two header rows: time values, then 'mean'/'std' under each", rows[0][1:4])
+        raise InputError(
+            label,
+            header_where,
+            None,
+            "fsl_dynmrs' two header rows: time values, then 'mean'/'std' under each",
+            rows[0][1:4],
+        )
     columns: dict[float, dict[str, list[int]]] = {}
     for index, (time_text, stat) in enumerate(zip(times_text, stats)):
-        time = parse_number(time_text, label, f"line {rows[0][0]}", f"column {index + 2}", "a time value")
+        time = parse_number(
+            time_text, label, f"line {rows[0][0]}", f"column {index + 2}", "a time value"
+        )
         if stat not in ("mean", "std"):
-            raise InputError(label, f"line {rows[1][0]}", f"column {index + 2}", "'mean' or 'std'", stat)
+            raise InputError(
+                label, f"line {rows[1][0]}", f"column {index + 2}", "'mean' or 'std'", stat
+            )
         columns.setdefault(time, {"mean": [], "std": []})[stat].append(index)
     points = []
     for time, stat_columns in sorted(columns.items()):
         if len(stat_columns["mean"]) != len(stat_columns["std"]):
-            raise InputError(label, header_where, None, f"as many 'mean' as 'std' columns for time {time:g}",
-                             f"{len(stat_columns['mean'])} and {len(stat_columns['std'])}")
-        points += [TimePoint(time, m, sd) for m, sd in zip(stat_columns["mean"], stat_columns["std"])]
+            raise InputError(
+                label,
+                header_where,
+                None,
+                f"as many 'mean' as 'std' columns for time {time:g}",
+                f"{len(stat_columns['mean'])} and {len(stat_columns['std'])}",
+            )
+        points += [
+            TimePoint(time, m, sd) for m, sd in zip(stat_columns["mean"], stat_columns["std"])
+        ]
     out = []
     for row in rows[2:]:
         name, values, where = row[1], row[2:], f"line {row[0]}"
         if len(values) != len(times_text):
-            raise InputError(label, where, None, f"{len(times_text) + 1} comma-separated fields", len(values) + 1)
+            raise InputError(
+                label, where, None, f"{len(times_text) + 1} comma-separated fields", len(values) + 1
+            )
         if not name.startswith("conc_"):
             continue  # lineshape, shift, phase and baseline parameters
         series = []
         for point in points:
-            mean = parse_number(values[point.mean_column], label, where, f"{point.time:g}/mean", missing_ok=True)
-            std = parse_number(values[point.std_column], label, where, f"{point.time:g}/std", missing_ok=True)
+            mean = parse_number(
+                values[point.mean_column], label, where, f"{point.time:g}/mean", missing_ok=True
+            )
+            std = parse_number(
+                values[point.std_column], label, where, f"{point.time:g}/std", missing_ok=True
+            )
             series.append((mean, std))
-        out.append((name[len("conc_"):], series, where))
+        out.append((name[len("conc_") :], series, where))
     if not out:
-        raise InputError(label, None, None, "rows conc_<metabolite> (fitted concentrations)", "none")
+        raise InputError(
+            label, None, None, "rows conc_<metabolite> (fitted concentrations)", "none"
+        )
     return points, out
 
 
@@ -256,18 +373,26 @@ def read_covariance(path: Path, label: str) -> dict[tuple[str, str], float]:
     rows = read_delimited(path, label, ",", "an fsl_dynmrs dyn_cov.csv")
     names = rows[0][2:]
     if rows[0][1] != "" or not names:
-        raise InputError(label, f"line {rows[0][0]}", None, "a header ',<free parameter>,...'", rows[0][1:4])
+        raise InputError(
+            label, f"line {rows[0][0]}", None, "a header ',<free parameter>,...'", rows[0][1:4]
+        )
     out = {}
     for row in rows[1:]:
         where = f"line {row[0]}"
         if len(row) - 2 != len(names):
-            raise InputError(label, where, None, f"{len(names) + 1} comma-separated fields", len(row) - 1)
+            raise InputError(
+                label, where, None, f"{len(names) + 1} comma-separated fields", len(row) - 1
+            )
         for name, text in zip(names, row[2:]):
-            out[(row[1], name)] = parse_number(text, label, where, name, "a covariance", missing_ok=True)
+            out[(row[1], name)] = parse_number(
+                text, label, where, name, "a covariance", missing_ok=True
+            )
     return out
 
 
-def block_of_points(points: list[TimePoint], timing: pd.DataFrame, rule: str, label: str, sidecar: str) -> list[list[int]]:
+def block_of_points(
+    points: list[TimePoint], timing: pd.DataFrame, rule: str, label: str, sidecar: str
+) -> list[list[int]]:
     """Indices of the time points of each block (sidecar order) under config mrs.dynmrs_time:
     'order' maps the distinct time values, ascending, to the blocks in order (a block indicator
     0, 1, 2 or block centres); 'minutes' puts each time point in the block whose onset <= t < offset."""
@@ -275,22 +400,43 @@ def block_of_points(points: list[TimePoint], timing: pd.DataFrame, rule: str, la
     if rule == "minutes":
         groups: list[list[int]] = [[] for _ in blocks]
         for index, point in enumerate(points):
-            inside = [i for i, b in enumerate(blocks) if b.onset_min <= point.time < b.offset_min
-                      or (i == len(blocks) - 1 and point.time == b.offset_min)]
+            inside = [
+                i
+                for i, b in enumerate(blocks)
+                if b.onset_min <= point.time < b.offset_min
+                or (i == len(blocks) - 1 and point.time == b.offset_min)
+            ]
             if not inside:
-                raise InputError(label, "line 1", "time", f"a time in minutes inside a block of {sidecar} "
-                                 "(mrs.dynmrs_time minutes)", point.time)
+                raise InputError(
+                    label,
+                    "line 1",
+                    "time",
+                    f"a time in minutes inside a block of {sidecar} (mrs.dynmrs_time minutes)",
+                    point.time,
+                )
             groups[inside[0]].append(index)
         for group, block in zip(groups, blocks):
             if not group:
-                raise InputError(label, "line 1", "time", f"a time point in block {block.block} "
-                                 f"({block.onset_min:g} to {block.offset_min:g} min, {sidecar}; mrs.dynmrs_time "
-                                 "minutes)", "none")
+                raise InputError(
+                    label,
+                    "line 1",
+                    "time",
+                    f"a time point in block {block.block} "
+                    f"({block.onset_min:g} to {block.offset_min:g} min, {sidecar}; mrs.dynmrs_time "
+                    "minutes)",
+                    "none",
+                )
         return groups
     distinct = sorted({point.time for point in points})
     if len(distinct) != len(blocks):
-        raise InputError(label, "line 1", "time", f"{len(blocks)} distinct time values, one per block in {sidecar} "
-                         "(mrs.dynmrs_time order; use minutes for time points in minutes)", len(distinct))
+        raise InputError(
+            label,
+            "line 1",
+            "time",
+            f"{len(blocks)} distinct time values, one per block in {sidecar} "
+            "(mrs.dynmrs_time order; use minutes for time points in minutes)",
+            len(distinct),
+        )
     return [[i for i, p in enumerate(points) if p.time == value] for value in distinct]
 
 
@@ -322,39 +468,74 @@ def _sum_sd(covariance: dict | None, time_index: int | None):
             return math.nan
         variance = sum(covariance[(a, b)] for a in names for b in names)
         return math.sqrt(variance) if variance >= 0 else math.nan
+
     return sd
 
 
-def read_fsl_dynmrs_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-                          larmor_mhz: float | None = None, dynmrs_time: str = "order", dynmrs_aggregate: str = "none",
-                          **_) -> pd.DataFrame:
+def read_fsl_dynmrs_study(
+    data_dir: Path,
+    participants: pd.DataFrame,
+    conditions: list[str],
+    larmor_mhz: float | None = None,
+    dynmrs_time: str = "order",
+    dynmrs_aggregate: str = "none",
+    **_,
+) -> pd.DataFrame:
     """mrs.format fsl_dynmrs: one folder per session, time points mapped to the sidecar's blocks
     (block_of_points); a block of several time points needs mrs.dynmrs_aggregate mean."""
     spectra = []
-    for session, timing, sidecar_label in timed_sessions(data_dir, "fsl_dynmrs", participants, conditions):
+    for session, timing, sidecar_label in timed_sessions(
+        data_dir, "fsl_dynmrs", participants, conditions
+    ):
         folder = session.fits[0]
         path = folder / "mapped_parameters.csv"
         label = relative(path, data_dir)
         if not path.is_file():
-            raise InputError(relative(folder, data_dir) + "/", None, "mapped_parameters.csv",
-                             "an fsl_dynmrs output folder with mapped_parameters.csv", "no such file")
+            raise InputError(
+                relative(folder, data_dir) + "/",
+                None,
+                "mapped_parameters.csv",
+                "an fsl_dynmrs output folder with mapped_parameters.csv",
+                "no such file",
+            )
         points, metabolites = read_mapped_parameters(path, label)
         timing = timing.sort_values("block")
         groups = block_of_points(points, timing, dynmrs_time, label, sidecar_label)
         cov_path = folder / "dyn_cov.csv"
-        covariance = read_covariance(cov_path, relative(cov_path, data_dir)) if cov_path.is_file() else None
+        covariance = (
+            read_covariance(cov_path, relative(cov_path, data_dir)) if cov_path.is_file() else None
+        )
         for group, row in zip(groups, timing.itertuples(index=False)):
             if len(group) > 1 and dynmrs_aggregate != "mean":
-                raise InputError(label, "line 1", "time", f"one time point per block (block {row.block} has "
-                                 f"{len(group)}: set mrs.dynmrs_aggregate to mean to average them)", len(group))
+                raise InputError(
+                    label,
+                    "line 1",
+                    "time",
+                    f"one time point per block (block {row.block} has "
+                    f"{len(group)}: set mrs.dynmrs_aggregate to mean to average them)",
+                    len(group),
+                )
             measures = []
             for name, series, where in metabolites:
                 mean, std = _aggregate(series, group)
-                crlb, undetermined = crlb_fields(_percent(std, mean), mean, label, where,
-                                                 f"{points[group[0]].time:g}/std")
+                crlb, undetermined = crlb_fields(
+                    _percent(std, mean), mean, label, where, f"{points[group[0]].time:g}/std"
+                )
                 measures.append(Measure(name, mean, crlb, undetermined, None, where))
             sum_sd = _sum_sd(covariance, group[0] if len(group) == 1 else None)
-            spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,
-                                    row.offset_min, add_sums(measures, sum_sd), math.nan, math.nan,
-                                    DYN_SNR_DEFINITION, SOURCE_TOOL, label))
+            spectra.append(
+                Spectrum(
+                    session.participant_id,
+                    session.condition,
+                    int(row.block),
+                    row.onset_min,
+                    row.offset_min,
+                    add_sums(measures, sum_sd),
+                    math.nan,
+                    math.nan,
+                    DYN_SNR_DEFINITION,
+                    SOURCE_TOOL,
+                    label,
+                )
+            )
     return study_table(spectra, conditions)

@@ -46,16 +46,33 @@ class Layout:
 
 FSL_MRS_REQUIRED = ("concentrations.csv", "qc.csv")
 LAYOUTS = {
-    "lcmodel_table": Layout(re.compile(rf"^{_ID}_block-(?P<block>\d+)\.(?i:table)$"),
-                            "sub-01_ses-placebo_block-01.table", False, ".table"),
-    "lcmodel_csv": Layout(re.compile(rf"^{_ID}_block-(?P<block>\d+)\.(?i:csv)$"),
-                          "sub-01_ses-placebo_block-01.csv", False, ".csv"),
-    "fsl_mrs": Layout(re.compile(rf"^{_ID}_block-(?P<block>\d+)_fsl_mrs$"),
-                      "sub-01_ses-placebo_block-01_fsl_mrs/", True, "_fsl_mrs",
-                      files=(*FSL_MRS_REQUIRED, "summary.csv")),
-    "fsl_dynmrs": Layout(re.compile(rf"^{_ID}_fsl_dynmrs$"),
-                         "sub-01_ses-placebo_fsl_dynmrs/", True, "_fsl_dynmrs", per_block=False,
-                         files=("mapped_parameters.csv", "dyn_cov.csv")),
+    "lcmodel_table": Layout(
+        re.compile(rf"^{_ID}_block-(?P<block>\d+)\.(?i:table)$"),
+        "sub-01_ses-placebo_block-01.table",
+        False,
+        ".table",
+    ),
+    "lcmodel_csv": Layout(
+        re.compile(rf"^{_ID}_block-(?P<block>\d+)\.(?i:csv)$"),
+        "sub-01_ses-placebo_block-01.csv",
+        False,
+        ".csv",
+    ),
+    "fsl_mrs": Layout(
+        re.compile(rf"^{_ID}_block-(?P<block>\d+)_fsl_mrs$"),
+        "sub-01_ses-placebo_block-01_fsl_mrs/",
+        True,
+        "_fsl_mrs",
+        files=(*FSL_MRS_REQUIRED, "summary.csv"),
+    ),
+    "fsl_dynmrs": Layout(
+        re.compile(rf"^{_ID}_fsl_dynmrs$"),
+        "sub-01_ses-placebo_fsl_dynmrs/",
+        True,
+        "_fsl_dynmrs",
+        per_block=False,
+        files=("mapped_parameters.csv", "dyn_cov.csv"),
+    ),
 }
 # Study-level formats: the file that marks them at the top of data_dir.
 STUDY_FILES = {"osprey": "osprey_datasets.tsv", "tidy_tsv": "mrs.tsv"}
@@ -70,9 +87,16 @@ OSPREY_FOLDER = "osprey"
 # Sub-spectrum whose tables are read (config mrs.osprey_subspectrum): 'auto' takes the unedited
 # one, A (Osprey 2) or off (Osprey 1); edited data (MEGA, HERMES) name diff1, diff2, sum, ...
 OSPREY_AUTO_SUBSPECTRA = ("A", "off")
-_OSPREY_PATTERNS = ("{sub}_{quant}_Voxel_1_Basis_1.tsv", "{sub}_{quant}_Voxel_1_Basis_1.csv",
-                    "{sub}_{quant}_Voxel_1.tsv", "{sub}_{quant}_Voxel_1.csv", "{sub}_{quant}.csv")
-_OSPREY_NAME = re.compile(r"^(?P<sub>[A-Za-z0-9]+)_(?P<quant>[A-Za-z]+)(?:_Voxel_\d+)?(?:_Basis_\d+)?\.(?:tsv|csv)$")
+_OSPREY_PATTERNS = (
+    "{sub}_{quant}_Voxel_1_Basis_1.tsv",
+    "{sub}_{quant}_Voxel_1_Basis_1.csv",
+    "{sub}_{quant}_Voxel_1.tsv",
+    "{sub}_{quant}_Voxel_1.csv",
+    "{sub}_{quant}.csv",
+)
+_OSPREY_NAME = re.compile(
+    r"^(?P<sub>[A-Za-z0-9]+)_(?P<quant>[A-Za-z]+)(?:_Voxel_\d+)?(?:_Basis_\d+)?\.(?:tsv|csv)$"
+)
 OSPREY_QM_FILES = ("QM_processed_spectra.tsv", "QM_processed_spectra.csv")
 OSPREY_QUANTITIES = ("amplMets", "tCr")
 OSPREY_CRLB = "CRLB"  # LCModel mode: LCModel's %SD per metabolite, one row per dataset
@@ -94,8 +118,13 @@ def osprey_quant_table(folder: Path, quant: str, subspectrum: str = "auto") -> P
 def osprey_found_subspectra(folder: Path) -> list[str]:
     """Sub-spectra that have quantification tables in QuantifyResults/ (for messages)."""
     names = (p.name for p in (folder / "QuantifyResults").glob("*") if p.is_file())
-    return sorted({m.group("sub") for m in map(_OSPREY_NAME.match, names) if m and m.group("quant") in
-                   (*OSPREY_QUANTITIES, OSPREY_CRLB)})
+    return sorted(
+        {
+            m.group("sub")
+            for m in map(_OSPREY_NAME.match, names)
+            if m and m.group("quant") in (*OSPREY_QUANTITIES, OSPREY_CRLB)
+        }
+    )
 
 
 def manifest_paths(data_dir: Path) -> list[Path]:
@@ -135,7 +164,11 @@ def format_inputs(data_dir: str | Path, fmt: str, osprey_subspectrum: str = "aut
         if (data_dir / MANIFEST).is_file():
             entries = [data_dir / MANIFEST, *manifest_paths(data_dir)]
         else:
-            entries = [e for e in data_dir.glob(SESSION_GLOB) if layout.claims(e) and layout.name.match(e.name)]
+            entries = [
+                e
+                for e in data_dir.glob(SESSION_GLOB)
+                if layout.claims(e) and layout.name.match(e.name)
+            ]
         for entry in entries:
             if layout.is_dir and entry.is_dir():
                 paths += [entry / name for name in layout.files if (entry / name).is_file()]
@@ -143,8 +176,10 @@ def format_inputs(data_dir: str | Path, fmt: str, osprey_subspectrum: str = "aut
                 paths.append(entry)
     elif fmt == "osprey":
         folder = data_dir / OSPREY_FOLDER
-        found = [osprey_quant_table(folder, quant, osprey_subspectrum)
-                 for quant in (*OSPREY_QUANTITIES, OSPREY_CRLB)] + [osprey_qm_table(folder)]
+        found = [
+            osprey_quant_table(folder, quant, osprey_subspectrum)
+            for quant in (*OSPREY_QUANTITIES, OSPREY_CRLB)
+        ] + [osprey_qm_table(folder)]
         paths += [data_dir / STUDY_FILES[fmt]] + [p for p in found if p is not None]
     elif fmt in STUDY_FILES:
         paths.append(data_dir / STUDY_FILES[fmt])

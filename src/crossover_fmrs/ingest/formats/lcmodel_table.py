@@ -32,7 +32,6 @@ A concentration <= 0 is printed as 0.000 with %SD 999; %SD is capped at 999, whi
 "undetermined". Table and misc lines are padded with blanks to a fixed width.
 """
 
-
 from __future__ import annotations
 
 import math
@@ -58,7 +57,9 @@ _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[EeDd][-+]?\d+)?"
 _NUMBER_RE = re.compile(rf"^{_NUMBER}$")
 _SD_RE = re.compile(r"^(\d+)%$")
 _RATIO_NAME_RE = re.compile(rf"^\s*(?P<ratio>{_NUMBER})(?P<sep>\s+|[+-](?!\d))(?P<name>\S.*?)\s*$")
-_CONC_RE = re.compile(r"^\$\$CONC\s*(?P<n>\S+)\s+lines in following concentration table", re.IGNORECASE)
+_CONC_RE = re.compile(
+    r"^\$\$CONC\s*(?P<n>\S+)\s+lines in following concentration table", re.IGNORECASE
+)
 _MISC_RE = re.compile(r"^\$\$MISC\s*(?P<n>\S+)\s+lines in following misc", re.IGNORECASE)
 _SECTION_RE = re.compile(r"^\$\$[A-Z]{4}\s*(?P<n>\d+)\s+lines?\b", re.IGNORECASE)
 MAX_HEADER_LINES = 10  # version line and title (LCModel prints the TITLE on one or two lines)
@@ -133,7 +134,9 @@ def _read_lines(path: Path) -> list[str]:
 def _count(match, path, line: int, section: str) -> int:
     value = match.group("n")
     if not value.isdigit():
-        raise InputError(path, f"line {line}", section, "a line count after the section marker", value)
+        raise InputError(
+            path, f"line {line}", section, "a line count after the section marker", value
+        )
     return int(value)
 
 
@@ -144,14 +147,26 @@ def _parse_row(text: str, path, line: int, reference: str) -> ConcRow:
     sd_match = _SD_RE.match(tokens[1]) if len(tokens) > 1 else None
     if not sd_match:
         raise InputError(path, f"line {line}", "%SD", "an integer followed by '%'", text.strip())
-    rest = text.strip()[len(tokens[0]):].lstrip()[len(tokens[1]):]
+    rest = text.strip()[len(tokens[0]) :].lstrip()[len(tokens[1]) :]
     if not rest.strip():
-        raise InputError(path, f"line {line}", f"/{reference}", "a ratio and a metabolite name after %SD", text.strip())
+        raise InputError(
+            path,
+            f"line {line}",
+            f"/{reference}",
+            "a ratio and a metabolite name after %SD",
+            text.strip(),
+        )
     rest_match = _RATIO_NAME_RE.match(rest)
     if not rest_match:
         ratio_text = rest.split()[0]
         if _NUMBER_RE.match(ratio_text):
-            raise InputError(path, f"line {line}", "Metabolite", "a metabolite name after the ratio", rest.strip())
+            raise InputError(
+                path,
+                f"line {line}",
+                "Metabolite",
+                "a metabolite name after the ratio",
+                rest.strip(),
+            )
         raise InputError(path, f"line {line}", f"/{reference}", expected_number, ratio_text)
     name = rest_match.group("name")
     if len(name.split()) != 1:
@@ -163,7 +178,9 @@ def _parse_row(text: str, path, line: int, reference: str) -> ConcRow:
         metabolite=name,
         concentration=concentration,
         crlb_percent=math.nan if undetermined else float(sd),
-        ratio_to_reference=_number(rest_match.group("ratio"), path, line, f"/{reference}", expected_number),
+        ratio_to_reference=_number(
+            rest_match.group("ratio"), path, line, f"/{reference}", expected_number
+        ),
         crlb_undetermined=undetermined,
         prior_flag="" if separator.isspace() else separator,
         line=line,
@@ -184,15 +201,26 @@ def parse_table(path: str | Path) -> ParsedTable:
 
     conc_index = next((i for i, text in enumerate(stripped) if _CONC_RE.match(text)), None)
     if conc_index is None:
-        raise InputError(path, f"lines 1-{n_lines}", "$$CONC",
-                         "a line '$$CONC n lines in following concentration table = NCONC+1'", "no such line")
+        raise InputError(
+            path,
+            f"lines 1-{n_lines}",
+            "$$CONC",
+            "a line '$$CONC n lines in following concentration table = NCONC+1'",
+            "no such line",
+        )
     conc_line = conc_index + 1
     n_table = _count(_CONC_RE.match(stripped[conc_index]), path, conc_line, "$$CONC")
     header_index = conc_index + 1
     header = _HEADER_RE.match(stripped[header_index]) if header_index < len(lines) else None
     if header is None:
         got = stripped[header_index] if header_index < len(lines) else "the end of the file"
-        raise InputError(path, f"line {header_index + 1}", "$$CONC", "the header 'Conc.  %SD /Cr+PCr  Metabolite'", got)
+        raise InputError(
+            path,
+            f"line {header_index + 1}",
+            "$$CONC",
+            "the header 'Conc.  %SD /Cr+PCr  Metabolite'",
+            got,
+        )
     reference = header.group("reference")
 
     body = []
@@ -204,33 +232,62 @@ def parse_table(path: str | Path) -> ParsedTable:
     if len(body) != n_rows:
         after = (body[-1] if body else header_index) + 1
         stop = "the end of the file" if after >= n_lines else f"line {after + 1}"
-        raise InputError(path, f"line {conc_line}", "$$CONC",
-                         f"{n_rows} concentration rows (NCONC+1 = {n_table} lines incl. the header)",
-                         f"{len(body)} rows before {stop}")
+        raise InputError(
+            path,
+            f"line {conc_line}",
+            "$$CONC",
+            f"{n_rows} concentration rows (NCONC+1 = {n_table} lines incl. the header)",
+            f"{len(body)} rows before {stop}",
+        )
     rows = tuple(_parse_row(lines[i], path, i + 1, reference) for i in body)
     seen: dict[str, int] = {}
     for row in rows:
         if row.metabolite in seen:
-            raise InputError(path, f"line {row.line}", "Metabolite",
-                             f"each metabolite once (also on line {seen[row.metabolite]})", row.metabolite)
+            raise InputError(
+                path,
+                f"line {row.line}",
+                "Metabolite",
+                f"each metabolite once (also on line {seen[row.metabolite]})",
+                row.metabolite,
+            )
         seen[row.metabolite] = row.line
 
     misc_index = next((i for i, text in enumerate(stripped) if _MISC_RE.match(text)), None)
     if misc_index is None:
-        raise InputError(path, f"lines 1-{n_lines}", "$$MISC",
-                         "a line '$$MISC n lines in following misc. output table'", "no such line")
+        raise InputError(
+            path,
+            f"lines 1-{n_lines}",
+            "$$MISC",
+            "a line '$$MISC n lines in following misc. output table'",
+            "no such line",
+        )
     n_misc = _count(_MISC_RE.match(stripped[misc_index]), path, misc_index + 1, "$$MISC")
     misc = [
-        i for i in range(misc_index + 1, min(len(lines), misc_index + 1 + n_misc))
+        i
+        for i in range(misc_index + 1, min(len(lines), misc_index + 1 + n_misc))
         if not stripped[i].startswith("$$")
     ]
     fwhm_index = next((i for i in misc if "FWHM" in stripped[i].upper()), None)
-    span = f"lines {misc_index + 2}-{misc_index + 1 + n_misc}" if n_misc else f"line {misc_index + 1}"
+    span = (
+        f"lines {misc_index + 2}-{misc_index + 1 + n_misc}" if n_misc else f"line {misc_index + 1}"
+    )
     if fwhm_index is None:
-        raise InputError(path, span, "FWHM", "a line 'FWHM = x ppm    S/N = y' in the $$MISC section", "no such line")
+        raise InputError(
+            path,
+            span,
+            "FWHM",
+            "a line 'FWHM = x ppm    S/N = y' in the $$MISC section",
+            "no such line",
+        )
     fwhm_match = _FWHM_RE.search(stripped[fwhm_index])
     if fwhm_match is None:
-        raise InputError(path, f"line {fwhm_index + 1}", "FWHM", "'FWHM = x ppm    S/N = y'", stripped[fwhm_index])
+        raise InputError(
+            path,
+            f"line {fwhm_index + 1}",
+            "FWHM",
+            "'FWHM = x ppm    S/N = y'",
+            stripped[fwhm_index],
+        )
     fwhm = _number(fwhm_match.group("fwhm"), path, fwhm_index + 1, "FWHM", "a linewidth in ppm")
     snr = _number(fwhm_match.group("snr"), path, fwhm_index + 1, "S/N", "a number")
     shift = math.nan
@@ -243,9 +300,17 @@ def parse_table(path: str | Path) -> ParsedTable:
     version = text_before[0] if text_before and text_before[0].upper().startswith("LCMODEL") else ""
     title = " | ".join(text_before[1:] if version else text_before)
     return ParsedTable(
-        path=str(path), version=version, title=title, reference=reference, rows=rows,
-        fwhm_ppm=fwhm, snr=snr, data_shift_ppm=shift,
-        conc_line=conc_line, misc_line=misc_index + 1, fwhm_line=fwhm_index + 1,
+        path=str(path),
+        version=version,
+        title=title,
+        reference=reference,
+        rows=rows,
+        fwhm_ppm=fwhm,
+        snr=snr,
+        data_shift_ppm=shift,
+        conc_line=conc_line,
+        misc_line=misc_index + 1,
+        fwhm_line=fwhm_index + 1,
     )
 
 
@@ -255,17 +320,26 @@ def _check_no_stray_lines(stripped: list[str], conc_index: int, path) -> None:
     e.g. another file pasted in: such a file is refused rather than read in part."""
     before = [i for i in range(conc_index) if stripped[i]]
     if len(before) > MAX_HEADER_LINES:
-        raise InputError(path, f"line {before[MAX_HEADER_LINES] + 1}", None,
-                         f"at most {MAX_HEADER_LINES} lines (version and title) before $$CONC",
-                         f"{len(before)} lines")
+        raise InputError(
+            path,
+            f"line {before[MAX_HEADER_LINES] + 1}",
+            None,
+            f"at most {MAX_HEADER_LINES} lines (version and title) before $$CONC",
+            f"{len(before)} lines",
+        )
     owned_until = conc_index
     for index in range(conc_index, len(stripped)):
         section = _SECTION_RE.match(stripped[index])
         if section:
             owned_until = index + int(section.group("n"))
         elif stripped[index] and index > owned_until:
-            raise InputError(path, f"line {index + 1}", None, "only the lines each $$ section header counts, "
-                             "and blank lines, after $$CONC", stripped[index][:40])
+            raise InputError(
+                path,
+                f"line {index + 1}",
+                None,
+                "only the lines each $$ section header counts, and blank lines, after $$CONC",
+                stripped[index][:40],
+            )
 
 
 def tcr_ratio(rows, reference: str) -> dict[str, float]:
@@ -273,12 +347,19 @@ def tcr_ratio(rows, reference: str) -> dict[str, float]:
     names = {row.metabolite for row in rows}
     if canonical_name(reference) == "tCr" or (reference in _TCR_REFERENCES and "PCr" not in names):
         return {row.metabolite: row.ratio_to_reference for row in rows}
-    tcr = next((row.concentration for row in rows if canonical_name(row.metabolite) == "tCr"), math.nan)
+    tcr = next(
+        (row.concentration for row in rows if canonical_name(row.metabolite) == "tCr"), math.nan
+    )
     return {row.metabolite: (row.concentration / tcr if tcr > 0 else math.nan) for row in rows}
 
 
-def read_table_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-                     larmor_mhz: float | None = None, **_) -> pd.DataFrame:
+def read_table_study(
+    data_dir: Path,
+    participants: pd.DataFrame,
+    conditions: list[str],
+    larmor_mhz: float | None = None,
+    **_,
+) -> pd.DataFrame:
     """mrs.format lcmodel_table: one .table per block, timing from the session sidecars (LCModel
     reports FWHM in ppm: larmor_mhz is not used)."""
     spectra = []
@@ -288,12 +369,35 @@ def read_table_study(data_dir: Path, participants: pd.DataFrame, conditions: lis
             label = relative(path, data_dir)
             try:
                 table = parse_table(path)
-            except InputError as err:  # name the file relative to data_dir, like every other message
+            except (
+                InputError
+            ) as err:  # name the file relative to data_dir, like every other message
                 raise InputError(label, err.where, err.column, err.expected, err.got) from None
             ratios = tcr_ratio(table.rows, table.reference)
-            measures = [Measure(r.metabolite, r.concentration, r.crlb_percent, r.crlb_undetermined,
-                                ratios[r.metabolite], f"line {r.line}") for r in table.rows]
-            spectra.append(Spectrum(session.participant_id, session.condition, int(row.block), row.onset_min,
-                                    row.offset_min, measures, table.fwhm_ppm, table.snr, SNR_DEFINITION,
-                                    SOURCE_TOOL, label))
+            measures = [
+                Measure(
+                    r.metabolite,
+                    r.concentration,
+                    r.crlb_percent,
+                    r.crlb_undetermined,
+                    ratios[r.metabolite],
+                    f"line {r.line}",
+                )
+                for r in table.rows
+            ]
+            spectra.append(
+                Spectrum(
+                    session.participant_id,
+                    session.condition,
+                    int(row.block),
+                    row.onset_min,
+                    row.offset_min,
+                    measures,
+                    table.fwhm_ppm,
+                    table.snr,
+                    SNR_DEFINITION,
+                    SOURCE_TOOL,
+                    label,
+                )
+            )
     return study_table(spectra, conditions)

@@ -65,15 +65,21 @@ SOURCE_TOOL = "Osprey"
 MAPPING = "osprey_datasets.tsv"
 # QM columns -> SNR definition, per Osprey's JSON sidecar and osp_processUnEdited.
 QM_PEAKS = {
-    "Cr": ("Osprey QM Cr_SNR: maximum amplitude of the creatine peak divided by twice the SD of the noise "
-           "(sub-spectrum A)"),
-    "NAA": ("Osprey 1 QM NAA_SNR: maximum magnitude of the NAA peak (1.8-2.2 ppm) divided by the SD of the "
-            "detrended noise (-2 to 0 ppm), FID-A op_getSNR"),
+    "Cr": (
+        "Osprey QM Cr_SNR: maximum amplitude of the creatine peak divided by twice the SD of the noise "
+        "(sub-spectrum A)"
+    ),
+    "NAA": (
+        "Osprey 1 QM NAA_SNR: maximum magnitude of the NAA peak (1.8-2.2 ppm) divided by the SD of the "
+        "detrended noise (-2 to 0 ppm), FID-A op_getSNR"
+    ),
 }
 # Version rule: every Osprey version writes the QM FWHM in Hz: Osprey 1.x NAA_FWHM and Osprey 2.x
 # Cr_FWHM both come from FID-A op_getLW, which returns Hz (OspreyProcess.m; real Osprey 1 tables
 # hold 7-19 Hz). Both are converted to ppm with mrs.larmor_mhz.
-MIN_PLAUSIBLE_FWHM_HZ = 1.0  # a narrower in-vivo line is not measurable: such a value was written in ppm
+MIN_PLAUSIBLE_FWHM_HZ = (
+    1.0  # a narrower in-vivo line is not measurable: such a value was written in ppm
+)
 OSPREY_SUMS = ("tNAA", "Glx", "tCho", "tCr")  # appended by Osprey's addMetabComb
 
 
@@ -85,7 +91,9 @@ def _read_table(path: Path, label: str) -> tuple[list[str], list[list[str]]]:
         raise InputError(label, f"line {rows[0][0]}", None, "each column name once", header)
     for row in rows[1:]:
         if len(row) - 1 != len(header):
-            raise InputError(label, f"line {row[0]}", None, f"{len(header)} fields like the header", len(row) - 1)
+            raise InputError(
+                label, f"line {row[0]}", None, f"{len(header)} fields like the header", len(row) - 1
+            )
     return header, rows[1:]
 
 
@@ -98,8 +106,13 @@ def read_mapping(path: Path, label: str, participant_ids: set[str], conditions: 
         key = parse_key(row, label, where, participant_ids, conditions)
         spectrum = (key.participant_id, key.condition, key.block)
         if spectrum in seen:
-            raise InputError(label, where, "block", f"one dataset per spectrum (also on {seen[spectrum]})",
-                             "/".join(map(str, spectrum)))
+            raise InputError(
+                label,
+                where,
+                "block",
+                f"one dataset per spectrum (also on {seen[spectrum]})",
+                "/".join(map(str, spectrum)),
+            )
         seen[spectrum] = where
         keys.append(key)
         if given is not None:
@@ -119,11 +132,20 @@ def _quant_tables(folder: Path, data_dir: Path, subspectrum: str) -> dict:
             continue
         if path is None:
             found = osprey_found_subspectra(folder)
-            wanted = "the unedited sub-spectrum (A or off)" if subspectrum == "auto" else f"sub-spectrum {subspectrum}"
-            raise InputError(f"{OSPREY_FOLDER}/QuantifyResults/", None, quant,
-                             f"Osprey's {quant} table of {wanted}, e.g. A_{quant}_Voxel_1_Basis_1.tsv (Osprey 2) or "
-                             f"off_{quant}_Voxel_1.csv (Osprey 1); set mrs.osprey_subspectrum to one of the "
-                             f"sub-spectra found", f"sub-spectra {found}" if found else "no such file")
+            wanted = (
+                "the unedited sub-spectrum (A or off)"
+                if subspectrum == "auto"
+                else f"sub-spectrum {subspectrum}"
+            )
+            raise InputError(
+                f"{OSPREY_FOLDER}/QuantifyResults/",
+                None,
+                quant,
+                f"Osprey's {quant} table of {wanted}, e.g. A_{quant}_Voxel_1_Basis_1.tsv (Osprey 2) or "
+                f"off_{quant}_Voxel_1.csv (Osprey 1); set mrs.osprey_subspectrum to one of the "
+                f"sub-spectra found",
+                f"sub-spectra {found}" if found else "no such file",
+            )
         label = relative(path, data_dir)
         tables[quant] = (path, label, *_read_table(path, label))
     return tables
@@ -133,11 +155,19 @@ def _dropped_sums(header: list[str]) -> set[str]:
     """Osprey appends tNAA, Glx, tCr, tCho to every table; in LCModel mode the table already holds
     LCModel's own combinations (NAA_NAAG, Glu_Gln, ...) with their %SD, which are kept instead."""
     names = [canonical_name(name) for name in header]
-    return {name for name in header if name in OSPREY_SUMS and names.count(canonical_name(name)) > 1}
+    return {
+        name for name in header if name in OSPREY_SUMS and names.count(canonical_name(name)) > 1
+    }
 
 
-def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-               larmor_mhz: float | None = None, osprey_subspectrum: str = "auto", **_) -> pd.DataFrame:
+def read_study(
+    data_dir: Path,
+    participants: pd.DataFrame,
+    conditions: list[str],
+    larmor_mhz: float | None = None,
+    osprey_subspectrum: str = "auto",
+    **_,
+) -> pd.DataFrame:
     """mrs.format osprey: Osprey's study tables, rows named by osprey_datasets.tsv."""
     mapping = check_study_file(data_dir, "osprey")
     mapping_label = relative(mapping, data_dir)
@@ -148,32 +178,54 @@ def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]
     tables = _quant_tables(folder, data_dir, osprey_subspectrum)
     qm_path = osprey_qm_table(folder)
     if qm_path is None:
-        raise InputError(f"{OSPREY_FOLDER}/", None, "QM_processed_spectra",
-                         "Osprey's QM_processed_spectra.tsv (Osprey 2) or .csv (Osprey 1)", "no such file")
+        raise InputError(
+            f"{OSPREY_FOLDER}/",
+            None,
+            "QM_processed_spectra",
+            "Osprey's QM_processed_spectra.tsv (Osprey 2) or .csv (Osprey 1)",
+            "no such file",
+        )
     qm_label = relative(qm_path, data_dir)
     qm_header, qm_rows = _read_table(qm_path, qm_label)
     peak = next((p for p in QM_PEAKS if f"{p}_SNR" in qm_header and f"{p}_FWHM" in qm_header), None)
     if peak is None:
-        raise InputError(qm_label, "line 1", None, "columns Cr_SNR and Cr_FWHM (Osprey 2) or NAA_SNR and NAA_FWHM",
-                         qm_header)
+        raise InputError(
+            qm_label,
+            "line 1",
+            None,
+            "columns Cr_SNR and Cr_FWHM (Osprey 2) or NAA_SNR and NAA_FWHM",
+            qm_header,
+        )
     snr_definition = QM_PEAKS[peak]
     if larmor_mhz is None or not larmor_mhz > 0:
-        raise InputError("config", "mrs", "larmor_mhz", f"the spectrometer frequency in MHz ({qm_label} gives "
-                         f"{peak}_FWHM in Hz)", larmor_mhz)
+        raise InputError(
+            "config",
+            "mrs",
+            "larmor_mhz",
+            f"the spectrometer frequency in MHz ({qm_label} gives {peak}_FWHM in Hz)",
+            larmor_mhz,
+        )
 
     _, amp_label, amp_header, amp_rows = tables["amplMets"]
     _, tcr_label, tcr_header, tcr_rows = tables["tCr"]
     if amp_header != tcr_header:
-        raise InputError(tcr_label, "line 1", None, f"the metabolite columns of {amp_label}", tcr_header)
+        raise InputError(
+            tcr_label, "line 1", None, f"the metabolite columns of {amp_label}", tcr_header
+        )
     crlb = tables.get(OSPREY_CRLB)
     row_tables = [(amp_label, amp_rows), (tcr_label, tcr_rows), (qm_label, qm_rows)]
     if crlb is not None:
         row_tables.append((crlb[1], crlb[3]))
     for label, rows in row_tables:
         if len(rows) != len(keys):
-            raise InputError(label, None, None,
-                             f"one row per dataset of {mapping_label} ({len(keys)}; do not exclude datasets in "
-                             f"Osprey: QC here flags and excludes)", f"{len(rows)} rows")
+            raise InputError(
+                label,
+                None,
+                None,
+                f"one row per dataset of {mapping_label} ({len(keys)}; do not exclude datasets in "
+                f"Osprey: QC here flags and excludes)",
+                f"{len(rows)} rows",
+            )
     dropped = _dropped_sums(amp_header)
     spectra = []
     for index, (key, amp_row, tcr_row, qm_row) in enumerate(zip(keys, amp_rows, tcr_rows, qm_rows)):
@@ -183,26 +235,69 @@ def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]
                 continue
             where = f"line {amp_row[0]}"
             amplitude = parse_number(amp_row[column], amp_label, where, name, missing_ok=True)
-            ratio = parse_number(tcr_row[column], tcr_label, f"line {tcr_row[0]}", name, missing_ok=True)
+            ratio = parse_number(
+                tcr_row[column], tcr_label, f"line {tcr_row[0]}", name, missing_ok=True
+            )
             percent = math.nan
             if crlb is not None and name in crlb[2]:
                 crlb_row = crlb[3][index]
-                percent = parse_number(crlb_row[crlb[2].index(name) + 1], crlb[1], f"line {crlb_row[0]}", name,
-                                       "a %CRLB", missing_ok=True)
+                percent = parse_number(
+                    crlb_row[crlb[2].index(name) + 1],
+                    crlb[1],
+                    f"line {crlb_row[0]}",
+                    name,
+                    "a %CRLB",
+                    missing_ok=True,
+                )
             crlb_percent, undetermined = crlb_fields(percent, amplitude, amp_label, where, name)
             measures.append(Measure(name, amplitude, crlb_percent, undetermined, ratio, where))
         qm_where = f"line {qm_row[0]}"
-        snr = parse_number(qm_row[qm_header.index(f"{peak}_SNR") + 1], qm_label, qm_where, f"{peak}_SNR",
-                           missing_ok=True)
-        fwhm = parse_number(qm_row[qm_header.index(f"{peak}_FWHM") + 1], qm_label, qm_where, f"{peak}_FWHM",
-                            "a linewidth in Hz", missing_ok=True)
+        snr = parse_number(
+            qm_row[qm_header.index(f"{peak}_SNR") + 1],
+            qm_label,
+            qm_where,
+            f"{peak}_SNR",
+            missing_ok=True,
+        )
+        fwhm = parse_number(
+            qm_row[qm_header.index(f"{peak}_FWHM") + 1],
+            qm_label,
+            qm_where,
+            f"{peak}_FWHM",
+            "a linewidth in Hz",
+            missing_ok=True,
+        )
         if fwhm <= 0 or snr <= 0:
-            raise InputError(qm_label, qm_where, f"{peak}_FWHM" if fwhm <= 0 else f"{peak}_SNR", "a value > 0",
-                             fwhm if fwhm <= 0 else snr)
+            raise InputError(
+                qm_label,
+                qm_where,
+                f"{peak}_FWHM" if fwhm <= 0 else f"{peak}_SNR",
+                "a value > 0",
+                fwhm if fwhm <= 0 else snr,
+            )
         if fwhm < MIN_PLAUSIBLE_FWHM_HZ:
-            raise InputError(qm_label, qm_where, f"{peak}_FWHM", f"a linewidth in Hz as Osprey writes it (>= "
-                             f"{MIN_PLAUSIBLE_FWHM_HZ:g} Hz; a smaller value looks like ppm)", fwhm)
+            raise InputError(
+                qm_label,
+                qm_where,
+                f"{peak}_FWHM",
+                f"a linewidth in Hz as Osprey writes it (>= "
+                f"{MIN_PLAUSIBLE_FWHM_HZ:g} Hz; a smaller value looks like ppm)",
+                fwhm,
+            )
         onset, offset = timing[(key.participant_id, key.condition, key.block)]
-        spectra.append(Spectrum(key.participant_id, key.condition, key.block, onset, offset, measures,
-                                fwhm / larmor_mhz, snr, snr_definition, SOURCE_TOOL, amp_label))
+        spectra.append(
+            Spectrum(
+                key.participant_id,
+                key.condition,
+                key.block,
+                onset,
+                offset,
+                measures,
+                fwhm / larmor_mhz,
+                snr,
+                snr_definition,
+                SOURCE_TOOL,
+                amp_label,
+            )
+        )
     return study_table(spectra, conditions)

@@ -37,14 +37,28 @@ from .common import (
 )
 
 TABLE = "mrs.tsv"
-REQUIRED = ("participant_id", "condition", "block", "metabolite", "concentration", "crlb_percent", "fwhm_ppm", "snr")
+REQUIRED = (
+    "participant_id",
+    "condition",
+    "block",
+    "metabolite",
+    "concentration",
+    "crlb_percent",
+    "fwhm_ppm",
+    "snr",
+)
 SNR_DEFINITION = "not stated in mrs.tsv"
 SOURCE_TOOL = "mrs.tsv"
 _PER_SPECTRUM = ("fwhm_ppm", "snr", "snr_definition", "source_tool", "onset_min", "offset_min")
 
 
-def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str],
-               larmor_mhz: float | None = None, **_) -> pd.DataFrame:
+def read_study(
+    data_dir: Path,
+    participants: pd.DataFrame,
+    conditions: list[str],
+    larmor_mhz: float | None = None,
+    **_,
+) -> pd.DataFrame:
     """mrs.format tidy_tsv: <data_dir>/mrs.tsv (see the module docstring)."""
     path = check_study_file(data_dir, "tidy_tsv")
     label = relative(path, data_dir)
@@ -62,12 +76,19 @@ def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]
                 continue
             first = spectrum["fixed"].setdefault(column, (row[column], where))
             if first[0] != row[column]:
-                raise InputError(label, where, column, f"the same value on every row of the spectrum "
-                                 f"(as on {first[1]})", row[column])
+                raise InputError(
+                    label,
+                    where,
+                    column,
+                    f"the same value on every row of the spectrum (as on {first[1]})",
+                    row[column],
+                )
         name = row["metabolite"]
         if not name:
             raise InputError(label, where, "metabolite", "a metabolite name", "an empty cell")
-        concentration = parse_number(row["concentration"], label, where, "concentration", missing_ok=True)
+        concentration = parse_number(
+            row["concentration"], label, where, "concentration", missing_ok=True
+        )
         percent = parse_number(row["crlb_percent"], label, where, "crlb_percent", missing_ok=True)
         crlb, undetermined = crlb_fields(percent, concentration, label, where, "crlb_percent")
         ratio = None
@@ -79,14 +100,18 @@ def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]
     keys = [spectrum["key"] for spectrum in spectra.values()]
     given = None
     if timed:
-        given = {s["key"]: (s["fixed"]["onset_min"][0], s["fixed"]["offset_min"][0], s["key"].where)
-                 for s in spectra.values()}
+        given = {
+            s["key"]: (s["fixed"]["onset_min"][0], s["fixed"]["offset_min"][0], s["key"].where)
+            for s in spectra.values()
+        }
     timing = study_timing(data_dir, keys, given, label)
     out = []
     for spectrum_key, spectrum in spectra.items():
         fixed = spectrum["fixed"]
         where = fixed["fwhm_ppm"][1]
-        fwhm = parse_number(fixed["fwhm_ppm"][0], label, where, "fwhm_ppm", "a linewidth in ppm", missing_ok=True)
+        fwhm = parse_number(
+            fixed["fwhm_ppm"][0], label, where, "fwhm_ppm", "a linewidth in ppm", missing_ok=True
+        )
         snr = parse_number(fixed["snr"][0], label, where, "snr", missing_ok=True)
         for column, value in (("fwhm_ppm", fwhm), ("snr", snr)):
             if value <= 0:
@@ -96,6 +121,19 @@ def read_study(data_dir: Path, participants: pd.DataFrame, conditions: list[str]
         tool = fixed.get("source_tool", ("", ""))[0]
         tool = SOURCE_TOOL if tool in MISSING_TEXT else tool
         onset, offset = timing[spectrum_key]
-        out.append(Spectrum(spectrum_key[0], spectrum_key[1], spectrum_key[2], onset, offset, spectrum["measures"],
-                            fwhm, snr, definition, tool, label))
+        out.append(
+            Spectrum(
+                spectrum_key[0],
+                spectrum_key[1],
+                spectrum_key[2],
+                onset,
+                offset,
+                spectrum["measures"],
+                fwhm,
+                snr,
+                definition,
+                tool,
+                label,
+            )
+        )
     return study_table(out, conditions)

@@ -10,5 +10,13 @@ from .fit import fit_lmm
 from .formula import Formula, RandomTerm, parse_formula
 from .inference import ANOVA_COLUMNS, DDF_METHODS, FIXED_COLUMNS, LmmResult
 
-__all__ = ["ANOVA_COLUMNS", "DDF_METHODS", "FIXED_COLUMNS", "Formula", "LmmResult", "RandomTerm", "fit_lmm",
-           "parse_formula"]
+__all__ = [
+    "ANOVA_COLUMNS",
+    "DDF_METHODS",
+    "FIXED_COLUMNS",
+    "Formula",
+    "LmmResult",
+    "RandomTerm",
+    "fit_lmm",
+    "parse_formula",
+]

@@ -36,12 +36,23 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m crossover_fmrs.stats.lmm", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m crossover_fmrs.stats.lmm", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--data", required=True, help="tab-separated file with a header row")
-    parser.add_argument("--formula", required=True, help='e.g. "ratio ~ condition * block + (1 | participant_id)"')
+    parser.add_argument(
+        "--formula", required=True, help='e.g. "ratio ~ condition * block + (1 | participant_id)"'
+    )
     parser.add_argument("--ddf", default="Satterthwaite", help=" or ".join(DDF_METHODS))
-    parser.add_argument("--factors", default="", help="numeric columns to treat as factors, comma-separated")
-    parser.add_argument("--levels", action="append", default=[], help="level order, e.g. condition:placebo,naltrexone")
+    parser.add_argument(
+        "--factors", default="", help="numeric columns to treat as factors, comma-separated"
+    )
+    parser.add_argument(
+        "--levels",
+        action="append",
+        default=[],
+        help="level order, e.g. condition:placebo,naltrexone",
+    )
     return parser
 
 
@@ -56,12 +67,22 @@ def main(argv: list[str] | None = None) -> int:
             levels[column] = values.split(",")
         factors = [name for name in args.factors.split(",") if name]
         try:
-            data = pd.read_csv(args.data, sep="\t", dtype={name: str for name in [*factors, *levels]})
+            data = pd.read_csv(
+                args.data, sep="\t", dtype={name: str for name in [*factors, *levels]}
+            )
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-            raise InputError(args.data, None, None, "a readable tab-separated file with a header", str(err)) from None
+            raise InputError(
+                args.data, None, None, "a readable tab-separated file with a header", str(err)
+            ) from None
         for name in factors:  # read as text above, so a factor
             if name not in data.columns:
-                raise InputError(args.data, "--factors", name, "a column of the data", sorted(map(str, data.columns)))
+                raise InputError(
+                    args.data,
+                    "--factors",
+                    name,
+                    "a column of the data",
+                    sorted(map(str, data.columns)),
+                )
         result = fit_lmm(data, args.formula, levels=levels or None, source=args.data, ddf=args.ddf)
     except InputError as err:
         print(f"error: {' '.join(str(err).split())}", file=sys.stderr)

@@ -81,8 +81,11 @@ class BlockReml:
         s = int(width.max())
         self.G, self.s = G, s
         n_phi = len(layout.phi_term)
-        check_memory(8.0 * G * s * (s * (14 + n_phi) + 6 * self.p) + 8.0 * self.n * 3 * sum(layout.sizes),
-                     "per-group blocks", source)
+        check_memory(
+            8.0 * G * s * (s * (14 + n_phi) + 6 * self.p) + 8.0 * self.n * 3 * sum(layout.sizes),
+            "per-group blocks",
+            source,
+        )
         rows, cols, vals, lam_flat, lam_theta, phi_flat, phi_id = [], [], [], [], [], [], []
         theta_start = np.concatenate([[0], np.cumsum([sz * (sz + 1) // 2 for sz in layout.sizes])])
         phi_start = theta_start  # same lower-triangle order
@@ -105,7 +108,10 @@ class BlockReml:
                         phi_flat.append(parent * s * s + b * s + a)
                         phi_id.append(np.full(block.n_levels, phi_start[j] + k))
                     k += 1
-        Z = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(self.n, G * s))
+        Z = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(self.n, G * s),
+        )
         ZtZ = (Z.T @ Z).tocoo()
         self.ZtZ = np.zeros((G, s, s))
         self.ZtZ[ZtZ.row // s, ZtZ.row % s, ZtZ.col % s] = ZtZ.data
@@ -215,7 +221,9 @@ class BlockReml:
                 inner = np.einsum("gsp,gst,gtq->pq", AU[a], Q, AU[b])  # U'A_a Q A_b U
                 Qab[a, b], Qab[b, a] = inner, inner.T
                 t1 = np.sum(QA[a] * QA[b].transpose(0, 2, 1))
-                tt[a, b] = tt[b, a] = t1 - 2.0 * np.sum(C * inner) + np.sum((C @ K[a]) * (C @ K[b]).T)
+                tt[a, b] = tt[b, a] = (
+                    t1 - 2.0 * np.sum(C * inner) + np.sum((C @ K[a]) * (C @ K[b]).T)
+                )
                 wUa, wUb = np.einsum("gs,gsp->p", Aw[a], U), np.einsum("gs,gsp->p", Aw[b], U)
                 yy[a, b] = yy[b, a] = np.einsum("gs,gst,gt->", Aw[a], Q, Aw[b]) - wUa @ C @ wUb
         # residual (index m-1) from homogeneity: sum_a phi_a G_a + phi_e I = V, and P V P = P
@@ -230,8 +238,16 @@ class BlockReml:
         yy[e, e] = (ypp[e] - fr @ yy[e, :-1]) / pe
         XtViX = linalg.cho_solve(linalg.cho_factor(C), np.eye(p))
         K[e] = (XtViX - np.einsum("a,apq->pq", fr, K[:-1])) / pe  # X'V^-2 X
-        out = {"beta": beta, "vcov_beta": (C + C.T) / 2.0, "phi": phi, "sigma2": s2,
-               "grad_phi": tr - ypp, "trPGPG": tt, "hess_phi": -tt + 2.0 * yy, "XtViGViX": K}
+        out = {
+            "beta": beta,
+            "vcov_beta": (C + C.T) / 2.0,
+            "phi": phi,
+            "sigma2": s2,
+            "grad_phi": tr - ypp,
+            "trPGPG": tt,
+            "hess_phi": -tt + 2.0 * yy,
+            "XtViGViX": K,
+        }
         if kenward_roger:
             for a in range(m - 1):  # Q_ae = X'V^-1 G_a V^-2 X
                 Qab[a, e] = (K[a] - np.einsum("b,bpq->pq", fr, Qab[a, :-1])) / pe

@@ -39,7 +39,10 @@ def numeric_hessian(f, x: np.ndarray) -> np.ndarray:
                 if i == j:
                     estimates.append((f(x + ei) - 2.0 * f0 + f(x - ei)) / hi**2)
                 else:
-                    estimates.append((f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * hi * hj))
+                    estimates.append(
+                        (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej))
+                        / (4 * hi * hj)
+                    )
             H[i, j] = H[j, i] = _richardson(estimates)
     return H
 

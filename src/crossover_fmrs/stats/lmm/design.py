@@ -66,13 +66,17 @@ def as_float(series: pd.Series, source: str, column: str) -> np.ndarray:
         for label, value in series.items():
             if pd.isna(value):
                 continue
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, (int, float, np.number)
+            ):
                 raise InputError(source, f"row {label}", column, "a number", value)
         series = series.astype("float64")
     values = series.to_numpy(dtype="float64", na_value=np.nan)
     bad = np.isinf(values)
     if bad.any():
-        raise InputError(source, f"row {series.index[np.argmax(bad)]}", column, "a finite number", values[bad][0])
+        raise InputError(
+            source, f"row {series.index[np.argmax(bad)]}", column, "a finite number", values[bad][0]
+        )
     return values
 
 
@@ -86,7 +90,9 @@ def factor_levels(series: pd.Series, given, source: str, column: str) -> tuple:
         outside = ~series.dropna().isin(given)
         if outside.any():
             label = outside.index[np.argmax(outside.to_numpy())]
-            raise InputError(source, f"row {label}", column, f"one of the levels {given}", series[label])
+            raise InputError(
+                source, f"row {label}", column, f"one of the levels {given}", series[label]
+            )
         levels = [level for level in given if level in set(present)]
     elif isinstance(series.dtype, pd.CategoricalDtype):
         levels = [level for level in series.cat.categories if level in set(present)]
@@ -94,7 +100,9 @@ def factor_levels(series: pd.Series, given, source: str, column: str) -> tuple:
         try:
             levels = sorted(present)
         except TypeError:
-            raise InputError(source, None, column, "values of one type", sorted(map(repr, present))) from None
+            raise InputError(
+                source, None, column, "values of one type", sorted(map(repr, present))
+            ) from None
     if len(levels) < 2:
         raise InputError(source, None, column, "at least 2 levels in the rows used", levels)
     return tuple(levels)
@@ -152,14 +160,28 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
     needed += [c for c in [*group_columns, *formula.slope_variables] if c not in needed]
     for column in needed:
         if column not in data.columns:
-            raise InputError(source, None, column, "a column named in the formula", sorted(map(str, data.columns)))
+            raise InputError(
+                source,
+                None,
+                column,
+                "a column named in the formula",
+                sorted(map(str, data.columns)),
+            )
     for column in levels:
         if column not in formula.variables:
-            raise InputError(source, "levels", column, "a fixed-effect variable of the formula", sorted(levels))
+            raise InputError(
+                source, "levels", column, "a fixed-effect variable of the formula", sorted(levels)
+            )
     for name in formula.slope_variables:
         if name in levels or is_factor(data[name]):
             term = next(t for t in formula.random if name in t.slopes)
-            raise InputError(source, f"random term {term.text}", name, "a numeric column as a random slope", "a factor")
+            raise InputError(
+                source,
+                f"random term {term.text}",
+                name,
+                "a numeric column as a random slope",
+                "a factor",
+            )
 
     y_all = as_float(data[formula.outcome], source, formula.outcome)
     numeric: dict[str, np.ndarray] = {}
@@ -178,7 +200,9 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
     for name in formula.variables:
         if name in numeric:
             values = numeric[name][keep]
-            variables[name] = Variable(name, None, None, (name,), float(values.mean()) if n else np.nan)
+            variables[name] = Variable(
+                name, None, None, (name,), float(values.mean()) if n else np.nan
+            )
         else:
             lv = factor_levels(frame[name], levels.get(name), source, name)
             matrix, names = coding(name, lv)
@@ -186,8 +210,12 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
             variables[name] = Variable(name, lv, matrix, names)
 
     present = {(), *formula.terms}
-    term_codings = {term_label(term): _term_coding(term, present, variables) for term in formula.terms}
-    p = 1 + sum(int(np.prod([1 if m is None else m.shape[1] for m in c])) for c in term_codings.values())
+    term_codings = {
+        term_label(term): _term_coding(term, present, variables) for term in formula.terms
+    }
+    p = 1 + sum(
+        int(np.prod([1 if m is None else m.shape[1] for m in c])) for c in term_codings.values()
+    )
     # X, Z and the data copies dominate before the fit: refuse before allocating them
     q_per_row = sum(term.size for term in formula.random)
     check_memory(8.0 * n * (2 * p + 3 * q_per_row + 8), "the model matrices", source)
@@ -209,17 +237,27 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
             part = _column_names(name, var, matrix)
             names = [f"{a}:{b}" if a else b for b in part for a in names]
         width = block.shape[1]
-        X[:, start:start + width] = block
+        X[:, start : start + width] = block
         term_columns[label] = list(range(start, start + width))
         column_names.extend(names)
         start += width
     if n <= p:
-        raise InputError(source, None, formula.outcome, f"more complete rows than the {p} fixed-effect columns", n)
+        raise InputError(
+            source,
+            None,
+            formula.outcome,
+            f"more complete rows than the {p} fixed-effect columns",
+            n,
+        )
     dependent = _first_dependent_column(X.T @ X)
     if dependent is not None:
-        raise InputError(source, None, column_names[dependent],
-                         "a full-rank fixed-effect design (every cell of each interaction observed)",
-                         f"column {dependent + 1} of {p} is a combination of the ones before it")
+        raise InputError(
+            source,
+            None,
+            column_names[dependent],
+            "a full-rank fixed-effect design (every cell of each interaction observed)",
+            f"column {dependent + 1} of {p} is a combination of the ones before it",
+        )
 
     random: list[RandomBlock] = []
     group_sizes: dict[str, int] = {}
@@ -228,17 +266,32 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
         n_levels = int(level_codes.max()) + 1 if n else 0
         label = term.label
         if n_levels < 2 or n_levels * term.size >= n:
-            raise InputError(source, f"random term {term.text}", label,
-                             "at least 2 groups and fewer random effects than observations",
-                             f"{n_levels} groups x {term.size} coefficients, {n} rows")
+            raise InputError(
+                source,
+                f"random term {term.text}",
+                label,
+                "at least 2 groups and fewer random effects than observations",
+                f"{n_levels} groups x {term.size} coefficients, {n} rows",
+            )
         values = np.ones((n, term.size))
         for r, name in enumerate(term.slopes, start=int(term.intercept)):
             values[:, r] = numeric[name][keep]
         random.append(RandomBlock(term, level_codes.astype(np.int64), n_levels, values))
         group_sizes[label] = n_levels
     numeric_values = {name: numeric[name][keep] for name in formula.variables if name in numeric}
-    return Design(y_all[keep], X, random, tuple(column_names), term_columns, term_codings, variables,
-                  int(missing.sum()), group_sizes, codes, numeric_values)
+    return Design(
+        y_all[keep],
+        X,
+        random,
+        tuple(column_names),
+        term_columns,
+        term_codings,
+        variables,
+        int(missing.sum()),
+        group_sizes,
+        codes,
+        numeric_values,
+    )
 
 
 def sparse_z(random: list[RandomBlock], n: int) -> sp.csc_matrix:
@@ -252,4 +305,6 @@ def sparse_z(random: list[RandomBlock], n: int) -> sp.csc_matrix:
             cols.append(offset + block.codes * s + r)
             vals.append(block.values[:, r])
         offset += block.n_levels * s
-    return sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, offset))
+    return sp.csc_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, offset)
+    )

@@ -26,8 +26,13 @@ except ImportError:  # pragma: no cover
 HESSIAN_TOL = 1e-8
 
 
-def fit_lmm(data: pd.DataFrame, formula: str, levels: dict | None = None, source: str = "<data>",
-            ddf: str = "Satterthwaite") -> LmmResult:
+def fit_lmm(
+    data: pd.DataFrame,
+    formula: str,
+    levels: dict | None = None,
+    source: str = "<data>",
+    ddf: str = "Satterthwaite",
+) -> LmmResult:
     """Fit ``formula`` (e.g. ``"ratio ~ condition * block + (1 | participant_id)"``) by REML.
 
     levels: {column: [reference, other, ...]} fixes a factor's level order; a numeric column
@@ -73,11 +78,15 @@ def _kr_from_parts(d: dict) -> dict:
     return {"vcov_beta_kr": (adjusted + adjusted.T) / 2.0, "kr_P": kr_P, "kr_W": W}
 
 
-def _dense_kr_parts(design: Design, layout: Layout, theta: np.ndarray, sigma2: float, source: str) -> dict:
+def _dense_kr_parts(
+    design: Design, layout: Layout, theta: np.ndarray, sigma2: float, source: str
+) -> dict:
     """Kenward-Roger for non-nested (e.g. crossed) groupings: V^-1 and P as dense n x n
     matrices, so only where they fit (checked first)."""
     n = design.X.shape[0]
-    check_memory(8.0 * n * n * 6, "n x n matrices for Kenward-Roger with crossed random effects", source)
+    check_memory(
+        8.0 * n * n * 6, "n x n matrices for Kenward-Roger with crossed random effects", source
+    )
     Z = sparse_z(design.random, n)
     phi = layout.phi(theta, sigma2)
     # G_a = Z B_a Z' with B_a the 0/1 pattern of covariance entry a in the random effects
@@ -140,7 +149,13 @@ def _varcomp(layout: Layout, design: Design, theta: np.ndarray, sigma2: float) -
     names.append("Residual")
     variances.append(sigma2)
     sds.append(np.sqrt(sigma2))
-    return pd.DataFrame({"name": names, "variance": np.array(variances, dtype=float), "sd": np.array(sds, dtype=float)})
+    return pd.DataFrame(
+        {
+            "name": names,
+            "variance": np.array(variances, dtype=float),
+            "sd": np.array(sds, dtype=float),
+        }
+    )
 
 
 def _fit(data, formula, levels, source, ddf) -> LmmResult:
@@ -176,7 +191,9 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
     vcov_varpar = 2.0 * (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
     if np.any(evals < -HESSIAN_TOL):  # not a minimum (lmerTest warns likewise)
         converged = False
-        message += f"; REML deviance Hessian has negative eigenvalue(s) {evals[evals < -HESSIAN_TOL]}"
+        message += (
+            f"; REML deviance Hessian has negative eigenvalue(s) {evals[evals < -HESSIAN_TOL]}"
+        )
 
     small = layout.diagonal & (theta < SINGULAR_THETA)
     singular = bool(np.any(small))
@@ -197,7 +214,9 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
         n_observations=n,
         n_groups=dict(design.group_sizes),
         n_dropped_missing=design.n_dropped,
-        levels={name: var.levels for name, var in design.variables.items() if var.levels is not None},
+        levels={
+            name: var.levels for name, var in design.variables.items() if var.levels is not None
+        },
         column_names=design.column_names,
         term_columns=design.term_columns,
         beta=beta,
@@ -216,10 +235,22 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
     fixed_rows = []
     for j, name in enumerate(design.column_names):
         res = result.contrast(np.eye(p)[j])
-        fixed_rows.append({"term": column_term[j], "column": name, "estimate": res["estimate"], "se": res["se"],
-                           "df": res["df"], "t": res["t"], "p": res["p"]})
-    hierarchical = all(m is None or m is design.variables[name].coding
-                       for term in parsed.terms for name, m in zip(term, design.term_codings[term_label(term)]))
+        fixed_rows.append(
+            {
+                "term": column_term[j],
+                "column": name,
+                "estimate": res["estimate"],
+                "se": res["se"],
+                "df": res["df"],
+                "t": res["t"],
+                "p": res["p"],
+            }
+        )
+    hierarchical = all(
+        m is None or m is design.variables[name].coding
+        for term in parsed.terms
+        for name, m in zip(term, design.term_codings[term_label(term)])
+    )
     general = {} if hierarchical else general_basis(list(parsed.terms), design)
     anova_rows = []
     for term in parsed.terms:
@@ -232,8 +263,17 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
             L = general[label]
         res = result.f_test(L)
         single = result.contrast(L[0]) if len(cols) == 1 else {"estimate": np.nan, "se": np.nan}
-        anova_rows.append({"term": label, "estimate": single["estimate"], "se": single["se"],
-                           "F": res["F"], "df_num": res["df_num"], "df_den": res["df_den"], "p": res["p"]})
+        anova_rows.append(
+            {
+                "term": label,
+                "estimate": single["estimate"],
+                "se": single["se"],
+                "F": res["F"],
+                "df_num": res["df_num"],
+                "df_den": res["df_den"],
+                "p": res["p"],
+            }
+        )
     object.__setattr__(result, "fixed", pd.DataFrame(fixed_rows, columns=FIXED_COLUMNS))
     object.__setattr__(result, "anova", pd.DataFrame(anova_rows, columns=ANOVA_COLUMNS))
     return result

@@ -141,7 +141,11 @@ def parse_formula(formula: str, source: str = "formula") -> Formula:
             fail("a term between each '+'", rhs)
         if piece.startswith("("):
             for term in _random_terms(piece, fail):
-                clash = [t for t in random if t.group == term.group and set(t.coefficients) & set(term.coefficients)]
+                clash = [
+                    t
+                    for t in random
+                    if t.group == term.group and set(t.coefficients) & set(term.coefficients)
+                ]
                 if clash:
                     fail(f"each random coefficient once per grouping (term {term.text})", piece)
                 random.append(term)

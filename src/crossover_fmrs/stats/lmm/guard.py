@@ -36,5 +36,10 @@ def check_memory(nbytes: float, what: str, source: str) -> None:
     """Raise InputError (one line, with the estimate) if `nbytes` would not fit."""
     limit = memory_limit()
     if nbytes > limit:
-        raise InputError(source, "size guard", None, f"a model whose {what} fit in the {_gib(limit)} usable memory",
-                         f"an estimated {_gib(nbytes)}")
+        raise InputError(
+            source,
+            "size guard",
+            None,
+            f"a model whose {what} fit in the {_gib(limit)} usable memory",
+            f"an estimated {_gib(nbytes)}",
+        )

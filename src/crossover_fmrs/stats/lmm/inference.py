@@ -77,7 +77,9 @@ class LmmResult:
     source: str = "<data>"
     _variables: dict = field(default_factory=dict, repr=False)
     _term_codings: dict = field(default_factory=dict, repr=False)
-    _kenward_roger_parts: object = field(default=None, repr=False)  # callable -> (vcov_beta_kr, kr_P, kr_W)
+    _kenward_roger_parts: object = field(
+        default=None, repr=False
+    )  # callable -> (vcov_beta_kr, kr_P, kr_W)
     _cache: dict = field(default_factory=dict, repr=False)
 
     # -- Kenward-Roger parts, computed on first use -----------------------------------------
@@ -115,15 +117,25 @@ class LmmResult:
         if isinstance(L, dict):
             unknown = [name for name in L if name not in self.column_names]
             if unknown:
-                raise InputError(self.source, "contrast", unknown[0], f"one of the columns {list(self.column_names)}")
+                raise InputError(
+                    self.source,
+                    "contrast",
+                    unknown[0],
+                    f"one of the columns {list(self.column_names)}",
+                )
             w = np.zeros(p)
             for name, value in L.items():
                 w[self.column_names.index(name)] = float(value)
             return w
         w = np.asarray(L, dtype=float)
         if w.ndim != 1 or w.size != p:
-            raise InputError(self.source, "contrast", "L", f"a vector of {p} weights (one per fixed-effect column)",
-                             f"shape {w.shape}")
+            raise InputError(
+                self.source,
+                "contrast",
+                "L",
+                f"a vector of {p} weights (one per fixed-effect column)",
+                f"shape {w.shape}",
+            )
         return w
 
     def _satterthwaite(self, w: np.ndarray) -> tuple[float, float]:
@@ -145,7 +157,9 @@ class LmmResult:
         traces = np.array([np.trace(u) for u in U])
         W = self.kr_W
         A1 = float(traces @ W @ traces)
-        A2 = float(sum(W[i, j] * np.sum(U[i] * U[j].T) for i in range(len(U)) for j in range(len(U))))
+        A2 = float(
+            sum(W[i, j] * np.sum(U[i] * U[j].T) for i in range(len(U)) for j in range(len(U)))
+        )
         if not A2 > 0:
             return np.inf, 1.0
         B = (A1 + 6.0 * A2) / (2.0 * q)
@@ -187,12 +201,19 @@ class LmmResult:
         if L.ndim == 1:
             L = L[None, :]
         if L.ndim != 2 or L.shape[1] != p or L.shape[0] == 0:
-            raise InputError(self.source, "F test", "L", f"a matrix with {p} columns (one per fixed-effect column)",
-                             f"shape {L.shape}")
+            raise InputError(
+                self.source,
+                "F test",
+                "L",
+                f"a matrix with {p} columns (one per fixed-effect column)",
+                f"shape {L.shape}",
+            )
         if self._method(ddf) == "Kenward-Roger":
             q = int(np.linalg.matrix_rank(L))
             if q < L.shape[0]:
-                raise InputError(self.source, "F test", "L", "rows that are linearly independent", f"rank {q}")
+                raise InputError(
+                    self.source, "F test", "L", "rows that are linearly independent", f"rank {q}"
+                )
             m, scale = self._kenward_roger(L)
             Lb = L @ self.beta
             F = scale * float(Lb @ np.linalg.solve(L @ self.vcov_beta_kr @ L.T, Lb)) / q
@@ -222,13 +243,24 @@ class LmmResult:
         values = dict(values or {})
         for name in values:
             if name not in self._variables:
-                raise InputError(self.source, "contrast", name, f"a variable of the model {sorted(self._variables)}")
+                raise InputError(
+                    self.source,
+                    "contrast",
+                    name,
+                    f"a variable of the model {sorted(self._variables)}",
+                )
         rows: dict[str, np.ndarray] = {}
         for name, var in self._variables.items():
             if var.levels is None:
                 rows[name] = np.array([float(values.get(name, var.mean))])
             elif name in values and values[name] not in var.levels:
-                raise InputError(self.source, "contrast", name, f"one of the levels {list(var.levels)}", values[name])
+                raise InputError(
+                    self.source,
+                    "contrast",
+                    name,
+                    f"one of the levels {list(var.levels)}",
+                    values[name],
+                )
         w = np.zeros(len(self.column_names))
         w[0] = 1.0
         for label, cols in self.term_columns.items():

@@ -96,11 +96,15 @@ def optimise(reml, layout: Layout) -> tuple[np.ndarray, float, bool, str]:
     best = None
     for start in STARTS:
         x0 = np.where(diagonal, start, 0.0)
-        res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+        res = optimize.minimize(
+            fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options
+        )
         if best is None or res.fun < best.fun - 1e-10:
             best = res
     if two_stage:
-        res = optimize.minimize(fun, best.x, jac=True, method="L-BFGS-B", bounds=bounds, options=OPTIONS)
+        res = optimize.minimize(
+            fun, best.x, jac=True, method="L-BFGS-B", bounds=bounds, options=OPTIONS
+        )
         if res.fun <= best.fun:
             res.nit += best.nit
             best = res

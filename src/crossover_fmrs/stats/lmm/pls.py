@@ -20,5 +20,7 @@ def profiled(logdet_M: float, XtHX: np.ndarray, XtHy: np.ndarray, ytHy: float, n
     if not r2 > 0:
         raise FloatingPointError("residual sum of squares is not positive")
     dof = n - XtHX.shape[0]
-    deviance = logdet_M + 2.0 * np.log(np.diag(cX[0])).sum() + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
+    deviance = (
+        logdet_M + 2.0 * np.log(np.diag(cX[0])).sum() + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof))
+    )
     return deviance, beta, r2, cX

@@ -22,5 +22,6 @@ def make_reml(design: Design, layout: Layout, source: str):
     try:
         return SparseReml(design, layout, source)
     except ImportError:  # pragma: no cover - qdldl is a declared dependency
-        raise InputError(source, "fit_lmm", None, "the qdldl package for crossed random effects",
-                         "not installed") from None
+        raise InputError(
+            source, "fit_lmm", None, "the qdldl package for crossed random effects", "not installed"
+        ) from None

@@ -30,7 +30,9 @@ class SparseReml:
         Z = sparse_z(design.random, self.n)
         ZtZ = (Z.T @ Z).tocsc()
         q = Z.shape[1]
-        check_memory(8.0 * (20 * ZtZ.nnz + q * (3 * self.p + 8)), "sparse random-effect matrices", source)
+        check_memory(
+            8.0 * (20 * ZtZ.nnz + q * (3 * self.p + 8)), "sparse random-effect matrices", source
+        )
         self.ZtZ = ZtZ
         self.ZtX = np.asarray(Z.T @ X)
         self.Zty = np.asarray(Z.T @ y).ravel()
@@ -67,7 +69,9 @@ class SparseReml:
             self._solver = None
 
     def lam(self, theta: np.ndarray) -> sp.csc_matrix:
-        return sp.csc_matrix((theta[self.lam_theta], (self.lam_rows, self.lam_cols)), shape=(self.q, self.q))
+        return sp.csc_matrix(
+            (theta[self.lam_theta], (self.lam_rows, self.lam_cols)), shape=(self.q, self.q)
+        )
 
     def _factor(self, theta: np.ndarray):
         """LDL' factor of M = Lambda' Z'Z Lambda + I, and Lambda' as a linear map."""
@@ -75,7 +79,8 @@ class SparseReml:
             lam = theta[self.lam_theta]
             M = self._upper.copy()
             M.data = self._upper_base * lam[self._upper_rows] * lam[self._upper_cols] + (
-                self._upper_rows == self._upper_cols)
+                self._upper_rows == self._upper_cols
+            )
             if self._solver is None:
                 self._solver = self._qdldl.Solver(M, upper=True)
             else:
@@ -133,8 +138,12 @@ class SparseReml:
         cX = linalg.cho_factor(XtHX, lower=True)
         beta = linalg.cho_solve(cX, XtHy)
         r2 = float(ytHy - XtHy @ beta)
-        return float(logdet_M + 2.0 * np.log(np.diag(cX[0])).sum() + (self.n - self.p) * np.log(2 * np.pi * sigma2)
-                     + r2 / sigma2)
+        return float(
+            logdet_M
+            + 2.0 * np.log(np.diag(cX[0])).sum()
+            + (self.n - self.p) * np.log(2 * np.pi * sigma2)
+            + r2 / sigma2
+        )
 
     def vcov_beta_vp(self, vp: np.ndarray) -> np.ndarray:
         _, XtHX, _, _ = self._solve(vp[:-1])

@@ -43,7 +43,11 @@ def _term_matrix(term, matrices, design: Design) -> np.ndarray:
     n = design.X.shape[0]
     block = np.ones((n, 1))
     for name, matrix in zip(term, matrices):
-        other = design.numeric_values[name][:, None] if matrix is None else matrix[design.factor_codes[name]]
+        other = (
+            design.numeric_values[name][:, None]
+            if matrix is None
+            else matrix[design.factor_codes[name]]
+        )
         block = np.einsum("ni,nj->nji", block, other).reshape(n, -1)
     return block
 
@@ -53,7 +57,12 @@ def general_basis(terms: list[tuple[str, ...]], design: Design) -> dict[str, np.
     variables = design.variables
     Xorig = design.X
     p = Xorig.shape[1]
-    treatment, full, keep_rows, contrast_vars = [np.ones((Xorig.shape[0], 1))], [np.ones((Xorig.shape[0], 1))], [0], {}
+    treatment, full, keep_rows, contrast_vars = (
+        [np.ones((Xorig.shape[0], 1))],
+        [np.ones((Xorig.shape[0], 1))],
+        [0],
+        {},
+    )
     offset = 1
     for term in terms:
         label = term_label(term)
@@ -83,18 +92,26 @@ def general_basis(terms: list[tuple[str, ...]], design: Design) -> dict[str, np.
             index = (index[None, :] + grid[:, None] * stride).ravel()
         keep_rows.extend(offset + index)
         offset += int(np.prod(sizes))
-        contrast_vars[label] = {name for name, m in zip(term, codings)
-                                if m is None or m.shape[1] != len(variables[name].levels)}
+        contrast_vars[label] = {
+            name
+            for name, m in zip(term, codings)
+            if m is None or m.shape[1] != len(variables[name].levels)
+        }
     X = np.column_stack(treatment)
     rdX = np.column_stack(full)
     XtX = X.T @ X
     L = _zapsmall(np.linalg.solve(XtX, X.T @ rdX).T)  # estimable functions, rows: cells
     cols = design.term_columns
-    numeric = {label: {v for v in vs if variables[v].levels is None} for label, vs in contrast_vars.items()}
+    numeric = {
+        label: {v for v in vs if variables[v].levels is None} for label, vs in contrast_vars.items()
+    }
 
     def contains(a: str, b: str) -> bool:
-        return (contrast_vars[a] <= contrast_vars[b] and bool(contrast_vars[b] - contrast_vars[a])
-                and numeric[a] == numeric[b])
+        return (
+            contrast_vars[a] <= contrast_vars[b]
+            and bool(contrast_vars[b] - contrast_vars[a])
+            and numeric[a] == numeric[b]
+        )
 
     labels = [term_label(t) for t in terms]
     order = [labels[i] for i in sorted(range(len(terms)), key=lambda i: len(terms[i]))][::-1]
