@@ -1,4 +1,5 @@
-"""Figure: map of every spectrum's Glx/tNAA by participant, condition and block, exclusions coded."""
+"""Figure: map of every spectrum's Glx/tNAA by participant, condition and block, exclusions
+coded."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step

@@ -1,4 +1,5 @@
-"""Validate participants.tsv and write it tidy; record which columns the data dictionary describes."""
+"""Validate participants.tsv and write it tidy; record which columns the data dictionary
+describes."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step

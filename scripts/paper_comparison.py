@@ -1,4 +1,5 @@
-"""Every published number beside the reproduced one, with the difference and whether the conclusion agrees."""
+"""Every published number beside the reproduced one, with the difference and whether the
+conclusion agrees."""
 
 import pandas as pd
 

@@ -1,4 +1,5 @@
-"""Participant flow of the crossover (CONSORT for crossover trials) from the participants, QC decisions and analyses."""
+"""Participant flow of the crossover (CONSORT for crossover trials) from the participants, QC
+decisions and analyses."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step

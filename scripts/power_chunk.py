@@ -1,4 +1,5 @@
-"""One chunk of power replicates of one grid cell (n participants x effect): simulate, test, write p-values."""
+"""One chunk of power replicates of one grid cell (n participants x effect): simulate, test,
+write p-values."""
 
 import sys
 
@@ -19,7 +20,8 @@ def main(io):
 
     def progress(done, total):
         print(
-            f"n = {cell['n_participants']}, effect {cell['effect']:g}: replicate {done} of {total} done",
+            f"n = {cell['n_participants']}, effect {cell['effect']:g}: "
+            f"replicate {done} of {total} done",
             file=sys.stderr,
             flush=True,
         )

@@ -1,4 +1,5 @@
-"""Power per test, effect and n with Monte Carlo CIs; the smallest n reaching each target; a summary."""
+"""Power per test, effect and n with Monte Carlo CIs; the smallest n reaching each target; a
+summary."""
 
 import pandas as pd
 

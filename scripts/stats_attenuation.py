@@ -1,4 +1,5 @@
-"""Percent attenuation of an outcome's reduction under each non-reference condition, with a bootstrap CI."""
+"""Percent attenuation of an outcome's reduction under each non-reference condition, with a
+bootstrap CI."""
 
 import pandas as pd
 

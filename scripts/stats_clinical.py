@@ -17,7 +17,8 @@ def main(io):
     p = io.params
     participants = read_table(io.input["participants"])
     scores = read_table(io.input["scores"])
-    # The paper imputed missing pre-dose TEPS-A values; the method is a setting, every fill is listed.
+    # The paper imputed missing pre-dose TEPS-A values; the method is a setting, every fill is
+    # listed.
     imputation = p["imputation"]
     scores, imputed = impute_missing(
         scores, imputation["outcomes"], imputation["timepoint"], imputation["method"]

@@ -1,4 +1,5 @@
-"""Glx/tNAA over the fMRS blocks: mixed model (Satterthwaite F) and rm-ANOVA (GG, complete cases)."""
+"""Glx/tNAA over the fMRS blocks: mixed model (Satterthwaite F) and rm-ANOVA (GG, complete
+cases)."""
 
 import pandas as pd
 
@@ -21,8 +22,8 @@ def main(io):
     )
     write_tsv(tests, io.output["lmm"])
     write_tsv(models, io.output["models"])
-    # Classical complements: condition x phase on each participant's cell means keeps everyone with a
-    # spectrum in every cell; the block-level one needs all 12 cells and so keeps few.
+    # Classical complements: condition x phase on each participant's cell means keeps everyone with
+    # a spectrum in every cell; the block-level one needs all 12 cells and so keeps few.
     phase = rm_anova_rows(
         phase_cell_means(data),
         "ratio",

@@ -1,4 +1,5 @@
-"""Sex: the models within males and within females, and the interaction with sex in the whole sample."""
+"""Sex: the models within males and within females, and the interaction with sex in the whole
+sample."""
 
 import pandas as pd
 

@@ -1,5 +1,6 @@
 """Test helper: the model data of a study built from its raw files in one call (ingest -> QC ->
-model data). Used to tie the stored R reference values (tests/fixtures/stats) to the embedded dataset.
+model data). Used to tie the stored R reference values (tests/fixtures/stats) to the embedded
+dataset.
 """
 
 from __future__ import annotations

@@ -170,7 +170,8 @@ def drop_column(study: Path, name: str, column: str) -> None:
 def copy_session(
     study: Path, participant: str, condition: str, new_participant: str, new_condition: str
 ) -> None:
-    """A session folder with its files renamed consistently (so only the new ID/condition is wrong)."""
+    """A session folder with its files renamed consistently (so only the new ID/condition is
+    wrong)."""
     source = study / participant / f"ses-{condition}" / "mrs"
     target = study / new_participant / f"ses-{new_condition}" / "mrs"
     target.mkdir(parents=True)
@@ -1021,7 +1022,8 @@ def test_a_described_column_that_is_dropped_is_a_warning_in_the_log_and_a_record
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert log.read_text().splitlines() == [
-        "warning: participants.json describes column 'hamd17_screening', which participants.tsv lacks: "
+        "warning: participants.json describes column 'hamd17_screening', "
+        "which participants.tsv lacks: "
         "Table 1 (baseline_characteristics.tsv) has no row for it"
     ]
     record = pd.read_csv(

@@ -27,7 +27,8 @@ PUBLISHED = pd.read_csv(
 
 
 def published(identifier: str, field: str) -> str:
-    """A published number as written in resources/published_results.tsv (its text gives the precision)."""
+    """A published number as written in resources/published_results.tsv (its text gives the
+    precision)."""
     return PUBLISHED[(PUBLISHED["id"] == identifier) & (PUBLISHED["field"] == field)][
         "published"
     ].iloc[0]

@@ -89,18 +89,19 @@ def test_bom_and_crlf_are_accepted(participants, tmp_path):
         ),
         (
             "madrs_duplicate_row.tsv",
-            r"madrs_duplicate_row\.tsv, line 5 \(sub-01\): expected one row per participant x condition x timepoint "
+            r"madrs_duplicate_row\.tsv, line 5 \(sub-01\): "
+            r"expected one row per participant x condition x timepoint "
             r"\(placebo, day1 also on line 3\)",
         ),
         (
             "madrs_unknown_participant.tsv",
-            r"madrs_unknown_participant\.tsv, line 3, column 'participant_id': expected a participant listed in "
-            r"participants\.tsv, got 'sub-99'",
+            r"madrs_unknown_participant\.tsv, line 3, column 'participant_id': "
+            r"expected a participant listed in participants\.tsv, got 'sub-99'",
         ),
         (
             "madrs_unknown_timepoint.tsv",
-            r"madrs_unknown_timepoint\.tsv, line 4 \(sub-01\), column 'timepoint': expected one of pre, day1 for MADRS, "
-            r"got 'day7'",
+            r"madrs_unknown_timepoint\.tsv, line 4 \(sub-01\), column 'timepoint': "
+            r"expected one of pre, day1 for MADRS, got 'day7'",
         ),
     ],
 )

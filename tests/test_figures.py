@@ -366,7 +366,8 @@ def test_spectral_quality_draws_every_value_with_seaborn(spectra):
             expected = points.loc[
                 (points["measure"] == measure) & (points["condition"] == condition), "value"
             ]
-            # Every non-missing value is drawn once, at its value; NaN (undetermined %SD) is not drawn.
+            # Every non-missing value is drawn once, at its value; NaN (undetermined %SD) is not
+            # drawn.
             assert sorted(xy[:, 1]) == sorted(expected.dropna())
             assert np.all(np.abs(xy[:, 0] - position) <= 0.4 + 1e-9)  # inside its category's slot
             colour = style.condition_colours(CONDITIONS)[condition].lower()

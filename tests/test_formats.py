@@ -217,7 +217,8 @@ MISMATCHES = [
         "lcmodel_csv",
         "lcmodel_table",
         (
-            r"^sub-01/ses-naltrexone/mrs, column 'mrs.format': expected outputs of mrs.format lcmodel_table .*"
+            r"^sub-01/ses-naltrexone/mrs, column 'mrs.format': "
+            r"expected outputs of mrs.format lcmodel_table .*"
             r"got 'lcmodel_csv output "
         ),
     ),
@@ -225,7 +226,8 @@ MISMATCHES = [
         "lcmodel_table",
         "fsl_mrs",
         (
-            r"^sub-01/ses-naltrexone/mrs, column 'mrs.format': .* fsl_mrs \(e\.g\. sub-01_ses-placebo_block-01_fsl_mrs/\), "
+            r"^sub-01/ses-naltrexone/mrs, column 'mrs.format': .* "
+            r"fsl_mrs \(e\.g\. sub-01_ses-placebo_block-01_fsl_mrs/\), "
             r"got 'lcmodel_table output "
         ),
     ),
@@ -436,7 +438,8 @@ def test_osprey_rows_follow_the_mapping(tmp_path, tables):
 
 def test_osprey_1_tables(tmp_path, tables):
     """Osprey 1 names (off_*_Voxel_1.csv) and QM columns NAA_SNR, NAA_FWHM in Hz (FID-A op_getLW,
-    as every Osprey version writes it), converted with larmor_mhz; a value that looks like ppm is refused."""
+    as every Osprey version writes it), converted with larmor_mhz; a value that looks like ppm is
+    refused."""
     study = copy("osprey", tmp_path)
     results = study / "osprey" / "QuantifyResults"
     for quant in ("amplMets", "tCr"):
@@ -538,15 +541,18 @@ def test_tidy_tsv_missing_values_and_own_timing(tmp_path):
     [
         (
             lambda cells: cells[:6] + ["0.07"] + cells[7:] if cells[3] == "GABA" else cells,
-            r"mrs\.tsv, line 4, column 'fwhm_ppm': expected the same value on every row of the spectrum \(as on line 2\)",
+            r"mrs\.tsv, line 4, column 'fwhm_ppm': "
+            r"expected the same value on every row of the spectrum \(as on line 2\)",
         ),
         (
             lambda cells: ["sub-03"] + cells[1:] if cells[3] == "NAAG" else cells,
-            r"mrs\.tsv, line 8, column 'participant_id': expected a participant listed in participants\.tsv",
+            r"mrs\.tsv, line 8, column 'participant_id': "
+            r"expected a participant listed in participants\.tsv",
         ),
         (
             lambda cells: cells[:3] + ["Glx"] + cells[4:] if cells[3] == "Glu" else cells,
-            r"mrs\.tsv, line 11, column 'metabolite': expected one entry per metabolite \(Glu\+Gln and Glx are both Glx\)",
+            r"mrs\.tsv, line 11, column 'metabolite': "
+            r"expected one entry per metabolite \(Glu\+Gln and Glx are both Glx\)",
         ),
         (
             lambda cells: cells[:5] + ["-3"] + cells[6:] if cells[3] == "Cr" else cells,

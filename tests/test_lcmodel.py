@@ -26,7 +26,8 @@ def write(tmp_path, text, name="fit.table", encoding="utf-8"):
 
 
 def replace_line(lines, start, new):
-    """Lines with the first line starting with `start` (after blanks) replaced, or dropped if new is None."""
+    """Lines with the first line starting with `start` (after blanks) replaced, or dropped if new
+    is None."""
     index = next(i for i, line in enumerate(lines) if line.strip().startswith(start))
     return lines[:index] + ([] if new is None else [new]) + lines[index + 1 :]
 

@@ -34,7 +34,8 @@ def model_spec(name: str, models: pd.DataFrame = MODELS):
 
 
 def reference(name: str, renamed: dict | None = None) -> pd.Series:
-    """R's values for a model, indexed by section, name, quantity; `renamed` maps R's names to the engine's."""
+    """R's values for a model, indexed by section, name, quantity; `renamed` maps R's names to the
+    engine's."""
     ref = pd.read_csv(
         FIXTURES / "reference" / f"lmer_{name}.tsv", sep="\t", keep_default_na=False, dtype=str
     )

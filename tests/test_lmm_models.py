@@ -151,7 +151,8 @@ def test_general_type3_basis_equals_simple_one_for_hierarchical_models():
 
 
 def test_sparse_backend_agrees_with_block_backend(monkeypatch):
-    """The general (qdldl, finite-difference) path on a nested model gives the block path's tests."""
+    """The general (qdldl, finite-difference) path on a nested model gives the block path's
+    tests."""
     data = pd.read_csv(FIXTURES / "slopes_2x6.csv", dtype={"block": str})
     formula = "ratio ~ condition * minutes + (1 + minutes | participant_id)"
     block = fit_lmm(data, formula)

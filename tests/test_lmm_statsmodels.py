@@ -27,7 +27,8 @@ def test_reml_fit_agrees_with_statsmodels_mixedlm(csv, outcome, factors):
     ours = fit_lmm(
         data, f"{outcome} ~ {factors[0]} * {factors[1]} + (1 | participant_id)", levels=levels
     )
-    # The same model in statsmodels: sum (deviation) coding, so the intercept is the grand mean of cells.
+    # The same model in statsmodels: sum (deviation) coding, so the intercept is the grand mean of
+    # cells.
     coded = " * ".join(f"C({f}, Sum)" for f in factors)
     theirs = smf.mixedlm(f"{outcome} ~ {coded}", data, groups=data["participant_id"]).fit(
         reml=True, method="lbfgs"

@@ -87,8 +87,8 @@ def test_codes_outside_the_data_dictionary_are_refused(tmp_path):
     with pytest.raises(InputError) as caught:
         read_participants(path, CONDITIONS)
     assert (
-        "line 2 (sub-01), column 'group': expected one of MDD (the Levels in participants.json), got 'TRD'"
-        in str(caught.value)
+        "line 2 (sub-01), column 'group': "
+        "expected one of MDD (the Levels in participants.json), got 'TRD'" in str(caught.value)
     )
     (tmp_path / "participants.json").write_text('{"group": {"Levels": {"MDD": "", "TRD": ""}}}')
     assert read_participants(path, CONDITIONS)["group"].tolist() == ["TRD"]

@@ -83,7 +83,10 @@ def slurm_skip_reason() -> str | None:
     except subprocess.TimeoutExpired:
         return "sinfo timed out: slurmctld is not reachable"
     if not any(state.rstrip("*~#") in ("idle", "mixed") for state in states):
-        return f"no idle SLURM node (sinfo: {states or 'no answer'}); start one with tools/slurm_local.sh"
+        return (
+            f"no idle SLURM node (sinfo: {states or 'no answer'}); "
+            "start one with tools/slurm_local.sh"
+        )
     try:
         import snakemake_executor_plugin_slurm  # noqa: F401
     except ImportError:

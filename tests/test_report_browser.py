@@ -65,7 +65,8 @@ def browser():
 
 
 def rendered_page(browser, report_html: Path, category: str, result: str) -> str:
-    """Text of one result of the report, opened the way a reader does: category, then the view button."""
+    """Text of one result of the report, opened the way a reader does: category, then the view
+    button."""
     from selenium.webdriver.common.by import By
 
     browser.get(report_html.as_uri())

@@ -1,5 +1,5 @@
-"""crossover_fmrs.stats.rmanova against R afex 1.2-1 (aov_ez, type 3, GG, pes and ges), values stored
-in tests/fixtures/stats/reference by make_reference.R (see the README there)."""
+"""crossover_fmrs.stats.rmanova against R afex 1.2-1 (aov_ez, type 3, GG, pes and ges), values
+stored in tests/fixtures/stats/reference by make_reference.R (see the README there)."""
 
 from __future__ import annotations
 

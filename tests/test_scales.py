@@ -81,7 +81,8 @@ QIDS_ROW = [1, 3, 0, 2, 2, 0, 1, 2, 0, 1, 2, 0, 3, 2, 1, 3]
 
 
 def test_qids_domains_and_missing_items():
-    # sleep max(1,3,0,2)=3 + item5 2 + appetite max(0,1,2,0)=2 + items 10-14 (1+2+0+3+2=8) + psychomotor max(1,3)=3
+    # sleep max(1,3,0,2)=3 + item5 2 + appetite max(0,1,2,0)=2 + items 10-14 (1+2+0+3+2=8)
+    # + psychomotor max(1,3)=3
     no_item2 = QIDS_ROW.copy()
     no_item2[1] = NA  # sleep falls back to max(1,0,2)=2
     no_sleep = QIDS_ROW.copy()

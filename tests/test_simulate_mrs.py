@@ -17,7 +17,8 @@ from crossover_fmrs.simulate.mrs import (
     thresholds_of,
 )
 
-# The defaults of config.yaml `simulation:` (copied, so that a config change does not move these tests).
+# The defaults of config.yaml `simulation:` (copied, so that a config change does not move these
+# tests).
 SETTINGS = {
     "n_participants": 26,
     "n_male": 13,

@@ -141,7 +141,8 @@ def test_upper_case_extensions_give_the_same_table(tmp_path, reference):
 
 
 def manifest_study(tmp_path, fmt="lcmodel_table", timed=False):
-    """The fixture with every fit output moved to a tool-default name in fits/, listed in mrs_files.tsv."""
+    """The fixture with every fit output moved to a tool-default name in fits/, listed in
+    mrs_files.tsv."""
     study = copy(fmt, tmp_path)
     lines = [
         "participant_id\tcondition\tblock\tpath" + ("\tonset_min\toffset_min" if timed else "")
@@ -301,7 +302,8 @@ def test_per_transient_fits_need_the_aggregation_setting(reference):
 
 
 def test_time_points_in_minutes_map_to_blocks(tmp_path):
-    """Per-transient times in minutes (-6, -4, -2 in block 1; 1, 3, 5 in block 2), mrs.dynmrs_time minutes."""
+    """Per-transient times in minutes (-6, -4, -2 in block 1; 1, 3, 5 in block 2), mrs.dynmrs_time
+    minutes."""
     study = copy("fsl_dynmrs_transients", tmp_path)
     minutes = {"0.0": ["-6.0", "-4.0", "-2.0"], "1.0": ["1.0", "3.0", "5.0"]}
     for path in study.glob("sub-*/ses-*/mrs/*/mapped_parameters.csv"):

@@ -213,7 +213,8 @@ def test_the_second_study_fixture_is_what_its_generator_writes(tmp_path):
 
 
 def test_a_second_study_shape_runs_with_only_its_config(tmp_path):
-    """Three conditions, Glu/tCr from FSL-MRS, MADRS at three time points, no sex claim, no paper."""
+    """Three conditions, Glu/tCr from FSL-MRS, MADRS at three time points, no sex claim, no
+    paper."""
     workdir = copy_workflow(tmp_path / "second")
     shutil.copytree(
         ROOT / "tests" / "fixtures" / "second_study",

@@ -44,7 +44,8 @@ formula, repeats = sys.argv[3], int(sys.argv[4])
 times = []
 for _ in range(repeats):
     start = time.perf_counter()
-    result = fit_lmm(data, formula, levels={"condition": ["placebo", "naltrexone"]} if "condition" in data else None)
+    result = fit_lmm(data, formula, levels={"condition": ["placebo", "naltrexone"]}
+                     if "condition" in data else None)
     times.append(time.perf_counter() - start)
 print(json.dumps({"seconds": min(times), "converged": bool(result.converged),
                   "F": result.anova["F"].tolist(), "df": result.anova["df_den"].tolist(),
@@ -56,7 +57,8 @@ suppressPackageStartupMessages({library(lme4); library(lmerTest)})
 args <- commandArgs(trailingOnly = TRUE)
 d <- read.delim(args[1], colClasses = c(block = "character"))
 for (v in intersect(c("condition", "block"), names(d))) {
-  d[[v]] <- factor(d[[v]], levels = if (v == "condition") c("placebo", "naltrexone") else sort(unique(d[[v]])))
+  d[[v]] <- factor(d[[v]], levels = if (v == "condition") c("placebo", "naltrexone")
+                   else sort(unique(d[[v]])))
   contrasts(d[[v]]) <- contr.sum(nlevels(d[[v]]))
 }
 f <- as.formula(args[2])
@@ -65,7 +67,8 @@ for (i in seq_len(as.integer(args[3]))) {
   t <- system.time({m <- lmer(f, data = d, REML = TRUE); a <- anova(m, type = 3)})[["elapsed"]]
   best <- min(best, t)
 }
-cat(sprintf('{"seconds": %.6f, "F": [%s], "df": [%s]}\n', best, paste(sprintf("%.10g", a[["F value"]]), collapse = ","),
+cat(sprintf('{"seconds": %.6f, "F": [%s], "df": [%s]}\n', best,
+            paste(sprintf("%.10g", a[["F value"]]), collapse = ","),
             paste(sprintf("%.10g", a[["DenDF"]]), collapse = ",")))
 """
 

@@ -89,12 +89,14 @@ def main() -> None:
             speed = rate(n, args.replicates, workers)
             totals[workers] += per_size / speed
             lines.append(
-                f"{n}\t{workers}\t{speed:.2f}\t{per_size}\t{per_size / speed:.0f}\t{os.cpu_count()}\t"
+                f"{n}\t{workers}\t{speed:.2f}\t{per_size}\t{per_size / speed:.0f}\t"
+                f"{os.cpu_count()}\t"
                 f"{platform.python_version()}"
             )
     for workers, seconds in totals.items():
         lines.append(
-            f"all\t{workers}\tNA\t{per_size * len(power['n_participants'])}\t{seconds:.0f}\t{os.cpu_count()}\t"
+            f"all\t{workers}\tNA\t{per_size * len(power['n_participants'])}\t{seconds:.0f}\t"
+            f"{os.cpu_count()}\t"
             f"{platform.python_version()}"
         )
     args.output.write_text("\n".join(lines) + "\n")

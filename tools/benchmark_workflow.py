@@ -6,7 +6,8 @@ start that imports pandas and matplotlib (what any job of this workflow costs at
 timed --repeats times and reported as the median, with CPU seconds of the children for the cold
 run. Not a test: run by hand and quote the file it writes (README, "Speed").
 
-    python tools/benchmark_workflow.py [--repeats N] [--cores N] [--output tools/benchmark_workflow.tsv]
+    python tools/benchmark_workflow.py [--repeats N] [--cores N]
+        [--output tools/benchmark_workflow.tsv]
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ PARTS = [
 ]
 FIGURE_RULE = "figure_glx_timecourse"
 FIGURE_TARGET = "results/figures/glx_timecourse.png"
-ONE_RULE = 'rule all:\n    input: "a.txt"\n\nrule a:\n    output: "a.txt"\n    shell: "echo a > {output}"\n'
+ONE_RULE = (
+    'rule all:\n    input: "a.txt"\n\n'
+    'rule a:\n    output: "a.txt"\n    shell: "echo a > {output}"\n'
+)
 
 
 def copy_workflow(target: Path) -> Path:

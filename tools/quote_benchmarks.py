@@ -1,6 +1,6 @@
 """Write the speed tables the docs quote from the benchmark files, so no number is typed by hand.
 
-    python tools/quote_benchmarks.py     # after tools/benchmark_workflow.py or tools/benchmark_power.py
+    python tools/quote_benchmarks.py # after tools/benchmark_workflow.py or tools/benchmark_power.py
 
 README.md ("## Speed") quotes tools/benchmark_workflow.tsv; docs/power.md ("## Speed") quotes
 tools/benchmark_power.tsv. tests/test_docs.py checks that the quoted tables are those of the files.
@@ -28,13 +28,18 @@ def workflow_table() -> str:
         return float(measured[name]["median_s"])
 
     return (
-        f"Measured here by `python tools/benchmark_workflow.py --repeats {cold['repeats']}` (medians in\n"
-        f"`tools/benchmark_workflow.tsv`; machine with {cold['machine_cpus']} CPUs, `--cores {cold['cores']}`), "
-        "beside the floor measured in\nthe same run: what any Snakemake call costs (a one-rule Snakefile's no-op) "
-        "and what any job of\nthis workflow costs (a Python start that imports pandas and matplotlib).\n\n"
+        "Measured here by `python tools/benchmark_workflow.py "
+        f"--repeats {cold['repeats']}` (medians in\n"
+        f"`tools/benchmark_workflow.tsv`; machine with {cold['machine_cpus']} CPUs, "
+        f"`--cores {cold['cores']}`), beside the floor measured in\n"
+        "the same run: what any Snakemake call costs (a one-rule Snakefile's no-op) "
+        "and what any job of\n"
+        "this workflow costs (a Python start that imports pandas and matplotlib).\n\n"
         "| measure | median | ratio to its floor |\n|---|---|---|\n"
-        f"| cold full run | {median('cold full run'):.2f} s ({float(cold['cpu_s']):.1f} CPU-s) | |\n"
-        f"| no-op rerun | {median('no-op rerun'):.2f} s | {median('no-op rerun') / floor:.1f} × one-rule no-op |\n"
+        f"| cold full run | {median('cold full run'):.2f} s "
+        f"({float(cold['cpu_s']):.1f} CPU-s) | |\n"
+        f"| no-op rerun | {median('no-op rerun'):.2f} s | "
+        f"{median('no-op rerun') / floor:.1f} × one-rule no-op |\n"
         f"| one figure rerun | {median('one figure rerun'):.2f} s | "
         f"{median('one figure rerun') / floor:.1f} × one-rule no-op |\n"
         f"| floor: one-rule Snakefile no-op | {floor:.2f} s | |\n"
@@ -48,8 +53,8 @@ def power_table() -> str:
     sizes = [row for row in measured if row["n_participants"] != "all"]
     total = {row["workers"]: row for row in measured if row["n_participants"] == "all"}
     lines = [
-        f"Measured on this project's machine ({sizes[0]['machine_cpus']} CPUs; other processes may have been "
-        "running, which slows every column alike):",
+        f"Measured on this project's machine ({sizes[0]['machine_cpus']} CPUs; "
+        "other processes may have been running, which slows every column alike):",
         "",
         "| participants | replicates/s, 1 worker | replicates/s, 2 workers |",
         "|---|---|---|",
@@ -60,9 +65,10 @@ def power_table() -> str:
         lines.append(f"| {n} | {one['replicates_per_s']} | {two['replicates_per_s']} |")
     lines += [
         "",
-        f"The default grid ({total['1']['grid_replicates']} replicates, 3 tests each) is projected to take "
-        f"{int(total['1']['projected_s']) / 60:.1f} min on 1 core and {int(total['2']['projected_s']) / 60:.1f} "
-        "min on 2.",
+        f"The default grid ({total['1']['grid_replicates']} replicates, 3 tests each) "
+        "is projected to take "
+        f"{int(total['1']['projected_s']) / 60:.1f} min on 1 core and "
+        f"{int(total['2']['projected_s']) / 60:.1f} min on 2.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,5 @@
-"""Which mixed models give the published denominator df, F(1,253) for Glx/tNAA and F(1,74) for MADRS?
+"""Which mixed models give the published denominator df, F(1,253) for Glx/tNAA and F(1,74) for
+MADRS?
 
 Simulated data in the paper's design (26 participants, two conditions), fitted with this project's
 mixed-model engine (Satterthwaite df as R's lmerTest computes them; the engine is checked against
@@ -29,7 +30,8 @@ LEVELS = {"condition": ["placebo", "naltrexone"]}
 
 
 def madrs_data(rng: np.random.Generator) -> pd.DataFrame:
-    """MADRS-like: pre and day 1 under both conditions, order counterbalanced, sex per participant."""
+    """MADRS-like: pre and day 1 under both conditions, order counterbalanced, sex per
+    participant."""
     rows = []
     intercept = rng.normal(0, 5, N)
     placebo_first = rng.permutation(np.arange(N) % 2 == 0)
@@ -187,7 +189,8 @@ def main() -> None:
         len(glx) - 22,
         "condition",
         float(np.median(spread)),
-        f"median over 30 random patterns of 22 missing spectra (range {min(spread):.1f} to {max(spread):.1f})",
+        f"median over 30 random patterns of 22 missing spectra "
+        f"(range {min(spread):.1f} to {max(spread):.1f})",
     )
     table = pd.DataFrame(rows)
     table.to_csv(OUTPUT, sep="\t", index=False, lineterminator="\n")

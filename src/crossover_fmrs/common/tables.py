@@ -75,7 +75,8 @@ def read_utf8_text(path: str | Path, what: str = "a UTF-8 text file") -> str:
 
 
 def delimiter_of(header_line: str) -> str | None:
-    """What separates the fields of a header read as one field ('commas' from a CSV export), or None."""
+    """What separates the fields of a header read as one field ('commas' from a CSV export), or
+    None."""
     for name, mark in (("commas", ","), ("semicolons", ";")):
         if mark in header_line:
             return name
@@ -112,7 +113,8 @@ def read_tsv_text(path: str | Path) -> list[list[str]]:
 
 
 def order_conditions(order: str) -> list[str]:
-    """Conditions in the order they were given: 'placebo-naltrexone' -> ['placebo', 'naltrexone']."""
+    """Conditions in the order they were given: 'placebo-naltrexone' -> ['placebo',
+    'naltrexone']."""
     return order.split("-")
 
 

@@ -71,8 +71,9 @@ def madrs_timecourse(
     synthetic: bool = False,
     labels: style.Labels | None = None,
 ):
-    """Mean ± SEM at each time point by condition over faint individual lines. Returns (figure, table);
-    the table holds the means (level "mean") and every plotted participant value (level "participant")."""
+    """Mean ± SEM at each time point by condition over faint individual lines. Returns (figure,
+    table); the table holds the means (level "mean") and every plotted participant value (level
+    "participant")."""
     labels = labels or style.Labels()
     summary = timepoint_summary(scores, conditions, scales, [outcome])
     scale = summary["scale"].iloc[0]
@@ -153,7 +154,8 @@ def secondary_scales(
     columns: int = 5,
     labels: style.Labels | None = None,
 ):
-    """One panel per outcome other than the primary: mean ± SEM by condition over its time points."""
+    """One panel per outcome other than the primary: mean ± SEM by condition over its time
+    points."""
     labels = labels or style.Labels()
     check_scores(scores, conditions, scales)
     outcomes = [o for o in outcome_order(scores, scales) if o != primary]

@@ -59,7 +59,8 @@ def source_of(frame: pd.DataFrame, default: str = "<table>") -> str:
 
 
 def read_spectra(path: str | Path) -> pd.DataFrame:
-    """results/qc/mrs_spectra.tsv: one row per spectrum with ratio, QC decision and quality measures."""
+    """results/qc/mrs_spectra.tsv: one row per spectrum with ratio, QC decision and quality
+    measures."""
     return read_table(path, SPECTRA_COLUMNS)
 
 
@@ -69,7 +70,8 @@ def read_participants(path: str | Path) -> pd.DataFrame:
 
 
 def read_scores(path: str | Path) -> pd.DataFrame:
-    """results/tidy/clinical_scores.tsv: one row per participant x condition x time point x outcome."""
+    """results/tidy/clinical_scores.tsv: one row per participant x condition x time point x
+    outcome."""
     return read_table(path, SCORE_COLUMNS)
 
 

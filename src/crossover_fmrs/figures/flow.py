@@ -25,7 +25,8 @@ PAD_IN = 0.05
 
 
 def flow_tiers(flow: pd.DataFrame) -> list[dict]:
-    """Tiers of boxes, top to bottom: {"arms": [arm of each box], "rows": [flow rows in step order]}."""
+    """Tiers of boxes, top to bottom: {"arms": [arm of each box], "rows": [flow rows in step
+    order]}."""
     require_columns(
         flow, ["step", "tier", "arm", "stage", "n_participants", "n_observations", "note"]
     )
@@ -65,8 +66,8 @@ def _box_lines(row: dict, width_in: float) -> list[tuple[str, bool]]:
 
 
 def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bool = False):
-    """Box-and-arrow diagram of the flow table. Returns (figure, table): one row per box with its tier,
-    column and box centre (inches from the top left), plus the flow table's own columns."""
+    """Box-and-arrow diagram of the flow table. Returns (figure, table): one row per box with its
+    tier, column and box centre (inches from the top left), plus the flow table's own columns."""
     tiers = flow_tiers(flow)
     width = style.DOUBLE_COLUMN
     margin = 0.1

@@ -88,7 +88,8 @@ def glx_timecourse(
     synthetic: bool = False,
     labels: style.Labels | None = None,
 ):
-    """Mean ± SEM of the ratio per block by condition, included spectra only. Returns (figure, table)."""
+    """Mean ± SEM of the ratio per block by condition, included spectra only. Returns (figure,
+    table)."""
     labels = labels or style.Labels()
     summary = block_summary(spectra, conditions)
     n = spectra.loc[included_mask(spectra), "participant_id"].nunique()
@@ -160,7 +161,8 @@ def glx_individual(
     labels: style.Labels | None = None,
 ):
     """Small multiples: each participant's ratio per block in both conditions; lines join included
-    spectra, a cross marks a spectrum QC excluded, an open circle on the axis one without a ratio."""
+    spectra, a cross marks a spectrum QC excluded, an open circle on the axis one without a
+    ratio."""
     labels = labels or style.Labels()
     table = individual_ratios(spectra, conditions)
     colours = style.condition_colours(conditions)
@@ -218,7 +220,8 @@ def glx_individual(
             ax.set_title(pid, pad=2)
             ax.set_xlim(*limits)
             if index + columns >= len(participants):
-                # Bottom panel of its column (the grid's last row may be part empty): show the times.
+                # Bottom panel of its column (the grid's last row may be part empty): show the
+                # times.
                 ax.xaxis.set_tick_params(labelbottom=True)
         figure.supxlabel(labels.time_axis, fontsize=style.FONT_SIZE)
         figure.supylabel(f"{ratio_label(spectra)} (ratio)", fontsize=style.FONT_SIZE)

@@ -1,4 +1,5 @@
-"""QC figures: spectral quality against the configured thresholds, and the ratio of every spectrum."""
+"""QC figures: spectral quality against the configured thresholds, and the ratio of every
+spectrum."""
 
 from __future__ import annotations
 
@@ -81,7 +82,8 @@ def _swarm_size(ax, run: int, n_conditions: int) -> float:
     """Marker diameter (points) so the panel's largest run of tied values fits side by side.
 
     A swarm cannot stack equal values vertically; seaborn piles what does not fit at the edge of
-    the slot (with a warning). Measured on the laid-out figure, so the size depends on the data only.
+    the slot (with a warning). Measured on the laid-out figure, so the size depends on the data
+    only.
     """
     slot_pt = ax.get_window_extent().width / ax.figure.dpi * 72 / max(n_conditions, 1)
     if run == 0:
@@ -176,7 +178,8 @@ def qc_spectral_quality(
         for ax, spec in zip(axes, measures):
             ax.set_ylabel(spec["label"])
             ax.set_xticks(range(len(conditions)), names)
-        figure.draw_without_rendering()  # lay out once: the swarm's marker size needs the panel widths
+        # lay out once: the swarm's marker size needs the panel widths
+        figure.draw_without_rendering()
         for k, (ax, spec) in enumerate(zip(axes, measures)):
             size = _swarm_size(
                 ax, max(runs[k * len(conditions) : (k + 1) * len(conditions)]), len(conditions)
@@ -185,7 +188,8 @@ def qc_spectral_quality(
             drawn = ordered[["condition", spec["measure"]]].dropna()
             if len(drawn):
                 with warnings.catch_warnings():
-                    # seaborn 0.13.2 passes bxp's `vert`, deprecated in matplotlib 3.11: noise in every log.
+                    # seaborn 0.13.2 passes bxp's `vert`, deprecated in matplotlib 3.11: noise in
+                    # every log.
                     warnings.filterwarnings(
                         "ignore", message="vert: bool", category=MatplotlibDeprecationWarning
                     )

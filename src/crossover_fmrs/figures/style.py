@@ -4,8 +4,9 @@ Journal sizes (Nature: single column 89 mm, double column 183 mm), 7 pt text, th
 colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"), with a condition's
 colour fixed by its position in the configured condition list. The look (dark-grey ticks style,
 journal sizes) is the project's own rc set; seaborn draws the QC distributions and is imported
-only there, since importing it costs most figure jobs (which never use it) almost a second. Figures are built with
-matplotlib's object API (no pyplot: no global figure registry to leak between figures).
+only there, since importing it costs most figure jobs (which never use it) almost a second.
+Figures are built with matplotlib's object API (no pyplot: no global figure registry to leak
+between figures).
 Only the figure modules import seaborn and matplotlib; `data` and `summary` stay free of both.
 """
 
@@ -82,7 +83,8 @@ RC = {
     "errorbar.capsize": 2,
     "figure.dpi": 100,
     "savefig.dpi": DPI,
-    # Text stays text in the SVG (editable, searchable); ids derive from a fixed salt, not a random one.
+    # Text stays text in the SVG (editable, searchable); ids derive from a fixed salt, not a random
+    # one.
     "svg.fonttype": "none",
     "svg.hashsalt": "crossover_fmrs",
     "pdf.fonttype": 42,
@@ -227,8 +229,10 @@ PAGE = """<!DOCTYPE html>
 <head><meta charset="utf-8"><title>{name}</title></head>
 <body>
 <p><img src="data:image/png;base64,{png}" alt="{name}" style="max-width: 100%"></p>
-<p>Download: <a download="{name}.svg" href="data:image/svg+xml;base64,{svg}">{name}.svg</a> (vector),
-<a download="{name}.tsv" href="data:text/tab-separated-values;base64,{tsv}">{name}.tsv</a> (the plotted numbers).
+<p>Download: <a download="{name}.svg" href="data:image/svg+xml;base64,{svg}">{name}.svg</a> \
+(vector),
+<a download="{name}.tsv" href="data:text/tab-separated-values;base64,{tsv}">{name}.tsv</a> \
+(the plotted numbers).
 The same files are in results/figures/.</p>
 </body>
 </html>

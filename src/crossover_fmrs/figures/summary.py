@@ -72,7 +72,8 @@ def block_times(spectra: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_sex(frame: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
-    """frame with each participant's sex; a participant missing from participants.tsv is an error."""
+    """frame with each participant's sex; a participant missing from participants.tsv is an
+    error."""
     require_columns(participants, ["participant_id", "sex"])
     check_levels(participants, "sex", SEX_ORDER, "sex codes")
     check_unique(participants, ["participant_id"])
@@ -159,7 +160,8 @@ def _order_key(column: str, value):
 
 
 def individual_ratios(spectra: pd.DataFrame, conditions: list[str]) -> pd.DataFrame:
-    """Every spectrum's ratio with its block time and QC decision, in participant, condition, block order."""
+    """Every spectrum's ratio with its block time and QC decision, in participant, condition, block
+    order."""
     check_spectra(spectra, conditions)
     times = block_times(spectra)[["block", "midpoint_min"]]
     columns = SPECTRUM_KEYS + ["onset_min", "offset_min"]
@@ -192,7 +194,8 @@ def individual_ratios(spectra: pd.DataFrame, conditions: list[str]) -> pd.DataFr
 
 
 def check_scores(scores: pd.DataFrame, conditions: list[str], scales: dict) -> None:
-    """Known conditions, scales and time points; one value per participant x condition x outcome x time."""
+    """Known conditions, scales and time points; one value per participant x condition x outcome x
+    time."""
     require_columns(scores, SCORE_KEYS + ["scale", "value"])
     check_levels(scores, "condition", conditions, "the configured conditions")
     check_levels(scores, "scale", list(scales), "the configured scales")

@@ -248,7 +248,8 @@ def _sorted(
 
 
 def scale_specs(scales_config: Sequence[Mapping]) -> dict[str, dict]:
-    """config clinical.scales (a list of {name, sheet, timepoints}) as {name: {sheet, timepoints}}."""
+    """config clinical.scales (a list of {name, sheet, timepoints}) as {name: {sheet,
+    timepoints}}."""
     return {
         entry["name"]: {"sheet": entry["sheet"], "timepoints": list(entry["timepoints"])}
         for entry in scales_config

@@ -51,7 +51,8 @@ FORMATS: dict[str, Format] = {
     "osprey": Format(
         osprey.read_study,
         ("crlb_percent",),
-        "Osprey QuantifyResults amplitude and tCr tables + QM table, rows named by osprey_datasets.tsv",
+        "Osprey QuantifyResults amplitude and tCr tables + QM table, "
+        "rows named by osprey_datasets.tsv",
     ),
     "tidy_tsv": Format(
         tidy_tsv.read_study, (), "one study-level mrs.tsv in the pipeline's own long layout"

@@ -65,7 +65,10 @@ def column_record(path: str | Path) -> pd.DataFrame:
         present, in_dictionary = column in header, column in described
         note = ""
         if in_dictionary and not present:
-            note = f"described in {dictionary.name} but absent from {path.name}: Table 1 has no row for it"
+            note = (
+                f"described in {dictionary.name} but absent from {path.name}: "
+                "Table 1 has no row for it"
+            )
         elif present and dictionary.is_file() and not in_dictionary:
             note = f"not described in {dictionary.name}"
         rows.append(
@@ -76,7 +79,8 @@ def column_record(path: str | Path) -> pd.DataFrame:
 
 def check_dictionary(frame: pd.DataFrame, path: Path) -> None:
     """Codes outside the `Levels` of the BIDS data dictionary (participants.json beside the table),
-    when there is one, are an error: a sex or order code nobody defined is a typo, not a category."""
+    when there is one, are an error: a sex or order code nobody defined is a typo, not a
+    category."""
     dictionary = path.with_suffix(".json")
     if not dictionary.is_file():
         return
@@ -149,7 +153,8 @@ def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
     check_dictionary(frame, path)
     for column in described_but_absent(frame, path):
         print(
-            f"warning: {path.with_suffix('.json').name} describes column '{column}', which {path.name} lacks: "
+            f"warning: {path.with_suffix('.json').name} describes column '{column}', "
+            f"which {path.name} lacks: "
             "Table 1 (baseline_characteristics.tsv) has no row for it",
             file=sys.stderr,
         )

@@ -12,7 +12,8 @@ short `scoring_note`:
 - "not rated": no item of the score rated
 - "prorated N missing item(s)": a total prorated as mean of rated items x number of items
 - "too many missing items (N missing, at most M prorated)": NaN
-- "domains scored from available items (N missing items)" / "no rated item in domain(s): ...": QIDS-SR16
+- "domains scored from available items (N missing items)" / "no rated item in domain(s): ...":
+  QIDS-SR16
 """
 
 from __future__ import annotations
@@ -336,7 +337,8 @@ def get_scale(name: str) -> Scale:
 
 
 def max_missing_from_config(clinical_config: Mapping) -> dict[str, int]:
-    """Items each prorating scale may lack, from config `clinical` (MADRS from madrs_max_missing_items)."""
+    """Items each prorating scale may lack, from config `clinical` (MADRS from
+    madrs_max_missing_items)."""
     limits = {
         name: scale.default_max_missing
         for name, scale in SCALES.items()
@@ -352,7 +354,8 @@ def check_items(
 ) -> np.ndarray:
     """Item values as a float array (rows x items), after checking columns, range and whole numbers.
 
-    `where` names each row for error messages (e.g. "line 5 (sub-03)"); default "row 1", "row 2", ...
+    `where` names each row for error messages (e.g. "line 5 (sub-03)"); default "row 1", "row 2",
+    ...
     """
     if where is None:
         where = [f"row {i}" for i in range(1, len(items) + 1)]

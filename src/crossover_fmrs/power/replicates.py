@@ -1,4 +1,5 @@
-"""Replicates of the power grid: each drawn by the simulator and tested by the main analysis's models.
+"""Replicates of the power grid: each drawn by the simulator and tested by the main analysis's
+models.
 
 A replicate's random numbers depend only on (power seed, n, effect, replicate number), never on
 the chunk it runs in, so the results do not depend on the chunking or the cores or nodes.
@@ -34,7 +35,8 @@ REPLICATE_COLUMNS = [
 
 @dataclass(frozen=True)
 class Formulas:
-    """The formulas of the main analysis (config stats.glx_formula, clinical_formula, glx_sex_formula)."""
+    """The formulas of the main analysis (config stats.glx_formula, clinical_formula,
+    glx_sex_formula)."""
 
     glx: str
     clinical: str

@@ -89,7 +89,10 @@ def smallest_n(power: pd.DataFrame, targets: list[float]) -> pd.DataFrame:
                         "smallest_n": np.nan,
                         "power_at_n": np.nan,
                         "ci_low_at_n": np.nan,
-                        "note": f"not reached by n = {int(part['n_participants'].max())} (the grid's largest)",
+                        "note": (
+                            f"not reached by n = {int(part['n_participants'].max())} "
+                            "(the grid's largest)"
+                        ),
                     }
                 )
                 continue
@@ -130,10 +133,10 @@ def summary_markdown(
     lines = [
         "# Power of the study's tests (simulation)",
         "",
-        "Each replicate is a study drawn by the project's simulator and analysed by the main analysis's "
-        "models; power is the share of replicates with P below alpha, with an exact (Clopper-Pearson) 95% "
-        "CI. Effects are multiples of the effects the simulator derives from the published statistics "
-        "(1 = published, 0 = none: there the power is the test's size).",
+        "Each replicate is a study drawn by the project's simulator and analysed by the main "
+        "analysis's models; power is the share of replicates with P below alpha, with an exact "
+        "(Clopper-Pearson) 95% CI. Effects are multiples of the effects the simulator derives from "
+        "the published statistics (1 = published, 0 = none: there the power is the test's size).",
         "",
     ]
     lines += [

@@ -16,8 +16,9 @@ from ..common.errors import InputError
 
 SPECTRUM_KEYS = ["participant_id", "condition", "block"]
 CRITERIA = ("crlb", "fwhm", "snr", "undetermined", "fwhm_drift", "snr_drift")
-# Criteria on the quality of the spectrum (undetermined is about the ratio's metabolites): a spectrum
-# none of these could be evaluated for (fsl_dynmrs without dyn_cov.csv) is marked, never passed in silence.
+# Criteria on the quality of the spectrum (undetermined is about the ratio's metabolites): a
+# spectrum none of these could be evaluated for (fsl_dynmrs without dyn_cov.csv) is marked, never
+# passed in silence.
 QUALITY_CRITERIA = ("crlb", "fwhm", "snr", "fwhm_drift", "snr_drift")
 # [A] A denominator under this fraction of the study median is no fit of that metabolite (a sum of
 # nearly cancelling parts gave Glx/tNAA = 165): the ratio is flagged with the reason.
@@ -73,7 +74,8 @@ def ratio_table(
         elif not why and row.denominator_concentration < floor:
             why.append(
                 f"{denominator} implausible: {row.denominator_concentration:.3g} is below "
-                f"{MIN_DENOMINATOR_FRACTION:.0%} of the study median {floor / MIN_DENOMINATOR_FRACTION:.3g}"
+                f"{MIN_DENOMINATOR_FRACTION:.0%} of the study median "
+                f"{floor / MIN_DENOMINATOR_FRACTION:.3g}"
             )
         reasons.append("; ".join(why))
     spectra["reason"] = reasons
@@ -130,7 +132,8 @@ def check_ratio_metabolites(
                 None,
                 f"mrs.ratio.{role}",
                 f"a metabolite some fit output reports; searched "
-                f"{len(files)} fit outputs in data_dir ({searched}), which report {', '.join(found)}",
+                f"{len(files)} fit outputs in data_dir ({searched}), "
+                f"which report {', '.join(found)}",
                 metabolite,
             )
 
@@ -159,8 +162,9 @@ def spectrum_table(mrs_long: pd.DataFrame, numerator: str, denominator: str) -> 
 
 
 def mark_phase(spectra: pd.DataFrame, baseline_blocks: list[int]) -> pd.DataFrame:
-    """Add `phase` (baseline | infusion) from config mrs.baseline_blocks, checked against the timing:
-    a baseline block must end by the start of the infusion (0 min), every other block start at or after it."""
+    """Add `phase` (baseline | infusion) from config mrs.baseline_blocks, checked against the
+    timing: a baseline block must end by the start of the infusion (0 min), every other block
+    start at or after it."""
     baseline = spectra["block"].isin(baseline_blocks)
     wrong = spectra[
         (baseline & (spectra["offset_min"] > 0)) | (~baseline & (spectra["onset_min"] < 0))
@@ -183,7 +187,8 @@ def _flag_rows(
     spectra: pd.DataFrame, criterion: str, value, threshold, rule: str, flagged
 ) -> pd.DataFrame:
     """One criterion for every spectrum. A value the fitting tool does not provide (NaN, e.g. no
-    %CRLB from Osprey, no FWHM in LCModel's csv) is `available = False`: not evaluated, never a pass."""
+    %CRLB from Osprey, no FWHM in LCModel's csv) is `available = False`: not evaluated, never a
+    pass."""
     frame = spectra[SPECTRUM_KEYS].copy()
     frame["criterion"] = criterion
     frame["value"] = np.asarray(value, dtype=float)
@@ -195,7 +200,8 @@ def _flag_rows(
 
 
 def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
-    """Long table: one row per spectrum x criterion with value, threshold and whether it is flagged."""
+    """Long table: one row per spectrum x criterion with value, threshold and whether it is
+    flagged."""
     max_crlb = thresholds["max_crlb_percent"]
     worst_crlb = spectra[["numerator_crlb_percent", "denominator_crlb_percent"]].max(
         axis=1, skipna=False
@@ -274,7 +280,8 @@ def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
 def apply_qc(spectra: pd.DataFrame, flags: pd.DataFrame, exclude_on: list[str]) -> pd.DataFrame:
     """Spectra with `flags`, `excluded_by` (criteria in exclude_on that fired), `not_evaluated`
     (criteria whose measure the tool does not provide), `included`, and `quality_not_evaluated`
-    (no quality criterion could be evaluated: an included spectrum then passed on its ratio alone)."""
+    (no quality criterion could be evaluated: an included spectrum then passed on its ratio
+    alone)."""
     unknown = sorted(set(exclude_on) - set(CRITERIA))
     if unknown:
         raise ValueError(

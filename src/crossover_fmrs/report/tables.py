@@ -20,7 +20,8 @@ th {{ background: #f2f2f2; }}
 </style></head>
 <body>
 <h3>{title}</h3>
-{label}<p><a download="{name}" href="data:text/tab-separated-values;base64,{tsv}">Download {name}</a>
+{label}<p><a download="{name}" href="data:text/tab-separated-values;base64,{tsv}">\
+Download {name}</a>
 ({rows} rows, {columns} columns)</p>
 <table>
 <thead><tr>{header}</tr></thead>

@@ -94,12 +94,19 @@ SEARCHED = (
     "qids_attenuation",
 )
 MEANING = {
-    "glx_attenuation": "mean fraction of the placebo Glx/tNAA rise lost under naltrexone (sample-weighted over sex)",
+    "glx_attenuation": (
+        "mean fraction of the placebo Glx/tNAA rise lost under naltrexone "
+        "(sample-weighted over sex)"
+    ),
     "glx_male_to_female_ratio": "naltrexone attenuation of the Glx/tNAA rise, males / females",
     "madrs_attenuation": "mean fraction of the placebo MADRS day-1 reduction lost under naltrexone",
     "madrs_within_sd": "within-participant SD of the latent MADRS total (points)",
-    "qids_attenuation": "mean fraction of the placebo QIDS-SR16 day-1 reduction lost under naltrexone",
-    "item_change": "scale:participant:condition:timepoint:item:change, one item score changed after the draw",
+    "qids_attenuation": (
+        "mean fraction of the placebo QIDS-SR16 day-1 reduction lost under naltrexone"
+    ),
+    "item_change": (
+        "scale:participant:condition:timepoint:item:change, one item score changed after the draw"
+    ),
 }
 
 
@@ -114,7 +121,8 @@ def decimals(value) -> int:
 
 
 def lands(value: float, target) -> bool:
-    """value rounded to target's decimals is target (computed on the distance, no float rounding)."""
+    """value rounded to target's decimals is target (computed on the distance, no float
+    rounding)."""
     return bool(np.isfinite(value)) and abs(value - float(target)) < 0.5 * 10.0 ** -decimals(target)
 
 
@@ -148,7 +156,8 @@ def _write(files: Mapping[str, bytes], folder: Path) -> None:
 
 
 def glx_numbers(files: Mapping[str, bytes], conditions: list[str], qc: Mapping) -> dict[str, float]:
-    """The Glx/tNAA condition test, the sex-stratified estimates and condition:sex, from raw files."""
+    """The Glx/tNAA condition test, the sex-stratified estimates and condition:sex, from raw
+    files."""
     with tempfile.TemporaryDirectory() as scratch:
         _write(files, Path(scratch))
         participants = read_participants(Path(scratch) / "participants.tsv", conditions)
@@ -250,7 +259,8 @@ def qids_misses(numbers: Mapping) -> list[str]:
 def search_glx(
     settings: Mapping, evaluate: Callable[[float, float], dict], a_start: float
 ) -> dict[str, float]:
-    """Mean attenuation a (F root) and male:female ratio (first from RATIO_STEPS with the sex direction)."""
+    """Mean attenuation a (F root) and male:female ratio (first from RATIO_STEPS with the sex
+    direction)."""
     wanted = targets(settings)
     goal = float(wanted["glx_F"])
     tried = []
@@ -259,7 +269,8 @@ def search_glx(
 
         def gap(a: float, ratio: float = ratio) -> float:
             numbers = evaluate(a, ratio)
-            # Below the attenuation that cancels the noise the estimate is positive: count F as 0 there.
+            # Below the attenuation that cancels the noise the estimate is positive: count F as 0
+            # there.
             return (numbers["F"] if numbers["estimate"] < 0 else -numbers["F"]) - goal
 
         low, high = a_start, a_start
@@ -300,7 +311,8 @@ def _sd_crossing(
     evaluate: Callable[[float], dict], goal: float, low: float, high: float, steps: int
 ):
     """Bisect the within-SD where the MADRS F falls through goal (F falls as the SD grows; an
-    estimate of the wrong sign counts as below). Returns (numbers at a landing or None, low, high)."""
+    estimate of the wrong sign counts as below). Returns (numbers at a landing or None, low,
+    high)."""
     for _ in range(steps):
         sd = (low + high) / 2
         numbers = evaluate(sd)
@@ -365,7 +377,8 @@ def search_items(
         )
 
     changes: list[tuple] = []
-    # One candidate per assessment and direction: its first item that can move (a total moves by one).
+    # One candidate per assessment and direction: its first item that can move (a total moves by
+    # one).
     candidates = []
     for key, items in rated.groupby(
         ["scale", "participant_id", "condition", "timepoint"], sort=True
@@ -453,7 +466,8 @@ def calibrate(
 
 
 def rated_items(files: Mapping[str, bytes], scales: Mapping) -> pd.DataFrame:
-    """Rated MADRS items of the drawn sheet: scale, participant_id, condition, timepoint, column, value."""
+    """Rated MADRS items of the drawn sheet: scale, participant_id, condition, timepoint, column,
+    value."""
     import io
 
     sheet = pd.read_csv(

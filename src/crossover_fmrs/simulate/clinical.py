@@ -22,8 +22,9 @@ R = madrs_placebo_reduction, response_sd = 0, and
   the sample-weighted mean (n_M a_M + n_F a_F) / n equals a = madrs_attenuation [V: about 28%].
 - Within-participant SD from the published F(1,74) = F [V]: each participant's interaction
   contrast d_i = (y_pl,pre - y_pl,day1) - (y_nx,pre - y_nx,day1) has the intercept cancel and
-  variance 4 sigma^2, so the interaction estimate (mean d_i, expected a R) has SE = 2 sigma / sqrt(n),
-  and F = t^2 = (a R sqrt(n) / (2 sigma))^2 gives sigma = a R sqrt(n) / (2 sqrt(F)).
+  variance 4 sigma^2, so the interaction estimate (mean d_i, expected a R) has
+  SE = 2 sigma / sqrt(n), and F = t^2 = (a R sqrt(n) / (2 sigma))^2 gives
+  sigma = a R sqrt(n) / (2 sqrt(F)).
   With the defaults (a 0.28, R 11, n 26, F 5.39) sigma = 3.38 points.
 
 Secondary scales take their parameters from SECONDARY (module constants, all [A]: plausible
@@ -57,7 +58,8 @@ numbers of another.
 
 Calibration (simulation.calibrate, simulate/calibrate.py): settings["calibrated"] may replace the
 MADRS attenuation and within-participant SD and the QIDS-SR16 attenuation by searched values, and
-list single item changes (apply_item_changes) made after the draw; the draws themselves are the same.
+list single item changes (apply_item_changes) made after the draw; the draws themselves are the
+same.
 """
 
 from __future__ import annotations
@@ -198,7 +200,8 @@ def madrs_within_sd(
 def attenuation_by_sex(
     mean_attenuation: float, ratio: float, n_male: int, n_female: int
 ) -> dict[str, float]:
-    """{'M': a_M, 'F': a_F} with a_M / a_F = ratio and (n_M a_M + n_F a_F) / n = mean_attenuation."""
+    """{'M': a_M, 'F': a_F} with a_M / a_F = ratio and (n_M a_M + n_F a_F) / n =
+    mean_attenuation."""
     if ratio <= 0:
         raise ValueError(f"male_to_female_effect_ratio must be > 0, got {ratio}")
     n = n_male + n_female
@@ -246,7 +249,8 @@ def secondary_settings(settings: Mapping) -> dict[str, dict[str, float]]:
 
 
 def sheet_specs(settings: Mapping) -> dict[str, dict]:
-    """Sheet and time points per scale in the form of config clinical.scales (ingest.scale_specs)."""
+    """Sheet and time points per scale in the form of config clinical.scales
+    (ingest.scale_specs)."""
     return {
         name: {"sheet": sheet, "timepoints": list(pair)}
         for name, (sheet, pair) in _sheets(settings).items()
@@ -254,7 +258,8 @@ def sheet_specs(settings: Mapping) -> dict[str, dict]:
 
 
 def _sheets(settings: Mapping) -> dict[str, tuple[str, tuple[str, str]]]:
-    """Sheet and time points per scale; settings['clinical']['scales'] (config clinical.scales form) overrides."""
+    """Sheet and time points per scale; settings['clinical']['scales'] (config clinical.scales
+    form) overrides."""
     given = settings.get("clinical", {}).get("scales")
     if not given:
         return dict(DEFAULT_SHEETS)
@@ -302,7 +307,8 @@ def _latent(
     reference: str,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Latent scores (unrounded) for the rows of `design` (participant_id, sex, condition, after)."""
+    """Latent scores (unrounded) for the rows of `design` (participant_id, sex, condition,
+    after)."""
     participants = sorted(design["participant_id"].unique())
     intercept = dict(zip(participants, rng.normal(0.0, params["between_sd"], len(participants))))
     response = dict(zip(participants, rng.normal(0.0, params["response_sd"], len(participants))))
@@ -324,7 +330,8 @@ def _whole(values: np.ndarray, low: float, high: float) -> np.ndarray:
 def simulate_clinical(
     participants: pd.DataFrame, settings: Mapping, rng: np.random.Generator
 ) -> dict[str, pd.DataFrame]:
-    """Sheet file name -> raw sheet (participant_id, condition, timepoint, hours_from_infusion, items).
+    """Sheet file name -> raw sheet (participant_id, condition, timepoint, hours_from_infusion,
+    items).
 
     Items are nullable integers (<NA> = unrated), hours are floats (NaN for a missed assessment).
     Rows follow participant_id, then the conditions in the order each participant received them.
@@ -335,8 +342,9 @@ def simulate_clinical(
     sheets = _sheets(settings)
     n_male = int((people["sex"] == "M").sum())
     ratio = float(settings["male_to_female_effect_ratio"])
-    # A calibrated study (simulation.calibrate, simulate/calibrate.py) replaces the MADRS attenuation,
-    # its within-participant SD and the QIDS-SR16 attenuation by found values, and changes a few items.
+    # A calibrated study (simulation.calibrate, simulate/calibrate.py) replaces the MADRS
+    # attenuation, its within-participant SD and the QIDS-SR16 attenuation by found values, and
+    # changes a few items.
     calibrated = settings.get("calibrated", {})
     mean_attenuation = float(calibrated.get("madrs_attenuation", clinical["madrs_attenuation"]))
     attenuation_madrs = attenuation_by_sex(mean_attenuation, ratio, n_male, len(people) - n_male)

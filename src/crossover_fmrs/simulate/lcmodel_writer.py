@@ -13,7 +13,10 @@ from dataclasses import dataclass, fields
 
 from ..ingest.formats.lcmodel_table import UNDETERMINED_SD, ConcRow
 
-LCMODEL_VERSION = "LCModel (Version 6.3-1R) Copyright: S.W. Provencher.          Ref.: Magn. Reson. Med. 30:672-679 (1993)."
+LCMODEL_VERSION = (
+    "LCModel (Version 6.3-1R) Copyright: S.W. Provencher.          "
+    "Ref.: Magn. Reson. Med. 30:672-679 (1993)."
+)
 TABLE_LINE_WIDTH = 75  # 1X + CHARACTER*74, as the native build pads table and misc lines
 INPUT_LINE_WIDTH = 74
 
@@ -70,7 +73,8 @@ def printed_sd(concentration: float, crlb_percent: float | None, undetermined: b
 
 
 def _header_line(reference: str) -> str:
-    # FORMAT 5584/5585: a 5-6 character reference name (Cr+PCr), or a short one after two more blanks.
+    # FORMAT 5584/5585: a 5-6 character reference name (Cr+PCr), or a short one after two more
+    # blanks.
     if len(reference) > 4:
         return "    Conc.  %SD /" + f"{reference:<6}" + "  Metabolite"
     return "    Conc.  %SD   /" + f"{reference:<4}" + "  Metabolite"
@@ -129,7 +133,10 @@ def write_table(fit: TableFit | dict, pad: bool = True) -> str:
             ratio = concentration / reference if reference > 0 else 0.0
         sd = printed_sd(concentration, row.crlb_percent, row.crlb_undetermined)
         separator = row.prior_flag or " "
-        text = f" {format_concentration(concentration)}{sd:4d}%{format_ratio(ratio)}{separator}{row.metabolite}"
+        text = (
+            f" {format_concentration(concentration)}{sd:4d}%{format_ratio(ratio)}"
+            f"{separator}{row.metabolite}"
+        )
         lines.append(padded(text))
     misc = [
         f"  FWHM ={fit.fwhm_ppm:6.3f} ppm    S/N ={_nint(fit.snr):4d}",

@@ -26,7 +26,8 @@ Naltrexone attenuation a (naltrexone_attenuation): the published condition main 
     Larger in males [V direction]: a_male = male_to_female_effect_ratio * a_female, with the
     sample-weighted mean (n_male a_male + n_female a_female) / n = a.
     Defaults: N = 290, Delta = 0.0155, mean rise = 0.045, a = 0.34, a_female = 0.17, a_male = 0.52.
-    With simulation.calibrate, a and the male:female ratio are searched instead (simulate/calibrate.py).
+    With simulation.calibrate, a and the male:female ratio are searched instead
+    (simulate/calibrate.py).
 
 Concentrations (institutional units, no water scaling)
     A participant scale (lognormal, SD 8%) and a session scale (3%) multiply every metabolite.
@@ -180,7 +181,8 @@ def naltrexone_attenuation(
     mean_rise = float(mrs["ketamine_rise"]) * float(profile.mean())
     a = delta / mean_rise
     ratio = float(settings["male_to_female_effect_ratio"])
-    # A calibrated study (simulation.calibrate, simulate/calibrate.py) replaces both by found values.
+    # A calibrated study (simulation.calibrate, simulate/calibrate.py) replaces both by found
+    # values.
     calibrated = settings.get("calibrated", {})
     a = float(calibrated.get("glx_attenuation", a))
     ratio = float(calibrated.get("glx_male_to_female_ratio", ratio))
@@ -201,7 +203,8 @@ def _truncated_normal(
 ) -> float:
     if low > high:
         raise ValueError(
-            f"simulate_mrs: no room for {what} between {low:g} and {high:g}; check the QC thresholds"
+            f"simulate_mrs: no room for {what} between {low:g} and {high:g}; "
+            "check the QC thresholds"
         )
     for _ in range(MAX_REDRAWS):
         value = rng.normal(mean, sd)
@@ -257,7 +260,8 @@ def _choose_failing(
     eligible = spectra if baseline_can_fail else spectra[spectra["phase"] != "baseline"]
     if n_failing > len(eligible):
         raise ValueError(
-            f"simulate_mrs: n_failing_spectra {n_failing} exceeds the {len(eligible)} spectra that can fail"
+            f"simulate_mrs: n_failing_spectra {n_failing} exceeds the {len(eligible)} spectra "
+            "that can fail"
         )
     participants = sorted(spectra["participant_id"].unique())
     order = [participants[i] for i in rng.permutation(len(participants))]

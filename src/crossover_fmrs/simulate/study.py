@@ -30,12 +30,15 @@ from a real participant. The trial's participant-level data are not public.
 Layout (see the project README for every column):
 - participants.tsv, participants.json: one row per participant, and the data dictionary
 - sub-XX/ses-<condition>/mrs/sub-XX_ses-<condition>_block-NN.table: LCModel fit tables
-- sub-XX/ses-<condition>/mrs/sub-XX_ses-<condition>_blocks.tsv: block timing, minutes from the start of the infusion
+- sub-XX/ses-<condition>/mrs/sub-XX_ses-<condition>_blocks.tsv: block timing, minutes from the \
+start of the infusion
 - clinical/<scale>.tsv: item-level rating-scale sheets
 """
 
-CALIBRATION_NOTICE = """- calibration.tsv: the effect sizes the simulator's calibration found (simulation.calibrate: the
-  pipeline, run on these files, reproduces the published statistics); no stage of the pipeline reads it
+CALIBRATION_NOTICE = """\
+- calibration.tsv: the effect sizes the simulator's calibration found (simulation.calibrate: the
+  pipeline, run on these files, reproduces the published statistics); no stage of the pipeline \
+reads it
 """
 
 PARTICIPANTS_DICTIONARY = {
@@ -53,7 +56,9 @@ PARTICIPANTS_DICTIONARY = {
         "Description": "17-item Hamilton Depression Rating Scale at screening (inclusion >= 18)"
     },
     "n_failed_treatments": {
-        "Description": "Antidepressant treatments (medication or psychotherapy) with inadequate response"
+        "Description": (
+            "Antidepressant treatments (medication or psychotherapy) with inadequate response"
+        )
     },
     "on_antidepressant": {
         "Description": "Taking a regular antidepressant during the study",
@@ -169,7 +174,8 @@ def simulate_files(
 
 
 def write_study(files: dict[str, bytes], out_dir: str | Path) -> None:
-    """Write the files into out_dir via a scratch folder, so a failure leaves no half-written study."""
+    """Write the files into out_dir via a scratch folder, so a failure leaves no half-written
+    study."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".simulate-", dir=out_dir.parent))

@@ -1,1 +1,2 @@
-"""Statistics: mixed models, rm-ANOVAs, the analyses of the study and the comparison with the paper."""
+"""Statistics: mixed models, rm-ANOVAs, the analyses of the study and the comparison with the
+paper."""

@@ -262,7 +262,8 @@ def impute_missing(
     log_columns = ["participant_id", "condition", "timepoint", "outcome", "method", "imputed_value"]
     if method not in {"none", "other_condition", "sample_mean"}:
         raise ValueError(
-            f"stats.impute_missing.method: expected none, other_condition or sample_mean, got {method!r}"
+            "stats.impute_missing.method: expected none, other_condition or sample_mean, "
+            f"got {method!r}"
         )
     if method == "none":
         return scores, pd.DataFrame(columns=log_columns)
@@ -421,7 +422,8 @@ def rm_anova_rows(
     table["df_method"] = "rm-ANOVA"
     kept, dropped = table["n_participants"].iloc[0], table["n_participants_dropped"].iloc[0]
     note = (
-        f"{prefix}complete cases only ({kept} of {n_all} participants; {dropped} with a missing cell dropped"
+        f"{prefix}complete cases only ({kept} of {n_all} participants; "
+        f"{dropped} with a missing cell dropped"
         f"{': ' + why_small if why_small and dropped else ''}), denominator df from participants"
     )
     table["note"] = note

@@ -72,7 +72,8 @@ def _sign_agrees(estimate: float, expected: str) -> bool | None:
 
 
 def _written(fields: dict[str, str]) -> str:
-    """'F(1,253) = 4.83, P = 0.029' from {'F': '4.83', 'df_num': '1', 'df_den': '253', 'p': '0.029'}."""
+    """'F(1,253) = 4.83, P = 0.029' from {'F': '4.83', 'df_num': '1', 'df_den': '253', 'p':
+    '0.029'}."""
     parts = []
     if "F" in fields:
         df = f"({fields['df_num']},{fields['df_den']})" if "df_num" in fields else ""
@@ -165,11 +166,12 @@ def compare(
             if "df_den" in fields and not agrees_at_precision(first["df_den"], fields["df_den"]):
                 note.append(
                     f"Satterthwaite df follow the observations that enter the model: "
-                    f"{int(first['n_observations'])} observations from {int(first['n_participants'])} "
-                    f"participants"
+                    f"{int(first['n_observations'])} observations from "
+                    f"{int(first['n_participants'])} participants"
                 )
             if "F" in fields and synthetic and not calibrated:
-                # A plain draw: the simulator sets the expected t^2 to the published F. How unusual is it?
+                # A plain draw: the simulator sets the expected t^2 to the published F. How unusual
+                # is it?
                 below = float(
                     stats.ncf.cdf(
                         float(first["F"]), first["df_num"], first["df_den"], float(fields["F"])
@@ -211,13 +213,15 @@ def data_statement(synthetic: bool, calibrated: bool) -> str:
         return ""
     if calibrated:
         return (
-            "**CALIBRATED SYNTHETIC DATA.** The reproduced values come from the embedded simulated dataset, whose "
-            "simulator searched its effect sizes until these published statistics came out of the pipeline. "
-            "Agreement shows that the analysis chain is the paper's, not that the trial's finding holds."
+            "**CALIBRATED SYNTHETIC DATA.** The reproduced values come from the embedded simulated "
+            "dataset, whose simulator searched its effect sizes until these published statistics "
+            "came out of the pipeline. Agreement shows that the analysis chain is the paper's, not "
+            "that the trial's finding holds."
         )
     return (
-        "**SYNTHETIC DATA.** The reproduced values come from one random draw of the project's simulator, whose "
-        "effects were set from the published statistics; a single draw differs from them by sampling error."
+        "**SYNTHETIC DATA.** The reproduced values come from one random draw of the project's "
+        "simulator, whose effects were set from the published statistics; a single draw differs "
+        "from them by sampling error."
     )
 
 
@@ -231,8 +235,8 @@ def to_markdown(table: pd.DataFrame, synthetic: bool, calibrated: bool = False) 
     if statement:
         lines += [statement, ""]
     lines += [
-        "Each number is compared at the precision it was published with. Direction: the sign the paper "
-        "reports; significance: on the same side of P = 0.05.",
+        "Each number is compared at the precision it was published with. Direction: the sign the "
+        "paper reports; significance: on the same side of P = 0.05.",
         "",
     ]
     header = [

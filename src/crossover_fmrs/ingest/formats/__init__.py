@@ -5,8 +5,10 @@ format, where its files live and what it cannot provide (NaN in the tidy table):
 
     lcmodel_table  sub-XX/ses-C/mrs/sub-XX_ses-C_block-NN.table          everything
     lcmodel_csv    sub-XX/ses-C/mrs/sub-XX_ses-C_block-NN.csv            fwhm_ppm, snr
-    fsl_mrs        sub-XX/ses-C/mrs/sub-XX_ses-C_block-NN_fsl_mrs/       (FWHM in Hz -> needs larmor_mhz)
-    fsl_dynmrs     sub-XX/ses-C/mrs/sub-XX_ses-C_fsl_dynmrs/             fwhm_ppm, snr, %CRLB of sums without dyn_cov.csv
+    fsl_mrs        sub-XX/ses-C/mrs/sub-XX_ses-C_block-NN_fsl_mrs/       (FWHM in Hz -> needs
+                                                                         larmor_mhz)
+    fsl_dynmrs     sub-XX/ses-C/mrs/sub-XX_ses-C_fsl_dynmrs/             fwhm_ppm, snr, %CRLB of
+                                                                         sums without dyn_cov.csv
     osprey         osprey_datasets.tsv + osprey/ (Osprey output folder)  crlb_percent
     tidy_tsv       mrs.tsv                                               whatever the user leaves NA
 

@@ -106,7 +106,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_blocks_sidecar(path: str | Path, label: str | None = None) -> pd.DataFrame:
-    """Validated block timing: sorted, non-overlapping blocks, baseline before the infusion starts."""
+    """Validated block timing: sorted, non-overlapping blocks, baseline before the infusion
+    starts."""
     path = Path(path)
     label = label or path.name
     rows = read_tsv_text(path)
@@ -171,7 +172,8 @@ def read_blocks_sidecar(path: str | Path, label: str | None = None) -> pd.DataFr
                     label,
                     where,
                     "onset_min",
-                    f"no overlap with block {previous['block']}, which ends at {previous['offset_min']:g}",
+                    f"no overlap with block {previous['block']}, "
+                    f"which ends at {previous['offset_min']:g}",
                     record["onset_min"],
                 )
         records.append(record)
@@ -340,7 +342,8 @@ def _negative_part_undetermined(measure: Measure, negative: set[str]) -> Measure
 
 
 def study_table(spectra: list[Spectrum], conditions: list[str]) -> pd.DataFrame:
-    """The tidy table of a study, sorted like read_study_mrs: participant, condition order, block."""
+    """The tidy table of a study, sorted like read_study_mrs: participant, condition order,
+    block."""
     order = {condition: index for index, condition in enumerate(conditions)}
     spectra = sorted(spectra, key=lambda s: (s.participant_id, order[s.condition], s.block))
     records = [record for spectrum in spectra for record in spectrum_records(spectrum)]
@@ -423,7 +426,8 @@ def session_inventory(
                 rel,
                 None,
                 "file name",
-                f"the participant and session of its folder ({folder_participant}/{folder_session})",
+                f"the participant and session of its folder "
+                f"({folder_participant}/{folder_session})",
                 path.name,
             )
         if participant not in participant_ids:
@@ -539,7 +543,8 @@ def session_blocks(session: Session, data_dir: Path, fmt: str) -> tuple[pd.DataF
             relative(first, data_dir),
             None,
             "block timing",
-            f"a sidecar {session.participant_id}_ses-{session.condition}_blocks.tsv in the same folder",
+            f"a sidecar {session.participant_id}_ses-{session.condition}_blocks.tsv "
+            f"in the same folder",
             "none",
         )
     label = relative(session.sidecar, data_dir)
@@ -593,7 +598,8 @@ def timed_sessions(data_dir: Path, fmt: str, participants: pd.DataFrame, conditi
 
 def read_listing(path: Path, label: str, required) -> tuple[list[str], list[list[str]], bool]:
     """(header, data rows, whether block timing is given) of a study-level listing (mrs.tsv,
-    osprey_datasets.tsv, mrs_files.tsv): required columns present, onset_min/offset_min both or neither."""
+    osprey_datasets.tsv, mrs_files.tsv): required columns present, onset_min/offset_min both or
+    neither."""
     rows = read_tsv_text(path)
     header = rows[0]
     for column in required:
@@ -612,9 +618,9 @@ def read_listing(path: Path, label: str, required) -> tuple[list[str], list[list
 
 
 def manifest_sessions(data_dir: Path, fmt: str, participant_ids: set[str], conditions: list[str]):
-    """timed_sessions from <data_dir>/mrs_files.tsv: participant_id, condition, block, path (relative
-    to data_dir), optionally onset_min/offset_min (else the sidecars give the timing). A per-session
-    format (fsl_dynmrs) names its one output folder on every row of the session."""
+    """timed_sessions from <data_dir>/mrs_files.tsv: participant_id, condition, block, path
+    (relative to data_dir), optionally onset_min/offset_min (else the sidecars give the timing). A
+    per-session format (fsl_dynmrs) names its one output folder on every row of the session."""
     layout, label = LAYOUTS[fmt], MANIFEST
     header, body, timed = read_listing(data_dir / MANIFEST, label, MANIFEST_COLUMNS)
     kind = "folder" if layout.is_dir else "file"

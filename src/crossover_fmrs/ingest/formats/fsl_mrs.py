@@ -13,8 +13,9 @@ fsl_mrs writes, among others,
                         100 * SD / mean, set to 999 when larger or not computable ("like LCModel").
     qc.csv              Metab, SNR, FWHM: per basis spectrum (no combinations) a matched-filter
                         SNR and the FWHM in Hz; both 0 where FSL-MRS could not compute them.
-fsl_dynmrs writes dyn_results.csv (free parameters per sample, not per time point), init_results.csv,
-free_parameters.csv, dyn_cov.csv (covariance of the free parameters, FSL-MRS >= 2.1) and
+fsl_dynmrs writes dyn_results.csv (free parameters per sample, not per time point),
+init_results.csv, free_parameters.csv, dyn_cov.csv (covariance of the free parameters,
+FSL-MRS >= 2.1) and
     mapped_parameters.csv   rows = mapped parameters (conc_<metabolite>, gamma_00, eps_00, ...);
                             two header rows: each time value of the time variable twice, then
                             'mean','std' under it, columns sorted by time.
@@ -59,8 +60,9 @@ QC_METABOLITE = (
     "NAA"  # the peak whose FWHM and SNR stand for the spectrum [A: NAA singlet, as Osprey 1]
 )
 SNR_DEFINITION = (
-    "FSL-MRS qc.csv SNR of the fitted NAA basis spectrum: its peak height after apodisation by its own "
-    "linewidth (matched filter) divided by the noise SD (sqrt 2 x SD of the real spectrum in a signal-free region)"
+    "FSL-MRS qc.csv SNR of the fitted NAA basis spectrum: its peak height after apodisation by its "
+    "own linewidth (matched filter) divided by the noise SD (sqrt 2 x SD of the real spectrum in a "
+    "signal-free region)"
 )
 DYN_SNR_DEFINITION = "not reported: fsl_dynmrs writes no SNR and no FWHM"
 METAB_HEADERS = ("Metabs", "Metab")
@@ -293,7 +295,8 @@ class TimePoint:
 def read_mapped_parameters(
     path: Path, label: str
 ) -> tuple[list[TimePoint], list[tuple[str, list[tuple[float, float]], str]]]:
-    """(time points in file order, [(metabolite, [(mean, std) per time point], where)]) of conc_* rows.
+    """(time points in file order, [(metabolite, [(mean, std) per time point], where)]) of conc_*
+    rows.
 
     A time value may repeat (a block indicator 0, 1, 0, 1, or one value per transient of a block):
     fsl_dynmrs sorts the columns by time, so the k-th 'mean' and the k-th 'std' of a value belong
@@ -395,7 +398,8 @@ def block_of_points(
 ) -> list[list[int]]:
     """Indices of the time points of each block (sidecar order) under config mrs.dynmrs_time:
     'order' maps the distinct time values, ascending, to the blocks in order (a block indicator
-    0, 1, 2 or block centres); 'minutes' puts each time point in the block whose onset <= t < offset."""
+    0, 1, 2 or block centres); 'minutes' puts each time point in the block whose
+    onset <= t < offset."""
     blocks = list(timing.itertuples(index=False))
     if rule == "minutes":
         groups: list[list[int]] = [[] for _ in blocks]

@@ -66,7 +66,8 @@ MAX_HEADER_LINES = 10  # version line and title (LCModel prints the TITLE on one
 _HEADER_RE = re.compile(r"^Conc\.\s+%SD\s+/(?P<reference>\S+)\s+Metab", re.IGNORECASE)
 _FWHM_RE = re.compile(r"FWHM\s*=\s*(?P<fwhm>\S+)\s*ppm\s+S/N\s*=\s*(?P<snr>\S+)", re.IGNORECASE)
 _SHIFT_RE = re.compile(r"Data shift\s*=\s*(?P<shift>\S+?)\s*ppm", re.IGNORECASE)
-# Ratio columns LCModel computes against total creatine (NAMREL 'Cr' becomes 'Cr+PCr' when PCr is fitted).
+# Ratio columns LCModel computes against total creatine (NAMREL 'Cr' becomes 'Cr+PCr' when PCr is
+# fitted).
 _TCR_REFERENCES = {"Cr", "Cre"}
 
 

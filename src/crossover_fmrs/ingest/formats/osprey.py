@@ -6,16 +6,20 @@ quantify/OspreyQuantify.m osp_createTable, quantify/exportQuant.m, utilities/osp
 process/OspreyProcess.m / job/OspreyLoad calculate_QM):
 
     QuantifyResults/<sub>_<quant>_Voxel_1_Basis_1.tsv   Osprey 2: MATLAB writetable, tab-separated,
-                                                         header = metabolite names, one row per dataset
-    QuantifyResults/<sub>_<quant>_Voxel_1.csv or <sub>_<quant>.csv   Osprey 1 (exportCSV), same table
+                                                         header = metabolite names, one row per
+                                                         dataset
+    QuantifyResults/<sub>_<quant>_Voxel_1.csv or <sub>_<quant>.csv
+                                                        Osprey 1 (exportCSV), same table
         <sub> is the sub-spectrum ('A' in Osprey 2, 'off' in Osprey 1 for unedited data; edited
         MEGA/HERMES data add diff1, diff2, sum: config mrs.osprey_subspectrum picks one), <quant>
         'amplMets' (raw amplitudes) or 'tCr' (amplitude / (Cr + PCr)). Osprey appends tNAA, Glx,
         tCho, tCr as sums of their parts. Rows of datasets excluded in Osprey are removed.
         In LCModel mode the columns are LCModel's names made MATLAB-valid (Glu_Gln, NAA_NAAG,
         Cr_PCr, PCh_GPC, CrCH2) and a <sub>_CRLB_... table holds LCModel's %SD per column.
-    QM_processed_spectra.tsv (Osprey 2): Cr_SNR, Cr_FWHM (Hz), [water_FWHM,] residual_water_ampl, freqShift
-    QM_processed_spectra.csv (Osprey 1): NAA_SNR, NAA_FWHM (Hz, FID-A op_getLW), ...   -- no rows removed
+    QM_processed_spectra.tsv (Osprey 2): Cr_SNR, Cr_FWHM (Hz), [water_FWHM,] residual_water_ampl,
+                                         freqShift
+    QM_processed_spectra.csv (Osprey 1): NAA_SNR, NAA_FWHM (Hz, FID-A op_getLW), ...
+                                         -- no rows removed
 
 This pipeline's mapping, <data_dir>/osprey_datasets.tsv, names each Osprey dataset in the same
 row order: columns participant_id, condition, block, and optionally onset_min, offset_min (else
@@ -66,12 +70,12 @@ MAPPING = "osprey_datasets.tsv"
 # QM columns -> SNR definition, per Osprey's JSON sidecar and osp_processUnEdited.
 QM_PEAKS = {
     "Cr": (
-        "Osprey QM Cr_SNR: maximum amplitude of the creatine peak divided by twice the SD of the noise "
-        "(sub-spectrum A)"
+        "Osprey QM Cr_SNR: maximum amplitude of the creatine peak divided by twice the SD of the "
+        "noise (sub-spectrum A)"
     ),
     "NAA": (
-        "Osprey 1 QM NAA_SNR: maximum magnitude of the NAA peak (1.8-2.2 ppm) divided by the SD of the "
-        "detrended noise (-2 to 0 ppm), FID-A op_getSNR"
+        "Osprey 1 QM NAA_SNR: maximum magnitude of the NAA peak (1.8-2.2 ppm) divided by the SD of "
+        "the detrended noise (-2 to 0 ppm), FID-A op_getSNR"
     ),
 }
 # Version rule: every Osprey version writes the QM FWHM in Hz: Osprey 1.x NAA_FWHM and Osprey 2.x
@@ -141,8 +145,9 @@ def _quant_tables(folder: Path, data_dir: Path, subspectrum: str) -> dict:
                 f"{OSPREY_FOLDER}/QuantifyResults/",
                 None,
                 quant,
-                f"Osprey's {quant} table of {wanted}, e.g. A_{quant}_Voxel_1_Basis_1.tsv (Osprey 2) or "
-                f"off_{quant}_Voxel_1.csv (Osprey 1); set mrs.osprey_subspectrum to one of the "
+                f"Osprey's {quant} table of {wanted}, e.g. A_{quant}_Voxel_1_Basis_1.tsv "
+                f"(Osprey 2) or off_{quant}_Voxel_1.csv (Osprey 1); "
+                f"set mrs.osprey_subspectrum to one of the "
                 f"sub-spectra found",
                 f"sub-spectra {found}" if found else "no such file",
             )

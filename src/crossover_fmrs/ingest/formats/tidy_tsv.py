@@ -2,7 +2,8 @@
 
 <data_dir>/mrs.tsv, tab-separated UTF-8, one row per participant x condition x block x metabolite:
 
-    required  participant_id, condition, block, metabolite, concentration, crlb_percent, fwhm_ppm, snr
+    required  participant_id, condition, block, metabolite, concentration, crlb_percent,
+              fwhm_ppm, snr
     optional  onset_min, offset_min   block timing (both or neither; without them the sidecars
                                       sub-XX/ses-C/mrs/sub-XX_ses-C_blocks.tsv are read, never both)
               ratio_to_tcr            else concentration / the spectrum's tCr concentration

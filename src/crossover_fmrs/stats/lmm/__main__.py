@@ -1,7 +1,8 @@
 """Command line: fit one model to a TSV file and print its type III table and variance components.
 
     python -m crossover_fmrs.stats.lmm --data FILE.tsv --formula "y ~ a * b + (1 | id)" \
-        [--ddf Satterthwaite|Kenward-Roger] [--factors block,period] [--levels condition:placebo,naltrexone]
+        [--ddf Satterthwaite|Kenward-Roger] [--factors block,period]
+        [--levels condition:placebo,naltrexone]
 
 Output (TSV, numbers %.10g): `term F df_num df_den p`, a blank line, then `name variance sd`
 (for random slopes also 'group cor(a,b)' rows whose variance column is the covariance and sd

@@ -75,7 +75,8 @@ def _split_top(text: str, sep: str) -> list[str]:
 
 
 def _random_terms(piece: str, fail) -> list[RandomTerm]:
-    """``(1 | g)``, ``(1 + x | g)``, ``(x | g)``, ``(0 + x | g)``, ``(1 | g:h)``, ``(1 | g/h)``, ``||``."""
+    """``(1 | g)``, ``(1 + x | g)``, ``(x | g)``, ``(0 + x | g)``, ``(1 | g:h)``, ``(1 | g/h)``,
+    ``||``."""
     inner = re.fullmatch(r"\((.*?)(\|\|?)(.*)\)", piece)
     if not inner:
         fail("random terms written (1 | group) or (1 + x | group)", piece)
