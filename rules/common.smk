@@ -11,6 +11,7 @@ SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 # Where each fMRS format's files live (pure path logic: no pandas at DAG-building time).
 from crossover_fmrs.ingest.formats.layout import format_inputs
+from crossover_fmrs.power.grid import EFFECT_NAME_PATTERN, effect_name, grid_error
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -26,6 +27,36 @@ if config["study"]["reference_condition"] not in config["study"]["conditions"]:
         f"one of study.conditions {config['study']['conditions']}",
         config["study"]["reference_condition"],
     )
+
+for axis in ("effects", "n_participants", "session_sd"):
+    if "power" in config and (problem := grid_error(config["power"][axis])):
+        _config_error(f"power.{axis}", *problem)
+if "power" in config and config["power"]["planning_effect"] not in config["power"]["effects"]:
+    _config_error(
+        "power.planning_effect",
+        f"one of power.effects {config['power']['effects']}",
+        config["power"]["planning_effect"],
+    )
+
+
+def power_cells():
+    """(n, effect, session SD) of every cell: the grid at the simulator's session SD, then the
+    cells of power.session_sd (no effect, the study's n), where the primary model's false
+    positives are counted. Effects as numbers: a YAML 1 and 1.0 name the same cell."""
+    power, simulation = config["power"], config["simulation"]
+    grid_sd = float(simulation["mrs"]["glx_tnaa_session_sd"])
+    cells = [
+        (int(n), float(effect), grid_sd)
+        for n in power["n_participants"]
+        for effect in power["effects"]
+    ]
+    extra = [
+        (int(simulation["n_participants"]), 0.0, float(sd))
+        for sd in power["session_sd"]
+        if (int(simulation["n_participants"]), 0.0, float(sd)) not in cells
+    ]
+    return cells + extra
+
 
 DATA_DIR = Path(config["data_dir"])
 CONDITIONS = config["study"]["conditions"]
@@ -134,6 +165,7 @@ def final_outputs():
         "results/qc/clinical_qc.tsv",
         "results/qc/participant_flow.tsv",
         "results/stats/glx_lmm.tsv",
+        "results/stats/glx_lmm_sensitivity.tsv",
         "results/stats/clinical_lmm.tsv",
         "results/stats/crossover_checks.tsv",
         "results/stats/baseline_characteristics.tsv",

@@ -5,6 +5,8 @@ rule paper_comparison:
     input:
         published="resources/published_results.tsv",
         glx_lmm="results/stats/glx_lmm.tsv",
+        glx_lmm_sensitivity="results/stats/glx_lmm_sensitivity.tsv",
+        glx_sensitivity_models="results/stats/glx_sensitivity_models.tsv",
         clinical_lmm="results/stats/clinical_lmm.tsv",
         attenuation="results/stats/attenuation.tsv",
         sex_stratified="results/stats/sex_stratified.tsv",

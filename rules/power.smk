@@ -7,26 +7,27 @@ if "power" in config and "simulation" in config:
 
     POWER = config["power"]
     POWER_CHUNKS = [
-        (n, f"{effect:g}", chunk)
-        for n in POWER["n_participants"]
-        for effect in POWER["effects"]
+        (n, effect_name(effect), effect_name(session_sd), chunk)
+        for n, effect, session_sd in power_cells()
         for chunk in range(math.ceil(POWER["replicates"] / POWER["chunk_size"]))
     ]
+    CHUNK = "n{n}_effect{effect}_session{session_sd}_chunk{chunk}"
 
     wildcard_constraints:
         n=r"\d+",
-        effect=r"[0-9.]+",
+        effect=EFFECT_NAME_PATTERN,
+        session_sd=EFFECT_NAME_PATTERN,
         chunk=r"\d+",
 
     rule power_chunk:
         input:
             code=package_code("power_chunk.py"),
         output:
-            replicates="results/power/chunks/n{n}_effect{effect}_chunk{chunk}.tsv",
+            replicates=f"results/power/chunks/{CHUNK}.tsv",
         log:
-            "logs/power/n{n}_effect{effect}_chunk{chunk}.log",
+            f"logs/power/{CHUNK}.log",
         benchmark:
-            "benchmarks/power/n{n}_effect{effect}_chunk{chunk}.tsv"
+            f"benchmarks/power/{CHUNK}.tsv"
         conda:
             "../envs/python.yaml"
         threads: 1
@@ -41,6 +42,7 @@ if "power" in config and "simulation" in config:
                 "glx": config["stats"]["glx_formula"],
                 "clinical": config["stats"]["clinical_formula"],
                 "glx_sex": config["stats"]["glx_sex_formula"],
+                "glx_session": config["stats"]["glx_session_formula"],
             },
             design={
                 key: POWER[key]
@@ -52,6 +54,7 @@ if "power" in config and "simulation" in config:
             cell=lambda wildcards: {
                 "n_participants": int(wildcards.n),
                 "effect": float(wildcards.effect),
+                "session_sd": float(wildcards.session_sd),
                 "chunk": int(wildcards.chunk),
             },
         script:
@@ -60,8 +63,8 @@ if "power" in config and "simulation" in config:
     rule power_table:
         input:
             chunks=[
-                f"results/power/chunks/n{n}_effect{effect}_chunk{chunk}.tsv"
-                for n, effect, chunk in POWER_CHUNKS
+                f"results/power/chunks/n{n}_effect{effect}_session{session_sd}_chunk{chunk}.tsv"
+                for n, effect, session_sd, chunk in POWER_CHUNKS
             ],
             published="resources/published_results.tsv",
             code=package_code("power_table.py"),
@@ -82,6 +85,19 @@ if "power" in config and "simulation" in config:
             targets=POWER["targets"],
             observed_n=config["simulation"]["n_participants"],
             synthetic=config["synthetic"],
+            planning_effect=POWER["planning_effect"],
+            # what each chunk must hold, in the order of the chunks above
+            cells=[
+                {
+                    "n_participants": n,
+                    "effect": float(effect),
+                    "session_sd": float(session_sd),
+                    "chunk": chunk,
+                }
+                for n, effect, session_sd, chunk in POWER_CHUNKS
+            ],
+            replicates=POWER["replicates"],
+            chunk_size=POWER["chunk_size"],
         script:
             "../scripts/power_table.py"
 

@@ -26,6 +26,30 @@ rule stats_glx:
         "../scripts/stats_glx.py"
 
 
+rule stats_glx_sensitivity:
+    input:
+        participants="results/tidy/participants.tsv",
+        spectra="results/qc/mrs_spectra.tsv",
+        code=package_code("stats_glx_sensitivity.py"),
+    output:
+        lmm="results/stats/glx_lmm_sensitivity.tsv",
+        models="results/stats/glx_sensitivity_models.tsv",
+    log:
+        "logs/stats/stats_glx_sensitivity.log",
+    benchmark:
+        "benchmarks/stats/stats_glx_sensitivity.tsv"
+    conda:
+        "../envs/python.yaml"
+    params:
+        ddf=config["stats"]["ddf"],
+        formula=config["stats"]["glx_session_formula"],
+        conditions=CONDITIONS,
+        reference=config["study"]["reference_condition"],
+        outcome=RATIO_LABEL,
+    script:
+        "../scripts/stats_glx_sensitivity.py"
+
+
 rule stats_clinical:
     input:
         participants="results/tidy/participants.tsv",

@@ -6,22 +6,23 @@ import sys
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import write_tsv
-from crossover_fmrs.power.replicates import Formulas, run_chunk
+from crossover_fmrs.power.replicates import Formulas, chunk_replicates, run_chunk
 from crossover_fmrs.simulate.replicate import Design
 
 
 def main(io):
     p = io.params
     cell = p["cell"]
-    first = cell["chunk"] * p["chunk_size"]
-    replicates = range(first, min(first + p["chunk_size"], p["replicates"]))
-    design = Design(n_participants=cell["n_participants"], **p["design"])
+    replicates = chunk_replicates(cell["chunk"], p["chunk_size"], p["replicates"])
+    design = Design(
+        n_participants=cell["n_participants"], session_sd=cell["session_sd"], **p["design"]
+    )
     settings = {**p["simulation"], "reference_condition": p["reference"]}
 
     def progress(done, total):
         print(
-            f"n = {cell['n_participants']}, effect {cell['effect']:g}: "
-            f"replicate {done} of {total} done",
+            f"n = {cell['n_participants']}, effect {cell['effect']!r}, session SD "
+            f"{cell['session_sd']!r}: replicate {done} of {total} done",
             file=sys.stderr,
             flush=True,
         )

@@ -256,6 +256,71 @@ def test_comparison_puts_a_tests_numbers_in_one_row_at_published_precision():
     assert not again.loc["madrs_cond_x_time", "conclusion_agrees"]
 
 
+def test_comparison_puts_the_session_sensitivity_beside_the_published_glx_test():
+    published = pd.DataFrame(
+        _published(
+            "glx_condition",
+            "Glx/tNAA condition",
+            {"F": "4.83", "df_num": "1", "df_den": "253", "p": "0.029"},
+            table="glx_lmm",
+            outcome="Glx/tNAA",
+            subset="all",
+            term="condition",
+            expected_sign="negative",
+            published_significant="yes",
+        )
+    )
+    primary = "ratio ~ condition * block + (1 | participant_id)"
+    session = primary + " + (1 | participant_id:condition)"
+
+    def test_row(f, df_den, p, model):
+        return pd.DataFrame(
+            [
+                {
+                    "outcome": "Glx/tNAA",
+                    "subset": "all",
+                    "term": "condition",
+                    "estimate": -0.015,
+                    "F": f,
+                    "df_num": 1,
+                    "df_den": df_den,
+                    "p": p,
+                    "model": model,
+                    "n_observations": 290,
+                    "n_participants": 26,
+                }
+            ]
+        )
+
+    components = pd.DataFrame(
+        {
+            "component": ["participant_id", "participant_id:condition", "Residual"],
+            "variance": [0.012, 0.0004, 0.0033],
+        }
+    )
+    tables = {
+        "glx_lmm": test_row(4.8301, 253.04, 0.0289, primary),
+        "glx_lmm_sensitivity": test_row(1.9, 24.6, 0.18, session),
+        "glx_sensitivity_models": components,
+    }
+    table = compare(published, tables, synthetic=False).set_index("id")
+    row = table.loc["glx_condition_session_sensitivity"]
+    assert row["published"] == "F(1,253) = 4.83, P = 0.029"
+    assert row["reproduced"] == "F(1,24.6) = 1.90, P = 0.18"
+    assert pd.isna(row["numbers_agree"]) and row["direction_agrees"]
+    assert not row["significance_agrees"] and not row["conclusion_agrees"]
+    assert "session variance 0.0004" in row["note"] and "singular" not in row["note"]
+    assert list(table.index) == ["glx_condition", "glx_condition_session_sensitivity"]
+    components.loc[1, "variance"] = 0.0
+    tables["glx_lmm_sensitivity"] = test_row(4.83, 253.1, 0.029, session)
+    row = (
+        compare(published, tables, synthetic=False)
+        .set_index("id")
+        .loc["glx_condition_session_sensitivity"]
+    )
+    assert row["conclusion_agrees"] and "singular fit" in row["note"]
+
+
 def test_comparison_refuses_a_row_without_a_reproduced_value():
     published = pd.DataFrame(
         _published(

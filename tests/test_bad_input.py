@@ -938,8 +938,9 @@ def test_harmless_variant_gives_identical_output(
 # A setting of the wrong type fails schema validation before any rule runs.
 
 
-def dry_run_with(tmp_path: Path, change) -> subprocess.CompletedProcess:
-    """A dry run of the workflow with config.yaml changed by change(config)."""
+def dry_run_with(tmp_path: Path, change, *targets: str) -> subprocess.CompletedProcess:
+    """A dry run of the workflow (its default target, or targets) with config.yaml changed by
+    change(config)."""
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     change(config)
     path = tmp_path / "config.yaml"
@@ -948,12 +949,34 @@ def dry_run_with(tmp_path: Path, change) -> subprocess.CompletedProcess:
     if not snakemake.exists():
         snakemake = shutil.which("snakemake")
     return subprocess.run(
-        [str(snakemake), "--cores", "1", "-n", "--nolock", "--configfile", str(path)],
+        [str(snakemake), *targets, "--cores", "1", "-n", "--nolock", "--configfile", str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_power_grid_cells_are_what_they_say(tmp_path):
+    """Effects that differ get their own cells (0.5 and 0.5000001, and 1e-7); the same number
+    twice, or text, is refused in one line."""
+
+    def grid(effects):
+        return lambda config: config["power"].update(
+            effects=effects, planning_effect=effects[0], n_participants=[12], session_sd=[]
+        )
+
+    result = dry_run_with(tmp_path, grid([0.5, 0.5000001, 1e-7]), "power")
+    assert result.returncode == 0, result.stderr[-2000:]
+    cells = set(re.findall(r"chunks/(n12_effect[^_]+)_session", result.stdout))
+    assert cells == {"n12_effect0.5", "n12_effect0.5000001", "n12_effect1e-07"}
+    result = dry_run_with(tmp_path, grid([0.5, 1, 1.0]), "power")
+    assert result.returncode == 1
+    expected = "error: config, column 'power.effects': expected each value once, got [1, 1.0]"
+    assert expected in result.stderr.splitlines(), result.stderr
+    result = dry_run_with(tmp_path, grid([0.5, "x"]), "power")  # the schema's check
+    assert result.returncode != 0 and "'x' is not of type 'number'" in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_config_threshold_of_wrong_type_fails_validation(tmp_path):

@@ -50,6 +50,11 @@ def test_stored_model_data_is_what_the_pipeline_builds(model_data):
             "glx",
             "ratio ~ condition * block + period + order + (1 | participant_id)",
         ),
+        (
+            "lmer_embedded_glx_session",
+            "glx",
+            "ratio ~ condition * block + (1 | participant_id) + (1 | participant_id:condition)",
+        ),
         ("lmer_embedded_madrs", "madrs", "value ~ condition * timepoint + (1 | participant_id)"),
         (
             "lmer_embedded_madrs_sex",

@@ -16,7 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 from benchmark_workflow import copy_workflow  # noqa: E402  (the benchmark copies the workflow the same way)
 
-TINY = {"n_participants": [12, 16], "effects": [0, 1], "replicates": 6}
+TINY = {
+    "n_participants": [12, 16],
+    "effects": [0, 1],
+    "planning_effect": 1,
+    "session_sd": [0.02],
+    "replicates": 6,
+}
 
 
 def grid(workdir: Path, chunk_size: int) -> Path:
@@ -57,12 +63,15 @@ def test_power_table_is_the_same_for_any_chunking_and_cores_and_a_run_resumes(tm
         ).read_bytes(), name
     power = (one / "results/power/power.tsv").read_text().splitlines()
     assert power[0].startswith(
-        "test\teffect\tn_participants\treplicates\trejections\tpower\tci_low\tci_high"
+        "test\teffect\tsession_sd\tn_participants\treplicates\trejections\tpower\tci_low"
     )
-    assert len(power) == 1 + 3 * 2 * 2  # tests x effects x sizes
+    # tests x effects x sizes, then the session cell (no effect, n = 26): 3 tests + session model
+    assert len(power) == 1 + 3 * 2 * 2 + 4
+    summary = (one / "results/power/summary.md").read_text()
+    assert "| 0.02 | 26 | glx_condition_session_model |" in summary
     # A run killed before its last chunk: that chunk and everything gathered are missing. Only they
     # are planned again, the finished chunks stay.
-    (one / "results/power/chunks/n12_effect1_chunk1.tsv").unlink()
+    (one / "results/power/chunks/n12_effect1.0_session0.0_chunk1.tsv").unlink()
     for gathered in (one / "results/power").glob("*.*"):
         gathered.unlink()
     planned = snakemake(

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 POWER_COLUMNS = [
     "test",
     "effect",
+    "session_sd",
     "n_participants",
     "replicates",
     "rejections",
@@ -47,10 +48,11 @@ def clopper_pearson(successes: int, trials: int, level: float = 0.95) -> tuple[f
 
 
 def power_table(replicates: pd.DataFrame, alpha: float) -> pd.DataFrame:
-    """One row per test x effect x n: the share of replicates with p < alpha and its exact CI."""
+    """One row per test x effect x session SD x n: the share of replicates with p < alpha and its
+    exact CI."""
     rows = []
-    for (test, effect, n), part in replicates.groupby(
-        ["test", "effect", "n_participants"], sort=True
+    for (test, effect, session_sd, n), part in replicates.groupby(
+        ["test", "effect", "session_sd", "n_participants"], sort=True
     ):
         p = part["p"].to_numpy(dtype=float)
         rejections = int(np.sum(p < alpha))
@@ -59,6 +61,7 @@ def power_table(replicates: pd.DataFrame, alpha: float) -> pd.DataFrame:
             {
                 "test": test,
                 "effect": effect,
+                "session_sd": session_sd,
                 "n_participants": int(n),
                 "replicates": len(p),
                 "rejections": rejections,
@@ -121,15 +124,43 @@ PUBLISHED_IDS = {
 }
 
 
+def effect_range(f_value: float, df_den: float, level: float = 0.95) -> tuple[float, float]:
+    """The multiples of the published effect that a published F(1, df_den) is consistent with.
+    F(1, df) is t squared: the exact CI of the t statistic's noncentrality (inverting the
+    noncentral t at the observed t = sqrt(F)), divided by the observed t, since the simulator's
+    effect 1 has noncentrality sqrt(F) and the noncentrality grows with the effect."""
+    t_value, tail = float(np.sqrt(f_value)), (1.0 - level) / 2.0
+
+    def above(delta: float) -> float:  # P(T >= observed t | noncentrality delta)
+        return float(stats.nct.sf(t_value, df_den, delta))
+
+    span = t_value + 10.0
+    low = optimize.brentq(lambda d: above(d) - tail, -span, t_value)
+    high = optimize.brentq(lambda d: above(d) - (1.0 - tail), t_value, t_value + span)
+    return low / t_value, high / t_value
+
+
+def _published_fields(published: pd.DataFrame, test: str) -> dict[str, str]:
+    rows = published[published["id"] == PUBLISHED_IDS.get(test, "")]
+    return dict(zip(rows["field"], rows["published"]))
+
+
+def _ci(row) -> str:
+    return f"{row.power:.2f} ({row.ci_low:.2f} to {row.ci_high:.2f})"
+
+
 def summary_markdown(
     power: pd.DataFrame,
     sizes: pd.DataFrame,
     published: pd.DataFrame,
     observed_n: int,
     synthetic: bool,
+    planning_effect: float,
 ) -> str:
-    """The power at the published effects and the observed n beside what the paper observed, and
-    the smallest n per effect and target."""
+    """The power at the published effects and the observed n beside what the paper observed, why
+    that is optimistic, the smallest n per effect and target (the planning effect first), and the
+    false-positive rate of the primary model where the simulated sessions vary."""
+    main = power[power["session_sd"] == power["session_sd"].min()]
     lines = [
         "# Power of the study's tests (simulation)",
         "",
@@ -138,40 +169,90 @@ def summary_markdown(
         "(Clopper-Pearson) 95% CI. Effects are multiples of the effects the simulator derives from "
         "the published statistics (1 = published, 0 = none: there the power is the test's size).",
         "",
-    ]
-    lines += [
-        f"## At the published effects and n = {observed_n}",
+        "**Effect 1 is the published, observed effect, and power at it is optimistic.** A small "
+        "study that reached P < 0.05 overestimates its effect on average (only the lucky draws "
+        "cross the threshold: the winner's curse, or type M error), so the power computed at the "
+        "observed effect ('observed power') is too high, and a sample size planned at it too "
+        f"small. Plan at a smaller effect: this summary's planning effect is {planning_effect:g} "
+        "× the published one (power.planning_effect), and the published tests themselves are "
+        "consistent with a wide range of effects (below).",
         "",
-        "| test | power (95% CI) | the paper observed |",
+        "## What the published tests are consistent with",
+        "",
+        "| test | published | effects consistent with it (95% CI, × published) |",
         "|---|---|---|",
     ]
-    at = power[(power["effect"] == 1) & (power["n_participants"] == observed_n)]
+    for test in dict.fromkeys(main["test"]):
+        fields = _published_fields(published, test)
+        if "F" not in fields:
+            continue
+        low, high = effect_range(float(fields["F"]), float(fields["df_den"]))
+        lines.append(
+            f"| {test} | F(1,{fields['df_den']}) = {fields['F']}, P = {fields['p']} "
+            f"| {low:.2f} to {high:.2f} |"
+        )
+    lines += [
+        "",
+        "The range inverts the noncentral t of each published test (F(1, df) is t squared). A "
+        "study planned for the lower end would need hundreds of participants or more.",
+        "",
+        f"## At the published effects and n = {observed_n}",
+        "",
+        "| test | power (95% CI), observed power | the paper observed |",
+        "|---|---|---|",
+    ]
+    at = main[(main["effect"] == 1) & (main["n_participants"] == observed_n)]
     for row in at.itertuples(index=False):
-        rows = published[published["id"] == PUBLISHED_IDS.get(row.test, "")]
-        fields = dict(zip(rows["field"], rows["published"]))
+        fields = _published_fields(published, row.test)
         seen = (
             f"F(1,{fields['df_den']}) = {fields['F']}, P = {fields['p']}"
             if "F" in fields
             else fields.get("estimate", "–")
         )
-        lines.append(
-            f"| {row.test} | {row.power:.2f} ({row.ci_low:.2f} to {row.ci_high:.2f}) | {seen} |"
-        )
+        lines.append(f"| {row.test} | {_ci(row)} | {seen} |")
     if at.empty:
         lines.append(f"| (the grid has no cell with effect 1 and n = {observed_n}) | | |")
     lines += [
         "",
         "## Smallest sample size reaching the target power",
         "",
+        f"The planning effect ({planning_effect:g} × published) first.",
+        "",
         "| test | effect | target | smallest n | power at n (CI low) | note |",
         "|---|---|---|---|---|---|",
     ]
-    for row in sizes.itertuples(index=False):
+    ordered = sizes.assign(first=sizes["effect"] != planning_effect).sort_values(
+        ["first", "test", "effect", "target_power"], kind="stable"
+    )
+    for row in ordered.itertuples(index=False):
         n = "–" if pd.isna(row.smallest_n) else str(int(row.smallest_n))
         at_n = "–" if pd.isna(row.power_at_n) else f"{row.power_at_n:.2f} ({row.ci_low_at_n:.2f})"
-        lines.append(
-            f"| {row.test} | {row.effect:g} | {row.target_power:g} | {n} | {at_n} | {row.note} |"
-        )
+        label = f"{row.effect:g}" + (" (planning)" if row.effect == planning_effect else "")
+        lines.append(f"| {row.test} | {label} | {row.target_power:g} | {n} | {at_n} | {row.note} |")
+    sessions = power[(power["session_sd"] > 0) & (power["effect"] == 0)]
+    if len(sessions):
+        lines += [
+            "",
+            "## False positives when sessions vary (no true effect)",
+            "",
+            "Each session (participant × condition) gets its own Glx/tNAA offset with the stated "
+            "SD; the primary model (`glx_condition`) has no term for it and treats every block of "
+            "a participant as independent given one intercept; the sensitivity model "
+            "(`glx_condition_session_model`, stats.glx_session_formula) has a session intercept. "
+            "The rejection rate should be alpha.",
+            "",
+            "| session SD | n | test | rejection rate (95% CI) | alpha |",
+            "|---|---|---|---|---|",
+        ]
+        for row in sessions[sessions["test"].str.startswith("glx_condition")].itertuples(
+            index=False
+        ):
+            if row.test == "glx_condition_x_sex":
+                continue
+            lines.append(
+                f"| {row.session_sd:g} | {row.n_participants} | {row.test} | {_ci(row)} "
+                f"| {row.alpha:g} |"
+            )
     if synthetic:
         lines += [
             "",

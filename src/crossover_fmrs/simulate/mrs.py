@@ -10,8 +10,11 @@ Blocks
     (0-6, 6-12, ..., 24-30 min). No jitter.
 
 Glx/tNAA of spectrum (participant i, condition c, block b)
-    ratio = glx_tnaa_mean + u_i + ketamine_rise * ramp_b * (1 - a_sex * [c is naltrexone]) + e
+    ratio = glx_tnaa_mean + u_i + s_ic + ketamine_rise * ramp_b * (1 - a_sex * [c is naltrexone])
+            + e
     u_i ~ N(0, glx_tnaa_between_sd) (one intercept per participant, both conditions);
+    s_ic ~ N(0, glx_tnaa_session_sd), one offset per session (participant x condition: another
+    day, shim, voxel placement), which the paper's model does not have (default 0: none);
     e ~ N(0, glx_tnaa_within_sd); ramp_b = 0 at baseline, min(1, k / RAMP_BLOCKS) in infusion
     block k (ketamine builds up over the first blocks of the 40-min infusion).
     A spectrum that fails QC gets an extra error N(0, FAILING_EXTRA_SD_FACTOR * within_sd):
@@ -361,6 +364,12 @@ def latent_spectra(
         0.0, FAILING_EXTRA_SD_FACTOR * float(mrs["glx_tnaa_within_sd"]), len(spectra)
     )
     spectra["true_ratio"] += np.where(spectra["failure"] != "", extra, 0.0)
+    # Drawn last, and only when asked for, so that a study without it keeps every other draw.
+    session_sd = float(mrs.get("glx_tnaa_session_sd", 0.0))
+    if session_sd > 0:
+        sessions = spectra.groupby(["participant_id", "condition"], sort=False).ngroup()
+        offsets = rng.normal(0.0, session_sd, int(sessions.max()) + 1)
+        spectra["true_ratio"] += offsets[sessions.to_numpy()]
     return spectra, scales
 
 

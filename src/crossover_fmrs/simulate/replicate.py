@@ -31,6 +31,7 @@ class Design:
     male_fraction: float = 0.5
     qc_failure_rate: float = 22 / 312  # the embedded study: 22 of 312 spectra fail QC
     missing_visit_rate: float = 1 / 52  # the embedded study: 1 of 52 day-1 MADRS ratings missing
+    session_sd: float = 0.0  # Glx/tNAA SD of a session's own offset (simulation.mrs)
 
 
 def published_effects(settings: dict) -> dict[str, float]:
@@ -68,7 +69,11 @@ def replicate_tables(
     )
 
     n_spectra = 2 * n * (1 + int(settings["mrs"]["n_infusion_blocks"]))
-    mrs = {**settings["mrs"], "n_failing_spectra": int(round(design.qc_failure_rate * n_spectra))}
+    mrs = {
+        **settings["mrs"],
+        "n_failing_spectra": int(round(design.qc_failure_rate * n_spectra)),
+        "glx_tnaa_session_sd": design.session_sd,
+    }
     split = attenuation_by_sex(
         effect * effects["glx_attenuation"], effects["male_to_female_ratio"], n_male, n - n_male
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pandas as pd
 from scipy import stats
 
+from .lmm import parse_formula
+
 COMPARISON_COLUMNS = [
     "id",
     "result",
@@ -204,7 +206,74 @@ def compare(
                 "note": "; ".join(note),
             }
         )
+        if result_id == SENSITIVITY_OF and "glx_lmm_sensitivity" in tables:
+            rows.append(
+                _session_sensitivity(
+                    first_row,
+                    published_text,
+                    str(first["model"]),
+                    tables["glx_lmm_sensitivity"],
+                    tables.get("glx_sensitivity_models"),
+                )
+            )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+# The published result whose robustness to session-level variation the sensitivity model checks.
+SENSITIVITY_OF = "glx_condition"
+
+
+def _session_sensitivity(
+    published: pd.Series,
+    published_text: str,
+    primary_formula: str,
+    tests: pd.DataFrame,
+    models: pd.DataFrame | None,
+) -> dict:
+    """The published Glx/tNAA condition test beside the same test in the model with a session
+    random intercept (not in the paper): does the conclusion survive session-level variation?"""
+    found = _lookup({"tests": tests}, {**published.to_dict(), "table": "tests"}).iloc[0]
+    reproduced = (
+        f"F({found['df_num']:.0f},{found['df_den']:.1f}) = {found['F']:.2f}, P = {found['p']:.2g}"
+    )
+    direction = _sign_agrees(float(found["estimate"]), published["expected_sign"])
+    significance = bool((found["p"] < ALPHA) == (published["published_significant"] == "yes"))
+    note = [
+        "sensitivity analysis, not in the paper: the primary model plus a session random "
+        "intercept (stats.glx_session_formula), so that the condition effect is tested against "
+        "the variation between a participant's sessions"
+    ]
+    if models is not None:
+        # the components the primary model lacks: the session's
+        primary_groups = set(parse_formula(primary_formula, "glx_lmm.tsv").groups)
+        session = models[
+            (models["component"] != "Residual")
+            & ~models["component"].isin({":".join(group) for group in primary_groups})
+        ]
+        if len(session):
+            variance = float(session["variance"].iloc[0])
+            note.append(
+                f"session variance {variance:.3g}"
+                + (
+                    " (singular fit: these data show no session-level variation, so the "
+                    "primary test does not rest on assuming none)"
+                    if variance == 0
+                    else ""
+                )
+            )
+    checks = [c for c in (direction, significance) if c is not None]
+    return {
+        "id": f"{SENSITIVITY_OF}_session_sensitivity",
+        "result": f"{published['result']}, with a session random intercept",
+        "location": "sensitivity analysis, not published",
+        "published": published_text,
+        "reproduced": reproduced,
+        "numbers_agree": None,
+        "direction_agrees": direction,
+        "significance_agrees": significance,
+        "conclusion_agrees": all(checks) if checks else None,
+        "note": "; ".join(note),
+    }
 
 
 def data_statement(synthetic: bool, calibrated: bool) -> str:
