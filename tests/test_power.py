@@ -166,7 +166,7 @@ def test_a_chunk_of_another_cell_or_run_never_enters_the_table():
 
 def test_the_published_tests_range_of_effects_is_the_normal_theory_one_for_large_df():
     """F(1, df) = t^2; with df -> infinity the noncentral t is a shifted normal, so the 95% range
-    of the noncentrality is t +- 1.96 (the textbook Wald interval) and of the effect (t +- 1.96) / t."""
+    of the noncentrality is t +- 1.96 (the textbook Wald interval), of the effect (t +- 1.96)/t."""
     low, high = effect_range(4.0, 1e7)
     assert (low, high) == pytest.approx(((2 - 1.959964) / 2, (2 + 1.959964) / 2), abs=1e-4)
     low, high = effect_range(4.83, 253)  # the published Glx test: a t distribution, wider

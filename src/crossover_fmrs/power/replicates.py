@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from ..common.errors import InputError
-
 from ..simulate.replicate import Design, replicate_tables
 from ..stats.analyses import clinical_model_data, fit, glx_model_data
 
