@@ -1,5 +1,6 @@
 # Shared helpers: config validation, raw-file lookup, code dependencies, target lists.
 import ast
+import csv
 import math
 import sys
 from functools import cache
@@ -149,11 +150,32 @@ def calibrated_study():
     )
 
 
+def study_sites():
+    """The distinct sites of participants.tsv's site column (study.site_column), or none. Read
+    when the DAG is built, since a pooled study has outputs a single-site study lacks."""
+    path = DATA_DIR / "participants.tsv"
+    if not path.is_file():
+        return []  # ingest_participants says so
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle, delimiter="\t")
+        header = next(rows, [])
+        if config["study"]["site_column"] not in header:
+            return []
+        column = header.index(config["study"]["site_column"])
+        return sorted({row[column] for row in rows if len(row) > column})
+
+
+MULTISITE = len(study_sites()) > 1
+
+
 def final_outputs():
     """What `snakemake --cores 4` builds; the sex analyses and the paper comparison are switches."""
     stats = config["stats"]
     figures = [
-        name for name in FIGURES if stats["sex_analyses"] or not name.startswith("sex_")
+        name
+        for name in FIGURES
+        if (stats["sex_analyses"] or not name.startswith("sex_"))
+        and (MULTISITE or not name.startswith("site_"))
     ]
     targets = [
         "results/tidy/participants.tsv",
@@ -177,6 +199,8 @@ def final_outputs():
     ]
     if stats["sex_analyses"]:
         targets.append("results/stats/sex_stratified.tsv")
+    if MULTISITE:
+        targets.append("results/stats/site_effects.tsv")
     if stats["attenuation"]:
         targets.append("results/stats/attenuation.tsv")
     if stats["paper_comparison"]:

@@ -15,6 +15,7 @@ FIGURE_PARAMS = {
     "thresholds": config["qc"]["mrs"],
     "infusion_window_min": config["figures"]["infusion_window_min"],
     "labels": config["figures"].get("labels", {}),
+    "ratio_label": RATIO_LABEL,
 }
 # name, inputs, params, report category, subcategory (script scripts/figure_<name>.py, caption
 # report/figures/<name>.rst)
@@ -74,6 +75,13 @@ FIGURE_TABLE = [
         ["conditions", "labels"],
         "QC",
         "fMRS",
+    ),
+    (
+        "site_forest",
+        {"effects": "results/stats/site_effects.tsv"},
+        ["ratio_label"],
+        "Sites",
+        "Glx/tNAA",
     ),
     (
         "participant_flow",

@@ -15,6 +15,7 @@ rule ingest_participants:
         "../envs/python.yaml"
     params:
         conditions=CONDITIONS,
+        site_column=config["study"]["site_column"],
     script:
         "../scripts/ingest_participants.py"
 

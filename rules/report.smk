@@ -140,6 +140,15 @@ REPORT_TABLES = [
         config["stats"]["sex_analyses"],
     ),
     (
+        "site_effects",
+        f"{STATS}/site_effects.tsv",
+        f"{RATIO_LABEL}: effect per site and pooled",
+        "stats/site_effects",
+        "Sites",
+        "Statistics",
+        MULTISITE,
+    ),
+    (
         "crossover_checks",
         f"{STATS}/crossover_checks.tsv",
         "Crossover checks: period and carry-over",

@@ -18,6 +18,7 @@ rule stats_glx:
         "../envs/python.yaml"
     params:
         ddf=config["stats"]["ddf"],
+        site_term=config["stats"]["site_term"],
         formula=config["stats"]["glx_formula"],
         conditions=CONDITIONS,
         reference=config["study"]["reference_condition"],
@@ -42,6 +43,7 @@ rule stats_glx_sensitivity:
         "../envs/python.yaml"
     params:
         ddf=config["stats"]["ddf"],
+        site_term=config["stats"]["site_term"],
         formula=config["stats"]["glx_session_formula"],
         conditions=CONDITIONS,
         reference=config["study"]["reference_condition"],
@@ -68,6 +70,7 @@ rule stats_clinical:
         "../envs/python.yaml"
     params:
         ddf=config["stats"]["ddf"],
+        site_term=config["stats"]["site_term"],
         formula=config["stats"]["clinical_formula"],
         conditions=CONDITIONS,
         reference=config["study"]["reference_condition"],
@@ -93,6 +96,7 @@ rule stats_sex:
         "../envs/python.yaml"
     params:
         ddf=config["stats"]["ddf"],
+        site_term=config["stats"]["site_term"],
         glx_formula=config["stats"]["glx_formula"],
         clinical_formula=config["stats"]["clinical_formula"],
         glx_sex_formula=config["stats"]["glx_sex_formula"],
@@ -141,6 +145,7 @@ rule stats_crossover:
         "../envs/python.yaml"
     params:
         ddf=config["stats"]["ddf"],
+        site_term=config["stats"]["site_term"],
         glx_formula=config["stats"]["glx_crossover_formula"],
         clinical_formula=config["stats"]["clinical_crossover_formula"],
         primary_outcome=config["stats"]["primary_outcome"],
@@ -168,3 +173,26 @@ rule baseline_characteristics:
         before=SCALE_TIMEPOINTS[config["stats"]["primary_outcome"]][0],
     script:
         "../scripts/baseline_characteristics.py"
+
+
+rule stats_sites:
+    input:
+        participants="results/tidy/participants.tsv",
+        spectra="results/qc/mrs_spectra.tsv",
+        code=package_code("stats_sites.py"),
+    output:
+        effects="results/stats/site_effects.tsv",
+    log:
+        "logs/stats/stats_sites.log",
+    benchmark:
+        "benchmarks/stats/stats_sites.tsv"
+    conda:
+        "../envs/python.yaml"
+    params:
+        ddf=config["stats"]["ddf"],
+        formula=config["stats"]["glx_formula"],
+        site_term=config["stats"]["site_term"],
+        conditions=CONDITIONS,
+        reference=config["study"]["reference_condition"],
+    script:
+        "../scripts/stats_sites.py"

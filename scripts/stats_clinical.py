@@ -35,6 +35,7 @@ def main(io):
             p["conditions"],
             p["reference"],
             ddf=p["ddf"],
+            site_term=p["site_term"],
         )
         tests.append(t)
         models.append(m)

@@ -16,7 +16,9 @@ def main(io):
         primary,
         p["timepoints"],
     )
-    common = dict(conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"])
+    common = dict(
+        conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"], site_term=p["site_term"]
+    )
     parts = [
         run_models(data["glx"], p["glx_formula"], "crossover_checks", p["outcome"], **common),
         run_models(data["clinical"], p["clinical_formula"], "crossover_checks", primary, **common),

@@ -18,7 +18,14 @@ def main(io):
     p = io.params
     data = glx_model_data(read_table(io.input["spectra"]), read_table(io.input["participants"]))
     tests, models = run_models(
-        data, p["formula"], "glx_lmm", p["outcome"], p["conditions"], p["reference"], ddf=p["ddf"]
+        data,
+        p["formula"],
+        "glx_lmm",
+        p["outcome"],
+        p["conditions"],
+        p["reference"],
+        ddf=p["ddf"],
+        site_term=p["site_term"],
     )
     write_tsv(tests, io.output["lmm"])
     write_tsv(models, io.output["models"])

@@ -18,7 +18,9 @@ def main(io):
         p["timepoints"],
     )
     glx, madrs = data["glx"], data["clinical"]
-    common = dict(conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"])
+    common = dict(
+        conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"], site_term=p["site_term"]
+    )
     parts = [
         run_models(
             glx,

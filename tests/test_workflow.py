@@ -245,3 +245,44 @@ def test_a_second_study_shape_runs_with_only_its_config(tmp_path):
         text = svg.read_text()
         assert "ketamine" not in text and "naltrexone" not in text, svg.name
     assert "day 7" in (workdir / "results/figures/madrs_timecourse.svg").read_text()
+
+
+def test_a_pooled_study_gets_site_effects_and_a_single_site_study_none(first_run, tmp_path):
+    """The embedded study with a site column (3 sites): site intercepts in the models, the
+    per-site and pooled effects, the forest plot, sites counted in Table 1 and the flow."""
+    assert not (first_run / "results/stats/site_effects.tsv").exists()
+    assert "(1 | site)" not in (first_run / "results/stats/glx_lmm.tsv").read_text()
+    workdir = copy_workflow(tmp_path / "pooled")
+    participants = workdir / "data" / "synthetic" / "participants.tsv"
+    lines = participants.read_text().splitlines()
+    sites = ["King's", "Oxford", "Oxford", "Leeds"]
+    participants.write_text(
+        "\n".join(
+            [lines[0] + "\tsite"]
+            + [f"{line}\t{sites[i % len(sites)]}" for i, line in enumerate(lines[1:])]
+        )
+        + "\n"
+    )
+    targets = [
+        "results/stats/site_effects.tsv",
+        "results/figures/site_forest.png",
+        "results/stats/baseline_characteristics.tsv",
+        "results/qc/participant_flow.tsv",
+        "results/stats/glx_lmm.tsv",
+    ]
+    result = snakemake(workdir, *targets)
+    assert result.returncode == 0, result.stderr[-3000:]
+    effects = pd.read_csv(workdir / targets[0], sep="\t")
+    assert effects["site"].tolist() == ["King's", "Leeds", "Oxford", "all", "all"]
+    assert effects["n_participants"].tolist()[:3] == [7, 6, 13]
+    assert effects[effects["level"] == "site"]["estimate"].notna().all()
+    glx = pd.read_csv(workdir / "results/stats/glx_lmm.tsv", sep="\t")
+    assert set(glx["model"]) == {"ratio ~ condition * block + (1 | participant_id) + (1 | site)"}
+    table1 = pd.read_csv(workdir / targets[2], sep="\t", keep_default_na=False)
+    assert table1[table1["characteristic"] == "site"]["level"].tolist() == [
+        "King's",
+        "Leeds",
+        "Oxford",
+    ]
+    flow = pd.read_csv(workdir / targets[3], sep="\t", keep_default_na=False)
+    assert flow.iloc[0]["note"] == "per site: King's 7, Leeds 6, Oxford 13"

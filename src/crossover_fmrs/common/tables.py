@@ -32,6 +32,7 @@ STRING_COLUMNS = {
     "order": str,
     "flags": str,
     "excluded_by": str,
+    "site": str,
 }
 # Kinds for read_table(columns=...); a trailing "!" means the value may not be missing.
 MISSING = {"NA", ""}

@@ -9,12 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.errors import InputError
-from ..common.tables import order_conditions, read_tsv_text, read_utf8_text
+from ..common.tables import MISSING, order_conditions, read_tsv_text, read_utf8_text
 
 # Columns the pipeline needs; other columns (baseline characteristics) are kept as they are.
 REQUIRED_COLUMNS = ["participant_id", "sex", "age", "order"]
 SEX_CODES = ("M", "F")
 PARTICIPANT_PATTERN = r"sub-[A-Za-z0-9]+"
+SITE = "site"  # the name of the site column in the tidy tables and the models
 
 
 def check_column_names(header: list[str], path: Path) -> None:
@@ -103,8 +104,37 @@ def check_dictionary(frame: pd.DataFrame, path: Path) -> None:
                 )
 
 
-def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
-    """Validated participants table, sorted by participant_id, IDs kept as strings."""
+def check_sites(frame: pd.DataFrame, path: Path, site_column: str) -> pd.DataFrame:
+    """The site column of a pooled study, validated and named `site` (the name every later
+    table and model uses): a site for every participant. Site names only label rows and
+    plots, never name files, so any text is a valid site."""
+    if site_column != SITE and SITE in frame:
+        raise InputError(
+            path,
+            "line 1",
+            SITE,
+            f"no column '{SITE}' besides the site column '{site_column}' (study.site_column)",
+            "both",
+        )
+    for number, (pid, site) in enumerate(zip(frame["participant_id"], frame[site_column]), start=2):
+        if pd.isna(site) or not str(site).strip() or str(site) in MISSING:
+            raise InputError(
+                path,
+                f"line {number} ({pid})",
+                site_column,
+                "the participant's site (study.site_column; every participant has one)",
+                "an empty cell"
+                if pd.isna(site) or not str(site).strip()
+                else f"{site!r} (missing)",
+            )
+    return frame.rename(columns={site_column: SITE})
+
+
+def read_participants(
+    path: str | Path, conditions: list[str], site_column: str | None = None
+) -> pd.DataFrame:
+    """Validated participants table, sorted by participant_id, IDs kept as strings. With
+    site_column, that column (when the table has it) is checked and renamed `site`."""
     path = Path(path)
     rows = read_tsv_text(path)
     header, body = rows[0], rows[1:]
@@ -159,4 +189,6 @@ def read_participants(path: str | Path, conditions: list[str]) -> pd.DataFrame:
             file=sys.stderr,
         )
     frame["age"] = frame["age"].astype(float)
+    if site_column is not None and site_column in frame:
+        frame = check_sites(frame, path, site_column)
     return frame.sort_values("participant_id", kind="stable").reset_index(drop=True)

@@ -96,7 +96,15 @@ def participant_flow(
             }
         )
 
-    add(1, ALL, "Randomised", len(participants))
+    by_site = (
+        "per site: "
+        + ", ".join(
+            f"{site} {n}" for site, n in participants["site"].value_counts().sort_index().items()
+        )
+        if "site" in participants and participants["site"].nunique() > 1
+        else ""
+    )
+    add(1, ALL, "Randomised", len(participants), note=by_site)
     sequences = list(dict.fromkeys(participants["order"]))
     attended = pd.concat(
         [

@@ -49,6 +49,21 @@ MODEL_COLUMNS = [
 ]
 PARTIAL_ETA_FROM_F = "partial eta squared from F: F*df_num/(F*df_num+df_den)"
 SEX_SUBSETS = {"M": "male", "F": "female"}
+SITE = "site"  # the site column of a pooled study (ingest.participants names it so)
+
+
+def is_multisite(table: pd.DataFrame) -> bool:
+    """A pooled study: a site column with more than one site. A study without the column, or
+    with one site, is analysed exactly as a single-site study."""
+    return SITE in table and table[SITE].nunique() > 1
+
+
+def with_site_term(formula: str, data: pd.DataFrame, site_term: str | None) -> str:
+    """The formula with the site random effect (config stats.site_term) where the rows come from
+    more than one site; participants are nested in sites (their IDs are unique in the study)."""
+    if not site_term or not is_multisite(data) or site_term in formula:
+        return formula
+    return f"{formula} + {site_term}"
 
 
 def period_of(participants: pd.DataFrame) -> pd.DataFrame:
@@ -64,9 +79,10 @@ def period_of(participants: pd.DataFrame) -> pd.DataFrame:
 def _participant_columns(participants: pd.DataFrame) -> pd.DataFrame:
     periods = period_of(participants)
     periods["period"] = periods["period"].astype(str)
-    return periods.merge(
-        participants[["participant_id", "sex", "age", "order"]], on="participant_id"
+    columns = ["participant_id", "sex", "age", "order"] + (
+        [SITE] if is_multisite(participants) else []
     )
+    return periods.merge(participants[columns], on="participant_id")
 
 
 def glx_model_data(spectra: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +107,7 @@ def glx_model_data(spectra: pd.DataFrame, participants: pd.DataFrame) -> pd.Data
         "sex",
         "age",
         "ratio",
-    ]
+    ] + ([SITE] if SITE in data else [])
     return (
         data[columns]
         .sort_values(["participant_id", "condition", "block"], kind="stable")
@@ -109,6 +125,7 @@ def clinical_model_data(
         _participant_columns(participants), on=["participant_id", "condition"], how="left"
     )
     columns = ["participant_id", "condition", "timepoint", "period", "order", "sex", "age", "value"]
+    columns += [SITE] if SITE in data else []
     return (
         data[columns]
         .sort_values(["participant_id", "condition", "timepoint"], kind="stable")
@@ -156,7 +173,10 @@ def fit(
     reference: str,
     source: str,
     ddf: str = "Satterthwaite",
+    site_term: str | None = None,
 ) -> LmmResult:
+    """Fit one mixed model; with rows of several sites, the site term is added to the formula."""
+    formula = with_site_term(formula, data, site_term)
     levels = {"condition": condition_levels(conditions, reference)}
     if "sex" in data and "sex" in formula:
         levels["sex"] = ["F", "M"]  # coefficient = male - female
@@ -223,8 +243,10 @@ def run_models(
     reference: str,
     subsets: dict[str, pd.Series] | None = None,
     ddf: str = "Satterthwaite",
+    site_term: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit one formula on the whole sample or on each named subset of rows."""
+    """Fit one formula on the whole sample or on each named subset of rows (with the site term
+    where the rows come from several sites)."""
     subsets = subsets or {"all": pd.Series(True, index=data.index)}
     tests, models = [], []
     for subset, rows in subsets.items():
@@ -236,6 +258,7 @@ def run_models(
             reference,
             source=f"{analysis} ({outcome}, {subset})",
             ddf=ddf,
+            site_term=site_term,
         )
         tests.append(lmm_rows(result, analysis, outcome, subset, part))
         models.append(model_rows(result, analysis, outcome, subset))
@@ -436,9 +459,10 @@ def baseline_characteristics(
 ) -> pd.DataFrame:
     """Table 1: the sample's characteristics and the pre-infusion primary outcome per condition.
 
-    Numeric columns of participants.tsv as mean (SD) with range; coded columns (sex, order, yes/no)
-    as n (%). The pre-infusion rating is given per condition: in a crossover both start from the
-    participant's own baseline, so a difference here would point to carry-over or a period effect.
+    Numeric columns of participants.tsv as mean (SD) with range; coded columns (sex, order, yes/no,
+    the site of a pooled study, even when sites are numbered) as n (%). The pre-infusion rating
+    is given per condition: in a crossover both start from the participant's own baseline, so a
+    difference here would point to carry-over or a period effect.
     """
     rows = []
     n = len(participants)
@@ -460,7 +484,7 @@ def baseline_characteristics(
         if column == "participant_id":
             continue
         values = participants[column]
-        if pd.to_numeric(values, errors="coerce").notna().all():
+        if column != SITE and pd.to_numeric(values, errors="coerce").notna().all():
             numeric(column, values)
         else:
             for level, count in values.value_counts().sort_index().items():
