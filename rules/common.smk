@@ -11,7 +11,7 @@ from snakemake.utils import validate
 SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 # Where each fMRS format's files live (pure path logic: no pandas at DAG-building time).
-from crossover_fmrs.ingest.formats.layout import format_inputs
+from crossover_fmrs.ingest.formats.layout import LAYOUTS, MANIFEST, format_inputs
 from crossover_fmrs.power.grid import EFFECT_NAME_PATTERN, effect_name, grid_error
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -122,14 +122,6 @@ def package_code(script):
     return sorted(str(module) for module in seen)
 
 
-def raw_mrs_files(wildcards):
-    """The fit outputs and block-timing sidecars the configured format's reader reads (its own
-    input listing), so that only a change to one of them reruns ingestion."""
-    return format_inputs(
-        DATA_DIR, config["mrs"]["format"], config["mrs"]["osprey_subspectrum"]
-    )
-
-
 def participants_dictionary(wildcards):
     """participants.json, the data dictionary whose Levels the codes are checked against, if the study has one."""
     path = DATA_DIR / "participants.json"
@@ -150,22 +142,58 @@ def calibrated_study():
     )
 
 
-def study_sites():
-    """The distinct sites of participants.tsv's site column (study.site_column), or none. Read
-    when the DAG is built, since a pooled study has outputs a single-site study lacks."""
+@cache
+def participants_sheet():
+    """(header, rows) of participants.tsv, read once when the DAG is built (no checks:
+    ingest_participants makes them); empty when the file is missing, which that rule reports."""
     path = DATA_DIR / "participants.tsv"
     if not path.is_file():
-        return []  # ingest_participants says so
+        return [], []
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = csv.reader(handle, delimiter="\t")
-        header = next(rows, [])
-        if config["study"]["site_column"] not in header:
-            return []
-        column = header.index(config["study"]["site_column"])
-        return sorted({row[column] for row in rows if len(row) > column})
+        rows = list(csv.reader(handle, delimiter="\t"))
+    return (rows[0], rows[1:]) if rows else ([], [])
 
 
-MULTISITE = len(study_sites()) > 1
+def sheet_column(name):
+    header, rows = participants_sheet()
+    if name not in header:
+        return []
+    at = header.index(name)
+    return [row[at] for row in rows if len(row) > at]
+
+
+# A pooled study (more than one site) has outputs a single-site study lacks.
+MULTISITE = len(set(sheet_column(config["study"]["site_column"]))) > 1
+# The fMRS spectra are read and QC'd in batches of participants (scale.batch_size), in ID order,
+# where each participant's files sit in their own folder; a manifest or a study-level table is
+# read in one job.
+BATCHED = config["mrs"]["format"] in LAYOUTS and not (DATA_DIR / MANIFEST).is_file()
+_IDS = sorted(set(sheet_column("participant_id")))
+_SIZE = config["scale"]["batch_size"] if BATCHED else max(1, len(_IDS))
+MRS_BATCHES = {
+    f"{number:04d}": _IDS[start : start + _SIZE]
+    for number, start in enumerate(range(0, max(1, len(_IDS)), _SIZE))
+}
+
+
+@cache
+def _raw_mrs_by_participant():
+    """The configured format's raw files, by the participant folder they sit in ('' for
+    study-level files)."""
+    grouped = {}
+    for path in format_inputs(DATA_DIR, config["mrs"]["format"], config["mrs"]["osprey_subspectrum"]):
+        parts = Path(path).relative_to(DATA_DIR).parts
+        owner = parts[0] if BATCHED and len(parts) > 1 else ""
+        grouped.setdefault(owner, []).append(path)
+    return grouped
+
+
+def raw_mrs_batch_files(wildcards):
+    """The raw files one batch's reader reads: its participants' (or all, unbatched)."""
+    grouped = _raw_mrs_by_participant()
+    if not BATCHED:
+        return sorted(path for paths in grouped.values() for path in paths)
+    return [path for pid in MRS_BATCHES[wildcards.batch] for path in grouped.get(pid, [])]
 
 
 def final_outputs():

@@ -17,6 +17,8 @@ rule paper_comparison:
         markdown="results/paper_comparison.md",
     log:
         "logs/compare/paper_comparison.log",
+    benchmark:
+        "benchmarks/compare/paper_comparison.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -38,6 +40,8 @@ rule run_record:
         versions="results/run/software_versions.tsv",
     log:
         "logs/compare/run_record.log",
+    benchmark:
+        "benchmarks/compare/run_record.tsv"
     conda:
         "../envs/python.yaml"
     params:

@@ -1,7 +1,7 @@
 # Figures, generated from one table: each writes PNG + SVG + the plotted numbers as TSV, and a
 # report page (the PNG, with its SVG and TSV as downloads), so the report shows each figure once.
 
-SPECTRA = "results/qc/mrs_spectra.tsv"
+SPECTRA = "results/qc/mrs_spectra.parquet"
 SCORES = "results/tidy/clinical_scores.tsv"
 PARTICIPANTS = "results/tidy/participants.tsv"
 PRIMARY_CLINICAL_OUTCOME = config["stats"]["primary_outcome"]
@@ -114,6 +114,8 @@ for name, inputs, param_names, category, subcategory in FIGURE_TABLE:
             ),
         log:
             f"logs/figures/{name}.log",
+        benchmark:
+            f"benchmarks/figures/{name}.tsv"
         conda:
             "../envs/python.yaml"
         params:

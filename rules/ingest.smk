@@ -11,6 +11,8 @@ rule ingest_participants:
         columns="results/qc/participant_columns.tsv",
     log:
         "logs/ingest/ingest_participants.log",
+    benchmark:
+        "benchmarks/ingest/ingest_participants.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -20,16 +22,18 @@ rule ingest_participants:
         "../scripts/ingest_participants.py"
 
 
-rule ingest_mrs:
+rule ingest_mrs_batch:
     input:
         participants=DATA_DIR / "participants.tsv",
         dictionary=participants_dictionary,
-        raw=raw_mrs_files,
+        raw=raw_mrs_batch_files,
         code=package_code("ingest_mrs.py"),
     output:
-        mrs="results/tidy/mrs_long.tsv",
+        mrs="results/tidy/batches/mrs_long_{batch}.parquet",
     log:
-        "logs/ingest/ingest_mrs.log",
+        "logs/ingest/ingest_mrs_{batch}.log",
+    benchmark:
+        "benchmarks/ingest/ingest_mrs_{batch}.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -41,8 +45,30 @@ rule ingest_mrs:
             key: config["mrs"][key]
             for key in ("osprey_subspectrum", "dynmrs_time", "dynmrs_aggregate")
         },
+        batch=lambda wildcards: MRS_BATCHES[wildcards.batch] if BATCHED else None,
     script:
         "../scripts/ingest_mrs.py"
+
+
+rule ingest_mrs:
+    input:
+        participants=DATA_DIR / "participants.tsv",
+        batches=expand("results/tidy/batches/mrs_long_{batch}.parquet", batch=MRS_BATCHES),
+        code=package_code("gather_mrs.py"),
+    output:
+        tsv="results/tidy/mrs_long.tsv",
+    log:
+        "logs/ingest/ingest_mrs.log",
+    benchmark:
+        "benchmarks/ingest/ingest_mrs.tsv"
+    conda:
+        "../envs/python.yaml"
+    params:
+        data_dir=lambda wildcards, input: Path(input.participants).parent,
+        conditions=CONDITIONS,
+        check_folders=BATCHED,
+    script:
+        "../scripts/gather_mrs.py"
 
 
 rule ingest_clinical:
@@ -56,6 +82,8 @@ rule ingest_clinical:
         scores="results/tidy/clinical_scores.tsv",
     log:
         "logs/ingest/ingest_clinical.log",
+    benchmark:
+        "benchmarks/ingest/ingest_clinical.tsv"
     conda:
         "../envs/python.yaml"
     params:

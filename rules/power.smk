@@ -75,6 +75,8 @@ if "power" in config and "simulation" in config:
             summary="results/power/summary.md",
         log:
             "logs/power/power_table.log",
+        benchmark:
+            "benchmarks/power/power_table.tsv"
         conda:
             "../envs/python.yaml"
         resources:
@@ -111,6 +113,8 @@ if "power" in config and "simulation" in config:
             tsv="results/power/power_curves.tsv",
         log:
             "logs/power/figure_power.log",
+        benchmark:
+            "benchmarks/power/figure_power.tsv"
         conda:
             "../envs/python.yaml"
         params:

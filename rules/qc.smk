@@ -1,15 +1,17 @@
 # Quality control: flags with reasons, inclusion decisions the statistics use, participant flow.
 
 
-rule qc_mrs:
+rule qc_mrs_batch:
     input:
-        mrs="results/tidy/mrs_long.tsv",
+        mrs="results/tidy/batches/mrs_long_{batch}.parquet",
         code=package_code("qc_mrs.py"),
     output:
-        spectra="results/qc/mrs_spectra.tsv",
-        flags="results/qc/mrs_qc_flags.tsv",
+        spectra="results/qc/batches/mrs_spectra_{batch}.parquet",
+        flags="results/qc/batches/mrs_qc_flags_{batch}.parquet",
     log:
-        "logs/qc/qc_mrs.log",
+        "logs/qc/qc_mrs_{batch}.log",
+    benchmark:
+        "benchmarks/qc/qc_mrs_{batch}.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -18,6 +20,25 @@ rule qc_mrs:
         thresholds=config["qc"]["mrs"],
     script:
         "../scripts/qc_mrs.py"
+
+
+rule qc_mrs:
+    input:
+        spectra=expand("results/qc/batches/mrs_spectra_{batch}.parquet", batch=MRS_BATCHES),
+        flags=expand("results/qc/batches/mrs_qc_flags_{batch}.parquet", batch=MRS_BATCHES),
+        code=package_code("gather_qc_mrs.py"),
+    output:
+        spectra="results/qc/mrs_spectra.tsv",
+        flags="results/qc/mrs_qc_flags.tsv",
+        columnar="results/qc/mrs_spectra.parquet",
+    log:
+        "logs/qc/qc_mrs.log",
+    benchmark:
+        "benchmarks/qc/qc_mrs.tsv"
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../scripts/gather_qc_mrs.py"
 
 
 rule qc_clinical:
@@ -30,6 +51,8 @@ rule qc_clinical:
         missing_conditions="results/qc/clinical_missing_conditions.tsv",
     log:
         "logs/qc/qc_clinical.log",
+    benchmark:
+        "benchmarks/qc/qc_clinical.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -43,7 +66,7 @@ rule qc_clinical:
 rule participant_flow:
     input:
         participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.tsv",
+        spectra="results/qc/mrs_spectra.parquet",
         scores="results/tidy/clinical_scores.tsv",
         glx_rm_anova="results/stats/glx_rm_anova.tsv",
         clinical_rm_anova="results/stats/clinical_rm_anova.tsv",
@@ -52,6 +75,8 @@ rule participant_flow:
         flow="results/qc/participant_flow.tsv",
     log:
         "logs/qc/participant_flow.log",
+    benchmark:
+        "benchmarks/qc/participant_flow.tsv"
     conda:
         "../envs/python.yaml"
     params:

@@ -200,6 +200,8 @@ for name, table, title, caption, category, subcategory, built in REPORT_TABLES:
             ),
         log:
             f"logs/report/{name}.log",
+        benchmark:
+            f"benchmarks/report/{name}.tsv"
         conda:
             "../envs/python.yaml"
         params:

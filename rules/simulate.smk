@@ -12,6 +12,8 @@ if "simulation" in config:
             study=directory(config["simulation"]["output_dir"]),
         log:
             "logs/simulate/simulate_study.log",
+        benchmark:
+            "benchmarks/simulate/simulate_study.tsv"
         conda:
             "../envs/python.yaml"
         params:

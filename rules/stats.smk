@@ -4,7 +4,7 @@
 rule stats_glx:
     input:
         participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.tsv",
+        spectra="results/qc/mrs_spectra.parquet",
         code=package_code("stats_glx.py"),
     output:
         lmm="results/stats/glx_lmm.tsv",
@@ -30,7 +30,7 @@ rule stats_glx:
 rule stats_glx_sensitivity:
     input:
         participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.tsv",
+        spectra="results/qc/mrs_spectra.parquet",
         code=package_code("stats_glx_sensitivity.py"),
     output:
         lmm="results/stats/glx_lmm_sensitivity.tsv",
@@ -83,7 +83,7 @@ rule stats_clinical:
 rule stats_sex:
     input:
         participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.tsv",
+        spectra="results/qc/mrs_spectra.parquet",
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("stats_sex.py"),
     output:
@@ -92,6 +92,8 @@ rule stats_sex:
         models="results/stats/sex_models.tsv",
     log:
         "logs/stats/stats_sex.log",
+    benchmark:
+        "benchmarks/stats/stats_sex.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -119,6 +121,8 @@ rule stats_attenuation:
         attenuation="results/stats/attenuation.tsv",
     log:
         "logs/stats/stats_attenuation.log",
+    benchmark:
+        "benchmarks/stats/stats_attenuation.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -133,7 +137,7 @@ rule stats_attenuation:
 rule stats_crossover:
     input:
         participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.tsv",
+        spectra="results/qc/mrs_spectra.parquet",
         scores="results/tidy/clinical_scores.tsv",
         code=package_code("stats_crossover.py"),
     output:
@@ -141,6 +145,8 @@ rule stats_crossover:
         models="results/stats/crossover_models.tsv",
     log:
         "logs/stats/stats_crossover.log",
+    benchmark:
+        "benchmarks/stats/stats_crossover.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -166,6 +172,8 @@ rule baseline_characteristics:
         table="results/stats/baseline_characteristics.tsv",
     log:
         "logs/stats/baseline_characteristics.log",
+    benchmark:
+        "benchmarks/stats/baseline_characteristics.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -178,7 +186,7 @@ rule baseline_characteristics:
 rule stats_sites:
     input:
         participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.tsv",
+        spectra="results/qc/mrs_spectra.parquet",
         code=package_code("stats_sites.py"),
     output:
         effects="results/stats/site_effects.tsv",

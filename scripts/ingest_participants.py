@@ -9,7 +9,7 @@ from crossover_fmrs.ingest.participants import column_record, read_participants
 
 def main(io):
     participants = read_participants(
-        io.input["participants"], io.params["conditions"], io.params["site_column"]
+        io.input["participants"], io.params["conditions"], io.params.get("site_column")
     )
     write_tsv(participants, io.output["participants"])
     write_tsv(column_record(io.input["participants"]), io.output["columns"])

@@ -1,8 +1,9 @@
-"""Flag every spectrum against the configured QC criteria and decide which enter the statistics."""
+"""Flag every spectrum of one batch against the configured QC criteria and decide which enter
+the statistics (each spectrum's criteria need only its own session)."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
-from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.common.tables import read_table, write_table
 from crossover_fmrs.qc.mrs import apply_qc, mark_phase, qc_flags, spectrum_table
 
 
@@ -13,8 +14,9 @@ def main(io):
     )
     spectra = mark_phase(spectra, io.params["baseline_blocks"])
     flags = qc_flags(spectra, io.params["thresholds"])
-    write_tsv(apply_qc(spectra, flags, io.params["thresholds"]["exclude_on"]), io.output["spectra"])
-    write_tsv(flags, io.output["flags"])
+    spectra = apply_qc(spectra, flags, io.params["thresholds"]["exclude_on"])
+    write_table(spectra, io.output["spectra"])
+    write_table(flags, io.output["flags"])
 
 
 run_step(main, globals().get("snakemake"))

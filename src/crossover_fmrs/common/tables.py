@@ -2,16 +2,19 @@
 
 - `read_utf8_text`, `read_tsv_text`: raw UTF-8 text and TSV rows (BOM and CRLF accepted) with
   one-line InputErrors naming the file, line and column of a fault.
-- `read_table`: one of the pipeline's own TSVs, written by `write_tsv`; with `columns` given, only
-  those columns, each checked for its kind with the line of any bad cell.
-- `write_tsv`, `atomic_write_text`, `atomic_write_bytes`: deterministic output written through a
-  temporary file, so no reader ever sees half a file.
+- `read_table`: one of the pipeline's own tables (TSV, or Parquet by its suffix), written by
+  `write_tsv` or `write_parquet`; with `columns` given, only those columns, each checked for its
+  kind with the line of any bad cell.
+- `write_tsv`, `write_parquet` (`write_table` picks by suffix), `atomic_write_text`,
+  `atomic_write_bytes`: deterministic output written through a temporary file, so no reader ever
+  sees half a file.
 - `order_conditions`: the meaning of participants.tsv's `order` column.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -132,6 +135,8 @@ def read_table(path: str | Path, columns: dict[str, str] | None = None) -> pd.Da
     bad cell; the path travels with the frame in `frame.attrs["source"]`.
     """
     if columns is None:
+        if str(path).endswith(".parquet"):
+            return pd.read_parquet(path, engine="pyarrow")  # written by write_parquet
         frame = pd.read_csv(
             path, sep="\t", dtype=STRING_COLUMNS, na_values=["NA"], keep_default_na=False
         )
@@ -142,12 +147,25 @@ def read_table(path: str | Path, columns: dict[str, str] | None = None) -> pd.Da
     path = str(path)
     if not Path(path).is_file():
         raise InputError(path, None, None, "an existing file", "no such file")
-    rows = read_tsv_text(path)
-    header, body = rows[0], rows[1:]
+    if path.endswith(".parquet"):
+        stored = pd.read_parquet(path, engine="pyarrow")
+        header = list(stored.columns)
+    else:
+        rows = read_tsv_text(path)
+        header, body = rows[0], rows[1:]
     for column in columns:
         if column not in header:
             raise InputError(path, "line 1", column, "a column of this name in the header", header)
-    raw = pd.DataFrame(body, columns=header, dtype=object)
+    if path.endswith(".parquet"):  # the cells as its TSV writes them: one set of checks for both
+        raw = pd.read_csv(
+            io.StringIO(tsv_text(stored[list(columns)])),
+            sep="\t",
+            dtype=object,
+            keep_default_na=False,
+            na_filter=False,
+        )
+    else:
+        raw = pd.DataFrame(body, columns=header, dtype=object)
     frame = pd.DataFrame(
         {column: _convert(raw, path, column, kind) for column, kind in columns.items()}
     )
@@ -226,9 +244,31 @@ def _umask() -> int:
     return mask
 
 
-def write_tsv(frame, path: str | Path, float_format: str = "%.10g") -> None:
-    """Deterministic TSV: fixed float format, missing values as NA, LF line endings."""
-    text = frame.to_csv(
-        sep="\t", index=False, na_rep="NA", float_format=float_format, lineterminator="\n"
+FLOAT_FORMAT = "%.10g"  # every table's numbers, in TSV and Parquet alike
+
+
+def tsv_text(frame) -> str:
+    """The text of a deterministic TSV: fixed float format, missing values as NA, LF endings."""
+    return frame.to_csv(
+        sep="\t", index=False, na_rep="NA", float_format=FLOAT_FORMAT, lineterminator="\n"
     )
-    atomic_write_text(path, text)
+
+
+def write_tsv(frame, path: str | Path) -> None:
+    """Deterministic TSV (tsv_text), written atomically."""
+    atomic_write_text(path, tsv_text(frame))
+
+
+def write_table(frame, path: str | Path) -> None:
+    """write_parquet for a .parquet path, else write_tsv: the file name says the format."""
+    (write_parquet if str(path).endswith(".parquet") else write_tsv)(frame, path)
+
+
+def write_parquet(frame, path: str | Path) -> None:
+    """The table as Apache Parquet, holding exactly what its TSV would give back to read_table
+    (the same rounding, the same missing values, the same column kinds), so that a rule reads the
+    same numbers from either. Columnar and compressed: later rules read it without parsing text."""
+    as_read = read_table(io.StringIO(tsv_text(frame)))
+    buffer = io.BytesIO()
+    as_read.to_parquet(buffer, index=False, engine="pyarrow", compression="zstd")
+    atomic_write_bytes(path, buffer.getvalue())

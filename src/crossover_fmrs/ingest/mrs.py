@@ -68,6 +68,7 @@ def read_study_mrs(
     larmor_mhz: float | None = None,
     options: dict | None = None,
     workdir_paths: bool = False,
+    batch: bool = False,
 ) -> pd.DataFrame:
     """Tidy MRS table of a study: one row per participant x condition x block x metabolite.
 
@@ -77,7 +78,9 @@ def read_study_mrs(
     `fmt` is config mrs.format; `larmor_mhz` (config mrs.larmor_mhz) converts linewidths that a
     tool writes in Hz (fsl_mrs, Osprey) to ppm; `options` are the format settings of config mrs
     (READER_OPTIONS). Messages name files relative to data_dir, or with `workdir_paths` as seen
-    from the working directory, like every other step's messages.
+    from the working directory, like every other step's messages. With `batch`, `participants`
+    is one batch of a study read in batches (a per-session format without a manifest): only
+    their folders are read.
     """
     if fmt not in FORMATS:
         raise InputError("config", "mrs", "format", f"one of {list(FORMATS)}", fmt)
@@ -86,7 +89,9 @@ def read_study_mrs(
         raise InputError(data_dir, None, None, "a folder holding the raw study")
     options = {key: value for key, value in (options or {}).items() if key in READER_OPTIONS}
     try:
-        return FORMATS[fmt].read(data_dir, participants, list(conditions), larmor_mhz, **options)
+        return FORMATS[fmt].read(
+            data_dir, participants, list(conditions), larmor_mhz, batch=batch, **options
+        )
     except InputError as err:
         if not workdir_paths:
             raise

@@ -393,17 +393,29 @@ class Session:
     sidecar: Path | None = None
 
 
+def session_entries(data_dir: Path, roots: list[str] | None = None) -> list[Path]:
+    """The entries of every session folder of the study, or (roots) of these participants' only."""
+    if roots is None:
+        return sorted(data_dir.glob(SESSION_GLOB))
+    return sorted(path for root in roots for path in data_dir.glob(f"{root}/ses-*/mrs/*"))
+
+
 def session_inventory(
-    data_dir: Path, fmt: str, participant_ids: set[str], conditions: list[str]
+    data_dir: Path,
+    fmt: str,
+    participant_ids: set[str],
+    conditions: list[str],
+    roots: list[str] | None = None,
 ) -> dict:
-    """{(participant_id, condition): Session} for a per-session format, names checked.
+    """{(participant_id, condition): Session} for a per-session format, names checked; of the
+    participant folders `roots` only, when given (session_entries).
 
     A session folder holding only another tool's outputs is a format mismatch (InputError); other
     tools' outputs beside this format's are ignored (LCModel writes .table and .csv side by side).
     """
     layout = LAYOUTS[fmt]
     sessions: dict[tuple[str, str], Session] = {}
-    for path in sorted(data_dir.glob(SESSION_GLOB)):
+    for path in session_entries(data_dir, roots):
         if path.name.startswith("."):
             continue
         rel = relative(path, data_dir)
@@ -455,17 +467,35 @@ def session_inventory(
             raise InputError(rel, None, "block", what, block)
         session.fits[block] = path
     check_format_sessions(
-        data_dir, fmt, {session.folder for session in sessions.values() if session.fits}
+        data_dir, fmt, {session.folder for session in sessions.values() if session.fits}, roots
     )
     return sessions
 
 
-def check_format_sessions(data_dir: Path, fmt: str, folders_with_fits: set[Path]) -> None:
+def unlisted_participant_folders(data_dir: Path, participant_ids: set[str]) -> None:
+    """InputError naming the first fMRS file of a participant folder that participants.tsv does
+    not list (the check a batched read leaves to the step that gathers the batches)."""
+    for folder in sorted(data_dir.glob("sub-*")):
+        if folder.is_dir() and folder.name not in participant_ids:
+            files = session_entries(data_dir, [folder.name])
+            if files:
+                raise InputError(
+                    relative(files[0], data_dir),
+                    None,
+                    "participant_id",
+                    "a participant listed in participants.tsv",
+                    folder.name,
+                )
+
+
+def check_format_sessions(
+    data_dir: Path, fmt: str, folders_with_fits: set[Path], roots: list[str] | None = None
+) -> None:
     """InputError where a session folder holds other tools' outputs but none of `fmt`.
 
     With no outputs of `fmt` anywhere, a study table of a study-level format is a mismatch too.
     """
-    for path in sorted(data_dir.glob(SESSION_GLOB)):
+    for path in session_entries(data_dir, roots):
         if path.name.startswith(".") or path.parent in folders_with_fits:
             continue
         kind = output_kind(path)
@@ -582,15 +612,25 @@ def session_blocks(session: Session, data_dir: Path, fmt: str) -> tuple[pd.DataF
     return timing, label
 
 
-def timed_sessions(data_dir: Path, fmt: str, participants: pd.DataFrame, conditions: list[str]):
+def timed_sessions(
+    data_dir: Path,
+    fmt: str,
+    participants: pd.DataFrame,
+    conditions: list[str],
+    batch: bool = False,
+):
     """(session, its validated block timing, the sidecar's label) for each session of a per-session
     format, in participant and condition order: the loop every per-session reader starts with.
-    With a manifest (mrs_files.tsv) its rows name the outputs instead of the file names."""
+    With a manifest (mrs_files.tsv) its rows name the outputs instead of the file names. With
+    `batch`, `participants` is one batch of the study: only their folders are read (so a batch
+    costs its own size), and folders of participants the study does not list are left to
+    unlisted_participant_folders, which the gathering step runs once."""
     participant_ids = set(participants["participant_id"].astype(str))
     if (data_dir / MANIFEST).is_file():
         yield from manifest_sessions(data_dir, fmt, participant_ids, conditions)
         return
-    sessions = session_inventory(data_dir, fmt, participant_ids, conditions)
+    roots = sorted(participant_ids) if batch else None
+    sessions = session_inventory(data_dir, fmt, participant_ids, conditions, roots)
     for _, session in sorted(sessions.items()):
         timing, label = session_blocks(session, data_dir, fmt)
         yield session, timing, label

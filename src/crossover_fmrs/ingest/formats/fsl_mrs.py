@@ -253,12 +253,13 @@ def read_fsl_mrs_study(
     participants: pd.DataFrame,
     conditions: list[str],
     larmor_mhz: float | None = None,
+    batch: bool = False,
     **_,
 ) -> pd.DataFrame:
     """mrs.format fsl_mrs: one fsl_mrs output folder per block, timing from the session sidecars."""
     larmor = _require_larmor(larmor_mhz)
     spectra = []
-    for session, timing, _ in timed_sessions(data_dir, "fsl_mrs", participants, conditions):
+    for session, timing, _ in timed_sessions(data_dir, "fsl_mrs", participants, conditions, batch):
         for row in timing.itertuples(index=False):
             measures, fwhm_ppm, snr, source = read_fsl_mrs_block(
                 session.fits[row.block], data_dir, larmor
@@ -483,13 +484,14 @@ def read_fsl_dynmrs_study(
     larmor_mhz: float | None = None,
     dynmrs_time: str = "order",
     dynmrs_aggregate: str = "none",
+    batch: bool = False,
     **_,
 ) -> pd.DataFrame:
     """mrs.format fsl_dynmrs: one folder per session, time points mapped to the sidecar's blocks
     (block_of_points); a block of several time points needs mrs.dynmrs_aggregate mean."""
     spectra = []
     for session, timing, sidecar_label in timed_sessions(
-        data_dir, "fsl_dynmrs", participants, conditions
+        data_dir, "fsl_dynmrs", participants, conditions, batch
     ):
         folder = session.fits[0]
         path = folder / "mapped_parameters.csv"

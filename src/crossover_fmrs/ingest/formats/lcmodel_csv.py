@@ -127,11 +127,14 @@ def read_csv_study(
     participants: pd.DataFrame,
     conditions: list[str],
     larmor_mhz: float | None = None,
+    batch: bool = False,
     **_,
 ) -> pd.DataFrame:
     """mrs.format lcmodel_csv: one spreadsheet per block, timing from the session sidecars."""
     spectra = []
-    for session, timing, _ in timed_sessions(data_dir, "lcmodel_csv", participants, conditions):
+    for session, timing, _ in timed_sessions(
+        data_dir, "lcmodel_csv", participants, conditions, batch
+    ):
         for row in timing.itertuples(index=False):
             path = session.fits[row.block]
             label = relative(path, data_dir)

@@ -359,12 +359,15 @@ def read_table_study(
     participants: pd.DataFrame,
     conditions: list[str],
     larmor_mhz: float | None = None,
+    batch: bool = False,
     **_,
 ) -> pd.DataFrame:
     """mrs.format lcmodel_table: one .table per block, timing from the session sidecars (LCModel
     reports FWHM in ppm: larmor_mhz is not used)."""
     spectra = []
-    for session, timing, _ in timed_sessions(data_dir, "lcmodel_table", participants, conditions):
+    for session, timing, _ in timed_sessions(
+        data_dir, "lcmodel_table", participants, conditions, batch
+    ):
         for row in timing.itertuples(index=False):
             path = session.fits[row.block]
             label = relative(path, data_dir)

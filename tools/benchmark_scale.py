@@ -1,0 +1,160 @@
+"""How the whole pipeline grows with the study: simulate a study of each size, run the default
+target on it, and record wall time, CPU seconds and the largest peak memory of any job (from the
+rules' own benchmark files), beside the 26-participant run of the same session (the ratios).
+
+    python tools/benchmark_scale.py [--sizes 26 500 2000] [--with-10000] [--cores 2]
+        [--output benchmarks/scale.tsv]
+
+Each study is a plain draw of the project's simulator (simulation.calibrate off) with the
+embedded study's design (half males, 7% of spectra failing QC), written to a scratch folder;
+the workflow is copied beside it and run with `--configfile` (nothing of this checkout is
+touched). The TSV goes to benchmarks/ (not tracked); docs/performance.md quotes a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from benchmark_workflow import copy_workflow  # noqa: E402  (after the path insert)
+from crossover_fmrs.simulate.study import simulate_files, write_study  # noqa: E402
+
+FAILING_SHARE = 22 / 312  # the embedded study's share of spectra failing QC
+COLUMNS = [
+    "participants",
+    "jobs",
+    "wall_s",
+    "cpu_s",
+    "cpu_ratio_to_26",
+    "largest_job_peak_mb",
+    "largest_job",
+    "simulate_s",
+    "cores",
+    "machine_cpus",
+    "load_1min_before",
+    "python",
+]
+
+
+def progress(message: str) -> None:
+    print(f"[benchmark_scale] {message}", file=sys.stderr, flush=True)
+
+
+def simulate(config: dict, n: int, out: Path) -> float:
+    """Write a plain draw of n participants to out; returns its CPU seconds."""
+    simulation = config["simulation"]
+    blocks = 1 + int(simulation["mrs"]["n_infusion_blocks"])
+    settings = {
+        **simulation,
+        "calibrate": False,
+        "n_participants": n,
+        "n_male": n // 2,
+        "mrs": {
+            **simulation["mrs"],
+            "n_failing_spectra": round(FAILING_SHARE * 2 * n * blocks),
+        },
+    }
+    scales = {
+        entry["name"]: {"sheet": entry["sheet"], "timepoints": entry["timepoints"]}
+        for entry in config["clinical"]["scales"]
+    }
+    start = time.process_time()
+    files = simulate_files(
+        settings,
+        config["study"]["conditions"],
+        scales=scales,
+        reference=config["study"]["reference_condition"],
+        qc_thresholds=config["qc"]["mrs"],
+    )
+    write_study(files, out)
+    return time.process_time() - start
+
+
+def job_benchmarks(workdir: Path) -> list[dict]:
+    rows = []
+    for path in sorted((workdir / "benchmarks").rglob("*.tsv")):
+        with path.open() as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                rows.append({"job": str(path.relative_to(workdir / "benchmarks")), **row})
+    return rows
+
+
+def run_size(config: dict, n: int, cores: int, scratch: Path) -> dict:
+    study = scratch / f"study_{n}"
+    progress(f"{n} participants: simulating")
+    simulate_s = simulate(config, n, study)
+    workdir = copy_workflow(scratch / f"workflow_{n}")
+    run_config = {**config, "data_dir": str(study), "synthetic": True}
+    (workdir / "scale.yaml").write_text(yaml.safe_dump(run_config, sort_keys=False))
+    progress(f"{n} participants: running the default target with --cores {cores}")
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "all"]
+        + ["--configfile", "scale.yaml"],
+        cwd=workdir,
+        check=True,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    jobs = job_benchmarks(workdir)
+    largest = max(jobs, key=lambda row: float(row["max_rss"] or 0))
+    return {
+        "participants": n,
+        "jobs": len(jobs),
+        "wall_s": f"{wall:.1f}",
+        "cpu_s": f"{(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime):.1f}",
+        "largest_job_peak_mb": f"{float(largest['max_rss']):.0f}",
+        "largest_job": largest["job"],
+        "simulate_s": f"{simulate_s:.1f}",
+        "cores": cores,
+        "machine_cpus": os.cpu_count(),
+        "load_1min_before": f"{load:.2f}",
+        "python": platform.python_version(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[26, 500, 2000])
+    parser.add_argument("--with-10000", action="store_true", help="also 10,000 participants")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "scale.tsv")
+    args = parser.parse_args()
+    sizes = sorted(set(args.sizes) | {26} | ({10000} if args.with_10000 else set()))
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    results = []
+    with tempfile.TemporaryDirectory(prefix="benchmark_scale_") as scratch:
+        for n in sizes:
+            results.append(run_size(config, n, args.cores, Path(scratch)))
+            progress(f"{n} participants: {results[-1]['cpu_s']} CPU-s")
+    floor = float(next(row["cpu_s"] for row in results if row["participants"] == 26))
+    for row in results:
+        row["cpu_ratio_to_26"] = f"{float(row['cpu_s']) / floor:.2f}"
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["\t".join(COLUMNS)] + [
+        "\t".join(str(row[column]) for column in COLUMNS) for row in results
+    ]
+    args.output.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
