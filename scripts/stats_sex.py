@@ -6,7 +6,12 @@ import pandas as pd
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
-from crossover_fmrs.stats.analyses import primary_model_data, run_models, sex_subsets
+from crossover_fmrs.stats.analyses import (
+    primary_model_data,
+    require_sex_models,
+    run_models,
+    sex_subsets,
+)
 
 
 def main(io):
@@ -20,6 +25,17 @@ def main(io):
     glx, madrs = data["glx"], data["clinical"]
     common = dict(
         conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"], site_term=p["site_term"]
+    )
+    require_sex_models(
+        [
+            (glx, p["glx_formula"], "sex_stratified", p["outcome"]),
+            (madrs, p["clinical_formula"], "sex_stratified", primary),
+            (glx, p["glx_sex_formula"], "sex_interaction", p["outcome"]),
+            (madrs, p["clinical_sex_formula"], "sex_interaction", primary),
+        ],
+        p["conditions"],
+        p["reference"],
+        io.input["participants"],
     )
     parts = [
         run_models(

@@ -463,6 +463,22 @@ def manifest_unknown_path(study):
     return {}
 
 
+def condition_absent_from_mrs(study):
+    """Every ses-naltrexone folder gone: study.conditions names a condition no session has."""
+    for folder in sorted(study.glob("sub-*/ses-naltrexone")):
+        shutil.rmtree(folder)
+    return {}
+
+
+def condition_absent_from_clinical(study):
+    for name in every(study, "clinical/*.tsv"):
+        lines = read(study, name).split("\n")
+        kept = [line for line in lines if "\tnaltrexone\t" not in line]
+        assert len(kept) < len(lines), name
+        write(study, name, "\n".join(kept))
+    return {"n": len(every(study, "clinical/*.tsv"))}
+
+
 # (id, script, corrupt, expected substrings of the error line, formatted with corrupt's values)
 CASES = [
     (
@@ -823,6 +839,28 @@ CASES = [
         ["{sheet}", "line 2", "(MADRS is configured in clinical.scales", "'no rows'"],
     ),
     (
+        "condition_absent_from_every_fmrs_session",
+        "mrs",
+        condition_absent_from_mrs,
+        [
+            "sub-*/ses-naltrexone/mrs/",
+            "column 'condition'",
+            "expected fMRS sessions of every condition in study.conditions",
+            "'no session of naltrexone'",
+        ],
+    ),
+    (
+        "condition_absent_from_every_clinical_sheet",
+        "clinical",
+        condition_absent_from_clinical,
+        [
+            "clinical/madrs.tsv",
+            "column 'condition'",
+            "expected rows of every condition in study.conditions",
+            "'no row of naltrexone in any of the {n} sheets of clinical.scales'",
+        ],
+    ),
+    (
         "manifest_unknown_path",
         "mrs",
         manifest_unknown_path,
@@ -1069,3 +1107,110 @@ def test_reference_condition_outside_the_conditions_fails_validation(tmp_path):
         "['placebo', 'naltrexone'], got 'ketamine'" in lines
     )
     assert "Traceback" not in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Study-level cases past ingest: the sex models of a tiny study, a spectrum without Glu+Gln.
+
+RULE_PARAMS = {
+    "qc_mrs": {
+        "ratio": CONFIG["mrs"]["ratio"],
+        "baseline_blocks": CONFIG["mrs"]["baseline_blocks"],
+        "thresholds": CONFIG["qc"]["mrs"],
+    },
+    "stats_sex": {
+        "ddf": CONFIG["stats"]["ddf"],
+        "glx_formula": CONFIG["stats"]["glx_formula"],
+        "clinical_formula": CONFIG["stats"]["clinical_formula"],
+        "glx_sex_formula": CONFIG["stats"]["glx_sex_formula"],
+        "clinical_sex_formula": CONFIG["stats"]["clinical_sex_formula"],
+        "primary_outcome": CONFIG["stats"]["primary_outcome"],
+        "timepoints": {spec["name"]: spec["timepoints"] for spec in CONFIG["clinical"]["scales"]},
+        "conditions": CONDITIONS,
+        "reference": CONFIG["study"]["reference_condition"],
+        "outcome": "{numerator}/{denominator}".format(**CONFIG["mrs"]["ratio"]),
+    },
+}
+
+
+def run_rule_script(name: str, inputs: dict, outputs: dict) -> subprocess.CompletedProcess:
+    """A QC or statistics script on the tidy tables, with the params its rule gives it."""
+    command = [sys.executable, str(ROOT / "scripts" / f"{name}.py")]
+    for key, path in inputs.items():
+        command += ["--input", f"{key}={path}"]
+    for key, path in outputs.items():
+        command += ["--output", f"{key}={path}"]
+    command += ["--params", json.dumps(RULE_PARAMS[name])]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def ingest_and_qc(study: Path, out: Path) -> dict[str, Path]:
+    tidy = {}
+    for script in ("participants", "mrs", "clinical"):
+        result = run_script(script, study, out)
+        assert result.returncode == 0, result.stderr
+        tidy.update(outputs(script, out))
+    qc = {"spectra": out / "mrs_spectra.tsv", "flags": out / "mrs_qc_flags.tsv"}
+    result = run_rule_script("qc_mrs", {"mrs": tidy["mrs"]}, qc)
+    assert result.returncode == 0, result.stderr
+    return {**tidy, **qc}
+
+
+def keep_participants(study: Path, kept: list[str]) -> None:
+    for folder in sorted(study.glob("sub-*")):
+        if folder.name not in kept:
+            shutil.rmtree(folder)
+    for name in ["participants.tsv", *every(study, "clinical/*.tsv")]:
+        lines = read(study, name).split("\n")
+        write(
+            study,
+            name,
+            "\n".join(
+                line for line in lines if not line.startswith("sub-") or line.split("\t")[0] in kept
+            ),
+        )
+
+
+def test_a_study_too_small_for_the_sex_models_names_the_setting_before_any_fit(study, tmp_path):
+    keep_participants(study, ["sub-01", "sub-02", "sub-03"])  # M, F, M
+    tables = ingest_and_qc(study, tmp_path / "tidy")
+    before = tree_hash(study)
+    out = tmp_path / "stats"
+    result = run_rule_script(
+        "stats_sex",
+        {name: tables[name] for name in ("participants", "spectra", "scores")},
+        {name: out / f"sex_{name}.tsv" for name in ("stratified", "interaction", "models")},
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith(
+        f"error: {tables['participants']}, 1 female participant(s) in the "
+        "sex_stratified model of Glx/tNAA, column 'sex': expected enough "
+        "participants of each sex to estimate ratio ~ condition * block"
+    )
+    assert "or stats.sex_analyses: false to skip the sex analyses" in lines[0]
+    assert not out.exists() or not any(out.iterdir())
+    assert tree_hash(study) == before
+
+
+def test_a_spectrum_without_its_glu_gln_row_is_reported_in_the_qc_table(study, tmp_path):
+    conc = line_of(study, TABLE, r"^\$\$CONC")
+    glx = line_of(study, TABLE, r"^\s*\S+\s+\S+\s+\S+ Glu\+Gln\s*$")
+    lines = read(study, TABLE).split("\n")
+    count = int(re.search(r"\$\$CONC\s*(\d+)", lines[conc - 1]).group(1))
+    lines[conc - 1] = lines[conc - 1].replace(f"$$CONC {count} ", f"$$CONC {count - 1} ")
+    del lines[glx - 1]
+    write(study, TABLE, "\n".join(lines))
+    tables = ingest_and_qc(study, tmp_path / "tidy")
+    spectra = pd.read_csv(tables["spectra"], sep="\t", keep_default_na=False)
+    row = spectra[
+        (spectra["participant_id"] == "sub-03")
+        & (spectra["condition"] == "placebo")
+        & (spectra["block"] == 2)
+    ].iloc[0]
+    assert row["reason"] == "numerator Glx not in the fit output"
+    assert row["ratio"] == "NA" and not row["included"]
+    assert row["flags"] == "undetermined" and row["excluded_by"] == "undetermined"
+    assert spectra["reason"].str.contains("not in the fit output").sum() == 1

@@ -87,7 +87,9 @@ def test_ratio_table_missing_metabolite(tmp_path):
     tidy = read(STUDY)
     tidy = tidy[~((tidy["block"] == 1) & (tidy["metabolite"] == "tNAA"))]
     ratios = ratio_table(tidy)
-    assert ratios.loc[ratios["block"] == 1, "reason"].unique().tolist() == ["tNAA missing"]
+    assert ratios.loc[ratios["block"] == 1, "reason"].unique().tolist() == [
+        "denominator tNAA not in the fit output"
+    ]
     assert ratios.loc[ratios["block"] == 1, "ratio"].isna().all()
 
 

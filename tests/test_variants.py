@@ -11,6 +11,8 @@ import pytest
 
 from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.ingest.formats import layout
+from crossover_fmrs.ingest.formats.common import Measure
+from crossover_fmrs.ingest.formats.fsl_mrs import _sum_sd
 from crossover_fmrs.ingest.formats.vocabulary import COMBINED, SYNONYMS, canonical_name
 from crossover_fmrs.ingest.mrs import read_study_mrs
 from crossover_fmrs.ingest.participants import read_participants
@@ -287,6 +289,29 @@ def test_dyn_cov_gives_the_crlb_of_sums(reference):
     assert_same_values(tidy, reference, columns=("concentration", "crlb_percent"))
     sums = tidy[tidy["metabolite"].isin(["Glx", "tNAA", "tCr"]) & ~tidy["crlb_undetermined"]]
     assert len(sums) and sums["crlb_percent"].notna().all()
+
+
+def test_dyn_cov_with_fsl_dynmrs_names_gives_finite_crlbs_of_glx_and_tnaa():
+    """dyn_cov.csv as fsl_dynmrs writes it (conc_<m>_t<k>): finite %CRLB for Glx and tNAA."""
+    header = (FIXTURES / "fsl_dynmrs_cov").glob("sub-*/ses-*/mrs/*/dyn_cov.csv")
+    assert all("conc_Glu_t1," in path.read_text().splitlines()[0] for path in header)
+    tidy = read(FIXTURES / "fsl_dynmrs_cov", "fsl_dynmrs")
+    sums = tidy[tidy["metabolite"].isin(["Glx", "tNAA"]) & ~tidy["crlb_undetermined"]]
+    assert len(sums) == 15 and np.isfinite(sums["crlb_percent"]).all()
+
+
+def test_dyn_cov_of_a_fixed_concentration_is_named_without_time_point():
+    """A 'fixed' concentration is one free parameter conc_<m> for every time point."""
+    covariance = {
+        ("conc_Glu", "conc_Glu"): 0.04,
+        ("conc_Gln_t1", "conc_Gln_t1"): 0.05,
+        ("conc_Glu", "conc_Gln_t1"): 0.01,
+        ("conc_Gln_t1", "conc_Glu"): 0.01,
+    }
+    sd = _sum_sd(covariance, 1)
+    parts = [Measure(name, 1.0, 5.0, False, None, "line 3") for name in ("Glu", "Gln")]
+    assert sd(parts) == pytest.approx(0.11**0.5)
+    assert np.isnan(_sum_sd(covariance, 0)(parts))  # no conc_Gln_t0: not evaluated
 
 
 def test_per_transient_fits_need_the_aggregation_setting(reference):

@@ -4,6 +4,12 @@
 #   tools/slurm_local.sh stop [STATE_DIR]
 #   tools/slurm_local.sh status [STATE_DIR]
 # Env: SLURM_LOCAL_NO_INSTALL=1 skips apt-get; SLURM_LOCAL_TIMEOUT (s, default 60).
+# Everything it writes is under STATE_DIR (config, munge key/socket/seed, pid files, logs, spool):
+# nothing in /etc, /run or /var/lib. Client tools find the cluster through SLURM_CONF; a job's
+# nested srun does not see it (snakemake-executor-plugin-slurm-jobstep drops SLURM_* but job IDs),
+# so STATE_DIR/bin holds the client tools with SLURM_CONF set. In the shell that runs sinfo/sbatch
+# or Snakemake (jobs inherit PATH: sbatch --export=ALL):
+#   export PATH=STATE_DIR/bin:$PATH SLURM_CONF=STATE_DIR/etc/slurm.conf   (printed at the end)
 set -euo pipefail
 
 cmd=start
@@ -11,6 +17,8 @@ case "${1:-}" in start|stop|status) cmd=$1; shift ;; esac
 STATE=${1:-/var/tmp/slurm-local}
 TIMEOUT=${SLURM_LOCAL_TIMEOUT:-60}
 CONF=$STATE/etc/slurm.conf
+MUNGE=$STATE/munge              # key, socket and seed of our own munged
+SOCKET=$MUNGE/munge.socket.2
 NODE=$(hostname -s)
 log() { echo "[slurm_local] $*"; }
 
@@ -34,6 +42,7 @@ stop_daemons() {
   done
 }
 
+# stop leaves STATE (key, spool, logs) for the next start; nothing outside it was touched.
 if [[ $cmd == stop ]]; then stop_daemons; exit 0; fi
 if [[ $cmd == status ]]; then
   export SLURM_CONF=$CONF
@@ -63,6 +72,7 @@ SlurmctldHost=$NODE(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
+AuthInfo=socket=$SOCKET
 MpiDefault=none
 MailProg=/bin/true
 ProctrackType=proctrack/linuxproc
@@ -94,32 +104,31 @@ if ! cmp -s "$CONF.new" "$CONF" 2>/dev/null; then
 else
   rm "$CONF.new"; CONF_CHANGED=0
 fi
-# Client tools (sinfo/sbatch, also those run by Snakemake) read /etc/slurm/slurm.conf
-# unless SLURM_CONF is set: point it at our file unless someone else owns it.
-mkdir -p /etc/slurm
-if [[ ! -e /etc/slurm/slurm.conf || -L /etc/slurm/slurm.conf ]]; then
-  ln -sfn "$CONF" /etc/slurm/slurm.conf
-else
-  log "WARNING: /etc/slurm/slurm.conf is not ours; export SLURM_CONF=$CONF"
-fi
-export SLURM_CONF=$CONF
+export SLURM_CONF=$CONF   # for the client tools below; /etc/slurm is never written
+# Client tools that set SLURM_CONF themselves, for a PATH that reaches into jobs.
+mkdir -p "$STATE/bin"
+for tool in sbatch srun salloc squeue sinfo scancel scontrol sacct; do
+  real=$(PATH=${PATH//$STATE\/bin:/} command -v "$tool") || continue
+  printf '#!/bin/bash\nSLURM_CONF=%q exec %q "$@"\n' "$CONF" "$real" > "$STATE/bin/$tool"
+  chmod 0755 "$STATE/bin/$tool"
+done
 
 # --- 3. munge ---------------------------------------------------------------
-MUNGE_KEY=/etc/munge/munge.key
-if [[ ! -s $MUNGE_KEY ]]; then
-  mkdir -p /etc/munge
-  dd if=/dev/urandom of=$MUNGE_KEY bs=1024 count=1 status=none
-  log "created $MUNGE_KEY"
+mkdir -p "$MUNGE"
+chmod 0700 "$MUNGE"
+if [[ ! -s $MUNGE/munge.key ]]; then
+  (umask 077; dd if=/dev/urandom of="$MUNGE/munge.key" bs=1024 count=1 status=none)
+  log "created $MUNGE/munge.key"
 fi
-chmod 0400 $MUNGE_KEY
-mkdir -p /run/munge /var/lib/munge /var/log/munge
+chmod 0400 "$MUNGE/munge.key"
 if ! pid_alive "$STATE/run/munged.pid"; then
   # --force: munged otherwise refuses root-owned dirs / running as root.
-  munged --force --key-file=$MUNGE_KEY --pid-file="$STATE/run/munged.pid" \
+  munged --force --key-file="$MUNGE/munge.key" --socket="$SOCKET" \
+    --seed-file="$MUNGE/munged.seed" --pid-file="$STATE/run/munged.pid" \
     --log-file="$STATE/log/munged.log"
   log "started munged"
 fi
-munge -n | unmunge >/dev/null
+munge -S "$SOCKET" -n | unmunge -S "$SOCKET" >/dev/null
 
 # --- 4. slurm daemons -------------------------------------------------------
 if [[ $CONF_CHANGED == 1 ]] && pid_alive "$STATE/run/slurmctld.pid"; then
@@ -163,4 +172,5 @@ until [[ -z $(squeue -h -j "$jid" -t PD,R,CG 2>/dev/null) ]]; do
 done
 grep -q sbatch-ok "${out//%j/$jid}" || { echo "sbatch job $jid produced no output" >&2; exit 1; }
 log "sbatch --wrap job $jid -> $(squeue -h -j "$jid" -t all -o %T)"
-log "cluster up: SLURM_CONF=$CONF, logs in $STATE/log, partition debug ($CPUS CPUs, ${MEM_MB} MB)"
+log "cluster up: logs in $STATE/log, partition debug ($CPUS CPUs, ${MEM_MB} MB); for the clients:"
+echo "export PATH=$STATE/bin:\$PATH SLURM_CONF=$CONF"

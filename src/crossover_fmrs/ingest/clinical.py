@@ -262,14 +262,27 @@ def read_clinical_sheets(
     participants: pd.DataFrame,
     conditions: Sequence[str],
 ) -> dict[str, pd.DataFrame]:
-    """Every scale configured under `clinical.scales`, read from clinical_dir/<sheet>."""
+    """Every scale configured under `clinical.scales`, read from clinical_dir/<sheet>. A condition
+    of study.conditions that no sheet has a row of is refused here, not left to fail a model."""
     clinical_dir = Path(clinical_dir)
-    return {
+    sheets = {
         name: read_clinical_sheet(
             clinical_dir / spec["sheet"], name, participants, spec["timepoints"], conditions
         )
         for name, spec in clinical_config["scales"].items()
     }
+    rated = {c for sheet in sheets.values() for c in sheet["condition"]}
+    absent = [c for c in conditions if c not in rated]
+    if sheets and absent:
+        first = next(iter(clinical_config["scales"].values()))["sheet"]
+        raise InputError(
+            clinical_dir / first,
+            None,
+            "condition",
+            f"rows of every condition in study.conditions {list(conditions)}",
+            f"no row of {absent[0]} in any of the {len(sheets)} sheets of clinical.scales",
+        )
+    return sheets
 
 
 def tidy_clinical(

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..common.errors import InputError
 from .formats import fsl_mrs, lcmodel_csv, lcmodel_table, osprey, tidy_tsv
+from .formats.layout import MANIFEST, STUDY_FILES
 
 # Settings of config mrs that a reader takes (each reader ignores the others).
 READER_OPTIONS = ("osprey_subspectrum", "dynmrs_time", "dynmrs_aggregate")
@@ -89,13 +90,39 @@ def read_study_mrs(
         raise InputError(data_dir, None, None, "a folder holding the raw study")
     options = {key: value for key, value in (options or {}).items() if key in READER_OPTIONS}
     try:
-        return FORMATS[fmt].read(
+        tidy = FORMATS[fmt].read(
             data_dir, participants, list(conditions), larmor_mhz, batch=batch, **options
         )
+        if not batch:  # a batch may hold one condition only: its gathering step checks the study
+            require_every_condition(tidy, list(conditions), data_dir, fmt)
+        return tidy
     except InputError as err:
         if not workdir_paths:
             raise
         raise in_data_dir(err, data_dir) from None
+
+
+def require_every_condition(
+    tidy: pd.DataFrame, conditions: list[str], data_dir: Path, fmt: str
+) -> None:
+    """A condition of study.conditions with no fMRS session in the whole study: named here, not
+    left to fail a model later."""
+    absent = [c for c in conditions if c not in set(tidy["condition"])]
+    if not absent or tidy.empty:  # no fMRS at all: QC names the fit outputs it searched
+        return
+    if fmt in STUDY_FILES:
+        where = STUDY_FILES[fmt]
+    elif (data_dir / MANIFEST).is_file():
+        where = MANIFEST
+    else:
+        where = f"sub-*/ses-{absent[0]}/mrs/"
+    raise InputError(
+        where,
+        None,
+        "condition",
+        f"fMRS sessions of every condition in study.conditions {conditions}",
+        f"no session of {absent[0]}",
+    )
 
 
 def in_data_dir(err: InputError, data_dir: Path) -> InputError:

@@ -30,7 +30,8 @@ def ratio_table(
 ) -> pd.DataFrame:
     """One row per participant x condition x block with numerator/denominator concentrations.
 
-    The ratio is NaN, with the reason, where either metabolite is missing, is a sum with a
+    The ratio is NaN, with the reason, where the spectrum's fit output lacks either metabolite
+    (e.g. no Glu+Gln row: "numerator Glx not in the fit output"), where either is a sum with a
     negative part, has an undetermined %SD (LCModel 999%), or the denominator is not positive or
     implausibly small (_implausible). Order follows the tidy table.
     """
@@ -64,7 +65,7 @@ def ratio_table(
         for metabolite, label in ((numerator, "numerator"), (denominator, "denominator")):
             value = getattr(row, f"{label}_concentration")
             if pd.isna(value):
-                why.append(f"{metabolite} missing")
+                why.append(f"{label} {metabolite} not in the fit output")
             elif key in negative[label]:
                 why.append(f"{metabolite} undetermined: part {negative[label][key]} negative")
             elif bool(getattr(row, f"{label}_undetermined")):

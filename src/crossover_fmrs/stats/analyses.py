@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..common.errors import InputError
 from ..common.tables import order_conditions
-from .lmm import LmmResult, fit_lmm
+from .lmm import LmmResult, check_design, fit_lmm
 
 STATS_COLUMNS = [
     "analysis",
@@ -166,6 +166,13 @@ def condition_levels(conditions: list[str], reference: str) -> list[str]:
     return [reference] + [c for c in conditions if c != reference]
 
 
+def model_levels(data: pd.DataFrame, formula: str, conditions: list[str], reference: str) -> dict:
+    levels = {"condition": condition_levels(conditions, reference)}
+    if "sex" in data and "sex" in formula:
+        levels["sex"] = ["F", "M"]  # coefficient = male - female
+    return levels
+
+
 def fit(
     data: pd.DataFrame,
     formula: str,
@@ -177,9 +184,7 @@ def fit(
 ) -> LmmResult:
     """Fit one mixed model; with rows of several sites, the site term is added to the formula."""
     formula = with_site_term(formula, data, site_term)
-    levels = {"condition": condition_levels(conditions, reference)}
-    if "sex" in data and "sex" in formula:
-        levels["sex"] = ["F", "M"]  # coefficient = male - female
+    levels = model_levels(data, formula, conditions, reference)
     outcome = formula.split("~")[0].strip()
     if outcome in data:
         values = pd.to_numeric(data[outcome], errors="coerce").dropna()
@@ -271,6 +276,45 @@ def sex_subsets(data: pd.DataFrame) -> dict[str, pd.Series]:
         for code, label in SEX_SUBSETS.items()
         if (data["sex"] == code).any()
     }
+
+
+def require_sex_models(
+    models: list[tuple[pd.DataFrame, str, str, str]],
+    conditions: list[str],
+    reference: str,
+    participants_file: str,
+) -> None:
+    """Before any sex model is fitted: each sex has participants enough for its within-sex model
+    and both together for the interaction with sex, for every (data, formula, analysis, outcome);
+    else one line naming the setting that skips the sex analyses."""
+    for data, formula, analysis, outcome in models:
+        subsets = (
+            sex_subsets(data) if analysis == "sex_stratified" else {"all": data["sex"].notna()}
+        )
+        for subset, rows in subsets.items():
+            part = data[rows]
+            try:
+                check_design(
+                    part,
+                    formula,
+                    model_levels(part, formula, conditions, reference),
+                    f"{analysis} ({outcome}, {subset})",
+                )
+            except InputError as err:
+                counts = part.groupby("sex")["participant_id"].nunique()
+                who = " and ".join(
+                    f"{counts.get(code, 0)} {label}"
+                    for code, label in SEX_SUBSETS.items()
+                    if subset in ("all", label)
+                )
+                raise InputError(
+                    participants_file,
+                    f"{who} participant(s) in the {analysis} model of {outcome}",
+                    "sex",
+                    f"enough participants of each sex to estimate {formula} "
+                    f"({err.expected}), or stats.sex_analyses: false to skip the sex analyses",
+                    f"{err.got} complete rows" if isinstance(err.got, int) else err.got,
+                ) from None
 
 
 def impute_missing(

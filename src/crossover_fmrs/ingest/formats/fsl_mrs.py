@@ -14,8 +14,8 @@ fsl_mrs writes, among others,
     qc.csv              Metab, SNR, FWHM: per basis spectrum (no combinations) a matched-filter
                         SNR and the FWHM in Hz; both 0 where FSL-MRS could not compute them.
 fsl_dynmrs writes dyn_results.csv (free parameters per sample, not per time point),
-init_results.csv, free_parameters.csv, dyn_cov.csv (covariance of the free parameters,
-FSL-MRS >= 2.1) and
+init_results.csv, free_parameters.csv, dyn_cov.csv (covariance of the free parameters
+conc_<metabolite>_t<k>, conc_<metabolite>, ...; FSL-MRS >= 2.1) and
     mapped_parameters.csv   rows = mapped parameters (conc_<metabolite>, gamma_00, eps_00, ...);
                             two header rows: each time value of the time variable twice, then
                             'mean','std' under it, columns sorted by time.
@@ -456,13 +456,22 @@ def _aggregate(series: list[tuple[float, float]], group: list[int]) -> tuple[flo
 
 def _sum_sd(covariance: dict | None, time_index: int | None):
     """SD of a sum of metabolites at one time point from dyn_cov.csv: a metabolite's free parameter
-    is conc_<m>_0_t<k> (variable over time; k = position in the time variable, taken as ascending)
-    or conc_<m>_0 (fixed). A dynamic model's parameters do not give it: NaN."""
+    is conc_<m>_t<k> (variable over time; k = position in the time variable, taken as ascending)
+    or conc_<m> (fixed). A dynamic model's parameters (conc_<m>_<dynamic parameter>) do not give
+    it: NaN.
+
+    Names as fsl_dynmrs writes them: dyn_cov.csv is dynRes.save's cov_free.to_csv, indexed by
+    VariableMapping.free_names (github.com/wtclarke/fsl_mrs fsl_mrs/dynamic/dyn_results.py,
+    fsl_mrs/dynamic/variable_mapping.py _calculate_free_params, commit 2f1f1697: f'{cat}_{x}' fixed,
+    f'{cat}_{x}_t{t}' variable, x the metabolite). No version read wrote the conc_<m>_0_t<k> this
+    reader took before: the older fsl_mrs/utils/dynamic/variable_mapping.py (create_free_names,
+    commit 018be4d8) named by basis index (conc_<i>_t<k>), and the dynRes.save of that package
+    wrote dyn_std.csv, not dyn_cov.csv."""
     if covariance is None or time_index is None:
         return None
 
     def free_name(metabolite: str) -> str | None:
-        for name in (f"conc_{metabolite}_0_t{time_index}", f"conc_{metabolite}_0"):
+        for name in (f"conc_{metabolite}_t{time_index}", f"conc_{metabolite}"):
             if (name, name) in covariance:
                 return name
         return None

@@ -6,7 +6,7 @@ Cost and memory grow linearly with the observations for designs nested in one fa
 reml.py). Formulas are coded as R's model.matrix codes them (see design.py).
 """
 
-from .fit import fit_lmm
+from .fit import check_design, fit_lmm
 from .formula import Formula, RandomTerm, parse_formula
 from .inference import ANOVA_COLUMNS, DDF_METHODS, FIXED_COLUMNS, LmmResult
 
@@ -17,6 +17,7 @@ __all__ = [
     "Formula",
     "LmmResult",
     "RandomTerm",
+    "check_design",
     "fit_lmm",
     "parse_formula",
 ]

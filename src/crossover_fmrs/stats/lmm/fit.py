@@ -51,6 +51,14 @@ def fit_lmm(
         return _fit(data, formula, levels, source, ddf)
 
 
+def check_design(
+    data: pd.DataFrame, formula: str, levels: dict | None = None, source: str = "<data>"
+) -> None:
+    """Raise fit_lmm's InputError for a model that cannot be estimated (too few rows or groups,
+    a rank-deficient design) without fitting it."""
+    build_design(data, parse_formula(formula, source), levels, source)
+
+
 def _chain_rule(d: dict, layout: Layout, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hessian of the REML deviance and d cov(beta) in lmerTest's (theta, sigma) from phi."""
     sigma = np.sqrt(d["sigma2"])
