@@ -66,6 +66,7 @@ rule ingest_mrs:
     params:
         data_dir=lambda wildcards, input: Path(input.participants).parent,
         conditions=CONDITIONS,
+        format=config["mrs"]["format"],
         check_folders=BATCHED,
     script:
         "../scripts/gather_mrs.py"

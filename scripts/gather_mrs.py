@@ -10,7 +10,7 @@ from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
 from crossover_fmrs.ingest.formats.common import unlisted_participant_folders
-from crossover_fmrs.ingest.mrs import in_data_dir
+from crossover_fmrs.ingest.mrs import in_data_dir, require_every_condition
 from crossover_fmrs.ingest.participants import read_participants
 
 
@@ -25,9 +25,13 @@ def main(io):
             raise in_data_dir(err, data_dir) from None
     batches = io.input["batches"]
     batches = [batches] if isinstance(batches, str) else list(batches)
-    write_tsv(
-        pd.concat([read_table(path) for path in batches], ignore_index=True), io.output["tsv"]
-    )
+    tidy = pd.concat([read_table(path) for path in batches], ignore_index=True)
+    if p["check_folders"]:  # read in batches: the whole study's conditions are checked here
+        try:
+            require_every_condition(tidy, p["conditions"], data_dir, p["format"])
+        except InputError as err:
+            raise in_data_dir(err, data_dir) from None
+    write_tsv(tidy, io.output["tsv"])
 
 
 run_step(main, globals().get("snakemake"))
