@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lmmkit import LmmInputError, LmmResult, fit_lmm
+
 from ..common.errors import InputError
 from ..common.tables import order_conditions
-from .lmm import LmmResult, fit_lmm
 
 STATS_COLUMNS = [
     "analysis",
@@ -173,6 +174,8 @@ def fit(
             )
     try:
         return fit_lmm(data, formula, levels=levels, source=source, ddf=ddf)
+    except LmmInputError as err:  # lmmkit's own error type, as the pipeline's
+        raise InputError(err.file, err.where, err.column, err.expected, err.got) from None
     except FloatingPointError as err:  # e.g. a perfect fit: no residual variance
         raise InputError(source, None, outcome, "a model that can be estimated", str(err)) from None
 

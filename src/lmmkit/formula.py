@@ -6,7 +6,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from ...common.errors import InputError
+from .errors import LmmInputError
 
 _NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
 
@@ -125,7 +125,7 @@ def parse_formula(formula: str, source: str = "formula") -> Formula:
     where = f"formula {formula!r}"
 
     def fail(expected, got):
-        raise InputError(source, where, None, expected, got)
+        raise LmmInputError(source, where, None, expected, got)
 
     if not isinstance(formula, str) or formula.count("~") != 1:
         fail("one '~' between the outcome and the model terms", formula)

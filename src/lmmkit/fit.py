@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
-from ...common.errors import InputError
 from .derivatives import numeric_hessian, numeric_jacobian
 from .design import Design, build_design, sparse_z, term_label
+from .errors import LmmInputError
 from .formula import parse_formula
 from .guard import check_memory
 from .inference import ANOVA_COLUMNS, DDF_METHODS, FIXED_COLUMNS, LmmResult
@@ -43,7 +43,7 @@ def fit_lmm(
     (pbkrtest's method) for the fixed and anova tables.
     """
     if ddf not in DDF_METHODS:
-        raise InputError(source, "fit_lmm", "ddf", f"one of {list(DDF_METHODS)}", ddf)
+        raise LmmInputError(source, "fit_lmm", "ddf", f"one of {list(DDF_METHODS)}", ddf)
     # The per-group blocks are small: multi-threaded BLAS only adds overhead.
     if threadpool_limits is None:
         return _fit(data, formula, levels, source, ddf)

@@ -1,6 +1,6 @@
 """Command line: fit one model to a TSV file and print its type III table and variance components.
 
-    python -m crossover_fmrs.stats.lmm --data FILE.tsv --formula "y ~ a * b + (1 | id)" \
+    python -m lmmkit --data FILE.tsv --formula "y ~ a * b + (1 | id)" \
         [--ddf Satterthwaite|Kenward-Roger] [--factors block,period]
         [--levels condition:placebo,naltrexone]
 
@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from ...common.errors import InputError
+from .errors import LmmInputError
 from .fit import fit_lmm
 from .inference import DDF_METHODS
 
@@ -37,9 +37,7 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m crossover_fmrs.stats.lmm", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m lmmkit", description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="tab-separated file with a header row")
     parser.add_argument(
         "--formula", required=True, help='e.g. "ratio ~ condition * block + (1 | participant_id)"'
@@ -64,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         for spec in args.levels:
             column, _, values = spec.partition(":")
             if not column or not values:
-                raise InputError("--levels", None, None, "column:level1,level2,...", spec)
+                raise LmmInputError("--levels", None, None, "column:level1,level2,...", spec)
             levels[column] = values.split(",")
         factors = [name for name in args.factors.split(",") if name]
         try:
@@ -72,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
                 args.data, sep="\t", dtype={name: str for name in [*factors, *levels]}
             )
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-            raise InputError(
+            raise LmmInputError(
                 args.data, None, None, "a readable tab-separated file with a header", str(err)
             ) from None
         for name in factors:  # read as text above, so a factor
             if name not in data.columns:
-                raise InputError(
+                raise LmmInputError(
                     args.data,
                     "--factors",
                     name,
@@ -85,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                     sorted(map(str, data.columns)),
                 )
         result = fit_lmm(data, args.formula, levels=levels or None, source=args.data, ddf=args.ddf)
-    except InputError as err:
+    except LmmInputError as err:
         print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
         return 1
     anova = result.anova[["term", "F", "df_num", "df_den", "p"]]

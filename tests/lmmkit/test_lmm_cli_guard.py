@@ -1,4 +1,4 @@
-"""Command line (`python -m crossover_fmrs.stats.lmm`), the size guard, Kenward-Roger on request."""
+"""Command line (`python -m lmmkit`), the size guard, Kenward-Roger on request."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crossover_fmrs.common.errors import InputError
-from crossover_fmrs.stats.lmm import fit_lmm, guard
-from crossover_fmrs.stats.lmm.__main__ import main
+from lmmkit import LmmInputError, fit_lmm, guard
+from lmmkit.__main__ import main
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stats"
-SRC = Path(__file__).resolve().parents[1] / "src"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "stats"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture()
@@ -131,7 +130,7 @@ def test_cli_runs_as_module(slopes_tsv):
         [
             sys.executable,
             "-m",
-            "crossover_fmrs.stats.lmm",
+            "lmmkit",
             "--data",
             str(slopes_tsv),
             "--formula",
@@ -146,7 +145,7 @@ def test_cli_runs_as_module(slopes_tsv):
         [
             sys.executable,
             "-m",
-            "crossover_fmrs.stats.lmm",
+            "lmmkit",
             "--data",
             str(slopes_tsv),
             "--formula",
@@ -167,7 +166,7 @@ def test_cli_runs_as_module(slopes_tsv):
 def test_size_guard_refuses_before_allocating(monkeypatch):
     data = pd.read_csv(FIXTURES / "slopes_2x6.csv")
     monkeypatch.setattr(guard, "MEMORY_LIMIT", 50_000.0)  # a machine of 50 kB
-    with pytest.raises(InputError, match=r"size guard.*GiB usable memory.*estimated") as err:
+    with pytest.raises(LmmInputError, match=r"size guard.*GiB usable memory.*estimated") as err:
         fit_lmm(
             data, "ratio ~ condition * minutes + (1 + minutes | participant_id)", source="big.tsv"
         )
@@ -182,7 +181,7 @@ def test_kenward_roger_for_crossed_groupings_is_guarded(monkeypatch):
     )  # the fit fits, the n x n Kenward-Roger matrices do not
     result = fit_lmm(data, formula)
     assert result.anova["df_den"].notna().all()
-    with pytest.raises(InputError, match="Kenward-Roger") as err:
+    with pytest.raises(LmmInputError, match="Kenward-Roger") as err:
         fit_lmm(data, formula, ddf="Kenward-Roger")
     assert "\n" not in str(err.value) and "GiB" in str(err.value)
 

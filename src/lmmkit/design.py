@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ...common.errors import InputError
+from .errors import LmmInputError
 from .formula import Formula, RandomTerm
 from .guard import check_memory
 
@@ -69,12 +69,12 @@ def as_float(series: pd.Series, source: str, column: str) -> np.ndarray:
             if isinstance(value, (bool, np.bool_)) or not isinstance(
                 value, (int, float, np.number)
             ):
-                raise InputError(source, f"row {label}", column, "a number", value)
+                raise LmmInputError(source, f"row {label}", column, "a number", value)
         series = series.astype("float64")
     values = series.to_numpy(dtype="float64", na_value=np.nan)
     bad = np.isinf(values)
     if bad.any():
-        raise InputError(
+        raise LmmInputError(
             source, f"row {series.index[np.argmax(bad)]}", column, "a finite number", values[bad][0]
         )
     return values
@@ -86,11 +86,11 @@ def factor_levels(series: pd.Series, given, source: str, column: str) -> tuple:
     if given is not None:
         given = list(given)
         if len(set(given)) != len(given):
-            raise InputError(source, "levels", column, "distinct levels", given)
+            raise LmmInputError(source, "levels", column, "distinct levels", given)
         outside = ~series.dropna().isin(given)
         if outside.any():
             label = outside.index[np.argmax(outside.to_numpy())]
-            raise InputError(
+            raise LmmInputError(
                 source, f"row {label}", column, f"one of the levels {given}", series[label]
             )
         levels = [level for level in given if level in set(present)]
@@ -100,11 +100,11 @@ def factor_levels(series: pd.Series, given, source: str, column: str) -> tuple:
         try:
             levels = sorted(present)
         except TypeError:
-            raise InputError(
+            raise LmmInputError(
                 source, None, column, "values of one type", sorted(map(repr, present))
             ) from None
     if len(levels) < 2:
-        raise InputError(source, None, column, "at least 2 levels in the rows used", levels)
+        raise LmmInputError(source, None, column, "at least 2 levels in the rows used", levels)
     return tuple(levels)
 
 
@@ -153,14 +153,14 @@ def _first_dependent_column(XtX: np.ndarray) -> int | None:
 
 def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, source: str) -> Design:
     if not isinstance(data, pd.DataFrame):
-        raise InputError(source, None, None, "a pandas DataFrame", type(data).__name__)
+        raise LmmInputError(source, None, None, "a pandas DataFrame", type(data).__name__)
     levels = dict(levels or {})
     group_columns = sorted({name for group in formula.groups for name in group})
     needed = [formula.outcome, *formula.variables]
     needed += [c for c in [*group_columns, *formula.slope_variables] if c not in needed]
     for column in needed:
         if column not in data.columns:
-            raise InputError(
+            raise LmmInputError(
                 source,
                 None,
                 column,
@@ -169,13 +169,13 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
             )
     for column in levels:
         if column not in formula.variables:
-            raise InputError(
+            raise LmmInputError(
                 source, "levels", column, "a fixed-effect variable of the formula", sorted(levels)
             )
     for name in formula.slope_variables:
         if name in levels or is_factor(data[name]):
             term = next(t for t in formula.random if name in t.slopes)
-            raise InputError(
+            raise LmmInputError(
                 source,
                 f"random term {term.text}",
                 name,
@@ -242,7 +242,7 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
         column_names.extend(names)
         start += width
     if n <= p:
-        raise InputError(
+        raise LmmInputError(
             source,
             None,
             formula.outcome,
@@ -251,7 +251,7 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
         )
     dependent = _first_dependent_column(X.T @ X)
     if dependent is not None:
-        raise InputError(
+        raise LmmInputError(
             source,
             None,
             column_names[dependent],
@@ -266,7 +266,7 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
         n_levels = int(level_codes.max()) + 1 if n else 0
         label = term.label
         if n_levels < 2 or n_levels * term.size >= n:
-            raise InputError(
+            raise LmmInputError(
                 source,
                 f"random term {term.text}",
                 label,

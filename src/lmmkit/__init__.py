@@ -6,6 +6,7 @@ Cost and memory grow linearly with the observations for designs nested in one fa
 reml.py). Formulas are coded as R's model.matrix codes them (see design.py).
 """
 
+from .errors import LmmInputError
 from .fit import fit_lmm
 from .formula import Formula, RandomTerm, parse_formula
 from .inference import ANOVA_COLUMNS, DDF_METHODS, FIXED_COLUMNS, LmmResult
@@ -14,6 +15,7 @@ __all__ = [
     "ANOVA_COLUMNS",
     "DDF_METHODS",
     "FIXED_COLUMNS",
+    "LmmInputError",
     "Formula",
     "LmmResult",
     "RandomTerm",
