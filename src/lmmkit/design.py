@@ -30,6 +30,7 @@ class RandomBlock:
     codes: np.ndarray  # (n,) level index
     n_levels: int
     values: np.ndarray  # (n, size): 1 for the intercept, the slope variables' values
+    level_names: tuple = ()  # name of each level (grouping columns' values joined by ':')
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,13 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
         values = np.ones((n, term.size))
         for r, name in enumerate(term.slopes, start=int(term.intercept)):
             values[:, r] = numeric[name][keep]
-        random.append(RandomBlock(term, level_codes.astype(np.int64), n_levels, values))
+        first = np.zeros(n_levels, dtype=np.int64)
+        first[level_codes[::-1]] = np.arange(n)[::-1]  # first row of each level
+        names = tuple(
+            ":".join(str(v) for v in row)
+            for row in frame[list(term.group)].iloc[first].itertuples(index=False)
+        )
+        random.append(RandomBlock(term, level_codes.astype(np.int64), n_levels, values, names))
         group_sizes[label] = n_levels
     numeric_values = {name: numeric[name][keep] for name in formula.variables if name in numeric}
     return Design(

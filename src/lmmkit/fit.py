@@ -42,6 +42,18 @@ def fit_lmm(
     error messages. ddf: 'Satterthwaite' (default, lmerTest's default) or 'Kenward-Roger'
     (pbkrtest's method) for the fixed and anova tables.
     """
+    return fit_parts(data, formula, levels, source, ddf)[0]
+
+
+def fit_parts(
+    data: pd.DataFrame,
+    formula: str,
+    levels: dict | None = None,
+    source: str = "<data>",
+    ddf: str = "Satterthwaite",
+) -> tuple[LmmResult, dict]:
+    """fit_lmm's result and what lmmkit.lmer needs besides: the design, the parameter layout,
+    theta at the optimum, the REML backend and the L matrix of each term's type III test."""
     if ddf not in DDF_METHODS:
         raise LmmInputError(source, "fit_lmm", "ddf", f"one of {list(DDF_METHODS)}", ddf)
     # The per-group blocks are small: multi-threaded BLAS only adds overhead.
@@ -158,7 +170,7 @@ def _varcomp(layout: Layout, design: Design, theta: np.ndarray, sigma2: float) -
     )
 
 
-def _fit(data, formula, levels, source, ddf) -> LmmResult:
+def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
     parsed = parse_formula(formula, source)
     design = build_design(data, parsed, levels, source)
     layout = Layout.of([block.term for block in design.random])
@@ -252,7 +264,7 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
         for name, m in zip(term, design.term_codings[term_label(term)])
     )
     general = {} if hierarchical else general_basis(list(parsed.terms), design)
-    anova_rows = []
+    anova_rows, term_L = [], {}
     for term in parsed.terms:
         label = term_label(term)
         cols = design.term_columns[label]
@@ -261,6 +273,7 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
             L[:, cols] = simple_basis(term, design.term_codings[label], design.variables)
         else:
             L = general[label]
+        term_L[label] = L
         res = result.f_test(L)
         single = result.contrast(L[0]) if len(cols) == 1 else {"estimate": np.nan, "se": np.nan}
         anova_rows.append(
@@ -276,4 +289,12 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
         )
     object.__setattr__(result, "fixed", pd.DataFrame(fixed_rows, columns=FIXED_COLUMNS))
     object.__setattr__(result, "anova", pd.DataFrame(anova_rows, columns=ANOVA_COLUMNS))
-    return result
+    parts = {
+        "design": design,
+        "layout": layout,
+        "theta": theta,
+        "reml": reml,
+        "term_L": term_L,
+        "sigma2": s2e,
+    }
+    return result, parts
