@@ -1,4 +1,4 @@
-"""Command line (`python -m lmmkit`), the size guard, Kenward-Roger on request."""
+"""Command line (`python -m lmmkit FORMULA DATA.tsv`), the size guard, Kenward-Roger on request."""
 
 from __future__ import annotations
 
@@ -30,62 +30,74 @@ def run(capsys, *argv):
     return code, out.out, out.err
 
 
-def test_cli_prints_type3_table_then_variance_components(capsys, slopes_tsv):
+def test_cli_prints_anova_then_diagnostics_then_variance_components(capsys, slopes_tsv):
     code, out, err = run(
         capsys,
-        "--data",
-        slopes_tsv,
-        "--formula",
         "ratio ~ condition * minutes + (1 + minutes | participant_id)",
+        slopes_tsv,
         "--levels",
         "condition:placebo,naltrexone",
     )
     assert code == 0 and err == ""
-    anova, varcomp = out.rstrip("\n").split("\n\n")
+    anova, diagnostics, varcomp = out.rstrip("\n").split("\n\n")
     lines = anova.split("\n")
-    assert lines[0] == "term\tF\tdf_num\tdf_den\tp"
+    assert lines[0] == "term\tsum_sq\tmean_sq\tnum_df\tden_df\tF\tp"
     assert [line.split("\t")[0] for line in lines[1:]] == [
         "condition",
         "minutes",
         "condition:minutes",
     ]
-    assert all(len(line.split("\t")) == 5 for line in lines)
-    vc = varcomp.split("\n")
-    assert vc[0] == "name\tvariance\tsd"
-    assert [line.split("\t")[0] for line in vc[1:]] == [
-        "participant_id (Intercept)",
-        "participant_id minutes",
-        "participant_id cor((Intercept),minutes)",
-        "Residual",
+    assert all(len(line.split("\t")) == 7 for line in lines)
+    keys = [line.split("\t")[0] for line in diagnostics.split("\n")]
+    assert keys == [
+        "rows used",
+        "rows dropped",
+        "groups",
+        "converged",
+        "singular",
+        "fixed-effect columns dropped (rank deficiency)",
     ]
-    # same numbers as the API, printed %.10g
+    assert "rows used\t442 of 480" in diagnostics and "rows dropped\t38 (a missing" in diagnostics
+    vc = varcomp.split("\n")
+    assert vc[0] == "grp\tvar1\tvar2\tvcov\tsdcor"
+    assert [tuple(line.split("\t")[:3]) for line in vc[1:]] == [
+        ("participant_id", "(Intercept)", "NA"),
+        ("participant_id", "minutes", "NA"),
+        ("participant_id", "(Intercept)", "minutes"),
+        ("Residual", "NA", "NA"),
+    ]
+    # same numbers as the engine, printed %.10g
     result = fit_lmm(
         pd.read_csv(slopes_tsv, sep="\t"),
         "ratio ~ condition * minutes + (1 + minutes | participant_id)",
         levels={"condition": ["placebo", "naltrexone"]},
     )
-    assert lines[1].split("\t")[1] == f"{result.anova['F'].iloc[0]:.10g}"
+    assert lines[1].split("\t")[5] == f"{result.anova['F'].iloc[0]:.10g}"
 
 
-def test_cli_kenward_roger_and_factors(capsys, slopes_tsv):
+def test_cli_kenward_roger_factors_and_out(capsys, slopes_tsv, tmp_path):
+    table = tmp_path / "table.tsv"
     code, out, _ = run(
         capsys,
-        "--data",
-        slopes_tsv,
-        "--formula",
         "ratio ~ condition * block + (1 | participant_id)",
+        slopes_tsv,
         "--factors",
         "block",
         "--ddf",
-        "Kenward-Roger",
+        "kenward-roger",
+        "--out",
+        table,
     )
     assert code == 0
     rows = [line.split("\t") for line in out.split("\n\n")[0].split("\n")[1:]]
-    assert [(r[0], r[2]) for r in rows] == [
+    assert [(r[0], r[3]) for r in rows] == [
         ("condition", "1"),
         ("block", "5"),
         ("condition:block", "5"),
     ]
+    assert table.read_text() == out.split("\n\n")[0] + "\n"
+    written = pd.read_csv(table, sep="\t")
+    assert list(written.columns) == ["term", "sum_sq", "mean_sq", "num_df", "den_df", "F", "p"]
 
 
 @pytest.mark.parametrize(
@@ -104,18 +116,24 @@ def test_cli_kenward_roger_and_factors(capsys, slopes_tsv):
     ],
 )
 def test_cli_bad_input_is_one_error_line_and_exit_1(capsys, slopes_tsv, formula, fragment):
-    code, out, err = run(capsys, "--data", slopes_tsv, "--formula", formula)
+    code, out, err = run(capsys, formula, slopes_tsv)
     assert code == 1 and out == ""
     assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err
+
+
+def test_cli_missing_file_and_unwritable_out(capsys, slopes_tsv, tmp_path):
+    code, out, err = run(capsys, "y ~ a + (1 | g)", tmp_path / "none.tsv")
+    assert code == 1 and out == "" and "none.tsv" in err and err.count("\n") == 1
+    formula = "ratio ~ condition + (1 | participant_id)"
+    code, out, err = run(capsys, formula, slopes_tsv, "--out", tmp_path / "no" / "t.tsv")
+    assert code == 1 and out == "" and "--out" in err and err.count("\n") == 1
 
 
 def test_cli_factor_with_one_level(capsys, tmp_path):
     data = pd.read_csv(FIXTURES / "slopes_2x6.csv")
     path = tmp_path / "one.tsv"
     data[data["condition"] == "placebo"].to_csv(path, sep="\t", index=False)
-    code, _, err = run(
-        capsys, "--data", path, "--formula", "ratio ~ condition + (1 | participant_id)"
-    )
+    code, _, err = run(capsys, "ratio ~ condition + (1 | participant_id)", path)
     assert (
         code == 1
         and "column 'condition'" in err
@@ -127,30 +145,15 @@ def test_cli_factor_with_one_level(capsys, tmp_path):
 def test_cli_runs_as_module(slopes_tsv):
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     ok = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lmmkit",
-            "--data",
-            str(slopes_tsv),
-            "--formula",
-            "ratio ~ condition + (1 | participant_id)",
-        ],
+        [sys.executable, "-m", "lmmkit", "ratio ~ condition + (1 | participant_id)", slopes_tsv],
         capture_output=True,
         text=True,
         env=env,
     )
-    assert ok.returncode == 0 and ok.stdout.startswith("term\tF\tdf_num\tdf_den\tp\ncondition\t")
+    assert ok.returncode == 0
+    assert ok.stdout.startswith("term\tsum_sq\tmean_sq\tnum_df\tden_df\tF\tp\ncondition\t")
     bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lmmkit",
-            "--data",
-            str(slopes_tsv),
-            "--formula",
-            "ratio ~ nothing + (1 | participant_id)",
-        ],
+        [sys.executable, "-m", "lmmkit", "ratio ~ nothing + (1 | participant_id)", slopes_tsv],
         capture_output=True,
         text=True,
         env=env,
