@@ -12,7 +12,7 @@ from .errors import LmmInputError
 from .formula import parse_formula
 from .guard import check_memory
 from .inference import ANOVA_COLUMNS, DDF_METHODS, FIXED_COLUMNS, LmmResult
-from .optimise import SINGULAR_THETA, optimise
+from .optimise import PSI_MAX, SINGULAR_THETA, optimise
 from .params import Layout
 from .reml import BlockReml, make_reml
 from .type3 import general_basis, simple_basis
@@ -24,6 +24,10 @@ except ImportError:  # pragma: no cover
 
 # lmerTest: eigenvalues of the deviance Hessian below this are treated as zero.
 HESSIAN_TOL = 1e-8
+# A residual variance below this fraction of the response's variance (residual sd below 1e-5 of
+# the response's sd) has collapsed: the fixed and random effects explain the response exactly,
+# and an F test against it would be a number without meaning (e.g. F = 1e14, p = 0).
+RESIDUAL_COLLAPSE = 1e-10
 
 
 def fit_lmm(
@@ -57,10 +61,37 @@ def fit_parts(
     if ddf not in DDF_METHODS:
         raise LmmInputError(source, "fit_lmm", "ddf", f"one of {list(DDF_METHODS)}", ddf)
     # The per-group blocks are small: multi-threaded BLAS only adds overhead.
-    if threadpool_limits is None:
-        return _fit(data, formula, levels, source, ddf)
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _fit(data, formula, levels, source, ddf)
+    try:
+        if threadpool_limits is None:
+            return _fit(data, formula, levels, source, ddf)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return _fit(data, formula, levels, source, ddf)
+    except FloatingPointError as err:  # no residual left at the optimum (pls.profiled)
+        raise LmmInputError(
+            source,
+            None,
+            formula.split("~")[0].strip(),
+            "a response the model does not explain exactly (a residual variance above 0)",
+            str(err),
+        ) from None
+
+
+def _check_residual(
+    design: Design, theta: np.ndarray, s2e: float, source: str, outcome: str
+) -> None:
+    """Refuse a fit whose residual variance has collapsed (see RESIDUAL_COLLAPSE)."""
+    y = design.y
+    total = float(np.var(y, ddof=1)) if y.size > 1 else 0.0
+    at_bound = bool(np.any(np.abs(theta) >= np.sqrt(PSI_MAX) * (1.0 - 1e-9)))
+    if at_bound or not s2e > RESIDUAL_COLLAPSE * total:
+        raise LmmInputError(
+            source,
+            None,
+            outcome,
+            "a response the model does not explain exactly (a residual variance above 0)",
+            f"residual variance {s2e:.3g}, {s2e / total if total > 0 else 0.0:.2g} of the "
+            "response's: the fixed and random effects fit every value, so no F test has meaning",
+        )
 
 
 def _chain_rule(d: dict, layout: Layout, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -179,6 +210,7 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
     theta, deviance, converged, message = optimise(reml, layout)
     _, beta, r2 = reml.evaluate(theta, gradient=False)
     s2e = r2 / (n - p)
+    _check_residual(design, theta, s2e, source, parsed.outcome)
     sigma = np.sqrt(s2e)
 
     if isinstance(reml, BlockReml):

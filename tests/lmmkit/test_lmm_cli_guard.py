@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -199,3 +200,42 @@ def test_kenward_roger_is_computed_only_when_asked():
     assert "kr" not in result._cache
     kr = result.contrast({"condition[naltrexone-placebo]": 1.0}, ddf="Kenward-Roger")
     assert "kr" in result._cache and kr["se"] >= result.fixed["se"].iloc[1]
+
+
+def exact_data(noise_free_random_effect: bool) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(
+        {
+            "id": np.repeat([f"s{i}" for i in range(12)], 4),
+            "condition": np.tile(["placebo", "placebo", "drug", "drug"], 12),
+            "block": np.tile(["1", "2"], 24),
+        }
+    )
+    y = 1.0 + 0.1 * (data["condition"] == "drug") + 0.05 * (data["block"] == "2")
+    if noise_free_random_effect:
+        y = y + np.repeat(rng.normal(size=12), 4)
+    data["y"] = y
+    return data
+
+
+@pytest.mark.parametrize("random_effect", [True, False])
+def test_a_response_explained_exactly_is_refused_not_an_f_of_1e14(random_effect):
+    with pytest.raises(LmmInputError, match="residual variance") as err:
+        fit_lmm(exact_data(random_effect), "y ~ condition * block + (1 | id)", source="exact.tsv")
+    message = str(err.value)
+    assert message.startswith("exact.tsv, column 'y': expected a response the model does not")
+    assert "\n" not in message
+
+
+def test_a_small_but_real_residual_is_fitted():
+    data = exact_data(True)
+    data["y"] += np.random.default_rng(1).normal(scale=1e-3, size=len(data))
+    result = fit_lmm(data, "y ~ condition * block + (1 | id)")
+    assert result.converged and result.anova["F"].iloc[0] > 1000
+
+
+def test_cli_refuses_an_exact_fit_with_one_line(capsys, tmp_path):
+    path = tmp_path / "exact.tsv"
+    exact_data(True).to_csv(path, sep="\t", index=False)
+    code, out, err = run(capsys, "y ~ condition * block + (1 | id)", path)
+    assert code == 1 and out == "" and err.count("\n") == 1 and "residual variance" in err

@@ -174,10 +174,8 @@ def fit(
             )
     try:
         return fit_lmm(data, formula, levels=levels, source=source, ddf=ddf)
-    except LmmInputError as err:  # lmmkit's own error type, as the pipeline's
+    except LmmInputError as err:  # lmmkit's own error type (also a perfect fit), as the pipeline's
         raise InputError(err.file, err.where, err.column, err.expected, err.got) from None
-    except FloatingPointError as err:  # e.g. a perfect fit: no residual variance
-        raise InputError(source, None, outcome, "a model that can be estimated", str(err)) from None
 
 
 def lmm_rows(
