@@ -257,7 +257,9 @@ class LmerFit:
         -------
         pandas.DataFrame
             Columns term, sum_sq, mean_sq, num_df, den_df, F, p (lmerTest's "Sum Sq",
-            "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"); mean_sq = F x sigma^2.
+            "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"); mean_sq = F x sigma^2 (with
+            Kenward-Roger: the Wald F from the adjusted covariance, before its scaling, as
+            lmerTest), sum_sq = mean_sq x num_df.
 
         Examples
         --------
@@ -283,6 +285,10 @@ class LmerFit:
         for term, L in self._parts["term_L"].items():
             res = self._result.f_test(L, ddf=ddf)
             mean_sq = res["F"] * s2
+            if ddf == "Kenward-Roger":  # lmerTest: the Wald F with the adjusted covariance,
+                Lb = L @ self._result.beta  # before pbkrtest's scaling of F
+                wald = float(Lb @ np.linalg.solve(L @ self._result.vcov_beta_kr @ L.T, Lb))
+                mean_sq = wald / L.shape[0] * s2
             rows.append(
                 {
                     "term": term,

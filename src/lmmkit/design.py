@@ -173,17 +173,6 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
             raise LmmInputError(
                 source, "levels", column, "a fixed-effect variable of the formula", sorted(levels)
             )
-    for name in formula.slope_variables:
-        if name in levels or is_factor(data[name]):
-            term = next(t for t in formula.random if name in t.slopes)
-            raise LmmInputError(
-                source,
-                f"random term {term.text}",
-                name,
-                "a numeric column as a random slope",
-                "a factor",
-            )
-
     y_all = as_float(data[formula.outcome], source, formula.outcome)
     numeric: dict[str, np.ndarray] = {}
     for name in [*formula.variables, *formula.slope_variables]:
@@ -263,6 +252,7 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
     random: list[RandomBlock] = []
     group_sizes: dict[str, int] = {}
     for term in formula.random:
+        term, slope_values = _random_columns(term, frame, numeric, keep, variables, source)
         level_codes = frame.groupby(list(term.group), sort=True, observed=True).ngroup().to_numpy()
         n_levels = int(level_codes.max()) + 1 if n else 0
         label = term.label
@@ -275,8 +265,8 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
                 f"{n_levels} groups x {term.size} coefficients, {n} rows",
             )
         values = np.ones((n, term.size))
-        for r, name in enumerate(term.slopes, start=int(term.intercept)):
-            values[:, r] = numeric[name][keep]
+        for r, column in enumerate(slope_values, start=int(term.intercept)):
+            values[:, r] = column
         first = np.zeros(n_levels, dtype=np.int64)
         first[level_codes[::-1]] = np.arange(n)[::-1]  # first row of each level
         names = tuple(
@@ -299,6 +289,39 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
         codes,
         numeric_values,
     )
+
+
+def _random_columns(
+    term: RandomTerm, frame: pd.DataFrame, numeric: dict, keep, variables: dict, source: str
+) -> tuple[RandomTerm, list[np.ndarray]]:
+    """The term's slope columns as lme4's model.matrix makes them: a numeric variable as it is;
+    a factor (a factor random slope) as indicator columns named `<name><level>`, of every level
+    but the first when the term has an intercept (R's default contr.treatment), else of every
+    level. The covariance of the term is unstructured, so its fit does not depend on this
+    choice of columns; only the names and values of its variances do. Returns the term with its
+    coefficients so expanded, and the columns."""
+    names, columns = [], []
+    for name in term.slopes:
+        if name in numeric:
+            names.append(name)
+            columns.append(numeric[name][keep])
+            continue
+        if name in variables and variables[name].levels is not None:
+            lv = variables[name].levels
+        else:
+            lv = factor_levels(frame[name], None, source, name)
+        codes = pd.Categorical(frame[name], categories=list(lv)).codes
+        for k, level in enumerate(lv):
+            if term.intercept and k == 0:
+                continue
+            names.append(f"{name}{level}")
+            columns.append((codes == k).astype(float))
+    if len(set(names)) != len(names) or (term.intercept and "(Intercept)" in names):
+        raise LmmInputError(
+            source, f"random term {term.text}", None, "distinct coefficient names", names
+        )
+    expanded = RandomTerm(term.group, term.intercept, tuple(names), term.text)
+    return expanded, columns
 
 
 def sparse_z(random: list[RandomBlock], n: int) -> sp.csc_matrix:

@@ -90,7 +90,7 @@ def _random_terms(piece: str, fail) -> list[RandomTerm]:
         if token in ("0", "1"):
             continue
         if not re.fullmatch(_NAME, token):
-            fail(f"'1', '0' or a numeric column name left of '|' in {piece}", token)
+            fail(f"'1', '0' or a column name left of '|' in {piece}", token)
         if token in slopes:
             fail(f"each coefficient once in {piece}", token)
         slopes.append(token)

@@ -293,7 +293,7 @@ def test_formula_terms_follow_r_order():
     [
         ("y condition", "'~'"),
         ("y ~ condition", "random intercept"),
-        ("y ~ condition + (time:x | g)", "numeric column name"),
+        ("y ~ condition + (time:x | g)", "or a column name left of"),
         ("y ~ condition + (1 | g) + (1 | g)", "each random coefficient once"),
         ("y ~ condition + (1 | g + h)", "grouping"),
         ("y ~ condition - 1 + (1|g)", "intercept"),

@@ -106,8 +106,8 @@ def test_cli_kenward_roger_factors_and_out(capsys, slopes_tsv, tmp_path):
     [
         ("ratio ~ condition * visit + (1 | participant_id)", "column 'visit'"),  # unknown column
         (
-            "ratio ~ condition + (1 + condition | participant_id)",
-            "random term (1 + condition | participant_id)",
+            "ratio ~ condition + (1 + participant_id | participant_id)",
+            "random term (1 + participant_id | participant_id)",
         ),
         (
             "ratio ~ condition + (1 | participant_id) + (1 | participant_id)",

@@ -181,10 +181,10 @@ def test_crossed_uses_sparse_backend_and_nested_uses_blocks():
 @pytest.mark.parametrize(
     "formula, column, fragment",
     [
-        (
-            "ratio ~ condition + (1 + condition | participant_id)",
-            "condition",
-            "numeric column as a random slope",
+        (  # a factor slope with a level per group: more random effects than rows
+            "ratio ~ condition + (1 + participant_id | participant_id)",
+            "participant_id",
+            "fewer random effects than observations",
         ),
         ("ratio ~ condition + (1 | nobody)", "nobody", "column named in the formula"),
         ("ratio ~ condition * block + (1 | participant_id)", None, "full-rank"),

@@ -112,3 +112,12 @@ def test_the_convergence_check_can_fail():
 
     check = lmmkit.checks.lme4_convergence(deviance, theta, deviance(theta), layout)
     assert not check["converged"] and "failed to converge" in check["messages"][0]
+
+
+def test_a_factor_random_slope_has_lme4s_columns(fits):
+    """(1 + dose | participant): indicators of the levels after the first, named as lme4 names
+    them, with an unstructured covariance (3 variances, 3 correlations)."""
+    vc = fits["factor_slope"].varcorr
+    assert vc["var1"].tolist()[:3] == ["(Intercept)", "dosed1", "dosed2"]
+    assert len(vc) == 7 and vc["var2"].notna().sum() == 3
+    assert fits["factor_slope"].ranef["participant"].shape == (40, 3)
