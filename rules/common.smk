@@ -70,9 +70,13 @@ SCALE_TIMEPOINTS = {scale: spec["timepoints"] for scale, spec in SCALES.items()}
 RATIO_LABEL = "{numerator}/{denominator}".format(**config["mrs"]["ratio"])
 
 
+# The packages whose modules the jobs track: the pipeline and the mixed-model engine it imports.
+PACKAGES = ("crossover_fmrs", "lmmkit")
+
+
 @cache
 def _imported_modules(path):
-    """Files of the package that one Python file imports (absolute or relative imports)."""
+    """Files of the packages (PACKAGES) that one Python file imports (absolute or relative)."""
     package_parts = (
         path.relative_to(SRC).parent.parts if path.is_relative_to(SRC) else ()
     )
@@ -97,7 +101,7 @@ def _imported_modules(path):
                 SRC.joinpath(*stem).with_suffix(".py"),
                 SRC.joinpath(*stem, "__init__.py"),
             ):
-                if stem and stem[0] == "crossover_fmrs" and candidate.is_file():
+                if stem and stem[0] in PACKAGES and candidate.is_file():
                     found.add(candidate)
     # importing a module runs the __init__.py of every package above it
     for module in list(found):

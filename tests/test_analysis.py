@@ -388,6 +388,33 @@ def test_a_constant_outcome_is_a_one_line_error_not_a_meaningless_f():
         )
 
 
+def test_a_response_the_model_explains_exactly_is_a_one_line_error_naming_the_table():
+    """Participant and condition effects with no noise: the residual variance collapses, and
+    lmmkit would otherwise give an F of about 1e10 with p = 0."""
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(
+        {
+            "participant_id": np.repeat([f"sub-{i:02d}" for i in range(12)], 4),
+            "condition": np.tile(["placebo", "placebo", "naltrexone", "naltrexone"], 12),
+        }
+    )
+    data["ratio"] = (
+        1.0 + np.repeat(rng.normal(size=12), 4) + 0.1 * (data["condition"] == "naltrexone")
+    )
+    with pytest.raises(InputError) as err:
+        run_models(
+            data,
+            "ratio ~ condition + (1 | participant_id)",
+            "glx_lmm",
+            "Glx/tNAA",
+            ["placebo", "naltrexone"],
+            "placebo",
+        )
+    message = str(err.value)
+    assert message.startswith("glx_lmm (Glx/tNAA, all), column 'ratio': expected a response")
+    assert "residual variance" in message and "\n" not in message
+
+
 def test_an_rm_anova_it_cannot_estimate_is_marked_so_and_does_not_raise():
     data = pd.DataFrame(
         {

@@ -11,6 +11,9 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "crossover_fmrs"
+# The mixed-model engine: a package of its own, which the pipeline imports and which knows nothing
+# of the pipeline.
+ENGINE = SRC / "lmmkit"
 # Layers from the bottom. A room may import its own modules and the rooms listed for it.
 # The simulator writes the raw files ingestion reads (scale layouts, LCModel's .table), so it
 # sits above ingest; no pipeline room knows the simulator.
@@ -35,11 +38,16 @@ def module_name(path: Path) -> str:
 
 def imports_of(path: Path) -> set[str]:
     """Absolute names of the crossover_fmrs modules a file imports (resolved relative imports)."""
+    return imports_of_text(path.read_text(), path)
+
+
+def imports_of_text(text: str, path: Path) -> set[str]:
+    """imports_of for the source `text` of a module at `path` (under src/)."""
     package = module_name(path).split(".")
     if path.name != "__init__.py":
         package = package[:-1]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.ImportFrom):
             base = package[: len(package) - node.level + 1] if node.level else []
             target = base + (node.module.split(".") if node.module else [])
@@ -97,6 +105,21 @@ def test_no_import_circle():
     for module in sorted(edges):
         if module not in state:
             visit(module, [])
+
+
+def test_lmmkit_imports_nothing_from_crossover_fmrs():
+    modules = sorted(ENGINE.rglob("*.py"))
+    assert len(modules) > 10  # the engine is there (and the check below can fail)
+    arrows = [(module_name(path), sorted(imports_of(path))) for path in modules if imports_of(path)]
+    assert arrows == []
+
+
+def test_the_layout_check_sees_an_import_of_crossover_fmrs_from_lmmkit(tmp_path):
+    fake = SRC / "lmmkit" / "_probe_layout.py"  # never written: parsed from a temporary copy
+    copy = tmp_path / "probe.py"
+    copy.write_text("from crossover_fmrs.common import errors\n")
+    found = {name for name in imports_of_text(copy.read_text(), fake)}
+    assert found == {"crossover_fmrs.common", "crossover_fmrs.common.errors"}
 
 
 @pytest.mark.skipif(

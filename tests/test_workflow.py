@@ -196,6 +196,15 @@ def test_editing_a_package_module_reruns_the_jobs_that_use_it(first_run):
     assert planned == {"paper_comparison": 1, "report_table_paper_comparison": 1, "all": 1}, planned
 
 
+def test_editing_a_module_of_lmmkit_reruns_the_model_jobs(first_run):
+    module = first_run / "src" / "lmmkit" / "type3.py"
+    module.write_text(module.read_text() + "# an edit\n")
+    planned = planned_rules(snakemake(first_run, "-n"))
+    models = {"stats_glx", "stats_clinical", "stats_sex", "stats_crossover"}
+    assert models <= set(planned), planned
+    assert not [rule for rule in planned if rule.startswith(("ingest_", "qc_", "figure_qc"))]
+
+
 def test_the_second_study_fixture_is_what_its_generator_writes(tmp_path):
     sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "second_study"))
     from make_study import make

@@ -38,7 +38,7 @@ PY_CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 import pandas as pd
-from crossover_fmrs.stats.lmm import fit_lmm
+from lmmkit import fit_lmm
 data = pd.read_csv(sys.argv[2], sep="\t", dtype={"block": str})
 formula, repeats = sys.argv[3], int(sys.argv[4])
 times = []

@@ -3,7 +3,7 @@ MADRS?
 
 Simulated data in the paper's design (26 participants, two conditions), fitted with this project's
 mixed-model engine (Satterthwaite df as R's lmerTest computes them; the engine is checked against
-lmerTest in tests/test_lmm.py). Run from the project root:
+lmerTest in tests/lmmkit/test_lmm.py). Run from the project root:
 
     python docs/evidence/df_check.py            # writes docs/evidence/df_check.tsv
 
@@ -21,7 +21,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from crossover_fmrs.stats.lmm import fit_lmm  # noqa: E402  (after the path insert)
+from lmmkit import fit_lmm  # noqa: E402  (after the path insert)
 
 N = 26
 SEED = 20250601

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lmmkit import LmmInputError, LmmResult, check_design, fit_lmm
+
 from ..common.errors import InputError
 from ..common.tables import order_conditions
-from .lmm import LmmResult, check_design, fit_lmm
 
 STATS_COLUMNS = [
     "analysis",
@@ -198,8 +199,8 @@ def fit(
             )
     try:
         return fit_lmm(data, formula, levels=levels, source=source, ddf=ddf)
-    except FloatingPointError as err:  # e.g. a perfect fit: no residual variance
-        raise InputError(source, None, outcome, "a model that can be estimated", str(err)) from None
+    except LmmInputError as err:  # lmmkit's own error type (also a perfect fit), as the pipeline's
+        raise InputError(err.file, err.where, err.column, err.expected, err.got) from None
 
 
 def lmm_rows(
@@ -300,7 +301,7 @@ def require_sex_models(
                     model_levels(part, formula, conditions, reference),
                     f"{analysis} ({outcome}, {subset})",
                 )
-            except InputError as err:
+            except (InputError, LmmInputError) as err:
                 counts = part.groupby("sex")["participant_id"].nunique()
                 who = " and ".join(
                     f"{counts.get(code, 0)} {label}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 from scipy import stats
 
-from .lmm import parse_formula
+from lmmkit import parse_formula
 
 COMPARISON_COLUMNS = [
     "id",

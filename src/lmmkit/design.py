@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ...common.errors import InputError
+from .errors import LmmInputError
 from .formula import Formula, RandomTerm
 from .guard import check_memory
 
@@ -30,6 +30,7 @@ class RandomBlock:
     codes: np.ndarray  # (n,) level index
     n_levels: int
     values: np.ndarray  # (n, size): 1 for the intercept, the slope variables' values
+    level_names: tuple = ()  # name of each level (grouping columns' values joined by ':')
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,12 @@ def as_float(series: pd.Series, source: str, column: str) -> np.ndarray:
             if isinstance(value, (bool, np.bool_)) or not isinstance(
                 value, (int, float, np.number)
             ):
-                raise InputError(source, f"row {label}", column, "a number", value)
+                raise LmmInputError(source, f"row {label}", column, "a number", value)
         series = series.astype("float64")
     values = series.to_numpy(dtype="float64", na_value=np.nan)
     bad = np.isinf(values)
     if bad.any():
-        raise InputError(
+        raise LmmInputError(
             source, f"row {series.index[np.argmax(bad)]}", column, "a finite number", values[bad][0]
         )
     return values
@@ -86,11 +87,11 @@ def factor_levels(series: pd.Series, given, source: str, column: str) -> tuple:
     if given is not None:
         given = list(given)
         if len(set(given)) != len(given):
-            raise InputError(source, "levels", column, "distinct levels", given)
+            raise LmmInputError(source, "levels", column, "distinct levels", given)
         outside = ~series.dropna().isin(given)
         if outside.any():
             label = outside.index[np.argmax(outside.to_numpy())]
-            raise InputError(
+            raise LmmInputError(
                 source, f"row {label}", column, f"one of the levels {given}", series[label]
             )
         levels = [level for level in given if level in set(present)]
@@ -100,11 +101,11 @@ def factor_levels(series: pd.Series, given, source: str, column: str) -> tuple:
         try:
             levels = sorted(present)
         except TypeError:
-            raise InputError(
+            raise LmmInputError(
                 source, None, column, "values of one type", sorted(map(repr, present))
             ) from None
     if len(levels) < 2:
-        raise InputError(source, None, column, "at least 2 levels in the rows used", levels)
+        raise LmmInputError(source, None, column, "at least 2 levels in the rows used", levels)
     return tuple(levels)
 
 
@@ -153,14 +154,14 @@ def _first_dependent_column(XtX: np.ndarray) -> int | None:
 
 def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, source: str) -> Design:
     if not isinstance(data, pd.DataFrame):
-        raise InputError(source, None, None, "a pandas DataFrame", type(data).__name__)
+        raise LmmInputError(source, None, None, "a pandas DataFrame", type(data).__name__)
     levels = dict(levels or {})
     group_columns = sorted({name for group in formula.groups for name in group})
     needed = [formula.outcome, *formula.variables]
     needed += [c for c in [*group_columns, *formula.slope_variables] if c not in needed]
     for column in needed:
         if column not in data.columns:
-            raise InputError(
+            raise LmmInputError(
                 source,
                 None,
                 column,
@@ -169,20 +170,9 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
             )
     for column in levels:
         if column not in formula.variables:
-            raise InputError(
+            raise LmmInputError(
                 source, "levels", column, "a fixed-effect variable of the formula", sorted(levels)
             )
-    for name in formula.slope_variables:
-        if name in levels or is_factor(data[name]):
-            term = next(t for t in formula.random if name in t.slopes)
-            raise InputError(
-                source,
-                f"random term {term.text}",
-                name,
-                "a numeric column as a random slope",
-                "a factor",
-            )
-
     y_all = as_float(data[formula.outcome], source, formula.outcome)
     numeric: dict[str, np.ndarray] = {}
     for name in [*formula.variables, *formula.slope_variables]:
@@ -242,7 +232,7 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
         column_names.extend(names)
         start += width
     if n <= p:
-        raise InputError(
+        raise LmmInputError(
             source,
             None,
             formula.outcome,
@@ -251,7 +241,7 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
         )
     dependent = _first_dependent_column(X.T @ X)
     if dependent is not None:
-        raise InputError(
+        raise LmmInputError(
             source,
             None,
             column_names[dependent],
@@ -262,11 +252,12 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
     random: list[RandomBlock] = []
     group_sizes: dict[str, int] = {}
     for term in formula.random:
+        term, slope_values = _random_columns(term, frame, numeric, keep, variables, source)
         level_codes = frame.groupby(list(term.group), sort=True, observed=True).ngroup().to_numpy()
         n_levels = int(level_codes.max()) + 1 if n else 0
         label = term.label
         if n_levels < 2 or n_levels * term.size >= n:
-            raise InputError(
+            raise LmmInputError(
                 source,
                 f"random term {term.text}",
                 label,
@@ -274,9 +265,15 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
                 f"{n_levels} groups x {term.size} coefficients, {n} rows",
             )
         values = np.ones((n, term.size))
-        for r, name in enumerate(term.slopes, start=int(term.intercept)):
-            values[:, r] = numeric[name][keep]
-        random.append(RandomBlock(term, level_codes.astype(np.int64), n_levels, values))
+        for r, column in enumerate(slope_values, start=int(term.intercept)):
+            values[:, r] = column
+        first = np.zeros(n_levels, dtype=np.int64)
+        first[level_codes[::-1]] = np.arange(n)[::-1]  # first row of each level
+        names = tuple(
+            ":".join(str(v) for v in row)
+            for row in frame[list(term.group)].iloc[first].itertuples(index=False)
+        )
+        random.append(RandomBlock(term, level_codes.astype(np.int64), n_levels, values, names))
         group_sizes[label] = n_levels
     numeric_values = {name: numeric[name][keep] for name in formula.variables if name in numeric}
     return Design(
@@ -292,6 +289,39 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
         codes,
         numeric_values,
     )
+
+
+def _random_columns(
+    term: RandomTerm, frame: pd.DataFrame, numeric: dict, keep, variables: dict, source: str
+) -> tuple[RandomTerm, list[np.ndarray]]:
+    """The term's slope columns as lme4's model.matrix makes them: a numeric variable as it is;
+    a factor (a factor random slope) as indicator columns named `<name><level>`, of every level
+    but the first when the term has an intercept (R's default contr.treatment), else of every
+    level. The covariance of the term is unstructured, so its fit does not depend on this
+    choice of columns; only the names and values of its variances do. Returns the term with its
+    coefficients so expanded, and the columns."""
+    names, columns = [], []
+    for name in term.slopes:
+        if name in numeric:
+            names.append(name)
+            columns.append(numeric[name][keep])
+            continue
+        if name in variables and variables[name].levels is not None:
+            lv = variables[name].levels
+        else:
+            lv = factor_levels(frame[name], None, source, name)
+        codes = pd.Categorical(frame[name], categories=list(lv)).codes
+        for k, level in enumerate(lv):
+            if term.intercept and k == 0:
+                continue
+            names.append(f"{name}{level}")
+            columns.append((codes == k).astype(float))
+    if len(set(names)) != len(names) or (term.intercept and "(Intercept)" in names):
+        raise LmmInputError(
+            source, f"random term {term.text}", None, "distinct coefficient names", names
+        )
+    expanded = RandomTerm(term.group, term.intercept, tuple(names), term.text)
+    return expanded, columns
 
 
 def sparse_z(random: list[RandomBlock], n: int) -> sp.csc_matrix:

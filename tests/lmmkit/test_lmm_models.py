@@ -10,16 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from crossover_fmrs.common.errors import InputError
-from crossover_fmrs.stats.lmm import fit_lmm, parse_formula
-from crossover_fmrs.stats.lmm import reml as reml_module
-from crossover_fmrs.stats.lmm.design import build_design
-from crossover_fmrs.stats.lmm.type3 import general_basis, simple_basis
 from test_lmm import model_spec
 from test_lmm import reference as r_reference
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stats"
+from lmmkit import LmmInputError, fit_lmm, parse_formula
+from lmmkit import reml as reml_module
+from lmmkit.design import build_design
+from lmmkit.type3 import general_basis, simple_basis
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "stats"
 MODELS = pd.read_csv(
     FIXTURES / "lmm_models.tsv", sep="\t", keep_default_na=False, dtype=str
 ).set_index("name")
@@ -182,10 +181,10 @@ def test_crossed_uses_sparse_backend_and_nested_uses_blocks():
 @pytest.mark.parametrize(
     "formula, column, fragment",
     [
-        (
-            "ratio ~ condition + (1 + condition | participant_id)",
-            "condition",
-            "numeric column as a random slope",
+        (  # a factor slope with a level per group: more random effects than rows
+            "ratio ~ condition + (1 + participant_id | participant_id)",
+            "participant_id",
+            "fewer random effects than observations",
         ),
         ("ratio ~ condition + (1 | nobody)", "nobody", "column named in the formula"),
         ("ratio ~ condition * block + (1 | participant_id)", None, "full-rank"),
@@ -195,7 +194,7 @@ def test_unfittable_models_are_refused_naming_the_term(formula, column, fragment
     data = pd.read_csv(FIXTURES / "slopes_2x6.csv", dtype={"block": str})
     if column is None:  # an empty cell: condition x block 6 never observed under naltrexone
         data = data[~((data["condition"] == "naltrexone") & (data["block"] == "6"))]
-    with pytest.raises(InputError, match=fragment) as err:
+    with pytest.raises(LmmInputError, match=fragment) as err:
         fit_lmm(data, formula, source="slopes.csv")
     message = str(err.value)
     assert "\n" not in message and "slopes.csv" in message

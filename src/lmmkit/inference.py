@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ...common.errors import InputError
+from .errors import LmmInputError
 
 
 def ddf_multi(nu: np.ndarray, tol: float = 1e-8) -> float:
@@ -109,7 +109,7 @@ class LmmResult:
     def _method(self, ddf: str | None) -> str:
         ddf = self.ddf_method if ddf is None else ddf
         if ddf not in DDF_METHODS:
-            raise InputError(self.source, "contrast", "ddf", f"one of {list(DDF_METHODS)}", ddf)
+            raise LmmInputError(self.source, "contrast", "ddf", f"one of {list(DDF_METHODS)}", ddf)
         return ddf
 
     def _weights(self, L) -> np.ndarray:
@@ -117,7 +117,7 @@ class LmmResult:
         if isinstance(L, dict):
             unknown = [name for name in L if name not in self.column_names]
             if unknown:
-                raise InputError(
+                raise LmmInputError(
                     self.source,
                     "contrast",
                     unknown[0],
@@ -129,7 +129,7 @@ class LmmResult:
             return w
         w = np.asarray(L, dtype=float)
         if w.ndim != 1 or w.size != p:
-            raise InputError(
+            raise LmmInputError(
                 self.source,
                 "contrast",
                 "L",
@@ -201,7 +201,7 @@ class LmmResult:
         if L.ndim == 1:
             L = L[None, :]
         if L.ndim != 2 or L.shape[1] != p or L.shape[0] == 0:
-            raise InputError(
+            raise LmmInputError(
                 self.source,
                 "F test",
                 "L",
@@ -211,7 +211,7 @@ class LmmResult:
         if self._method(ddf) == "Kenward-Roger":
             q = int(np.linalg.matrix_rank(L))
             if q < L.shape[0]:
-                raise InputError(
+                raise LmmInputError(
                     self.source, "F test", "L", "rows that are linearly independent", f"rank {q}"
                 )
             m, scale = self._kenward_roger(L)
@@ -243,7 +243,7 @@ class LmmResult:
         values = dict(values or {})
         for name in values:
             if name not in self._variables:
-                raise InputError(
+                raise LmmInputError(
                     self.source,
                     "contrast",
                     name,
@@ -254,7 +254,7 @@ class LmmResult:
             if var.levels is None:
                 rows[name] = np.array([float(values.get(name, var.mean))])
             elif name in values and values[name] not in var.levels:
-                raise InputError(
+                raise LmmInputError(
                     self.source,
                     "contrast",
                     name,

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from crossover_fmrs.stats.lmm import fit_lmm
+from lmmkit import fit_lmm
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stats"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "stats"
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...common.errors import InputError
 from .block import BlockReml
 from .design import Design
+from .errors import LmmInputError
 from .params import Layout
 from .sparse import SparseReml
 
@@ -17,11 +17,11 @@ def make_reml(design: Design, layout: Layout, source: str):
     if BlockReml.applies(design):
         try:
             return BlockReml(design, layout, source)
-        except InputError:
+        except LmmInputError:
             pass  # the sparse backend checks its own size
     try:
         return SparseReml(design, layout, source)
     except ImportError:  # pragma: no cover - qdldl is a declared dependency
-        raise InputError(
+        raise LmmInputError(
             source, "fit_lmm", None, "the qdldl package for crossed random effects", "not installed"
         ) from None

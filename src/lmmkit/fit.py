@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
-from ...common.errors import InputError
 from .derivatives import numeric_hessian, numeric_jacobian
 from .design import Design, build_design, sparse_z, term_label
+from .errors import LmmInputError
 from .formula import parse_formula
 from .guard import check_memory
 from .inference import ANOVA_COLUMNS, DDF_METHODS, FIXED_COLUMNS, LmmResult
-from .optimise import SINGULAR_THETA, optimise
+from .optimise import PSI_MAX, SINGULAR_THETA, optimise
 from .params import Layout
 from .reml import BlockReml, make_reml
 from .type3 import general_basis, simple_basis
@@ -24,6 +24,10 @@ except ImportError:  # pragma: no cover
 
 # lmerTest: eigenvalues of the deviance Hessian below this are treated as zero.
 HESSIAN_TOL = 1e-8
+# A residual variance below this fraction of the response's variance (residual sd below 1e-5 of
+# the response's sd) has collapsed: the fixed and random effects explain the response exactly,
+# and an F test against it would be a number without meaning (e.g. F = 1e14, p = 0).
+RESIDUAL_COLLAPSE = 1e-10
 
 
 def fit_lmm(
@@ -42,19 +46,58 @@ def fit_lmm(
     error messages. ddf: 'Satterthwaite' (default, lmerTest's default) or 'Kenward-Roger'
     (pbkrtest's method) for the fixed and anova tables.
     """
+    return fit_parts(data, formula, levels, source, ddf)[0]
+
+
+def fit_parts(
+    data: pd.DataFrame,
+    formula: str,
+    levels: dict | None = None,
+    source: str = "<data>",
+    ddf: str = "Satterthwaite",
+) -> tuple[LmmResult, dict]:
+    """fit_lmm's result and what lmmkit.lmer needs besides: the design, the parameter layout,
+    theta at the optimum, the REML backend and the L matrix of each term's type III test."""
     if ddf not in DDF_METHODS:
-        raise InputError(source, "fit_lmm", "ddf", f"one of {list(DDF_METHODS)}", ddf)
+        raise LmmInputError(source, "fit_lmm", "ddf", f"one of {list(DDF_METHODS)}", ddf)
     # The per-group blocks are small: multi-threaded BLAS only adds overhead.
-    if threadpool_limits is None:
-        return _fit(data, formula, levels, source, ddf)
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _fit(data, formula, levels, source, ddf)
+    try:
+        if threadpool_limits is None:
+            return _fit(data, formula, levels, source, ddf)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return _fit(data, formula, levels, source, ddf)
+    except FloatingPointError as err:  # no residual left at the optimum (pls.profiled)
+        raise LmmInputError(
+            source,
+            None,
+            formula.split("~")[0].strip(),
+            "a response the model does not explain exactly (a residual variance above 0)",
+            str(err),
+        ) from None
+
+
+def _check_residual(
+    design: Design, theta: np.ndarray, s2e: float, source: str, outcome: str
+) -> None:
+    """Refuse a fit whose residual variance has collapsed (see RESIDUAL_COLLAPSE)."""
+    y = design.y
+    total = float(np.var(y, ddof=1)) if y.size > 1 else 0.0
+    at_bound = bool(np.any(np.abs(theta) >= np.sqrt(PSI_MAX) * (1.0 - 1e-9)))
+    if at_bound or not s2e > RESIDUAL_COLLAPSE * total:
+        raise LmmInputError(
+            source,
+            None,
+            outcome,
+            "a response the model does not explain exactly (a residual variance above 0)",
+            f"residual variance {s2e:.3g}, {s2e / total if total > 0 else 0.0:.2g} of the "
+            "response's: the fixed and random effects fit every value, so no F test has meaning",
+        )
 
 
 def check_design(
     data: pd.DataFrame, formula: str, levels: dict | None = None, source: str = "<data>"
 ) -> None:
-    """Raise fit_lmm's InputError for a model that cannot be estimated (too few rows or groups,
+    """Raise fit_lmm's LmmInputError for a model that cannot be estimated (too few rows or groups,
     a rank-deficient design) without fitting it."""
     build_design(data, parse_formula(formula, source), levels, source)
 
@@ -166,7 +209,7 @@ def _varcomp(layout: Layout, design: Design, theta: np.ndarray, sigma2: float) -
     )
 
 
-def _fit(data, formula, levels, source, ddf) -> LmmResult:
+def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
     parsed = parse_formula(formula, source)
     design = build_design(data, parsed, levels, source)
     layout = Layout.of([block.term for block in design.random])
@@ -175,6 +218,7 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
     theta, deviance, converged, message = optimise(reml, layout)
     _, beta, r2 = reml.evaluate(theta, gradient=False)
     s2e = r2 / (n - p)
+    _check_residual(design, theta, s2e, source, parsed.outcome)
     sigma = np.sqrt(s2e)
 
     if isinstance(reml, BlockReml):
@@ -260,7 +304,7 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
         for name, m in zip(term, design.term_codings[term_label(term)])
     )
     general = {} if hierarchical else general_basis(list(parsed.terms), design)
-    anova_rows = []
+    anova_rows, term_L = [], {}
     for term in parsed.terms:
         label = term_label(term)
         cols = design.term_columns[label]
@@ -269,6 +313,7 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
             L[:, cols] = simple_basis(term, design.term_codings[label], design.variables)
         else:
             L = general[label]
+        term_L[label] = L
         res = result.f_test(L)
         single = result.contrast(L[0]) if len(cols) == 1 else {"estimate": np.nan, "se": np.nan}
         anova_rows.append(
@@ -284,4 +329,12 @@ def _fit(data, formula, levels, source, ddf) -> LmmResult:
         )
     object.__setattr__(result, "fixed", pd.DataFrame(fixed_rows, columns=FIXED_COLUMNS))
     object.__setattr__(result, "anova", pd.DataFrame(anova_rows, columns=ANOVA_COLUMNS))
-    return result
+    parts = {
+        "design": design,
+        "layout": layout,
+        "theta": theta,
+        "reml": reml,
+        "term_L": term_L,
+        "sigma2": s2e,
+    }
+    return result, parts

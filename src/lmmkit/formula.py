@@ -6,7 +6,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from ...common.errors import InputError
+from .errors import LmmInputError
 
 _NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
 
@@ -90,7 +90,7 @@ def _random_terms(piece: str, fail) -> list[RandomTerm]:
         if token in ("0", "1"):
             continue
         if not re.fullmatch(_NAME, token):
-            fail(f"'1', '0' or a numeric column name left of '|' in {piece}", token)
+            fail(f"'1', '0' or a column name left of '|' in {piece}", token)
         if token in slopes:
             fail(f"each coefficient once in {piece}", token)
         slopes.append(token)
@@ -125,7 +125,7 @@ def parse_formula(formula: str, source: str = "formula") -> Formula:
     where = f"formula {formula!r}"
 
     def fail(expected, got):
-        raise InputError(source, where, None, expected, got)
+        raise LmmInputError(source, where, None, expected, got)
 
     if not isinstance(formula, str) or formula.count("~") != 1:
         fail("one '~' between the outcome and the model terms", formula)

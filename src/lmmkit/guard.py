@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ...common.errors import InputError
+from .errors import LmmInputError
 
 # Fraction of the machine's memory one fit may plan to use (the rest: Python, data, other jobs).
 USABLE_FRACTION = 0.75
@@ -33,10 +33,10 @@ def _gib(nbytes: float) -> str:
 
 
 def check_memory(nbytes: float, what: str, source: str) -> None:
-    """Raise InputError (one line, with the estimate) if `nbytes` would not fit."""
+    """Raise LmmInputError (one line, with the estimate) if `nbytes` would not fit."""
     limit = memory_limit()
     if nbytes > limit:
-        raise InputError(
+        raise LmmInputError(
             source,
             "size guard",
             None,
