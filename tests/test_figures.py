@@ -619,7 +619,7 @@ def test_flow_step_must_be_unique(flow_table):
 # saved image exceeds max_side_px. A study of 70 participants (840 spectra) is above every default.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from benchmark_figures import flow_table as large_flow  # noqa: E402  (the benchmark's tables)
-from benchmark_figures import spectra_table  # noqa: E402
+from benchmark_figures import participants_table, scores_table, spectra_table  # noqa: E402
 
 LARGE_STUDY = 70
 
@@ -731,3 +731,22 @@ def test_flow_box_does_not_grow_with_the_number_of_sites():
     figure, table = flow.participant_flow(flow_table, CONDITIONS)
     assert figure.get_size_inches()[1] < 5
     assert table.loc[0, "note"] == flow_table.loc[0, "note"]  # the whole note in the TSV
+
+
+def test_many_participants_lines_are_one_collection_of_the_same_lines():
+    n = clinical.ONE_ARTIST_ABOVE + 1
+    scores = scores_table(n, np.random.default_rng(3))
+    people = participants_table(n)[["participant_id", "sex"]]
+    scales = {"MADRS": {"timepoints": ["pre", "day1"]}}
+    scores = scores[scores["scale"] == "MADRS"]
+    figure, table = clinical.madrs_timecourse(scores, CONDITIONS, scales)
+    ax = figure.axes[0]
+    wide = scores.pivot(index=["condition", "participant_id"], columns="timepoint", values="value")
+    complete = wide.notna().all(axis=1)
+    drawn = sum(len(c.get_segments()) for c in ax.collections if c.get_rasterized())
+    assert drawn == complete.sum() and len(ax.lines) < 10  # one segment per complete participant
+    figure, _ = clinical.sex_madrs(scores, people, CONDITIONS, scales)
+    changes = wide["day1"] - wide["pre"]
+    both = changes.unstack("condition").notna().all(axis=1).sum()
+    lines = [c for c in figure.axes[0].collections if c.get_rasterized()]
+    assert sum(len(c.get_segments()) for c in lines) == both

@@ -7,7 +7,8 @@ sessions x 6 fMRS blocks per participant, 7 clinical outcomes at 2 time points p
 site per 50 participants. Each figure then runs in its own Python process, as a Snakemake job
 would: read its tables, draw, write PNG + SVG + TSV at the configured dpi with the config's size
 settings. CPU seconds are the child's (read, draw, write; imports excluded), peak memory its
-maximum resident set. Not a test: run by hand; the TSV it writes is untracked.
+maximum resident set; also the PNG's pixels and the SVG's size. Not a test: run by hand; the
+TSV it writes is untracked.
 
     python tools/benchmark_figures.py [--large] [--sizes 26 500] [--figures glx_individual]
         [--output benchmarks/figures.tsv]
@@ -52,7 +53,16 @@ FIGURES = [
     "participant_flow",
     "site_forest",
 ]
-COLUMNS = ["figure", "participants", "spectra", "cpu_s", "peak_rss_mb", "png_width", "png_height"]
+COLUMNS = [
+    "figure",
+    "participants",
+    "spectra",
+    "cpu_s",
+    "peak_rss_mb",
+    "png_width",
+    "png_height",
+    "svg_mb",
+]
 
 
 def participant_ids(n: int) -> list[str]:
@@ -276,6 +286,7 @@ def run_one(name: str, folder: Path, out: Path) -> dict:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "png_width": int.from_bytes(png[:4], "big"),
         "png_height": int.from_bytes(png[4:], "big"),
+        "svg_mb": round(output["svg"].stat().st_size / 1e6, 2),
     }
 
 

@@ -306,15 +306,15 @@ def individual_lines(
         for ax, condition in zip(axes, conditions):
             of_condition = table[table["condition"] == condition]
             _shade_infusion(ax, infusion_window, labels)
-            ax.add_collection(
-                LineCollection(
-                    _included_segments(of_condition),
-                    colors=colours[condition],
-                    linewidths=0.4,
-                    alpha=alpha,
-                    zorder=1,
-                )
+            lines = LineCollection(
+                _included_segments(of_condition),
+                colors=colours[condition],
+                linewidths=0.4,
+                alpha=alpha,
+                zorder=1,
             )
+            lines.set_rasterized(True)  # an image in the SVG: its size does not grow with the study
+            ax.add_collection(lines)
             means = summary[summary["condition"] == condition]
             ax.errorbar(
                 means["midpoint_min"],

@@ -3,11 +3,10 @@
 Journal sizes (Nature: single column 89 mm, double column 183 mm), 7 pt text, the Okabe-Ito
 colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"), with a condition's
 colour fixed by its position in the configured condition list. The look (dark-grey ticks style,
-journal sizes) is the project's own rc set; seaborn draws the QC distributions and is imported
-only there, since importing it costs most figure jobs (which never use it) almost a second.
-Figures are built with matplotlib's object API (no pyplot: no global figure registry to leak
-between figures).
-Only the figure modules import seaborn and matplotlib; `data` and `summary` stay free of both.
+journal sizes) is the project's own rc set. Figures are built with matplotlib's object API (no
+pyplot: no global figure registry to leak between figures); `Sizes` holds the study sizes above
+which a figure changes form and the largest side of a saved image.
+Only the figure modules import matplotlib; `data` and `summary` stay free of it.
 """
 
 from __future__ import annotations
