@@ -276,6 +276,7 @@ def sex_madrs(
                     alpha=0.6,
                     mew=0,
                     zorder=2,
+                    rasterized=many,  # many points: an image in the SVG
                 )
                 cell = means[(means["sex"] == sex) & (means["condition"] == condition)].iloc[0]
                 ax.errorbar(
