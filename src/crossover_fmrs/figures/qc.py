@@ -167,7 +167,7 @@ def qc_spectral_quality(
     )
     largest_group = int(ordered["condition"].value_counts().max()) if len(ordered) else 0
     swarm = largest_group <= sizes.swarm_max_spectra
-    summary_rows, point_rows, boxes = [], [], {}
+    summary_rows, point_rows, bin_rows, boxes = [], [], [], {}
     for spec in measures:
         threshold = spec["threshold"]
         for condition in conditions:
@@ -237,7 +237,7 @@ def qc_spectral_quality(
             if swarm:
                 _draw_swarm(ax, groups, conditions, colours)
             else:
-                point_rows += _draw_histograms(ax, groups, conditions, colours, spec)
+                bin_rows += _draw_histograms(ax, groups, conditions, colours, spec)
             stats = [
                 boxes[(spec["measure"], c)] for c in conditions if (spec["measure"], c) in boxes
             ]
@@ -301,9 +301,9 @@ def qc_spectral_quality(
     ]
     if swarm:
         table_columns = [c for c in table_columns if c not in ("bin_low", "bin_high")]
-    parts = [pd.DataFrame(summary_rows)] + [
-        p if isinstance(p, pd.DataFrame) else pd.DataFrame([p]) for p in point_rows
-    ]
+    parts = [pd.DataFrame(summary_rows), *point_rows]  # one frame of spectra per cell
+    if bin_rows:
+        parts.append(pd.DataFrame(bin_rows))
     table = pd.concat(parts, ignore_index=True).reindex(columns=table_columns)
     return figure, table
 
