@@ -16,6 +16,10 @@ FIGURE_PARAMS = {
     "infusion_window_min": config["figures"]["infusion_window_min"],
     "labels": config["figures"].get("labels", {}),
     "ratio_label": RATIO_LABEL,
+    # sizes above which a figure takes its form that scales (docs/reproducibility.md)
+    "swarm_max_spectra": config["figures"]["swarm_max_spectra"],
+    "individual_max_participants": config["figures"]["individual_max_participants"],
+    "ratio_map_max_participants": config["figures"]["ratio_map_max_participants"],
 }
 # name, inputs, params, report category, subcategory (script scripts/figure_<name>.py, caption
 # report/figures/<name>.rst)
@@ -30,7 +34,7 @@ FIGURE_TABLE = [
     (
         "glx_individual",
         {"spectra": SPECTRA},
-        ["conditions", "infusion_window_min", "labels"],
+        ["conditions", "infusion_window_min", "labels", "individual_max_participants"],
         "fMRS",
         "Glx/tNAA",
     ),
@@ -65,14 +69,14 @@ FIGURE_TABLE = [
     (
         "qc_spectral_quality",
         {"spectra": SPECTRA},
-        ["conditions", "thresholds", "labels"],
+        ["conditions", "thresholds", "labels", "swarm_max_spectra"],
         "QC",
         "fMRS",
     ),
     (
         "qc_ratio_by_participant",
         {"spectra": SPECTRA},
-        ["conditions", "labels"],
+        ["conditions", "labels", "ratio_map_max_participants"],
         "QC",
         "fMRS",
     ),
@@ -122,6 +126,7 @@ for name, inputs, param_names, category, subcategory in FIGURE_TABLE:
             **{key: FIGURE_PARAMS[key] for key in param_names},
             synthetic=config["synthetic"],
             dpi=config["figures"]["dpi"],
+            max_side_px=config["figures"]["max_side_px"],
             script=f"figure_{name}.py",
         script:
             # filled in from params when the job runs: a reference to the loop's `name` here

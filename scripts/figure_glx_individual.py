@@ -4,7 +4,7 @@ import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.figures.data import read_spectra
 from crossover_fmrs.figures.mrs import glx_individual
-from crossover_fmrs.figures.style import Labels, write_figure
+from crossover_fmrs.figures.style import Labels, Sizes, write_figure
 
 
 def main(io):
@@ -14,8 +14,11 @@ def main(io):
         infusion_window=io.params["infusion_window_min"],
         synthetic=io.params["synthetic"],
         labels=Labels.from_config(io.params["labels"]),
+        sizes=Sizes.from_params(io.params),
     )
-    write_figure(figure, table, io.output, dpi=io.params["dpi"])
+    write_figure(
+        figure, table, io.output, dpi=io.params["dpi"], max_side_px=io.params["max_side_px"]
+    )
 
 
 run_step(main, globals().get("snakemake"))

@@ -11,7 +11,9 @@ def main(io):
     figure, table = participant_flow(
         read_flow(io.input["flow"]), io.params["conditions"], synthetic=io.params["synthetic"]
     )
-    write_figure(figure, table, io.output, dpi=io.params["dpi"])
+    write_figure(
+        figure, table, io.output, dpi=io.params["dpi"], max_side_px=io.params["max_side_px"]
+    )
 
 
 run_step(main, globals().get("snakemake"))

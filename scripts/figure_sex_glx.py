@@ -16,7 +16,9 @@ def main(io):
         synthetic=io.params["synthetic"],
         labels=Labels.from_config(io.params["labels"]),
     )
-    write_figure(figure, table, io.output, dpi=io.params["dpi"])
+    write_figure(
+        figure, table, io.output, dpi=io.params["dpi"], max_side_px=io.params["max_side_px"]
+    )
 
 
 run_step(main, globals().get("snakemake"))

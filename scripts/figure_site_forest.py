@@ -11,7 +11,9 @@ def main(io):
     figure, table = site_forest(
         read_table(io.input["effects"]), io.params["ratio_label"], synthetic=io.params["synthetic"]
     )
-    write_figure(figure, table, io.output, dpi=io.params["dpi"])
+    write_figure(
+        figure, table, io.output, dpi=io.params["dpi"], max_side_px=io.params["max_side_px"]
+    )
 
 
 run_step(main, globals().get("snakemake"))

@@ -351,7 +351,7 @@ def test_spectral_quality_counts_threshold_crossings(spectra):
     assert len(table[table["level"] == "spectrum"]) == 4 * len(spectra)
 
 
-def test_spectral_quality_draws_every_value_with_seaborn(spectra):
+def test_spectral_quality_draws_every_value(spectra):
     figure, table = qc.qc_spectral_quality(spectra, CONDITIONS, THRESHOLDS)
     style.render(figure, "png", dpi=DPI)  # the swarm places its points at draw time
     points = table[table["level"] == "spectrum"]
@@ -391,19 +391,34 @@ def test_spectral_quality_draws_every_value_with_seaborn(spectra):
     )
 
 
+def test_swarm_places_every_value_at_its_height_inside_its_slot():
+    values = np.array([2.0] * 5 + [3.0, 7.5, 2.0])
+    offsets = qc.swarm_offsets(values, diameter_y=0.5, diameter_x=0.05)
+    tied = offsets[values == 2.0]
+    # six tied values side by side, one diameter apart, centred on the slot
+    assert sorted(np.round(tied, 10)) == sorted(np.round((np.arange(6) - 2.5) * 0.05, 10))
+    assert offsets[values == 3.0] == 0.0 and offsets[values == 7.5] == 0.0
+    assert np.array_equal(offsets, qc.swarm_offsets(values, 0.5, 0.05))  # a rule, no jitter
+    # more than fit: squeezed into the slot, every dot still drawn
+    many = qc.swarm_offsets(np.full(400, 2.0), diameter_y=0.5, diameter_x=0.05)
+    assert len(np.unique(many)) == 400 and np.abs(many).max() <= qc.SWARM_WIDTH / 2
+    assert len(qc.swarm_offsets(np.array([]), 0.5, 0.05)) == 0
+
+
 def test_swarm_markers_shrink_for_tied_values():
-    assert qc._tie_run(np.array([2.0, 2.0, 3.0, 2.0])) == 3 and qc._tie_run(np.array([])) == 0
     with style.context():
         figure = style.new_figure(2.0, 1.0)
         ax = figure.add_subplot()
+        ax.set_ylim(0, 10)
         figure.draw_without_rendering()
-        few, many, none = (qc._swarm_size(ax, run, 2) for run in (3, 400, 0))
-    assert (
-        few == qc.SWARM_SIZE_PT[1] and none == qc.SWARM_SIZE_PT[1] and many == qc.SWARM_SIZE_PT[0]
-    )
+        few, many, none = (qc._swarm_size(ax, [np.full(k, 2.0)], 2) for k in (3, 400, 0))
+    assert few == qc.SWARM_SIZE_PT[1] and none == qc.SWARM_SIZE_PT[1]
+    assert many == qc.SWARM_SIZE_PT[0]
     with style.context():
         slot_pt = ax.get_window_extent().width / figure.dpi * 72 / 2
-    assert qc._swarm_size(ax, 40, 2) == pytest.approx(min(qc.SWARM_SIZE_PT[1], 0.8 * slot_pt / 40))
+    assert qc._swarm_size(ax, [np.full(40, 2.0)], 2) == pytest.approx(
+        min(qc.SWARM_SIZE_PT[1], 0.8 * slot_pt / 40)
+    )
 
 
 def test_style_is_the_journal_rc_set():
@@ -598,3 +613,140 @@ def test_flow_step_must_be_unique(flow_table):
     flow_table.loc[1, "step"] = 1
     with pytest.raises(InputError, match=r"step 1, column 'step'.*each step once"):
         flow.flow_tiers(flow_table)
+
+
+# Figures at any size: above the configured sizes each figure takes its form that scales, and no
+# saved image exceeds max_side_px. A study of 70 participants (840 spectra) is above every default.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from benchmark_figures import flow_table as large_flow  # noqa: E402  (the benchmark's tables)
+from benchmark_figures import participants_table, scores_table, spectra_table  # noqa: E402
+
+LARGE_STUDY = 70
+
+
+@pytest.fixture(scope="module")
+def large_spectra():
+    return spectra_table(LARGE_STUDY, np.random.default_rng(7))
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _side_px(figure, dpi: int = 300) -> float:
+    """The longest side of the figure's PNG at dpi (as render writes it)."""
+    return max(figure.get_size_inches()) * style.capped_dpi(figure, dpi)
+
+
+def test_large_study_defaults_are_above_every_threshold(large_spectra):
+    sizes = style.Sizes()
+    assert large_spectra["participant_id"].nunique() > sizes.individual_max_participants
+    assert large_spectra["participant_id"].nunique() > sizes.ratio_map_max_participants
+    assert large_spectra["condition"].value_counts().max() > sizes.swarm_max_spectra
+    embedded = 26 * 6  # spectra per condition of the embedded study: a swarm
+    assert embedded <= sizes.swarm_max_spectra and 26 <= sizes.individual_max_participants
+
+
+def test_large_spectral_quality_draws_histograms_without_warnings(large_spectra, recwarn):
+    figure, table = qc.qc_spectral_quality(large_spectra, CONDITIONS, THRESHOLDS, synthetic=True)
+    png = style.render(figure, "png", dpi=300)
+    assert not [w for w in recwarn if "place" in str(w.message)]
+    assert set(table["level"]) == {"summary", "bin"}  # the drawn bins, not every spectrum
+    bins = table[table["level"] == "bin"]
+    counted = bins.groupby(["measure", "condition"])["n"].sum()
+    summary = table[table["level"] == "summary"].set_index(["measure", "condition"])["n"]
+    assert counted.sort_index().tolist() == summary.sort_index().tolist()  # every value binned
+    title = figure.legends[0].get_title().get_text()
+    assert "more than 400 spectra per condition: histograms" in title
+    assert max(_png_size(png)) <= 10_000
+    # one dot per spectrum below the threshold
+    figure, table = qc.qc_spectral_quality(
+        large_spectra, CONDITIONS, THRESHOLDS, sizes=style.Sizes(swarm_max_spectra=10_000)
+    )
+    assert "spectrum" in set(table["level"])
+
+
+def test_large_individual_figure_is_one_panel_per_condition(large_spectra):
+    figure, table = mrs.glx_individual(large_spectra, CONDITIONS, synthetic=True)
+    panels = [ax for ax in figure.axes if ax.axison]
+    assert len(panels) == len(CONDITIONS)
+    assert len(table) == len(large_spectra)  # the TSV still lists every spectrum
+    lines = panels[0].collections[0]
+    placebo = large_spectra[large_spectra["condition"] == "placebo"]
+    assert len(lines.get_segments()) <= placebo["included"].sum()
+    assert "70 participants" in panels[0].get_title()
+    assert _side_px(figure) <= 10_000 and figure.get_size_inches()[1] < 3
+    # at the threshold: one panel per participant, as for the embedded study
+    few = large_spectra[large_spectra["participant_id"] <= "sub-00048"]
+    figure, _ = mrs.glx_individual(few, CONDITIONS)
+    assert len([ax for ax in figure.axes if ax.axison]) == 48
+
+
+def test_large_ratio_map_is_a_sorted_heat_map(large_spectra):
+    figure, table = qc.qc_ratio_by_participant(large_spectra, CONDITIONS, synthetic=True)
+    ax = figure.axes[0]
+    assert len(ax.images) == 1 and not ax.texts[:-2]  # no per-cell codes, only condition names
+    ticks = {t.get_text() for t in ax.get_yticklabels()}
+    assert not ticks & set(table["participant_id"])  # rows unnamed: numbered only
+    excluded = (~table["included"]).groupby(table["participant_id"]).sum()
+    first = table.loc[table["map_row"] == 1, "participant_id"].iloc[0]
+    assert excluded[first] == excluded.max()  # most exclusions at the top
+    assert sorted(table["map_row"].unique()) == list(range(1, LARGE_STUDY + 1))
+    assert _side_px(figure) <= 10_000
+
+
+@pytest.mark.parametrize(
+    "name", ["glx_individual", "qc_spectral_quality", "qc_ratio_by_participant"]
+)
+def test_large_forms_are_byte_identical_on_rerun(name, large_spectra, tmp_path):
+    draw = {
+        "glx_individual": lambda: mrs.glx_individual(large_spectra, CONDITIONS),
+        "qc_spectral_quality": lambda: qc.qc_spectral_quality(
+            large_spectra, CONDITIONS, THRESHOLDS
+        ),
+        "qc_ratio_by_participant": lambda: qc.qc_ratio_by_participant(large_spectra, CONDITIONS),
+    }[name]
+    written = []
+    for run in ("a", "b"):
+        figure, table = draw()
+        output = {kind: tmp_path / run / f"{name}.{kind}" for kind in ("png", "svg", "tsv")}
+        style.write_figure(figure, table, output, dpi=DPI)
+        written.append([output[kind].read_bytes() for kind in ("png", "svg", "tsv")])
+    assert written[0] == written[1]
+
+
+def test_no_side_exceeds_max_side_px():
+    assert style.Sizes(dpi=300).cap(50.0) == pytest.approx(10_000 / 300)
+    assert style.Sizes(dpi=300, max_side_px=3000).cap(5.0) == 5.0
+    with style.context():
+        figure = style.new_figure(40.0, 1.0)  # 12,000 px wide at 300 dpi
+        figure.add_subplot()
+    assert style.capped_dpi(figure, 300) == 250
+    assert _png_size(style.render(figure, "png", dpi=300, max_side_px=2000)) == (2000, 50)
+
+
+def test_flow_box_does_not_grow_with_the_number_of_sites():
+    flow_table = large_flow(5000)  # 100 sites, each counted in the first box's note
+    assert len(flow_table.loc[0, "note"]) > 1000
+    figure, table = flow.participant_flow(flow_table, CONDITIONS)
+    assert figure.get_size_inches()[1] < 5
+    assert table.loc[0, "note"] == flow_table.loc[0, "note"]  # the whole note in the TSV
+
+
+def test_many_participants_lines_are_one_collection_of_the_same_lines():
+    n = clinical.ONE_ARTIST_ABOVE + 1
+    scores = scores_table(n, np.random.default_rng(3))
+    people = participants_table(n)[["participant_id", "sex"]]
+    scales = {"MADRS": {"timepoints": ["pre", "day1"]}}
+    scores = scores[scores["scale"] == "MADRS"]
+    figure, table = clinical.madrs_timecourse(scores, CONDITIONS, scales)
+    ax = figure.axes[0]
+    wide = scores.pivot(index=["condition", "participant_id"], columns="timepoint", values="value")
+    complete = wide.notna().all(axis=1)
+    drawn = sum(len(c.get_segments()) for c in ax.collections if c.get_rasterized())
+    assert drawn == complete.sum() and len(ax.lines) < 10  # one segment per complete participant
+    figure, _ = clinical.sex_madrs(scores, people, CONDITIONS, scales)
+    changes = wide["day1"] - wide["pre"]
+    both = changes.unstack("condition").notna().all(axis=1).sum()
+    lines = [c for c in figure.axes[0].collections if c.get_rasterized()]
+    assert sum(len(c.get_segments()) for c in lines) == both

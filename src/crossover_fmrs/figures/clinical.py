@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
 from . import style
@@ -21,6 +22,23 @@ from .summary import (
 )
 
 DODGE = 0.08  # x units (one time point = 1) between the conditions' means
+# Participants above which their lines are one collection (rasterized in the SVG) instead of one
+# line each: the same picture, drawn in time and file size linear in the study's size.
+ONE_ARTIST_ABOVE = 200
+
+
+def _add_lines(ax, x, y, colour: str, lw: float, alpha: float) -> None:
+    """One line per row of y (NaN: a gap) at x (one row of x per row of y, or one shared row),
+    drawn as segments between neighbouring columns that both have a value."""
+    x = np.broadcast_to(np.asarray(x, dtype=float), y.shape)
+    both = ~np.isnan(y[:, :-1]) & ~np.isnan(y[:, 1:])
+    starts = np.stack([x[:, :-1][both], y[:, :-1][both]], axis=-1)
+    ends = np.stack([x[:, 1:][both], y[:, 1:][both]], axis=-1)
+    lines = LineCollection(
+        np.stack([starts, ends], axis=1), colors=colour, linewidths=lw, alpha=alpha, zorder=1
+    )
+    lines.set_rasterized(True)
+    ax.add_collection(lines)
 
 
 def _draw_timepoint_means(
@@ -94,18 +112,29 @@ def madrs_timecourse(
     with style.context():
         figure = style.new_figure(style.SINGLE_COLUMN, 2.6)
         ax = figure.add_subplot()
-        for (condition, _), rows in individual.groupby(
-            ["condition_rank", "participant_id"], sort=True
-        ):
-            name = conditions[condition]
-            ax.plot(
-                rows["timepoint_index"] + offsets[name],
-                rows["value"],
-                color=colours[name],
-                lw=0.5,
-                alpha=0.25,
-                zorder=1,
-            )
+        if individual["participant_id"].nunique() <= ONE_ARTIST_ABOVE:
+            for (condition, _), rows in individual.groupby(
+                ["condition_rank", "participant_id"], sort=True
+            ):
+                name = conditions[condition]
+                ax.plot(
+                    rows["timepoint_index"] + offsets[name],
+                    rows["value"],
+                    color=colours[name],
+                    lw=0.5,
+                    alpha=0.25,
+                    zorder=1,
+                )
+        else:
+            for rank, name in enumerate(conditions):
+                wide = individual[individual["condition_rank"] == rank].pivot(
+                    index="participant_id", columns="timepoint_index", values="value"
+                )
+                wide = wide.reindex(columns=range(len(timepoints)))
+                x = np.arange(len(timepoints)) + offsets[name]
+                # fainter the more there are, so the means stay visible over the bundle
+                alpha = float(np.clip(50 / len(wide), 0.02, 0.25))
+                _add_lines(ax, x, wide.to_numpy(float), colours[name], lw=0.5, alpha=alpha)
         _draw_timepoint_means(ax, summary, conditions, labels)
         _timepoint_axis(ax, timepoints, labels)
         ax.set_ylim(bottom=0)  # the scale starts at 0: a full axis, not a zoom on the change
@@ -208,6 +237,7 @@ def sex_madrs(
     colours = style.condition_colours(conditions)
     offsets = style.dodge(conditions, 0.36)
     sexes = [s for s in SEX_ORDER if s in set(changes["sex"])]
+    many = changes["participant_id"].nunique() > ONE_ARTIST_ABOVE
     means = []
     for sex in sexes:
         for condition in conditions:
@@ -226,9 +256,14 @@ def sex_madrs(
             wide = of_sex.pivot(
                 index="participant_id", columns="condition", values="change"
             ).reindex(index=people, columns=conditions)
-            for pid, values in wide.iterrows():
-                x = [position + offsets[c] + jitter[pid] for c in conditions]
-                ax.plot(x, values.to_numpy(dtype=float), color=style.LIGHT, lw=0.4, zorder=1)
+            if not many:
+                for pid, values in wide.iterrows():
+                    x = [position + offsets[c] + jitter[pid] for c in conditions]
+                    ax.plot(x, values.to_numpy(dtype=float), color=style.LIGHT, lw=0.4, zorder=1)
+            else:
+                x = position + np.array([offsets[c] for c in conditions])
+                shift = np.array([jitter[p] for p in people])[:, None]
+                _add_lines(ax, x + shift, wide.to_numpy(float), style.LIGHT, lw=0.4, alpha=1.0)
             for condition in conditions:
                 x = [position + offsets[condition] + jitter[p] for p in people]
                 ax.plot(
@@ -241,6 +276,7 @@ def sex_madrs(
                     alpha=0.6,
                     mew=0,
                     zorder=2,
+                    rasterized=many,  # many points: an image in the SVG
                 )
                 cell = means[(means["sex"] == sex) & (means["condition"] == condition)].iloc[0]
                 ax.errorbar(

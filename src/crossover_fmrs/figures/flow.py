@@ -22,6 +22,7 @@ LINE_IN = style.FONT_SIZE * 1.25 / 72  # one text line, inches
 CHAR_IN = style.FONT_SIZE * 0.56 / 72  # mean glyph width of DejaVu Sans, inches (for wrapping)
 GAP_IN = 0.28  # vertical space between tiers
 PAD_IN = 0.05
+MAX_NOTE_LINES = 6  # a box's height does not grow with the study
 
 
 def flow_tiers(flow: pd.DataFrame) -> list[dict]:
@@ -61,7 +62,10 @@ def _box_lines(row: dict, width_in: float) -> list[tuple[str, bool]]:
         count += f", {int(row['n_observations'])} {unit}"
     lines += [(line, False) for line in textwrap.wrap(count, chars)]
     note = row["note"] if isinstance(row["note"], str) else ""
-    lines += [(line, False) for line in textwrap.wrap(note, chars)]
+    note_lines = textwrap.wrap(note, chars)
+    if len(note_lines) > MAX_NOTE_LINES:  # e.g. a count per site of a study of many sites
+        note_lines = note_lines[: MAX_NOTE_LINES - 1] + ["… (the whole note: the figure's TSV)"]
+    lines += [(line, False) for line in note_lines]
     return lines
 
 

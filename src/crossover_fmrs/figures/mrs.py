@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -159,17 +160,24 @@ def glx_individual(
     synthetic: bool = False,
     columns: int = 6,
     labels: style.Labels | None = None,
+    sizes: style.Sizes | None = None,
 ):
     """Small multiples: each participant's ratio per block in both conditions; lines join included
     spectra, a cross marks a spectrum QC excluded, an open circle on the axis one without a
-    ratio."""
+    ratio. Above sizes.individual_max_participants: every participant's line in one panel per
+    condition under the mean ± SEM (individual_lines). Returns (figure, table of every spectrum)."""
     labels = labels or style.Labels()
+    sizes = sizes or style.Sizes()
     table = individual_ratios(spectra, conditions)
-    colours = style.condition_colours(conditions)
     participants = sorted(table["participant_id"].unique())
+    if len(participants) > sizes.individual_max_participants:
+        return individual_lines(
+            spectra, table, conditions, infusion_window, synthetic, labels, sizes
+        ), table
+    colours = style.condition_colours(conditions)
     rows = math.ceil((len(participants) + 1) / columns)  # at least one spare panel holds the legend
     with style.context():
-        figure = style.new_figure(style.DOUBLE_COLUMN, 0.6 + 1.05 * rows)
+        figure = style.new_figure(style.DOUBLE_COLUMN, sizes.cap(0.6 + 1.05 * rows))
         axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
         limits = _time_limits(table, infusion_window)
         for index, ax in enumerate(axes.flat):
@@ -257,3 +265,97 @@ def glx_individual(
         legend.set_in_layout(False)  # may spread over the empty panels beside it
         style.label_synthetic(figure, synthetic)
     return figure, table
+
+
+def _included_segments(table: pd.DataFrame) -> np.ndarray:
+    """(time, ratio) segments joining consecutive included spectra of one participant in one
+    condition (the lines of the small multiples), for all participants at once."""
+    same = (
+        (table["participant_id"].to_numpy()[1:] == table["participant_id"].to_numpy()[:-1])
+        & (table["condition"].to_numpy()[1:] == table["condition"].to_numpy()[:-1])
+        & table["included"].to_numpy()[1:]
+        & table["included"].to_numpy()[:-1]
+    )
+    x, y = table["midpoint_min"].to_numpy(float), table["ratio"].to_numpy(float)
+    starts = np.column_stack([x[:-1], y[:-1]])[same]
+    ends = np.column_stack([x[1:], y[1:]])[same]
+    return np.stack([starts, ends], axis=1) if len(starts) else np.zeros((0, 2, 2))
+
+
+def individual_lines(
+    spectra: pd.DataFrame,
+    table: pd.DataFrame,
+    conditions: list[str],
+    infusion_window,
+    synthetic: bool,
+    labels: style.Labels,
+    sizes: style.Sizes,
+):
+    """glx_individual of a large study: one panel per condition, every participant's included
+    spectra as a faint line (one collection: linear in the spectra) under the mean ± SEM per block;
+    excluded spectra are counted in the title, listed in the table."""
+    colours = style.condition_colours(conditions)
+    summary = block_summary(spectra, conditions)
+    n_people = table["participant_id"].nunique()
+    # fainter lines the more there are, so the bundle still shows where most participants run
+    alpha = float(np.clip(6.0 / max(n_people, 1), 0.02, 0.3))
+    limits = _time_limits(table, infusion_window)
+    with style.context():
+        figure = style.new_figure(style.DOUBLE_COLUMN, sizes.cap(2.8))
+        axes = figure.subplots(1, len(conditions), sharex=True, sharey=True, squeeze=False)[0]
+        for ax, condition in zip(axes, conditions):
+            of_condition = table[table["condition"] == condition]
+            _shade_infusion(ax, infusion_window, labels)
+            lines = LineCollection(
+                _included_segments(of_condition),
+                colors=colours[condition],
+                linewidths=0.4,
+                alpha=alpha,
+                zorder=1,
+            )
+            lines.set_rasterized(True)  # an image in the SVG: its size does not grow with the study
+            ax.add_collection(lines)
+            means = summary[summary["condition"] == condition]
+            ax.errorbar(
+                means["midpoint_min"],
+                means["mean"],
+                yerr=means["sem"],
+                color="#000000",
+                marker="o",
+                markersize=3,
+                lw=1.2,
+                elinewidth=0.9,
+                zorder=3,
+            )
+            excluded = int((~of_condition["included"] & of_condition["ratio"].notna()).sum())
+            no_ratio = int(of_condition["ratio"].isna().sum())
+            ax.set_title(
+                f"{labels.condition(condition)}: "
+                f"{of_condition['participant_id'].nunique()} participants\n"
+                f"not drawn: {excluded} spectra excluded by QC, {no_ratio} without a ratio",
+                color=colours[condition],
+            )
+            ax.set_xlim(*limits)
+            ax.set_xlabel(labels.time_axis)
+        kept = table.loc[table["included"], "ratio"]
+        if len(kept):
+            low, high = kept.min(), kept.max()
+            pad = 0.05 * (high - low) if high > low else 0.05 * (abs(low) or 1.0)
+            axes[0].set_ylim(low - pad, high + pad)
+        axes[0].set_ylabel(f"{ratio_label(spectra)} (ratio)")
+        if len(conditions) > 1:
+            style.panel_letters(axes)
+        handles = [
+            Line2D([], [], color=style.NEUTRAL, lw=0.6, label="one participant (included spectra)"),
+            Line2D([], [], color="#000000", marker="o", markersize=3, lw=1.2, label="mean ± SEM"),
+            _infusion_handle(labels),
+        ]
+        figure.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=len(handles),
+            title=f"n = {n_people} participants: more than {sizes.individual_max_participants}, "
+            "so one panel per condition instead of one per participant (every spectrum in the TSV)",
+        )
+        style.label_synthetic(figure, synthetic)
+    return figure

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import math
 import textwrap
-import warnings
 
+import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib import MatplotlibDeprecationWarning, cbook
-from matplotlib.colors import ListedColormap
+from matplotlib import cbook
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import ListedColormap, Normalize, to_rgba
 from matplotlib.lines import Line2D
 
 from . import style
 from .data import require_columns
 from .summary import check_spectra, individual_ratios, ratio_label
 
-SWARM_WIDTH = 0.8  # seaborn's swarm fills 0.8 of a category's slot
+SWARM_WIDTH = 0.8  # the dots fill 0.8 of a condition's slot
 SWARM_SIZE_PT = (1.0, 2.2)  # marker diameter, smallest and largest
+EXCLUDED_GREY = "#D9D9D9"
+HISTOGRAM_BINS = 40  # per panel, when there are too many spectra to draw one by one
 # criterion of qc_mrs -> code written in an excluded cell of the ratio map
 REASON_CODES = {
     "crlb": "C",
@@ -71,24 +74,60 @@ def _quality_measures(numerator: str, denominator: str, thresholds: dict) -> lis
     ]
 
 
-def _tie_run(values: np.ndarray) -> int:
-    """Largest number of spectra sharing one value (LCModel's %SD is a whole number: many ties)."""
+def swarm_offsets(values: np.ndarray, diameter_y: float, diameter_x: float) -> np.ndarray:
+    """Horizontal offsets of a dot swarm that places every value at its own height: values within
+    one marker diameter of each other (bins of diameter_y) sit side by side, centred on the slot;
+    a bin with more dots than fit in SWARM_WIDTH is squeezed (dots overlap, none is dropped).
+    Linear after one sort, and the same values give the same offsets."""
+    values = np.asarray(values, dtype=float)
+    offsets = np.zeros(len(values))
+    if not len(values):
+        return offsets
+    order = np.argsort(values, kind="stable")
+    bins = np.floor((values[order] - values[order[0]]) / diameter_y).astype(np.int64)
+    _, start, count = np.unique(bins, return_index=True, return_counts=True)
+    k = np.repeat(count, count)
+    rank = np.arange(len(values)) - np.repeat(start, count)
+    room = max(SWARM_WIDTH - diameter_x, 0.0)
+    spacing = np.minimum(diameter_x, room / np.maximum(k - 1, 1))
+    offsets[order] = (rank - (k - 1) / 2) * spacing
+    return offsets
+
+
+def _largest_bin(values: np.ndarray, diameter_y: float) -> int:
+    """Most values within one bin of diameter_y (the widest row of the swarm)."""
     if not len(values):
         return 0
-    return int(np.unique(values, return_counts=True)[1].max())
+    bins = np.floor((values - values.min()) / diameter_y).astype(np.int64)
+    return int(np.unique(bins, return_counts=True)[1].max())
 
 
-def _swarm_size(ax, run: int, n_conditions: int) -> float:
-    """Marker diameter (points) so the panel's largest run of tied values fits side by side.
+def _swarm_size(ax, groups: list[np.ndarray], n_conditions: int) -> float:
+    """Marker diameter (points) so the panel's widest swarm row fits its slot, within
+    SWARM_SIZE_PT; measured on the laid-out panel, so it depends on the data only."""
+    box = ax.get_window_extent()
+    width_pt = box.width / ax.figure.dpi * 72 / max(n_conditions, 1)
+    height_pt = box.height / ax.figure.dpi * 72
+    low, high = ax.get_ylim()
+    size = SWARM_SIZE_PT[1]
+    for _ in range(3):  # a smaller dot makes narrower bins: refit a few times
+        widest = max((_largest_bin(v, size / height_pt * (high - low)) for v in groups), default=0)
+        if not widest:
+            return size
+        size = float(np.clip(SWARM_WIDTH * width_pt / widest, *SWARM_SIZE_PT))
+    return size
 
-    A swarm cannot stack equal values vertically; seaborn piles what does not fit at the edge of
-    the slot (with a warning). Measured on the laid-out figure, so the size depends on the data
-    only.
-    """
-    slot_pt = ax.get_window_extent().width / ax.figure.dpi * 72 / max(n_conditions, 1)
-    if run == 0:
-        return SWARM_SIZE_PT[1]
-    return float(np.clip(SWARM_WIDTH * slot_pt / run, *SWARM_SIZE_PT))
+
+def _value_limits(values: np.ndarray, threshold) -> tuple[float, float]:
+    """y-limits around the values and the threshold line, with matplotlib's 5% margins."""
+    shown = values[~np.isnan(values)]
+    if threshold is not None:
+        shown = np.append(shown, float(threshold))
+    if not len(shown):
+        return 0.0, 1.0
+    low, high = float(shown.min()), float(shown.max())
+    pad = 0.05 * (high - low) if high > low else 0.05 * (abs(low) or 1.0)
+    return low - pad, high + pad
 
 
 def qc_spectral_quality(
@@ -99,17 +138,19 @@ def qc_spectral_quality(
     synthetic: bool = False,
     columns: int = 2,
     labels: style.Labels | None = None,
+    sizes: style.Sizes | None = None,
 ):
-    """Box and swarm of linewidth, S/N and the %SD of both ratio metabolites by condition, every
+    """Box and points of linewidth, S/N and the %SD of both ratio metabolites by condition, every
     spectrum (kept or not), with the configured thresholds as dashed lines. Returns (figure, table);
-    the table has the box statistics (level "summary") and every plotted value (level "spectrum").
+    the table has the box statistics (level "summary") and the plotted values.
 
-    seaborn draws the boxes (matplotlib's boxplot_stats, whiskers at 1.5 IQR, the same numbers as
-    the table) and the swarm, which places points by a deterministic rule: no random jitter.
+    Up to sizes.swarm_max_spectra spectra per condition every spectrum is a dot of a swarm (a fixed
+    rule, no random jitter; every value placed at its height; table level "spectrum"); above that
+    each condition is a mirrored histogram of the spectra (table level "bin"), so the figure costs
+    the same at any size. Boxes: matplotlib's boxplot_stats, whiskers at 1.5 IQR.
     """
-    import seaborn  # only this figure draws with seaborn; its import is costly for the others
-
     labels = labels or style.Labels()
+    sizes = sizes or style.Sizes()
     names = [labels.condition(c) for c in conditions]
     check_spectra(spectra, conditions)
     require_columns(
@@ -124,34 +165,40 @@ def qc_spectral_quality(
     ordered = ordered.sort_values(["_rank", "participant_id", "block"], kind="stable").reset_index(
         drop=True
     )
-    summary_rows, point_rows, runs = [], [], []
+    largest_group = int(ordered["condition"].value_counts().max()) if len(ordered) else 0
+    swarm = largest_group <= sizes.swarm_max_spectra
+    summary_rows, point_rows, bin_rows, boxes = [], [], [], {}
     for spec in measures:
         threshold = spec["threshold"]
         for condition in conditions:
             rows = ordered[ordered["condition"] == condition]
             values = rows[spec["measure"]].to_numpy(dtype=float)
             present = ~np.isnan(values)
-            runs.append(_tie_run(values[present]))
             flagged = np.zeros(len(values), dtype=bool)
             if threshold is not None:
                 flagged = values > threshold if spec["flag_if"] == ">" else values < threshold
-            for row, value, is_flagged in zip(rows.itertuples(index=False), values, flagged):
+            if swarm:
                 point_rows.append(
-                    {
-                        "level": "spectrum",
-                        "measure": spec["measure"],
-                        "condition": condition,
-                        "participant_id": row.participant_id,
-                        "block": row.block,
-                        "value": value,
-                        "beyond_threshold": bool(is_flagged) if not np.isnan(value) else np.nan,
-                        "threshold": threshold,
-                        "flag_if": spec["flag_if"],
-                    }
+                    pd.DataFrame(
+                        {
+                            "level": "spectrum",
+                            "measure": spec["measure"],
+                            "condition": condition,
+                            "participant_id": rows["participant_id"].to_numpy(),
+                            "block": rows["block"].to_numpy(),
+                            "value": values,
+                            "beyond_threshold": pd.Series(flagged, dtype=object).where(
+                                present, np.nan
+                            ),
+                            "threshold": threshold,
+                            "flag_if": spec["flag_if"],
+                        }
+                    )
                 )
             box = {"n": int(present.sum()), "n_missing": int((~present).sum())}
             if present.any():
                 computed = cbook.boxplot_stats(values[present], whis=1.5)[0]
+                boxes[(spec["measure"], condition)] = computed
                 box.update(
                     median=computed["med"],
                     q1=computed["q1"],
@@ -173,72 +220,62 @@ def qc_spectral_quality(
     columns = max(1, min(columns, len(measures)))
     grid_rows = math.ceil(len(measures) / columns)
     with style.context():
-        figure = style.new_figure(style.DOUBLE_COLUMN, 0.4 + 1.65 * grid_rows)
+        figure = style.new_figure(style.DOUBLE_COLUMN, sizes.cap(0.4 + 1.65 * grid_rows))
         axes = list(figure.subplots(grid_rows, columns, squeeze=False).flat)
         for ax, spec in zip(axes, measures):
             ax.set_ylabel(spec["label"])
             ax.set_xticks(range(len(conditions)), names)
-        # lay out once: the swarm's marker size needs the panel widths
+            ax.set_xlim(-0.5, len(conditions) - 0.5)
+            ax.set_ylim(*_value_limits(ordered[spec["measure"]].to_numpy(float), spec["threshold"]))
+        # lay out once: the dots' size needs the panel sizes
         figure.draw_without_rendering()
-        for k, (ax, spec) in enumerate(zip(axes, measures)):
-            size = _swarm_size(
-                ax, max(runs[k * len(conditions) : (k + 1) * len(conditions)]), len(conditions)
-            )
-            # Missing values (an undetermined %SD) are counted in the table, never drawn.
-            drawn = ordered[["condition", spec["measure"]]].dropna()
-            if len(drawn):
-                with warnings.catch_warnings():
-                    # seaborn 0.13.2 passes bxp's `vert`, deprecated in matplotlib 3.11: noise in
-                    # every log.
-                    warnings.filterwarnings(
-                        "ignore", message="vert: bool", category=MatplotlibDeprecationWarning
-                    )
-                    seaborn.boxplot(
-                        data=drawn,
-                        x="condition",
-                        y=spec["measure"],
-                        order=conditions,
-                        ax=ax,
-                        whis=1.5,
-                        width=0.55,
-                        fill=False,
-                        showfliers=False,
-                        color=style.NEUTRAL,
-                        linewidth=0.7,
-                        medianprops={"color": "#000000", "linewidth": 1.0},
-                    )
-                seaborn.swarmplot(
-                    data=drawn,
-                    x="condition",
-                    y=spec["measure"],
-                    order=conditions,
-                    hue="condition",
-                    hue_order=conditions,
-                    palette=colours,
-                    size=size,
-                    linewidth=0,
-                    alpha=0.75,
-                    legend=False,
-                    ax=ax,
-                    zorder=2,
+        for ax, spec in zip(axes, measures):
+            groups = [
+                ordered.loc[ordered["condition"] == c, spec["measure"]].dropna().to_numpy(float)
+                for c in conditions
+            ]
+            if swarm:
+                _draw_swarm(ax, groups, conditions, colours)
+            else:
+                bin_rows += _draw_histograms(ax, groups, conditions, colours, spec)
+            stats = [
+                boxes[(spec["measure"], c)] for c in conditions if (spec["measure"], c) in boxes
+            ]
+            positions = [k for k, c in enumerate(conditions) if (spec["measure"], c) in boxes]
+            if stats:
+                ax.bxp(
+                    stats,
+                    positions=positions,
+                    widths=0.55,
+                    showfliers=False,
+                    manage_ticks=False,
+                    boxprops={"color": style.NEUTRAL, "linewidth": 0.7},
+                    whiskerprops={"color": style.NEUTRAL, "linewidth": 0.7},
+                    capprops={"color": style.NEUTRAL, "linewidth": 0.7},
+                    medianprops={"color": "#000000", "linewidth": 1.0},
+                    zorder=3,
                 )
             if spec["threshold"] is not None:
-                ax.axhline(spec["threshold"], color="#000000", lw=0.8, ls="--", zorder=3)
-            ax.set_xticks(range(len(conditions)), names)
-            ax.set_xlim(-0.5, len(conditions) - 0.5)
-            ax.set_xlabel("")
-            ax.set_ylabel(spec["label"])
+                ax.axhline(spec["threshold"], color="#000000", lw=0.8, ls="--", zorder=4)
         for ax in axes[len(measures) :]:
             ax.set_axis_off()
         style.panel_letters(axes[: len(measures)])
         n_spectra, n_people = len(ordered), ordered["participant_id"].nunique()
+        title = (
+            f"every spectrum, kept or not: n = {n_spectra} spectra of "
+            f"{n_people} participants; boxes: median, quartiles, 1.5 IQR"
+        )
+        if not swarm:
+            title += (
+                f"\nmore than {sizes.swarm_max_spectra} spectra per condition: "
+                "histograms (width: spectra per bin) instead of one dot per spectrum"
+            )
         figure.legend(
             handles=[
                 Line2D([], [], color="#000000", lw=0.8, ls="--", label="QC threshold (config)")
             ],
             loc="outside lower center",
-            title=f"every spectrum, kept or not: n = {n_spectra} spectra of "
-            f"{n_people} participants; boxes: median, quartiles, 1.5 IQR",
+            title=title,
         )
         style.label_synthetic(figure, synthetic)
     table_columns = [
@@ -249,6 +286,8 @@ def qc_spectral_quality(
         "block",
         "value",
         "beyond_threshold",
+        "bin_low",
+        "bin_high",
         "n",
         "n_missing",
         "median",
@@ -260,8 +299,72 @@ def qc_spectral_quality(
         "flag_if",
         "n_beyond_threshold",
     ]
-    table = pd.DataFrame(summary_rows + point_rows).reindex(columns=table_columns)
+    if swarm:
+        table_columns = [c for c in table_columns if c not in ("bin_low", "bin_high")]
+    parts = [pd.DataFrame(summary_rows), *point_rows]  # one frame of spectra per cell
+    if bin_rows:
+        parts.append(pd.DataFrame(bin_rows))
+    table = pd.concat(parts, ignore_index=True).reindex(columns=table_columns)
     return figure, table
+
+
+def _draw_swarm(ax, groups: list[np.ndarray], conditions: list[str], colours: dict) -> None:
+    """Every value as a dot of a swarm (swarm_offsets) in its condition's slot."""
+    size = _swarm_size(ax, groups, len(conditions))
+    box = ax.get_window_extent()
+    low, high = ax.get_ylim()
+    diameter_y = size / (box.height / ax.figure.dpi * 72) * (high - low)
+    diameter_x = size / (box.width / ax.figure.dpi * 72) * len(conditions)
+    for position, (condition, values) in enumerate(zip(conditions, groups)):
+        if not len(values):
+            continue
+        x = position + swarm_offsets(values, diameter_y, diameter_x)
+        ax.scatter(
+            x, values, s=size**2, color=colours[condition], linewidths=0, alpha=0.75, zorder=2
+        )
+
+
+def _draw_histograms(ax, groups, conditions: list[str], colours: dict, spec: dict) -> list[dict]:
+    """Each condition's values as a histogram mirrored about its slot (HISTOGRAM_BINS bins over
+    the panel's values); returns the bins as table rows."""
+    present = [v for v in groups if len(v)]
+    if not present:
+        return []
+    every = np.concatenate(present)
+    low, high = float(every.min()), float(every.max())
+    if np.all(every == np.round(every)) and high - low <= 2 * HISTOGRAM_BINS:
+        edges = np.arange(low - 0.5, high + 1.0)  # whole numbers (LCModel's %SD): one bin each
+    else:
+        edges = np.histogram_bin_edges(every, bins=HISTOGRAM_BINS)
+    counts = [np.histogram(v, bins=edges)[0] for v in groups]
+    tallest = max(int(c.max()) for c in counts) or 1
+    rows = []
+    for position, (condition, count) in enumerate(zip(conditions, counts)):
+        half = SWARM_WIDTH / 2 * count / tallest
+        ax.barh(
+            (edges[:-1] + edges[1:]) / 2,
+            2 * half,
+            height=np.diff(edges),
+            left=position - half,
+            color=colours[condition],
+            alpha=0.6,
+            linewidth=0,
+            zorder=2,
+        )
+        for low, high, n in zip(edges[:-1], edges[1:], count):
+            rows.append(
+                {
+                    "level": "bin",
+                    "measure": spec["measure"],
+                    "condition": condition,
+                    "bin_low": low,
+                    "bin_high": high,
+                    "n": int(n),
+                    "threshold": spec["threshold"],
+                    "flag_if": spec["flag_if"],
+                }
+            )
+    return rows
 
 
 def reason_code(excluded_by: str) -> str:
@@ -275,11 +378,15 @@ def qc_ratio_by_participant(
     *,
     synthetic: bool = False,
     labels: style.Labels | None = None,
+    sizes: style.Sizes | None = None,
 ):
     """Map of participant x (condition, block): the ratio of each spectrum QC kept as colour; an
     excluded spectrum as a grey cell with the code of its exclusion criteria; white where no
-    spectrum exists. Returns (figure, table) with the ratio, decision and reason of every cell."""
+    spectrum exists. Returns (figure, table) with the ratio, decision and reason of every cell.
+    Above sizes.ratio_map_max_participants: a heat map of unnamed rows sorted by exclusions
+    (ratio_heat_map)."""
     labels = labels or style.Labels()
+    sizes = sizes or style.Sizes()
     table = individual_ratios(spectra, conditions)
     table["reason_code"] = [
         reason_code(r) if not kept else ""
@@ -288,27 +395,31 @@ def qc_ratio_by_participant(
     participants = sorted(table["participant_id"].unique())
     blocks = sorted(table["block"].unique())
     cells = [(c, b) for c in conditions for b in blocks]
-    row_of = {p: i for i, p in enumerate(participants)}
-    column_of = {cell: j for j, cell in enumerate(cells)}
-    values = np.full((len(participants), len(cells)), np.nan)
-    status = np.zeros((len(participants), len(cells)))  # 0 no spectrum, 1 excluded
-    codes = {}
-    for row in table.itertuples(index=False):
-        i, j = row_of[row.participant_id], column_of[(row.condition, row.block)]
-        if row.included:
-            values[i, j] = row.ratio
-        else:
-            status[i, j] = 1
-            codes[(i, j)] = row.reason_code
+    values, status = _ratio_grid(table, participants, cells)
+    if len(participants) > sizes.ratio_map_max_participants:
+        return ratio_heat_map(
+            spectra,
+            table,
+            values,
+            status,
+            participants,
+            conditions,
+            blocks,
+            synthetic,
+            labels,
+            sizes,
+        )
+    grid_codes = _grid_codes(table, participants, cells)
+    codes = {(int(i), int(j)): grid_codes[i, j] for i, j in np.argwhere(status == 1)}
     label = ratio_label(spectra)
     with style.context():
-        height = 0.9 + 0.14 * len(participants)
+        height = sizes.cap(0.9 + 0.14 * len(participants))
         figure = style.new_figure(style.SINGLE_COLUMN, height)
         ax = figure.add_subplot()
         background = np.where(status == 1, 1.0, 0.0)
         ax.pcolormesh(
             background,
-            cmap=ListedColormap(["#FFFFFF", "#D9D9D9"]),
+            cmap=ListedColormap(["#FFFFFF", EXCLUDED_GREY]),
             vmin=0,
             vmax=1,
             edgecolors="none",
@@ -358,3 +469,92 @@ def _split_code(code: str) -> list[str]:
         else:
             parts.append(char)
     return parts
+
+
+def _grid_index(table: pd.DataFrame, participants: list[str], cells: list) -> tuple:
+    """Row (participant) and column (condition, block) of every spectrum of the table."""
+    rows = pd.Index(participants).get_indexer(table["participant_id"])
+    columns = pd.MultiIndex.from_tuples(cells).get_indexer(
+        pd.MultiIndex.from_arrays([table["condition"], table["block"]])
+    )
+    return rows, columns
+
+
+def _ratio_grid(table: pd.DataFrame, participants: list[str], cells: list):
+    """Ratio of each included spectrum (NaN elsewhere) and status (0 no spectrum, 1 excluded) on
+    the participant x (condition, block) grid."""
+    values = np.full((len(participants), len(cells)), np.nan)
+    status = np.zeros((len(participants), len(cells)))
+    rows, columns = _grid_index(table, participants, cells)
+    kept = table["included"].to_numpy(bool)
+    values[rows[kept], columns[kept]] = table["ratio"].to_numpy(float)[kept]
+    status[rows[~kept], columns[~kept]] = 1
+    return values, status
+
+
+def _grid_codes(table: pd.DataFrame, participants: list[str], cells: list) -> np.ndarray:
+    """reason_code of every spectrum on the grid ('' where none)."""
+    codes = np.full((len(participants), len(cells)), "", dtype=object)
+    rows, columns = _grid_index(table, participants, cells)
+    codes[rows, columns] = table["reason_code"].to_numpy(object)
+    return codes
+
+
+def ratio_heat_map(
+    spectra, table, values, status, participants, conditions, blocks, synthetic, labels, sizes
+):
+    """qc_ratio_by_participant of a large study: one image row per participant, unnamed, sorted by
+    the number of spectra QC excluded (most first), then by participant; excluded cells grey
+    without codes. An image (resampled to the pixels), so the cost is linear in the spectra and
+    the size fixed. The table gets each participant's drawn row (map_row, 1 at the top)."""
+    excluded = status.sum(axis=1)
+    order = np.lexsort((np.arange(len(participants)), -excluded))
+    values, status = values[order], status[order]
+    map_row = {participants[i]: k + 1 for k, i in enumerate(order)}
+    table = table.assign(map_row=table["participant_id"].map(map_row))
+    kept = values[~np.isnan(values)]
+    norm = Normalize(*(kept.min(), kept.max()) if len(kept) else (0.0, 1.0))
+    cmap = matplotlib.colormaps["viridis"]
+    image = np.ones(values.shape + (4,))  # white: no spectrum
+    image[status == 1] = to_rgba(EXCLUDED_GREY)
+    has = ~np.isnan(values)
+    image[has] = cmap(norm(values[has]))
+    n_cells = values.shape[1]
+    with style.context():
+        figure = style.new_figure(style.SINGLE_COLUMN, sizes.cap(4.5))
+        ax = figure.add_subplot()
+        ax.imshow(
+            image,
+            aspect="auto",
+            interpolation="antialiased",
+            interpolation_stage="rgba",
+            extent=(0, n_cells, len(participants), 0),
+        )
+        for k in range(1, len(conditions)):
+            ax.axvline(k * len(blocks), color="#000000", lw=0.8)
+        cells = [(c, b) for c in conditions for b in blocks]
+        ax.set_xticks(np.arange(n_cells) + 0.5, [str(b) for _, b in cells])
+        ax.tick_params(axis="x", length=0)
+        for k, condition in enumerate(conditions):
+            ax.text(
+                (k + 0.5) * len(blocks),
+                -0.01 * len(participants),
+                labels.condition(condition),
+                ha="center",
+                va="bottom",
+                color=style.condition_colours(conditions)[condition],
+                fontweight="bold",
+            )
+        ax.set_ylabel(
+            f"participants (n = {len(participants)}),\nsorted by spectra excluded (most first)"
+        )
+        ax.set_xlabel(
+            f"fMRS block\ngrey: excluded by QC ({int(status.sum())} spectra; "
+            "criteria in the figure's TSV)"
+        )
+        colourbar = figure.colorbar(
+            ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, aspect=25
+        )
+        colourbar.set_label(f"{ratio_label(spectra)} (ratio), included spectra")
+        style.label_synthetic(figure, synthetic)
+    return figure, table

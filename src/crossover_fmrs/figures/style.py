@@ -3,11 +3,10 @@
 Journal sizes (Nature: single column 89 mm, double column 183 mm), 7 pt text, the Okabe-Ito
 colour-blind-safe palette (Okabe & Ito 2008, "Color Universal Design"), with a condition's
 colour fixed by its position in the configured condition list. The look (dark-grey ticks style,
-journal sizes) is the project's own rc set; seaborn draws the QC distributions and is imported
-only there, since importing it costs most figure jobs (which never use it) almost a second.
-Figures are built with matplotlib's object API (no pyplot: no global figure registry to leak
-between figures).
-Only the figure modules import seaborn and matplotlib; `data` and `summary` stay free of both.
+journal sizes) is the project's own rc set. Figures are built with matplotlib's object API (no
+pyplot: no global figure registry to leak between figures); `Sizes` holds the study sizes above
+which a figure changes form and the largest side of a saved image.
+Only the figure modules import matplotlib; `data` and `summary` stay free of it.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ SYNTHETIC_LABEL = "SYNTHETIC DATA"
 # Words for time points a config does not name (figures.labels.timepoints names the others).
 TIMEPOINT_LABELS = {"pre": "pre-infusion", "post": "post-infusion"}
 PANEL_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+MAX_SIDE_PX = 10_000  # no saved image is larger on a side (config figures.max_side_px)
 
 INK = "#262626"  # dark grey for axes and text: softer than black at 7 pt
 # The journal's style and sizes, and what makes a saved file the same on every run.
@@ -123,6 +123,28 @@ def spread(n: int, width: float):
     looks random, needs no random generator and never changes between runs)."""
     golden = (5**0.5 - 1) / 2
     return [width * (2 * ((i * golden) % 1.0) - 1) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Study sizes above which a figure takes the form that scales, and the largest side of a saved
+    image, from config figures (docs/reproducibility.md, "Figures at any size")."""
+
+    swarm_max_spectra: int = 400
+    individual_max_participants: int = 48
+    ratio_map_max_participants: int = 60
+    max_side_px: int = MAX_SIDE_PX
+    dpi: int = DPI
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> Sizes:
+        """The rule's params that name a size; the others keep their defaults."""
+        names = cls.__dataclass_fields__
+        return cls(**{key: params[key] for key in names if key in params})
+
+    def cap(self, inches: float) -> float:
+        """A side in inches, no longer than max_side_px at the configured dpi."""
+        return min(inches, self.max_side_px / self.dpi)
 
 
 @dataclass(frozen=True)
@@ -215,9 +237,17 @@ def label_synthetic(figure: Figure, synthetic: bool) -> None:
         figure.suptitle(SYNTHETIC_LABEL, x=0.99, ha="right", fontweight="bold", color="#000000")
 
 
-def render(figure: Figure, fmt: str, dpi: int = DPI) -> bytes:
+def capped_dpi(figure: Figure, dpi: int, max_side_px: int = MAX_SIDE_PX) -> int:
+    """dpi, lowered where a side of the figure would otherwise exceed max_side_px pixels (a
+    safety net: the figures cap their own sizes, see Sizes.cap)."""
+    longest = max(figure.get_size_inches())
+    return dpi if longest * dpi <= max_side_px else int(max_side_px // longest)
+
+
+def render(figure: Figure, fmt: str, dpi: int = DPI, max_side_px: int = MAX_SIDE_PX) -> bytes:
     """The figure as PNG or SVG bytes, without the software name or a date."""
     metadata = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}[fmt]
+    dpi = capped_dpi(figure, dpi, max_side_px)
     buffer = io.BytesIO()
     with context():
         figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
@@ -249,10 +279,13 @@ def report_page(name: str, png: bytes, svg: bytes, tsv: bytes) -> str:
     return PAGE.format(name=name, **encoded)
 
 
-def write_figure(figure: Figure, table, output, dpi: int = DPI) -> None:
+def write_figure(
+    figure: Figure, table, output, dpi: int = DPI, max_side_px: int = MAX_SIDE_PX
+) -> None:
     """A figure's outputs: PNG, SVG, the plotted numbers as TSV and, where the rule asks for it,
     its report page (report_page)."""
-    png, svg = render(figure, "png", dpi), render(figure, "svg", dpi)
+    png = render(figure, "png", dpi, max_side_px)
+    svg = render(figure, "svg", dpi, max_side_px)
     atomic_write_bytes(output["png"], png)
     atomic_write_bytes(output["svg"], svg)
     write_tsv(table, output["tsv"])
