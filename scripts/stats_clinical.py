@@ -35,7 +35,7 @@ def main(io):
             p["conditions"],
             p["reference"],
             ddf=p["ddf"],
-            site_term=p["site_term"],
+            site_term=p.get("site_term"),
         )
         tests.append(t)
         models.append(m)

@@ -17,7 +17,10 @@ def main(io):
         p["timepoints"],
     )
     common = dict(
-        conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"], site_term=p["site_term"]
+        conditions=p["conditions"],
+        reference=p["reference"],
+        ddf=p["ddf"],
+        site_term=p.get("site_term"),
     )
     parts = [
         run_models(data["glx"], p["glx_formula"], "crossover_checks", p["outcome"], **common),

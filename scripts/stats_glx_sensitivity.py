@@ -18,7 +18,7 @@ def main(io):
         p["conditions"],
         p["reference"],
         ddf=p["ddf"],
-        site_term=p["site_term"],
+        site_term=p.get("site_term"),
     )
     write_tsv(tests, io.output["lmm"])
     write_tsv(models, io.output["models"])

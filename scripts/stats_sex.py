@@ -24,7 +24,10 @@ def main(io):
     )
     glx, madrs = data["glx"], data["clinical"]
     common = dict(
-        conditions=p["conditions"], reference=p["reference"], ddf=p["ddf"], site_term=p["site_term"]
+        conditions=p["conditions"],
+        reference=p["reference"],
+        ddf=p["ddf"],
+        site_term=p.get("site_term"),
     )
     require_sex_models(
         [

@@ -38,7 +38,12 @@ def replicates_of(n: int, first: int, count: int) -> int:
         **config["simulation"],
         "reference_condition": config["study"]["reference_condition"],
     }
-    formulas = Formulas(stats["glx_formula"], stats["clinical_formula"], stats["glx_sex_formula"])
+    formulas = Formulas(
+        stats["glx_formula"],
+        stats["clinical_formula"],
+        stats["glx_sex_formula"],
+        stats["glx_session_formula"],
+    )
     run_chunk(
         settings,
         config["study"]["conditions"],
@@ -50,6 +55,17 @@ def replicates_of(n: int, first: int, count: int) -> int:
         range(first, first + count),
     )
     return count
+
+
+def cpu_model() -> str:
+    """The processor's name as /proc/cpuinfo gives it (the machine the figures belong to)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def rate(n: int, replicates: int, workers: int) -> float:
@@ -81,7 +97,9 @@ def main() -> None:
     per_size = power["replicates"] * len(power["effects"])
     lines = [
         "n_participants\tworkers\treplicates_per_s\tgrid_replicates\tprojected_s\tmachine_cpus\tpython"
+        "\tcpu_model\tload_1min_at_start"
     ]
+    machine = f"\t{cpu_model()}\t{os.getloadavg()[0]:.2f}"
     totals = {1: 0.0, 2: 0.0}
     for n in power["n_participants"]:
         for workers in (1, 2):
@@ -91,13 +109,13 @@ def main() -> None:
             lines.append(
                 f"{n}\t{workers}\t{speed:.2f}\t{per_size}\t{per_size / speed:.0f}\t"
                 f"{os.cpu_count()}\t"
-                f"{platform.python_version()}"
+                f"{platform.python_version()}{machine}"
             )
     for workers, seconds in totals.items():
         lines.append(
             f"all\t{workers}\tNA\t{per_size * len(power['n_participants'])}\t{seconds:.0f}\t"
             f"{os.cpu_count()}\t"
-            f"{platform.python_version()}"
+            f"{platform.python_version()}{machine}"
         )
     args.output.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -52,9 +52,15 @@ def power_table() -> str:
     measured = rows(ROOT / "tools" / "benchmark_power.tsv")
     sizes = [row for row in measured if row["n_participants"] != "all"]
     total = {row["workers"]: row for row in measured if row["n_participants"] == "all"}
+    machine = (
+        f"{sizes[0]['cpu_model']}, {sizes[0]['machine_cpus']} CPUs, 1-minute load "
+        f"{sizes[0]['load_1min_at_start']} at the start"
+        if "cpu_model" in sizes[0]
+        else f"{sizes[0]['machine_cpus']} CPUs"
+    )
     lines = [
-        f"Measured on this project's machine ({sizes[0]['machine_cpus']} CPUs; "
-        "other processes may have been running, which slows every column alike):",
+        f"Measured on this project's machine ({machine}; other processes running slow every "
+        "column alike; the ratio of the two columns is the machine's own):",
         "",
         "| participants | replicates/s, 1 worker | replicates/s, 2 workers |",
         "|---|---|---|",
@@ -65,7 +71,8 @@ def power_table() -> str:
         lines.append(f"| {n} | {one['replicates_per_s']} | {two['replicates_per_s']} |")
     lines += [
         "",
-        f"The default grid ({total['1']['grid_replicates']} replicates, 3 tests each) "
+        f"The default grid ({total['1']['grid_replicates']} replicates, 3 tests each, besides "
+        "the few cells with varying sessions) "
         "is projected to take "
         f"{int(total['1']['projected_s']) / 60:.1f} min on 1 core and "
         f"{int(total['2']['projected_s']) / 60:.1f} min on 2.",
