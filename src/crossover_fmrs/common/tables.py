@@ -37,6 +37,16 @@ STRING_COLUMNS = {
     "excluded_by": str,
     "site": str,
 }
+# The site column of a pooled study (ingest names it so, whatever study.site_column says).
+SITE = "site"
+
+
+def is_multisite(table: pd.DataFrame) -> bool:
+    """A pooled study: a site column with more than one site. A study without the column, or
+    with one site, is analysed exactly as a single-site study."""
+    return SITE in table and table[SITE].nunique() > 1
+
+
 # Kinds for read_table(columns=...); a trailing "!" means the value may not be missing.
 MISSING = {"NA", ""}
 BOOLEANS = {"true": True, "false": False}

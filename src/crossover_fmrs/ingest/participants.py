@@ -9,13 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.errors import InputError
-from ..common.tables import MISSING, order_conditions, read_tsv_text, read_utf8_text
+from ..common.tables import MISSING, SITE, order_conditions, read_tsv_text, read_utf8_text
 
 # Columns the pipeline needs; other columns (baseline characteristics) are kept as they are.
 REQUIRED_COLUMNS = ["participant_id", "sex", "age", "order"]
 SEX_CODES = ("M", "F")
 PARTICIPANT_PATTERN = r"sub-[A-Za-z0-9]+"
-SITE = "site"  # the name of the site column in the tidy tables and the models
 
 
 def check_column_names(header: list[str], path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..common.tables import order_conditions
+from ..common.tables import SITE, is_multisite, order_conditions
 
 ALL = "all"
 FLOW_COLUMNS = [
@@ -99,9 +99,9 @@ def participant_flow(
     by_site = (
         "per site: "
         + ", ".join(
-            f"{site} {n}" for site, n in participants["site"].value_counts().sort_index().items()
+            f"{site} {n}" for site, n in participants[SITE].value_counts().sort_index().items()
         )
-        if "site" in participants and participants["site"].nunique() > 1
+        if is_multisite(participants)
         else ""
     )
     add(1, ALL, "Randomised", len(participants), note=by_site)

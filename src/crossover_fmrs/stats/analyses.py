@@ -12,7 +12,7 @@ import pandas as pd
 from lmmkit import LmmInputError, LmmResult, check_design, fit_lmm
 
 from ..common.errors import InputError
-from ..common.tables import order_conditions
+from ..common.tables import SITE, is_multisite, order_conditions
 
 STATS_COLUMNS = [
     "analysis",
@@ -50,13 +50,6 @@ MODEL_COLUMNS = [
 ]
 PARTIAL_ETA_FROM_F = "partial eta squared from F: F*df_num/(F*df_num+df_den)"
 SEX_SUBSETS = {"M": "male", "F": "female"}
-SITE = "site"  # the site column of a pooled study (ingest.participants names it so)
-
-
-def is_multisite(table: pd.DataFrame) -> bool:
-    """A pooled study: a site column with more than one site. A study without the column, or
-    with one site, is analysed exactly as a single-site study."""
-    return SITE in table and table[SITE].nunique() > 1
 
 
 def with_site_term(formula: str, data: pd.DataFrame, site_term: str | None) -> str:

@@ -25,7 +25,8 @@ import pandas as pd
 from scipy import stats
 
 from ..common.errors import InputError
-from .analyses import SITE, fit, lmm_rows
+from ..common.tables import SITE
+from .analyses import fit, lmm_rows
 
 SITE_EFFECT_COLUMNS = [
     "level",
