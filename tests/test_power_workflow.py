@@ -2,10 +2,7 @@
 cores, a killed run resumes with only the missing chunks, and (marked slurm) a run through a real
 SLURM cluster writes the same table byte for byte."""
 
-import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 from benchmark_workflow import copy_workflow  # noqa: E402  (the benchmark copies the workflow the same way)
+from slurm_cluster import slurm_skip_reason, snakemake  # noqa: E402
 
 TINY = {
     "n_participants": [12, 16],
@@ -31,19 +29,6 @@ def grid(workdir: Path, chunk_size: int) -> Path:
     path = workdir / "tiny_power.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    # SLURM_* of an enclosing allocation must not reach the executor plugin
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_") or k == "SLURM_CONF"}
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
 
 
 def run_power(tmp_path: Path, name: str, chunk_size: int, *args: str) -> Path:
@@ -79,28 +64,6 @@ def test_power_table_is_the_same_for_any_chunking_and_cores_and_a_run_resumes(tm
     )
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", planned.stdout + planned.stderr, flags=re.M))
     assert counts.get("power_chunk") == "1" and counts.get("total") == "4", counts
-
-
-def slurm_skip_reason() -> str | None:
-    for tool in ("slurmctld", "sinfo", "sbatch", "squeue"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not on PATH (a local cluster: tools/slurm_local.sh)"
-    try:
-        states = subprocess.run(
-            ["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=20
-        ).stdout.split()
-    except subprocess.TimeoutExpired:
-        return "sinfo timed out: slurmctld is not reachable"
-    if not any(state.rstrip("*~#") in ("idle", "mixed") for state in states):
-        return (
-            f"no idle SLURM node (sinfo: {states or 'no answer'}); "
-            "start one with tools/slurm_local.sh"
-        )
-    try:
-        import snakemake_executor_plugin_slurm  # noqa: F401
-    except ImportError:
-        return "snakemake-executor-plugin-slurm is not installed (pip install -r requirements.txt)"
-    return None
 
 
 @pytest.mark.slurm
