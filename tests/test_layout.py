@@ -1,125 +1,63 @@
 """The package mirrors the workflow: one room per stage over a shared layer, no import circle,
-no arrow upwards. Checked on the source (ast), so a deferred import inside a function counts too."""
+no arrow upwards, and the mixed-model engine knows nothing of the pipeline. The rules are
+import-linter contracts in pyproject.toml ([tool.importlinter]); import-linter reads the source,
+so a deferred import inside a function counts too."""
 
-import ast
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
 PACKAGE = SRC / "crossover_fmrs"
-# The mixed-model engine: a package of its own, which the pipeline imports and which knows nothing
-# of the pipeline.
 ENGINE = SRC / "lmmkit"
-# Layers from the bottom. A room may import its own modules and the rooms listed for it.
-# The simulator writes the raw files ingestion reads (scale layouts, LCModel's .table), so it
-# sits above ingest; no pipeline room knows the simulator.
-ALLOWED = {
-    "common": set(),
-    "ingest": {"common"},
-    "qc": {"common"},
-    "stats": {"common"},
-    "figures": {"common"},
-    "report": {"common"},
-    # The calibration runs the pipeline's own chain (ingest -> QC -> stats) on candidate files.
-    "simulate": {"common", "ingest", "qc", "stats"},
-    # Power planning draws studies with the simulator and tests them with the analysis's models.
-    "power": {"common", "simulate", "stats"},
-}
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(SRC).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imports_of(path: Path) -> set[str]:
-    """Absolute names of the crossover_fmrs modules a file imports (resolved relative imports)."""
-    return imports_of_text(path.read_text(), path)
-
-
-def imports_of_text(text: str, path: Path) -> set[str]:
-    """imports_of for the source `text` of a module at `path` (under src/)."""
-    package = module_name(path).split(".")
-    if path.name != "__init__.py":
-        package = package[:-1]
-    found = set()
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            target = base + (node.module.split(".") if node.module else [])
-            names = [".".join(target)] + [".".join(target + [alias.name]) for alias in node.names]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        else:
-            continue
-        found |= {name for name in names if name.startswith("crossover_fmrs")}
-    return found
-
-
-def graph() -> dict[str, set[str]]:
-    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
-    return {
-        name: {imported for imported in imports_of(path) if imported in modules} - {name}
-        for name, path in modules.items()
-    }
-
-
-def room(module: str) -> str | None:
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 else None
+def lint_imports(project: Path) -> subprocess.CompletedProcess:
+    """import-linter's contracts of project/pyproject.toml over project/src."""
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=project,
+        env={"PYTHONPATH": str(project / "src"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_every_module_lives_in_a_stage_room_or_the_shared_layer():
-    assert {room(module) for module in graph()} - {None} == set(ALLOWED)
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in contracts["contracts"] if c["type"] == "layers")["layers"]
+    rooms = {room.strip() for layer in layers for room in layer.split("|")}
+    found = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+    assert found == rooms
+    assert [path.name for path in PACKAGE.glob("*.py")] == ["__init__.py"]
 
 
-@pytest.mark.parametrize("source_room", sorted(ALLOWED))
-def test_a_room_imports_only_itself_and_the_rooms_below_it(source_room):
-    arrows = [
-        (module, target)
-        for module, targets in graph().items()
-        if room(module) == source_room
-        for target in targets
-        if room(target) not in {source_room} | ALLOWED[source_room]
-    ]
-    assert arrows == []
+def test_the_import_contracts_hold():
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "0 broken" in result.stdout
 
 
-def test_no_import_circle():
-    edges = graph()
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-
-    def visit(module, path):
-        state[module] = 1
-        for target in sorted(edges[module]):
-            if state.get(target) == 1:
-                pytest.fail("import circle: " + " -> ".join(path + [module, target]))
-            if target not in state:
-                visit(target, path + [module])
-        state[module] = 2
-
-    for module in sorted(edges):
-        if module not in state:
-            visit(module, [])
-
-
-def test_lmmkit_imports_nothing_from_crossover_fmrs():
-    modules = sorted(ENGINE.rglob("*.py"))
-    assert len(modules) > 10  # the engine is there (and the check below can fail)
-    arrows = [(module_name(path), sorted(imports_of(path))) for path in modules if imports_of(path)]
-    assert arrows == []
-
-
-def test_the_layout_check_sees_an_import_of_crossover_fmrs_from_lmmkit(tmp_path):
-    fake = SRC / "lmmkit" / "_probe_layout.py"  # never written: parsed from a temporary copy
-    copy = tmp_path / "probe.py"
-    copy.write_text("from crossover_fmrs.common import errors\n")
-    found = {name for name in imports_of_text(copy.read_text(), fake)}
-    assert found == {"crossover_fmrs.common", "crossover_fmrs.common.errors"}
+@pytest.mark.parametrize(
+    "module, line",
+    [
+        ("lmmkit/_probe.py", "from crossover_fmrs.common import errors\n"),
+        ("crossover_fmrs/common/_probe.py", "def f():\n    from crossover_fmrs.stats import lmm\n"),
+        ("crossover_fmrs/qc/_probe.py", "from crossover_fmrs.ingest import mrs\n"),
+    ],
+)
+def test_the_contracts_see_an_arrow_upwards_or_sideways(tmp_path, module, line):
+    shutil.copytree(SRC, tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "src" / module).write_text(line)
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0 and "BROKEN" in result.stdout, result.stdout[-2000:]
 
 
 @pytest.mark.skipif(
@@ -128,7 +66,7 @@ def test_the_layout_check_sees_an_import_of_crossover_fmrs_from_lmmkit(tmp_path)
 )
 def test_ruff_is_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    root = SRC.parent
+    root = ROOT
     result = subprocess.run(
         [ruff, "check", "src", "scripts", "tests", "tools"],
         cwd=root,

@@ -51,7 +51,6 @@ CLINICAL_SCORES_COLUMNS = [
     "scoring_note",
     "source_file",
 ]
-NA_TEXT = "NA"
 
 
 def _read_lines(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:

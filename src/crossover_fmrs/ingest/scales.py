@@ -45,7 +45,6 @@ class Scale:
     default_max_missing: (
         int | None
     )  # items a total may lack and be prorated; None: rule has no proration
-    citation: str
 
     @property
     def item_columns(self) -> list[str]:
@@ -239,6 +238,7 @@ def _all(n: int) -> tuple[int, ...]:
 SCALES: dict[str, Scale] = {
     scale.name: scale
     for scale in (
+        # Montgomery & Asberg 1979, Br J Psychiatry 134:382
         Scale(
             "MADRS",
             "madrs",
@@ -249,8 +249,8 @@ SCALES: dict[str, Scale] = {
             (("MADRS", _all(10)),),
             score_madrs,
             2,
-            "Montgomery & Asberg 1979, Br J Psychiatry 134:382",
         ),
+        # Rush et al. 2003, Biol Psychiatry 54:573
         Scale(
             "QIDS_SR16",
             "qids",
@@ -261,8 +261,8 @@ SCALES: dict[str, Scale] = {
             (("QIDS_SR16", _all(16)),),
             score_qids_sr16,
             None,
-            "Rush et al. 2003, Biol Psychiatry 54:573",
         ),
+        # Moulton et al. 2021, J Affect Disord 282:280
         Scale(
             "M3VAS",
             "m3vas",
@@ -273,8 +273,8 @@ SCALES: dict[str, Scale] = {
             tuple((name, (n,)) for name, n in M3VAS_ITEMS),
             score_m3vas,
             None,
-            "Moulton et al. 2021, J Affect Disord 282:280",
         ),
+        # Snaith et al. 1995, Br J Psychiatry 167:99
         Scale(
             "SHAPS",
             "shaps",
@@ -285,8 +285,8 @@ SCALES: dict[str, Scale] = {
             (("SHAPS", _all(14)),),
             score_shaps,
             0,
-            "Snaith et al. 1995, Br J Psychiatry 167:99",
         ),
+        # Gard et al. 2006, J Res Pers 40:1086
         Scale(
             "TEPS",
             "teps",
@@ -297,8 +297,8 @@ SCALES: dict[str, Scale] = {
             (("TEPS_A", TEPS_ANTICIPATORY), ("TEPS_C", TEPS_CONSUMMATORY)),
             score_teps,
             0,
-            "Gard et al. 2006, J Res Pers 40:1086",
         ),
+        # Bremner et al. 1998, J Trauma Stress 11:125
         Scale(
             "CADSS",
             "cadss",
@@ -309,8 +309,8 @@ SCALES: dict[str, Scale] = {
             (("CADSS", _all(23)),),
             score_cadss,
             0,
-            "Bremner et al. 1998, J Trauma Stress 11:125",
         ),
+        # Mason et al. 2008, Schizophr Res 103:138
         Scale(
             "PSI",
             "psi",
@@ -321,7 +321,6 @@ SCALES: dict[str, Scale] = {
             (("PSI", _all(48)),),
             score_psi,
             0,
-            "Mason et al. 2008, Schizophr Res 103:138",
         ),
     )
 }

@@ -66,7 +66,6 @@ from .layout import (
 from .vocabulary import canonical_name
 
 SOURCE_TOOL = "Osprey"
-MAPPING = "osprey_datasets.tsv"
 # QM columns -> SNR definition, per Osprey's JSON sidecar and osp_processUnEdited.
 QM_PEAKS = {
     "Cr": (
