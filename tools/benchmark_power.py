@@ -2,10 +2,10 @@
 of the configured grid, and the projected time of the whole default grid.
 
 Each measurement runs a few replicates per sample size (the grid's own replicates: the same code
-as `snakemake power`) in 1 or 2 worker processes and takes the wall time. Writes a TSV that
-docs/power.md quotes.
+as `snakemake power`) in 1 or 2 worker processes and takes the wall time. Writes an untracked TSV;
+`python tools/quote_benchmarks.py --take power` puts it in docs/power.md.
 
-    python tools/benchmark_power.py [--replicates 20] [--output tools/benchmark_power.tsv]
+    python tools/benchmark_power.py [--replicates 20] [--output benchmarks/power.tsv]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from crossover_fmrs.power.replicates import Formulas, run_chunk  # noqa: E402  (after the path insert)
 from crossover_fmrs.simulate.replicate import Design  # noqa: E402
+from machine import cpu_model, load_1min  # noqa: E402  (tools/, the script's own folder)
 
 
 def replicates_of(n: int, first: int, count: int) -> int:
@@ -57,17 +58,6 @@ def replicates_of(n: int, first: int, count: int) -> int:
     return count
 
 
-def cpu_model() -> str:
-    """The processor's name as /proc/cpuinfo gives it (the machine the figures belong to)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def rate(n: int, replicates: int, workers: int) -> float:
     """Replicates per second with `workers` processes sharing `replicates` replicates."""
     share = math.ceil(replicates / workers)
@@ -91,7 +81,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--replicates", type=int, default=20)
-    parser.add_argument("--output", type=Path, default=ROOT / "tools" / "benchmark_power.tsv")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "power.tsv")
     args = parser.parse_args()
     power = yaml.safe_load((ROOT / "config.yaml").read_text())["power"]
     per_size = power["replicates"] * len(power["effects"])
@@ -99,7 +89,7 @@ def main() -> None:
         "n_participants\tworkers\treplicates_per_s\tgrid_replicates\tprojected_s\tmachine_cpus\tpython"
         "\tcpu_model\tload_1min_at_start"
     ]
-    machine = f"\t{cpu_model()}\t{os.getloadavg()[0]:.2f}"
+    machine = f"\t{cpu_model()}\t{load_1min()}"
     totals = {1: 0.0, 2: 0.0}
     for n in power["n_participants"]:
         for workers in (1, 2):
@@ -117,6 +107,7 @@ def main() -> None:
             f"{os.cpu_count()}\t"
             f"{platform.python_version()}{machine}"
         )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -3,7 +3,7 @@ target on it, and record wall time, CPU seconds and the largest peak memory of a
 rules' own benchmark files), beside the 26-participant run of the same session (the ratios).
 
     python tools/benchmark_scale.py [--sizes 26 500 2000] [--with-10000] [--cores 2]
-        [--output benchmarks/scale.tsv]
+        [--output benchmarks/scale.tsv]   (and each job's row in benchmarks/scale_jobs.tsv)
 
 Each study is a plain draw of the project's simulator (simulation.calibrate off) with the
 embedded study's design (half males, 7% of spectra failing QC), written to a scratch folder;
@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from benchmark_workflow import copy_workflow  # noqa: E402  (after the path insert)
 from crossover_fmrs.simulate.study import simulate_files, write_study  # noqa: E402
+from machine import cpu_model, load_1min  # noqa: E402
 
 FAILING_SHARE = 22 / 312  # the embedded study's share of spectra failing QC
 COLUMNS = [
@@ -46,6 +47,7 @@ COLUMNS = [
     "cores",
     "machine_cpus",
     "load_1min_before",
+    "cpu_model",
     "python",
 ]
 
@@ -101,7 +103,7 @@ def run_size(config: dict, n: int, cores: int, scratch: Path) -> dict:
     run_config = {**config, "data_dir": str(study), "synthetic": True}
     (workdir / "scale.yaml").write_text(yaml.safe_dump(run_config, sort_keys=False))
     progress(f"{n} participants: running the default target with --cores {cores}")
-    load = os.getloadavg()[0]
+    load = load_1min()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
@@ -114,7 +116,16 @@ def run_size(config: dict, n: int, cores: int, scratch: Path) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     jobs = job_benchmarks(workdir)
     largest = max(jobs, key=lambda row: float(row["max_rss"] or 0))
-    return {
+    per_job = [
+        {
+            "participants": n,
+            "job": row["job"],
+            "cpu_s": row["cpu_time"],
+            "max_rss_mb": row["max_rss"],
+        }
+        for row in jobs
+    ]
+    return per_job, {
         "participants": n,
         "jobs": len(jobs),
         "wall_s": f"{wall:.1f}",
@@ -124,7 +135,8 @@ def run_size(config: dict, n: int, cores: int, scratch: Path) -> dict:
         "simulate_s": f"{simulate_s:.1f}",
         "cores": cores,
         "machine_cpus": os.cpu_count(),
-        "load_1min_before": f"{load:.2f}",
+        "load_1min_before": load,
+        "cpu_model": cpu_model(),
         "python": platform.python_version(),
     }
 
@@ -140,11 +152,13 @@ def main() -> None:
     args = parser.parse_args()
     sizes = sorted(set(args.sizes) | {26} | ({10000} if args.with_10000 else set()))
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    results = []
+    results, jobs = [], []
     with tempfile.TemporaryDirectory(prefix="benchmark_scale_") as scratch:
         for n in sizes:
-            results.append(run_size(config, n, args.cores, Path(scratch)))
-            progress(f"{n} participants: {results[-1]['cpu_s']} CPU-s")
+            per_job, row = run_size(config, n, args.cores, Path(scratch))
+            results.append(row)
+            jobs += per_job
+            progress(f"{n} participants: {row['cpu_s']} CPU-s")
     floor = float(next(row["cpu_s"] for row in results if row["participants"] == 26))
     for row in results:
         row["cpu_ratio_to_26"] = f"{float(row['cpu_s']) / floor:.2f}"
@@ -153,6 +167,11 @@ def main() -> None:
         "\t".join(str(row[column]) for column in COLUMNS) for row in results
     ]
     args.output.write_text("\n".join(lines) + "\n")
+    # each job's CPU time and peak memory, to see which rules grow
+    job_lines = ["participants\tjob\tcpu_s\tmax_rss_mb"] + [
+        f"{row['participants']}\t{row['job']}\t{row['cpu_s']}\t{row['max_rss_mb']}" for row in jobs
+    ]
+    args.output.with_name(args.output.stem + "_jobs.tsv").write_text("\n".join(job_lines) + "\n")
     print("\n".join(lines))
 
 

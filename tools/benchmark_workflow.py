@@ -4,10 +4,12 @@ Pipeline: a cold full run, a no-op rerun and one figure's rerun, each in a fresh
 workflow. Floor: a one-rule Snakefile's no-op (what any Snakemake invocation costs) and a Python
 start that imports pandas and matplotlib (what any job of this workflow costs at least). Each is
 timed --repeats times and reported as the median, with CPU seconds of the children for the cold
-run. Not a test: run by hand and quote the file it writes (README, "Speed").
+run. With --with-tests, the test suite (`python -m pytest`, the README's test command) is timed
+once in the same run. Not a test: run by hand; it writes an untracked TSV, and
+`python tools/quote_benchmarks.py --take workflow` puts it in the README ("Speed").
 
-    python tools/benchmark_workflow.py [--repeats N] [--cores N]
-        [--output tools/benchmark_workflow.tsv]
+    python tools/benchmark_workflow.py [--repeats N] [--cores N] [--with-tests]
+        [--output benchmarks/workflow.tsv]
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import cpu_model, load_1min  # tools/, the script's own folder
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = [
@@ -77,7 +81,8 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cores", type=int, default=4)
-    parser.add_argument("--output", type=Path, default=ROOT / "tools" / "benchmark_workflow.tsv")
+    parser.add_argument("--with-tests", action="store_true", help="also time the test suite once")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "workflow.tsv")
     args = parser.parse_args()
     wall: dict[str, list[float]] = {
         name: []
@@ -90,6 +95,7 @@ def main() -> None:
         )
     }
     cpu: list[float] = []
+    load = load_1min()
     with tempfile.TemporaryDirectory() as scratch:
         floor = Path(scratch) / "floor"
         floor.mkdir()
@@ -111,7 +117,15 @@ def main() -> None:
             wall["floor: python importing pandas and matplotlib"].append(
                 timed(floor, [sys.executable, "-c", "import pandas, matplotlib.figure"])[0]
             )
-    lines = ["measure\tmedian_s\truns_s\tcpu_s\trepeats\tcores\tmachine_cpus\tpython"]
+    if args.with_tests:
+        print("test suite", file=sys.stderr, flush=True)
+        wall["test suite (python -m pytest)"] = [
+            timed(ROOT, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])[0]
+        ]
+    lines = [
+        "measure\tmedian_s\truns_s\tcpu_s\trepeats\tcores\tmachine_cpus\tpython"
+        "\tcpu_model\tload_1min_at_start"
+    ]
     for name, values in wall.items():
         cpu_text = f"{statistics.median(cpu):.2f}" if name == "cold full run" else "NA"
         lines.append(
@@ -121,13 +135,16 @@ def main() -> None:
                     f"{statistics.median(values):.2f}",
                     ",".join(f"{v:.2f}" for v in values),
                     cpu_text,
-                    str(args.repeats),
+                    str(len(values)),
                     str(args.cores),
                     str(os.cpu_count()),
                     platform.python_version(),
+                    cpu_model(),
+                    load,
                 ]
             )
         )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
