@@ -8,7 +8,7 @@ import pandas as pd
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.common.step import run_step
-from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.common.tables import gather_tsv
 from crossover_fmrs.ingest.formats.common import unlisted_participant_folders
 from crossover_fmrs.ingest.mrs import in_data_dir, require_every_condition
 from crossover_fmrs.ingest.participants import read_participants
@@ -23,15 +23,26 @@ def main(io):
             unlisted_participant_folders(data_dir, set(participants["participant_id"]))
         except InputError as err:
             raise in_data_dir(err, data_dir) from None
-    batches = io.input["batches"]
-    batches = [batches] if isinstance(batches, str) else list(batches)
-    tidy = pd.concat([read_table(path) for path in batches], ignore_index=True)
-    if p["check_folders"]:  # read in batches: the whole study's conditions are checked here
+    # read in batches: the whole study's conditions are checked here, over every batch (a failed
+    # check removes the gathered file: run_step)
+    seen = {"condition": set(), "rows": 0}
+
+    def note(batch):
+        seen["condition"] |= set(batch["condition"])
+        seen["rows"] += len(batch)
+
+    gather_tsv(io.input["batches"], io.output["tsv"], note)
+    if p["check_folders"]:
+        conditions = pd.DataFrame({"condition": sorted(seen["condition"])})
         try:
-            require_every_condition(tidy, p["conditions"], data_dir, p["format"])
+            require_every_condition(
+                conditions if seen["rows"] else conditions.iloc[:0],
+                p["conditions"],
+                data_dir,
+                p["format"],
+            )
         except InputError as err:
             raise in_data_dir(err, data_dir) from None
-    write_tsv(tidy, io.output["tsv"])
 
 
 run_step(main, globals().get("snakemake"))

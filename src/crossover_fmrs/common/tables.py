@@ -17,6 +17,7 @@ import csv
 import io
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -227,20 +228,30 @@ def _convert(raw: pd.DataFrame, path: str, column: str, kind: str) -> pd.Series:
     return values.astype(float)
 
 
-def atomic_write_bytes(path: str | Path, content: bytes) -> None:
-    """Write via a temporary file in the same folder, so readers never see half a file."""
+@contextmanager
+def atomic_stream(path: str | Path, mode: str = "wb"):
+    """A file handle on a temporary file in path's folder that becomes path when the block ends
+    without an error (else it is removed): readers never see half a file, and a large table is
+    written piece by piece instead of as one string in memory."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
+        text = {"newline": "", "encoding": "utf-8"} if "b" not in mode else {}
+        with os.fdopen(handle, mode, **text) as stream:
+            yield stream
         os.chmod(scratch, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(scratch, path)
     except BaseException:
         if os.path.exists(scratch):
             os.unlink(scratch)
         raise
+
+
+def atomic_write_bytes(path: str | Path, content: bytes) -> None:
+    """Write via a temporary file in the same folder, so readers never see half a file."""
+    with atomic_stream(path) as stream:
+        stream.write(content)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -264,9 +275,50 @@ def tsv_text(frame) -> str:
     )
 
 
+TSV_CHUNK_ROWS = 100_000  # rows formatted at a time: memory bounded at any table size
+
+
 def write_tsv(frame, path: str | Path) -> None:
-    """Deterministic TSV (tsv_text), written atomically."""
-    atomic_write_text(path, tsv_text(frame))
+    """Deterministic TSV (the bytes of tsv_text), written atomically and in chunks of rows."""
+    with atomic_stream(path, "w") as stream:
+        frame.to_csv(
+            stream,
+            sep="\t",
+            index=False,
+            na_rep="NA",
+            float_format=FLOAT_FORMAT,
+            lineterminator="\n",
+            chunksize=TSV_CHUNK_ROWS,
+        )
+
+
+def gather_tsv(parts, path: str | Path, on_part=None) -> None:
+    """The tables at `parts` (batches of one table, in order) as one TSV at path, the bytes that
+    write_tsv of their concatenation gives, read and written one part at a time so that the
+    memory is that of the largest part. on_part(frame), if given, sees each part (for checks
+    over the whole study)."""
+    parts = [parts] if isinstance(parts, (str, Path)) else list(parts)
+    with atomic_stream(path, "w") as stream:
+        for index, part in enumerate(parts):
+            frame = read_table(part)
+            if on_part is not None:
+                on_part(frame)
+            frame.to_csv(
+                stream,
+                sep="\t",
+                index=False,
+                header=index == 0,
+                na_rep="NA",
+                float_format=FLOAT_FORMAT,
+                lineterminator="\n",
+                chunksize=TSV_CHUNK_ROWS,
+            )
+
+
+def gather_table(parts) -> pd.DataFrame:
+    """The tables at `parts` (batches of one table, in order) as one frame."""
+    parts = [parts] if isinstance(parts, (str, Path)) else list(parts)
+    return pd.concat([read_table(part) for part in parts], ignore_index=True)
 
 
 def write_table(frame, path: str | Path) -> None:

@@ -236,11 +236,21 @@ def _sorted(
     """Stable sort with columns in `orders` ranked by their given order, others as they are."""
     ranks = {}
     for column in by:
+        values = frame[column]
         if column in orders:
             rank = {name: i for i, name in enumerate(orders[column])}
-            ranks[f"_rank_{column}"] = frame[column].map(rank).to_numpy()
+            if isinstance(values.dtype, pd.CategoricalDtype):  # rank the categories, not each row
+                ranked = np.array([rank.get(c, np.nan) for c in values.cat.categories] + [np.nan])
+                ranks[f"_rank_{column}"] = ranked[values.cat.codes.to_numpy()]
+            else:
+                ranks[f"_rank_{column}"] = values.map(rank).to_numpy()
+        elif (
+            isinstance(values.dtype, pd.CategoricalDtype)
+            and values.cat.categories.is_monotonic_increasing
+        ):
+            ranks[f"_rank_{column}"] = values.cat.codes.to_numpy()  # sorted categories: codes rank
         else:
-            ranks[f"_rank_{column}"] = frame[column].to_numpy()
+            ranks[f"_rank_{column}"] = values.to_numpy()
     keyed = frame.assign(**ranks)
     keyed = keyed.sort_values(list(ranks), kind="stable")
     return keyed.drop(columns=list(ranks)).reset_index(drop=True)
@@ -294,18 +304,32 @@ def tidy_clinical(
     """
     limits = max_missing_from_config(clinical_config)
     scale_order = list(clinical_config["scales"])
+    # The item table has one row per item rating (tens of items per visit): its repeated labels
+    # are categories shared by every sheet, so a large study's table stays small in memory.
+    labels = ["participant_id", "condition", "timepoint", "source_file"]
+    categories = {
+        column: pd.CategoricalDtype(
+            sorted(set().union(*(sheet[column].dropna().unique() for sheet in sheets.values())))
+        )
+        for column in labels
+    }
     item_parts, score_parts = [], []
     for name, sheet in sheets.items():
         scale = get_scale(name)
         keys = sheet[KEY_COLUMNS + ["source_file"]].reset_index(drop=True)
-        long = sheet[KEY_COLUMNS + scale.item_columns + ["source_file"]].melt(
-            id_vars=KEY_COLUMNS + ["source_file"],
-            value_vars=scale.item_columns,
-            var_name="item",
-            value_name="score",
+        numbers = {column: k for k, column in enumerate(scale.item_columns, start=1)}
+        long = (
+            sheet[KEY_COLUMNS + scale.item_columns + ["source_file"]]
+            .astype(categories)
+            .rename(columns=numbers)
+            .melt(
+                id_vars=KEY_COLUMNS + ["source_file"],
+                value_vars=list(numbers.values()),
+                var_name="item",
+                value_name="score",
+            )
         )
-        long["item"] = long["item"].str.removeprefix(scale.prefix + "_").astype(int)
-        long["scale"] = name
+        long["scale"] = pd.Categorical([name] * len(long), categories=scale_order)
         item_parts.append(long)
         where = [f"line {line}" for line in sheet["line"]]
         scored = score_outcomes(
@@ -319,18 +343,24 @@ def tidy_clinical(
         scored["scale"] = name
         scored["_outcome_rank"] = scored["outcome"].map({o: i for i, o in enumerate(scale.scores)})
         score_parts.append(scored)
-    timepoint_rank = {
-        (name, t): i
-        for name in scale_order
-        for i, t in enumerate(clinical_config["scales"][name]["timepoints"])
-    }
+    timepoint_ranks = pd.DataFrame(
+        [
+            (name, t, i)
+            for name in scale_order
+            for i, t in enumerate(clinical_config["scales"][name]["timepoints"])
+        ],
+        columns=["scale", "timepoint", "_timepoint_rank"],
+    ).astype({"scale": str, "timepoint": str})
 
     def order(frame: pd.DataFrame, last: str) -> pd.DataFrame:
+        # a left merge keeps the frame's row order; a time point the config lacks sorts last
+        ranked = (
+            frame[["scale", "timepoint"]]
+            .astype(str)
+            .merge(timepoint_ranks, on=["scale", "timepoint"], how="left")["_timepoint_rank"]
+        )
         frame = frame.assign(
-            _timepoint_rank=[
-                timepoint_rank.get(key, len(timepoint_rank))
-                for key in zip(frame["scale"], frame["timepoint"])
-            ]
+            _timepoint_rank=ranked.fillna(len(timepoint_ranks)).astype(int).to_numpy()
         )
         frame = _sorted(
             frame,
