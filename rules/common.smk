@@ -12,7 +12,7 @@ from snakemake.utils import validate
 SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 # Where each fMRS format's files live (pure path logic: no pandas at DAG-building time).
-from crossover_fmrs.ingest.formats.layout import LAYOUTS, MANIFEST, format_inputs
+from crossover_fmrs.ingest.formats.layout import LAYOUTS, MANIFEST, format_inputs, study_inputs
 from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.common.provenance import (
     SIDECAR,
@@ -20,7 +20,6 @@ from crossover_fmrs.common.provenance import (
     TABLE_SUFFIXES,
     check_study,
     listing_sha256,
-    raw_inputs,
     sidecar_of,
     study_labels,
 )
@@ -82,7 +81,7 @@ USER_CONFIG = copy.deepcopy(config)
 # each raw file's name, size and modification time (a stat, no read: well under a second for
 # 10,000 participants x 12 files); the bytes are hashed only when that differs from the record
 # (a copy, a checkout) and by rule study_record, which writes the record.
-RAW_INPUTS = raw_inputs(
+RAW_INPUTS = study_inputs(
     DATA_DIR,
     config["mrs"]["format"],
     config["mrs"]["osprey_subspectrum"],

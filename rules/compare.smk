@@ -47,7 +47,7 @@ rule study_record:
         labels=LABELS,
         # changes when a raw file is added, removed or rewritten: the record is then made anew
         listing_sha256=RAW_LISTING,
-        # which files are raw inputs (provenance.raw_inputs, as above)
+        # which files are raw inputs (layout.study_inputs, as above)
         mrs_format=config["mrs"]["format"],
         osprey_subspectrum=config["mrs"]["osprey_subspectrum"],
         sheets=[scale["sheet"] for scale in config["clinical"]["scales"]],

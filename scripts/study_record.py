@@ -2,14 +2,15 @@
 files' bytes, labels); the guard in rules/common.smk reads it at every start."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
-from crossover_fmrs.common.provenance import json_bytes, raw_inputs, study_record
+from crossover_fmrs.common.provenance import json_bytes, study_record
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import atomic_write_text
+from crossover_fmrs.ingest.formats.layout import study_inputs
 
 
 def main(io):
     p = io.params
-    files = raw_inputs(p["data_dir"], p["mrs_format"], p["osprey_subspectrum"], p["sheets"])
+    files = study_inputs(p["data_dir"], p["mrs_format"], p["osprey_subspectrum"], p["sheets"])
     record = study_record(p["data_dir"], files, p["labels"], p["listing_sha256"])
     atomic_write_text(io.output["record"], json_bytes(record))
 

@@ -3,9 +3,10 @@
 - `study_labels`: the SYNTHETIC / CALIBRATED labels of a study, read from the
   `dataset_description.json` at its root (BIDS style); config `synthetic: true` can add the
   synthetic label, never remove one the data carry.
-- `raw_inputs`, `listing_sha256`, `raw_inputs_sha256`: the raw files the pipeline reads and two
-  hashes of them: a cheap one of names, sizes and modification times (the guard at every start),
-  and one of their bytes (the record), both linear in the study's size.
+- `listing_sha256`, `raw_inputs_sha256`: two hashes of the raw files the pipeline reads
+  (`ingest.formats.layout.study_inputs`): a cheap one of names, sizes and modification times
+  (the guard at every start), and one of their bytes (the record), both linear in the study's
+  size.
 - `config_sha256`: the hash of the settings a step used.
 - `check_study`: stop when a results folder holds another study's results.
 - `study_record`, `write_sidecars`: `<results_dir>/study.json`, and the JSON sidecar beside each
@@ -17,12 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import sys
 from importlib import metadata
 from pathlib import Path
 
-from ..ingest.formats.layout import format_inputs
 from .errors import InputError
-from .tables import atomic_write_text
 
 DESCRIPTION = "dataset_description.json"
 STUDY_RECORD = "study.json"
@@ -84,20 +84,6 @@ def study_labels(data_dir: str | Path, config_synthetic: bool = False) -> dict[s
 
 # ---------------------------------------------------------------------------------------------
 # The raw files and their hashes
-
-
-def raw_inputs(
-    data_dir: str | Path, mrs_format: str, osprey_subspectrum: str, sheets: list[str]
-) -> list[Path]:
-    """The raw files the pipeline reads (participants.tsv and its dictionary, the clinical sheets,
-    the configured format's fMRS files) and dataset_description.json, those that exist, in sorted
-    order of their path in data_dir. Other files (a README, notes) are not part of the study."""
-    root = Path(data_dir)
-    named = [root / "participants.tsv", root / "participants.json", root / DESCRIPTION]
-    named += [root / "clinical" / sheet for sheet in sheets]
-    found = {Path(path) for path in format_inputs(root, mrs_format, osprey_subspectrum)}
-    found |= {path for path in named if path.is_file()}
-    return sorted(found, key=lambda path: path.relative_to(root).as_posix())
 
 
 def listing_sha256(data_dir: str | Path, files: list[Path]) -> str:
@@ -189,8 +175,9 @@ def study_record(data_dir: str, files: list[Path], labels: dict[str, bool], list
 
 def software_versions() -> list[tuple[str, str]]:
     """(name, version) of Python, this package, its mixed-model engine and PACKAGES."""
-    from .. import __version__
-
+    # The package's version from its __init__, imported before any of its modules (no import
+    # of the package from here: the shared layer imports no room, tests/test_layout.py).
+    __version__ = sys.modules[__name__.split(".")[0]].__version__
     # lmmkit ships in this project's src/ beside crossover_fmrs: the same version
     rows = [("python", platform.python_version()), ("crossover_fmrs", __version__)]
     rows.append(("lmmkit", __version__))
@@ -228,6 +215,8 @@ def write_sidecars(outputs: dict, record_path: str | Path, settings: dict) -> No
         }
         if not described:
             raise ValueError(f"{path}: no table output of the same stem to describe")
+        from .tables import atomic_write_text  # here: the workflow imports this module, not pandas
+
         atomic_write_text(
             path, json_bytes({**provenance, "software": software, "tables": described})
         )
