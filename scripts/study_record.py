@@ -5,12 +5,13 @@ import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.provenance import json_bytes, study_record
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import atomic_write_text
-from crossover_fmrs.ingest.formats.layout import study_inputs
+from crossover_fmrs.ingest.formats.layout import format_inputs, study_inputs
 
 
 def main(io):
     p = io.params
-    files = study_inputs(p["data_dir"], p["mrs_format"], p["osprey_subspectrum"], p["sheets"])
+    mrs_files = format_inputs(p["data_dir"], p["mrs_format"], p["osprey_subspectrum"])
+    files = study_inputs(p["data_dir"], mrs_files, p["sheets"])
     record = study_record(p["data_dir"], files, p["labels"], p["listing_sha256"])
     atomic_write_text(io.output["record"], json_bytes(record))
 

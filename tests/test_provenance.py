@@ -24,7 +24,7 @@ from crossover_fmrs.common.provenance import (
 )
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import write_tsv
-from crossover_fmrs.ingest.formats.layout import study_inputs
+from crossover_fmrs.ingest.formats.layout import format_inputs, study_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "synthetic"
@@ -59,8 +59,12 @@ def test_a_description_with_a_label_not_true_or_false_is_refused_in_one_line(tmp
         study_labels(tmp_path)
 
 
+def inputs(data: Path) -> list[Path]:
+    return study_inputs(data, format_inputs(data, "lcmodel_table"), SHEETS)
+
+
 def record_into(results: Path, data: Path) -> list[Path]:
-    files = study_inputs(data, "lcmodel_table", "auto", SHEETS)
+    files = inputs(data)
     labels = study_labels(data)
     record = study_record(str(data), files, labels, listing_sha256(data, files))
     results.mkdir(parents=True, exist_ok=True)
@@ -72,7 +76,7 @@ def test_a_results_folder_knows_its_study(tmp_path):
     data = tmp_path / "study"
     shutil.copytree(STUDY, data)
     results = tmp_path / "results"
-    files = study_inputs(data, "lcmodel_table", "auto", SHEETS)
+    files = inputs(data)
     assert check_study(results, data, files, listing_sha256(data, files)) is None  # new folder
     files = record_into(results, data)
     assert check_study(results, data, files, listing_sha256(data, files)) is None
@@ -82,7 +86,7 @@ def test_a_results_folder_knows_its_study(tmp_path):
     assert check_study(results, data, files, listing_sha256(data, files)) is None
     # a file the pipeline does not read is not part of the study
     (data / "notes.txt").write_text("a note\n")
-    assert study_inputs(data, "lcmodel_table", "auto", SHEETS) == files
+    assert inputs(data) == files
     # other bytes in a raw file: another study
     madrs = data / "clinical" / "madrs.tsv"
     madrs.write_bytes(madrs.read_bytes().replace(b"\t", b"\t ", 1))

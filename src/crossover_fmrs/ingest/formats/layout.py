@@ -193,15 +193,14 @@ def format_inputs(data_dir: str | Path, fmt: str, osprey_subspectrum: str = "aut
     return sorted({str(p) for p in paths if p.is_file()})
 
 
-def study_inputs(
-    data_dir: str | Path, mrs_format: str, osprey_subspectrum: str, sheets: list[str]
-) -> list[Path]:
+def study_inputs(data_dir: str | Path, mrs_files: list[str], sheets: list[str]) -> list[Path]:
     """The raw files the pipeline reads (participants.tsv and its dictionary, the clinical sheets,
-    the configured format's fMRS files) and dataset_description.json, those that exist, in sorted
-    order of their path in data_dir. Other files (a README, notes) are not part of the study."""
+    the configured format's fMRS files, `format_inputs`, given so that a caller lists them once)
+    and dataset_description.json, those that exist, in sorted order of their path in data_dir.
+    Other files (a README, notes) are not part of the study."""
     root = Path(data_dir)
     named = [root / "participants.tsv", root / "participants.json", root / DESCRIPTION]
     named += [root / "clinical" / sheet for sheet in sheets]
-    found = {Path(path) for path in format_inputs(root, mrs_format, osprey_subspectrum)}
+    found = {Path(path) for path in mrs_files}
     found |= {path for path in named if path.is_file()}
     return sorted(found, key=lambda path: path.relative_to(root).as_posix())
