@@ -1,5 +1,6 @@
 # Shared helpers: config validation, raw-file lookup, code dependencies, target lists.
 import ast
+import copy
 import csv
 import math
 import sys
@@ -11,7 +12,17 @@ from snakemake.utils import validate
 SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 # Where each fMRS format's files live (pure path logic: no pandas at DAG-building time).
-from crossover_fmrs.ingest.formats.layout import LAYOUTS, MANIFEST, format_inputs
+from crossover_fmrs.ingest.formats.layout import LAYOUTS, MANIFEST, format_inputs, study_inputs
+from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.common.provenance import (
+    SIDECAR,
+    STUDY_RECORD,
+    TABLE_SUFFIXES,
+    check_study,
+    listing_sha256,
+    sidecar_of,
+    study_labels,
+)
 from crossover_fmrs.power.grid import EFFECT_NAME_PATTERN, effect_name, grid_error
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -60,6 +71,39 @@ def power_cells():
 
 
 DATA_DIR = Path(config["data_dir"])
+# Every output, log and benchmark of a run goes under this folder (config results_dir).
+RESULTS = Path(config["results_dir"]).as_posix()
+STUDY = f"{RESULTS}/{STUDY_RECORD}"
+# The configuration as given (and validated), before the labels below join it.
+USER_CONFIG = copy.deepcopy(config)
+
+# One results folder per study. The check runs at every start, so it reads no file: it hashes
+# each raw file's path, size and modification time (one stat per file: 1.2 s for 140,000 files,
+# 10,000 participants, on a loaded 2-CPU machine, beside the 5 s that listing them takes anyway);
+# the bytes are hashed only when that differs from the record (a copy, a checkout) and by rule
+# study_record, which writes the record.
+@cache
+def mrs_inputs():
+    """The configured format's raw fMRS files (listed once per start: a glob of the study)."""
+    return format_inputs(DATA_DIR, config["mrs"]["format"], config["mrs"]["osprey_subspectrum"])
+
+
+RAW_INPUTS = study_inputs(
+    DATA_DIR, mrs_inputs(), [scale["sheet"] for scale in config["clinical"]["scales"]]
+)
+RAW_LISTING = listing_sha256(DATA_DIR, RAW_INPUTS)
+if problem := check_study(RESULTS, DATA_DIR, RAW_INPUTS, RAW_LISTING):
+    sys.exit(f"\nerror: {problem}")
+
+# The SYNTHETIC / CALIBRATED labels, decided here once: from the data's dataset_description.json
+# (config synthetic: true adds the synthetic one). Rules get them as params; the report's
+# templates, which see only the config, read them under this key, which no config may set (the
+# schema allows no such setting).
+try:
+    LABELS = study_labels(DATA_DIR, config["synthetic"])
+except InputError as err:
+    sys.exit(f"\nerror: {err}")
+config["_study_labels"] = LABELS
 CONDITIONS = config["study"]["conditions"]
 # {name: {sheet, timepoints}} in config order (clinical.scale_specs does the same for the package).
 SCALES = {
@@ -136,16 +180,6 @@ def raw_clinical_sheets(wildcards):
     return [str(DATA_DIR / "clinical" / scale["sheet"]) for scale in SCALES.values()]
 
 
-def calibrated_study():
-    """True when data_dir holds the simulator's calibrated study (simulation.calibrate)."""
-    simulation = config.get("simulation", {})
-    return bool(
-        config["synthetic"]
-        and simulation.get("calibrate", False)
-        and Path(simulation.get("output_dir", "")) == DATA_DIR
-    )
-
-
 @cache
 def participants_sheet():
     """(header, rows) of participants.tsv, read once when the DAG is built (no checks:
@@ -185,7 +219,7 @@ def _raw_mrs_by_participant():
     """The configured format's raw files, by the participant folder they sit in ('' for
     study-level files)."""
     grouped = {}
-    for path in format_inputs(DATA_DIR, config["mrs"]["format"], config["mrs"]["osprey_subspectrum"]):
+    for path in mrs_inputs():
         parts = Path(path).relative_to(DATA_DIR).parts
         owner = parts[0] if BATCHED and len(parts) > 1 else ""
         grouped.setdefault(owner, []).append(path)
@@ -200,6 +234,18 @@ def raw_mrs_batch_files(wildcards):
     return [path for pid in MRS_BATCHES[wildcards.batch] for path in grouped.get(pid, [])]
 
 
+def with_sidecars(**outputs):
+    """A rule's outputs and, for its tables (.tsv, .parquet), the JSON sidecar of each stem (one
+    for a table written as both), named <output>_sidecar. run_step writes them after the step
+    from the study record (input `study`) and the step's settings (its params), so a failed step
+    leaves neither table nor sidecar."""
+    sidecars = {}
+    for name, path in outputs.items():
+        if str(path).endswith(TABLE_SUFFIXES) and str(sidecar_of(path)) not in sidecars.values():
+            sidecars[f"{name}{SIDECAR}"] = str(sidecar_of(path))
+    return {**outputs, **sidecars}
+
+
 def final_outputs():
     """What `snakemake --cores 4` builds; the sex analyses and the paper comparison are switches."""
     stats = config["stats"]
@@ -210,31 +256,32 @@ def final_outputs():
         and (MULTISITE or not name.startswith("site_"))
     ]
     targets = [
-        "results/tidy/participants.tsv",
-        "results/qc/participant_columns.tsv",
-        "results/tidy/mrs_long.tsv",
-        "results/tidy/clinical_items.tsv",
-        "results/tidy/clinical_scores.tsv",
-        "results/qc/mrs_spectra.tsv",
-        "results/qc/clinical_qc.tsv",
-        "results/qc/participant_flow.tsv",
-        "results/stats/glx_lmm.tsv",
-        "results/stats/glx_lmm_sensitivity.tsv",
-        "results/stats/clinical_lmm.tsv",
-        "results/stats/crossover_checks.tsv",
-        "results/stats/baseline_characteristics.tsv",
-        "results/run/config.yaml",
-        "results/run/software_versions.tsv",
+        STUDY,
+        f"{RESULTS}/tidy/participants.tsv",
+        f"{RESULTS}/qc/participant_columns.tsv",
+        f"{RESULTS}/tidy/mrs_long.tsv",
+        f"{RESULTS}/tidy/clinical_items.tsv",
+        f"{RESULTS}/tidy/clinical_scores.tsv",
+        f"{RESULTS}/qc/mrs_spectra.tsv",
+        f"{RESULTS}/qc/clinical_qc.tsv",
+        f"{RESULTS}/qc/participant_flow.tsv",
+        f"{RESULTS}/stats/glx_lmm.tsv",
+        f"{RESULTS}/stats/glx_lmm_sensitivity.tsv",
+        f"{RESULTS}/stats/clinical_lmm.tsv",
+        f"{RESULTS}/stats/crossover_checks.tsv",
+        f"{RESULTS}/stats/baseline_characteristics.tsv",
+        f"{RESULTS}/run/config.yaml",
+        f"{RESULTS}/run/software_versions.tsv",
         *expand(
-            "results/figures/{name}.{ext}", name=figures, ext=["png", "svg", "tsv"]
+            f"{RESULTS}/figures/{{name}}.{{ext}}", name=figures, ext=["png", "svg", "tsv"]
         ),
     ]
     if stats["sex_analyses"]:
-        targets.append("results/stats/sex_stratified.tsv")
+        targets.append(f"{RESULTS}/stats/sex_stratified.tsv")
     if MULTISITE:
-        targets.append("results/stats/site_effects.tsv")
+        targets.append(f"{RESULTS}/stats/site_effects.tsv")
     if stats["attenuation"]:
-        targets.append("results/stats/attenuation.tsv")
+        targets.append(f"{RESULTS}/stats/attenuation.tsv")
     if stats["paper_comparison"]:
-        targets.append("results/paper_comparison.tsv")
+        targets.append(f"{RESULTS}/paper_comparison.tsv")
     return targets + TABLE_PAGES

@@ -1,31 +1,58 @@
-# Paper vs reproduced, and the record of the software that produced the results.
+# Paper vs reproduced, the record of the study a results folder holds, and the record of the
+# configuration and software that produced the results.
 
 
 rule paper_comparison:
     input:
+        study=STUDY,
         published="resources/published_results.tsv",
-        glx_lmm="results/stats/glx_lmm.tsv",
-        glx_lmm_sensitivity="results/stats/glx_lmm_sensitivity.tsv",
-        glx_sensitivity_models="results/stats/glx_sensitivity_models.tsv",
-        clinical_lmm="results/stats/clinical_lmm.tsv",
-        attenuation="results/stats/attenuation.tsv",
-        sex_stratified="results/stats/sex_stratified.tsv",
-        sex_interaction="results/stats/sex_interaction.tsv",
+        glx_lmm=f"{RESULTS}/stats/glx_lmm.tsv",
+        glx_lmm_sensitivity=f"{RESULTS}/stats/glx_lmm_sensitivity.tsv",
+        glx_sensitivity_models=f"{RESULTS}/stats/glx_sensitivity_models.tsv",
+        clinical_lmm=f"{RESULTS}/stats/clinical_lmm.tsv",
+        attenuation=f"{RESULTS}/stats/attenuation.tsv",
+        sex_stratified=f"{RESULTS}/stats/sex_stratified.tsv",
+        sex_interaction=f"{RESULTS}/stats/sex_interaction.tsv",
         code=package_code("paper_comparison.py"),
     output:
-        table="results/paper_comparison.tsv",
-        markdown="results/paper_comparison.md",
+        **with_sidecars(
+            table=f"{RESULTS}/paper_comparison.tsv",
+            markdown=f"{RESULTS}/paper_comparison.md",
+        ),
     log:
-        "logs/compare/paper_comparison.log",
+        f"{RESULTS}/logs/compare/paper_comparison.log",
     benchmark:
-        "benchmarks/compare/paper_comparison.tsv"
+        f"{RESULTS}/benchmarks/compare/paper_comparison.tsv"
     conda:
         "../envs/python.yaml"
     params:
-        synthetic=config["synthetic"],
-        calibrated=calibrated_study(),
+        labels=LABELS,
     script:
         "../scripts/paper_comparison.py"
+
+
+rule study_record:
+    input:
+        code=package_code("study_record.py"),
+    output:
+        record=STUDY,
+    log:
+        f"{RESULTS}/logs/compare/study_record.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/compare/study_record.tsv"
+    conda:
+        "../envs/python.yaml"
+    params:
+        data_dir=config["data_dir"],
+        labels=LABELS,
+        # changes when a raw file is added, removed or rewritten: the record is then made anew
+        listing_sha256=RAW_LISTING,
+        # which files are raw inputs (layout.study_inputs, as above)
+        mrs_format=config["mrs"]["format"],
+        osprey_subspectrum=config["mrs"]["osprey_subspectrum"],
+        sheets=[scale["sheet"] for scale in config["clinical"]["scales"]],
+    script:
+        "../scripts/study_record.py"
 
 
 rule run_record:
@@ -33,30 +60,18 @@ rule run_record:
         code=package_code("run_record.py"),
     output:
         config=report(
-            "results/run/config.yaml",
+            f"{RESULTS}/run/config.yaml",
             caption="../report/run_config.rst",
             category="Run record",
         ),
-        versions="results/run/software_versions.tsv",
+        versions=f"{RESULTS}/run/software_versions.tsv",
     log:
-        "logs/compare/run_record.log",
+        f"{RESULTS}/logs/compare/run_record.log",
     benchmark:
-        "benchmarks/compare/run_record.tsv"
+        f"{RESULTS}/benchmarks/compare/run_record.tsv"
     conda:
         "../envs/python.yaml"
     params:
-        config=config,
-        packages=[
-            "snakemake",
-            "pandas",
-            "numpy",
-            "scipy",
-            "statsmodels",
-            "pingouin",
-            "matplotlib",
-            "seaborn",
-            "PyYAML",
-            "jsonschema",
-        ],
+        config=USER_CONFIG,
     script:
         "../scripts/run_record.py"

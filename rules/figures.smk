@@ -1,9 +1,9 @@
 # Figures, generated from one table: each writes PNG + SVG + the plotted numbers as TSV, and a
 # report page (the PNG, with its SVG and TSV as downloads), so the report shows each figure once.
 
-SPECTRA = "results/qc/mrs_spectra.parquet"
-SCORES = "results/tidy/clinical_scores.tsv"
-PARTICIPANTS = "results/tidy/participants.tsv"
+SPECTRA = f"{RESULTS}/qc/mrs_spectra.parquet"
+SCORES = f"{RESULTS}/tidy/clinical_scores.tsv"
+PARTICIPANTS = f"{RESULTS}/tidy/participants.tsv"
 PRIMARY_CLINICAL_OUTCOME = config["stats"]["primary_outcome"]
 # Params a figure may take, by name; each figure lists the ones it uses, so a changed setting
 # reruns only the figures that draw it.
@@ -82,14 +82,14 @@ FIGURE_TABLE = [
     ),
     (
         "site_forest",
-        {"effects": "results/stats/site_effects.tsv"},
+        {"effects": f"{RESULTS}/stats/site_effects.tsv"},
         ["ratio_label"],
         "Sites",
         "Glx/tNAA",
     ),
     (
         "participant_flow",
-        {"flow": "results/qc/participant_flow.tsv"},
+        {"flow": f"{RESULTS}/qc/participant_flow.tsv"},
         ["conditions"],
         "QC",
         "Participant flow",
@@ -107,24 +107,24 @@ for name, inputs, param_names, category, subcategory in FIGURE_TABLE:
             **inputs,
             code=package_code(f"figure_{name}.py"),
         output:
-            png=f"results/figures/{name}.png",
-            svg=f"results/figures/{name}.svg",
-            tsv=f"results/figures/{name}.tsv",
+            png=f"{RESULTS}/figures/{name}.png",
+            svg=f"{RESULTS}/figures/{name}.svg",
+            tsv=f"{RESULTS}/figures/{name}.tsv",
             page=report(
-                f"results/report/figures/{name}.html",
+                f"{RESULTS}/report/figures/{name}.html",
                 caption=f"../report/figures/{name}.rst",
                 category=category,
                 subcategory=subcategory,
             ),
         log:
-            f"logs/figures/{name}.log",
+            f"{RESULTS}/logs/figures/{name}.log",
         benchmark:
-            f"benchmarks/figures/{name}.tsv"
+            f"{RESULTS}/benchmarks/figures/{name}.tsv"
         conda:
             "../envs/python.yaml"
         params:
             **{key: FIGURE_PARAMS[key] for key in param_names},
-            synthetic=config["synthetic"],
+            synthetic=LABELS["synthetic"],
             dpi=config["figures"]["dpi"],
             max_side_px=config["figures"]["max_side_px"],
             script=f"figure_{name}.py",

@@ -3,16 +3,19 @@
 
 rule ingest_participants:
     input:
+        study=STUDY,
         participants=DATA_DIR / "participants.tsv",
         dictionary=participants_dictionary,
         code=package_code("ingest_participants.py"),
     output:
-        participants="results/tidy/participants.tsv",
-        columns="results/qc/participant_columns.tsv",
+        **with_sidecars(
+            participants=f"{RESULTS}/tidy/participants.tsv",
+            columns=f"{RESULTS}/qc/participant_columns.tsv",
+        ),
     log:
-        "logs/ingest/ingest_participants.log",
+        f"{RESULTS}/logs/ingest/ingest_participants.log",
     benchmark:
-        "benchmarks/ingest/ingest_participants.tsv"
+        f"{RESULTS}/benchmarks/ingest/ingest_participants.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -24,16 +27,19 @@ rule ingest_participants:
 
 rule ingest_mrs_batch:
     input:
+        study=STUDY,
         participants=DATA_DIR / "participants.tsv",
         dictionary=participants_dictionary,
         raw=raw_mrs_batch_files,
         code=package_code("ingest_mrs.py"),
     output:
-        mrs="results/tidy/batches/mrs_long_{batch}.parquet",
+        **with_sidecars(
+            mrs=f"{RESULTS}/tidy/batches/mrs_long_{{batch}}.parquet",
+        ),
     log:
-        "logs/ingest/ingest_mrs_{batch}.log",
+        f"{RESULTS}/logs/ingest/ingest_mrs_{{batch}}.log",
     benchmark:
-        "benchmarks/ingest/ingest_mrs_{batch}.tsv"
+        f"{RESULTS}/benchmarks/ingest/ingest_mrs_{{batch}}.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -52,15 +58,18 @@ rule ingest_mrs_batch:
 
 rule ingest_mrs:
     input:
+        study=STUDY,
         participants=DATA_DIR / "participants.tsv",
-        batches=expand("results/tidy/batches/mrs_long_{batch}.parquet", batch=MRS_BATCHES),
+        batches=expand(f"{RESULTS}/tidy/batches/mrs_long_{{batch}}.parquet", batch=MRS_BATCHES),
         code=package_code("gather_mrs.py"),
     output:
-        tsv="results/tidy/mrs_long.tsv",
+        **with_sidecars(
+            tsv=f"{RESULTS}/tidy/mrs_long.tsv",
+        ),
     log:
-        "logs/ingest/ingest_mrs.log",
+        f"{RESULTS}/logs/ingest/ingest_mrs.log",
     benchmark:
-        "benchmarks/ingest/ingest_mrs.tsv"
+        f"{RESULTS}/benchmarks/ingest/ingest_mrs.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -74,17 +83,20 @@ rule ingest_mrs:
 
 rule ingest_clinical:
     input:
+        study=STUDY,
         participants=DATA_DIR / "participants.tsv",
         dictionary=participants_dictionary,
         sheets=raw_clinical_sheets,
         code=package_code("ingest_clinical.py"),
     output:
-        item_scores="results/tidy/clinical_items.tsv",
-        scores="results/tidy/clinical_scores.tsv",
+        **with_sidecars(
+            item_scores=f"{RESULTS}/tidy/clinical_items.tsv",
+            scores=f"{RESULTS}/tidy/clinical_scores.tsv",
+        ),
     log:
-        "logs/ingest/ingest_clinical.log",
+        f"{RESULTS}/logs/ingest/ingest_clinical.log",
     benchmark:
-        "benchmarks/ingest/ingest_clinical.tsv"
+        f"{RESULTS}/benchmarks/ingest/ingest_clinical.tsv"
     conda:
         "../envs/python.yaml"
     params:

@@ -23,11 +23,11 @@ if "power" in config and "simulation" in config:
         input:
             code=package_code("power_chunk.py"),
         output:
-            replicates=f"results/power/chunks/{CHUNK}.tsv",
+            replicates=f"{RESULTS}/power/chunks/{CHUNK}.tsv",
         log:
-            f"logs/power/{CHUNK}.log",
+            f"{RESULTS}/logs/power/{CHUNK}.log",
         benchmark:
-            f"benchmarks/power/{CHUNK}.tsv"
+            f"{RESULTS}/benchmarks/power/{CHUNK}.tsv"
         conda:
             "../envs/python.yaml"
         threads: 1
@@ -63,20 +63,20 @@ if "power" in config and "simulation" in config:
     rule power_table:
         input:
             chunks=[
-                f"results/power/chunks/n{n}_effect{effect}_session{session_sd}_chunk{chunk}.tsv"
+                f"{RESULTS}/power/chunks/n{n}_effect{effect}_session{session_sd}_chunk{chunk}.tsv"
                 for n, effect, session_sd, chunk in POWER_CHUNKS
             ],
             published="resources/published_results.tsv",
             code=package_code("power_table.py"),
         output:
-            replicates="results/power/replicates.tsv",
-            power="results/power/power.tsv",
-            sample_size="results/power/sample_size.tsv",
-            summary="results/power/summary.md",
+            replicates=f"{RESULTS}/power/replicates.tsv",
+            power=f"{RESULTS}/power/power.tsv",
+            sample_size=f"{RESULTS}/power/sample_size.tsv",
+            summary=f"{RESULTS}/power/summary.md",
         log:
-            "logs/power/power_table.log",
+            f"{RESULTS}/logs/power/power_table.log",
         benchmark:
-            "benchmarks/power/power_table.tsv"
+            f"{RESULTS}/benchmarks/power/power_table.tsv"
         conda:
             "../envs/python.yaml"
         resources:
@@ -86,7 +86,7 @@ if "power" in config and "simulation" in config:
             alpha=POWER["alpha"],
             targets=POWER["targets"],
             observed_n=config["simulation"]["n_participants"],
-            synthetic=config["synthetic"],
+            synthetic=LABELS["synthetic"],
             planning_effect=POWER["planning_effect"],
             # what each chunk must hold, in the order of the chunks above
             cells=[
@@ -105,16 +105,16 @@ if "power" in config and "simulation" in config:
 
     rule figure_power:
         input:
-            power="results/power/power.tsv",
+            power=f"{RESULTS}/power/power.tsv",
             code=package_code("figure_power.py"),
         output:
-            png="results/power/power_curves.png",
-            svg="results/power/power_curves.svg",
-            tsv="results/power/power_curves.tsv",
+            png=f"{RESULTS}/power/power_curves.png",
+            svg=f"{RESULTS}/power/power_curves.svg",
+            tsv=f"{RESULTS}/power/power_curves.tsv",
         log:
-            "logs/power/figure_power.log",
+            f"{RESULTS}/logs/power/figure_power.log",
         benchmark:
-            "benchmarks/power/figure_power.tsv"
+            f"{RESULTS}/benchmarks/power/figure_power.tsv"
         conda:
             "../envs/python.yaml"
         params:
@@ -127,7 +127,7 @@ if "power" in config and "simulation" in config:
 
     rule power:
         input:
-            "results/power/power.tsv",
-            "results/power/sample_size.tsv",
-            "results/power/summary.md",
-            "results/power/power_curves.png",
+            f"{RESULTS}/power/power.tsv",
+            f"{RESULTS}/power/sample_size.tsv",
+            f"{RESULTS}/power/summary.md",
+            f"{RESULTS}/power/power_curves.png",

@@ -3,15 +3,18 @@
 
 rule qc_mrs_batch:
     input:
-        mrs="results/tidy/batches/mrs_long_{batch}.parquet",
+        study=STUDY,
+        mrs=f"{RESULTS}/tidy/batches/mrs_long_{{batch}}.parquet",
         code=package_code("qc_mrs.py"),
     output:
-        spectra="results/qc/batches/mrs_spectra_{batch}.parquet",
-        flags="results/qc/batches/mrs_qc_flags_{batch}.parquet",
+        **with_sidecars(
+            spectra=f"{RESULTS}/qc/batches/mrs_spectra_{{batch}}.parquet",
+            flags=f"{RESULTS}/qc/batches/mrs_qc_flags_{{batch}}.parquet",
+        ),
     log:
-        "logs/qc/qc_mrs_{batch}.log",
+        f"{RESULTS}/logs/qc/qc_mrs_{{batch}}.log",
     benchmark:
-        "benchmarks/qc/qc_mrs_{batch}.tsv"
+        f"{RESULTS}/benchmarks/qc/qc_mrs_{{batch}}.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -24,17 +27,20 @@ rule qc_mrs_batch:
 
 rule qc_mrs:
     input:
-        spectra=expand("results/qc/batches/mrs_spectra_{batch}.parquet", batch=MRS_BATCHES),
-        flags=expand("results/qc/batches/mrs_qc_flags_{batch}.parquet", batch=MRS_BATCHES),
+        study=STUDY,
+        spectra=expand(f"{RESULTS}/qc/batches/mrs_spectra_{{batch}}.parquet", batch=MRS_BATCHES),
+        flags=expand(f"{RESULTS}/qc/batches/mrs_qc_flags_{{batch}}.parquet", batch=MRS_BATCHES),
         code=package_code("gather_qc_mrs.py"),
     output:
-        spectra="results/qc/mrs_spectra.tsv",
-        flags="results/qc/mrs_qc_flags.tsv",
-        columnar="results/qc/mrs_spectra.parquet",
+        **with_sidecars(
+            spectra=f"{RESULTS}/qc/mrs_spectra.tsv",
+            flags=f"{RESULTS}/qc/mrs_qc_flags.tsv",
+            columnar=f"{RESULTS}/qc/mrs_spectra.parquet",
+        ),
     log:
-        "logs/qc/qc_mrs.log",
+        f"{RESULTS}/logs/qc/qc_mrs.log",
     benchmark:
-        "benchmarks/qc/qc_mrs.tsv"
+        f"{RESULTS}/benchmarks/qc/qc_mrs.tsv"
     conda:
         "../envs/python.yaml"
     script:
@@ -43,16 +49,19 @@ rule qc_mrs:
 
 rule qc_clinical:
     input:
-        participants="results/tidy/participants.tsv",
-        scores="results/tidy/clinical_scores.tsv",
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        scores=f"{RESULTS}/tidy/clinical_scores.tsv",
         code=package_code("qc_clinical.py"),
     output:
-        checks="results/qc/clinical_qc.tsv",
-        missing_conditions="results/qc/clinical_missing_conditions.tsv",
+        **with_sidecars(
+            checks=f"{RESULTS}/qc/clinical_qc.tsv",
+            missing_conditions=f"{RESULTS}/qc/clinical_missing_conditions.tsv",
+        ),
     log:
-        "logs/qc/qc_clinical.log",
+        f"{RESULTS}/logs/qc/qc_clinical.log",
     benchmark:
-        "benchmarks/qc/qc_clinical.tsv"
+        f"{RESULTS}/benchmarks/qc/qc_clinical.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -65,18 +74,21 @@ rule qc_clinical:
 
 rule participant_flow:
     input:
-        participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.parquet",
-        scores="results/tidy/clinical_scores.tsv",
-        glx_rm_anova="results/stats/glx_rm_anova.tsv",
-        clinical_rm_anova="results/stats/clinical_rm_anova.tsv",
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
+        scores=f"{RESULTS}/tidy/clinical_scores.tsv",
+        glx_rm_anova=f"{RESULTS}/stats/glx_rm_anova.tsv",
+        clinical_rm_anova=f"{RESULTS}/stats/clinical_rm_anova.tsv",
         code=package_code("participant_flow.py"),
     output:
-        flow="results/qc/participant_flow.tsv",
+        **with_sidecars(
+            flow=f"{RESULTS}/qc/participant_flow.tsv",
+        ),
     log:
-        "logs/qc/participant_flow.log",
+        f"{RESULTS}/logs/qc/participant_flow.log",
     benchmark:
-        "benchmarks/qc/participant_flow.tsv"
+        f"{RESULTS}/benchmarks/qc/participant_flow.tsv"
     conda:
         "../envs/python.yaml"
     params:

@@ -1,12 +1,12 @@
 # Report pages of the tables, generated from one table: each TSV becomes an HTML page that the
 # report shows in place (the TSV itself stays a download on the page).
 
-STATS = "results/stats"
+STATS = f"{RESULTS}/stats"
 # name, table, title, caption (report/<caption>.rst), category, subcategory, built when
 REPORT_TABLES = [
     (
         "paper_comparison",
-        "results/paper_comparison.tsv",
+        f"{RESULTS}/paper_comparison.tsv",
         "Paper vs reproduced",
         "paper_comparison",
         "Paper comparison",
@@ -24,7 +24,7 @@ REPORT_TABLES = [
     ),
     (
         "participant_flow",
-        "results/qc/participant_flow.tsv",
+        f"{RESULTS}/qc/participant_flow.tsv",
         "Participant flow",
         "participant_flow",
         "QC",
@@ -168,7 +168,7 @@ REPORT_TABLES = [
     ),
     (
         "software_versions",
-        "results/run/software_versions.tsv",
+        f"{RESULTS}/run/software_versions.tsv",
         "Software versions of the run",
         "software_versions",
         "Run record",
@@ -177,7 +177,7 @@ REPORT_TABLES = [
     ),
 ]
 TABLE_PAGES = [
-    f"results/report/tables/{name}.html" for name, *_, built in REPORT_TABLES if built
+    f"{RESULTS}/report/tables/{name}.html" for name, *_, built in REPORT_TABLES if built
 ]
 
 
@@ -193,19 +193,19 @@ for name, table, title, caption, category, subcategory, built in REPORT_TABLES:
             code=package_code("report_table.py"),
         output:
             page=report(
-                f"results/report/tables/{name}.html",
+                f"{RESULTS}/report/tables/{name}.html",
                 caption=f"../report/{caption}.rst",
                 category=category,
                 subcategory=subcategory,
             ),
         log:
-            f"logs/report/{name}.log",
+            f"{RESULTS}/logs/report/{name}.log",
         benchmark:
-            f"benchmarks/report/{name}.tsv"
+            f"{RESULTS}/benchmarks/report/{name}.tsv"
         conda:
             "../envs/python.yaml"
         params:
             title=title,
-            synthetic=config["synthetic"],
+            synthetic=LABELS["synthetic"],
         script:
             "../scripts/report_table.py"

@@ -11,9 +11,9 @@ if "simulation" in config:
         output:
             study=directory(config["simulation"]["output_dir"]),
         log:
-            "logs/simulate/simulate_study.log",
+            f"{RESULTS}/logs/simulate/simulate_study.log",
         benchmark:
-            "benchmarks/simulate/simulate_study.tsv"
+            f"{RESULTS}/benchmarks/simulate/simulate_study.tsv"
         conda:
             "../envs/python.yaml"
         params:

@@ -3,17 +3,20 @@
 
 rule stats_glx:
     input:
-        participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.parquet",
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
         code=package_code("stats_glx.py"),
     output:
-        lmm="results/stats/glx_lmm.tsv",
-        rm_anova="results/stats/glx_rm_anova.tsv",
-        models="results/stats/glx_models.tsv",
+        **with_sidecars(
+            lmm=f"{RESULTS}/stats/glx_lmm.tsv",
+            rm_anova=f"{RESULTS}/stats/glx_rm_anova.tsv",
+            models=f"{RESULTS}/stats/glx_models.tsv",
+        ),
     log:
-        "logs/stats/stats_glx.log",
+        f"{RESULTS}/logs/stats/stats_glx.log",
     benchmark:
-        "benchmarks/stats/stats_glx.tsv"
+        f"{RESULTS}/benchmarks/stats/stats_glx.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -29,16 +32,19 @@ rule stats_glx:
 
 rule stats_glx_sensitivity:
     input:
-        participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.parquet",
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
         code=package_code("stats_glx_sensitivity.py"),
     output:
-        lmm="results/stats/glx_lmm_sensitivity.tsv",
-        models="results/stats/glx_sensitivity_models.tsv",
+        **with_sidecars(
+            lmm=f"{RESULTS}/stats/glx_lmm_sensitivity.tsv",
+            models=f"{RESULTS}/stats/glx_sensitivity_models.tsv",
+        ),
     log:
-        "logs/stats/stats_glx_sensitivity.log",
+        f"{RESULTS}/logs/stats/stats_glx_sensitivity.log",
     benchmark:
-        "benchmarks/stats/stats_glx_sensitivity.tsv"
+        f"{RESULTS}/benchmarks/stats/stats_glx_sensitivity.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -54,18 +60,21 @@ rule stats_glx_sensitivity:
 
 rule stats_clinical:
     input:
-        participants="results/tidy/participants.tsv",
-        scores="results/tidy/clinical_scores.tsv",
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        scores=f"{RESULTS}/tidy/clinical_scores.tsv",
         code=package_code("stats_clinical.py"),
     output:
-        lmm="results/stats/clinical_lmm.tsv",
-        rm_anova="results/stats/clinical_rm_anova.tsv",
-        models="results/stats/clinical_models.tsv",
-        imputed="results/stats/imputed_values.tsv",
+        **with_sidecars(
+            lmm=f"{RESULTS}/stats/clinical_lmm.tsv",
+            rm_anova=f"{RESULTS}/stats/clinical_rm_anova.tsv",
+            models=f"{RESULTS}/stats/clinical_models.tsv",
+            imputed=f"{RESULTS}/stats/imputed_values.tsv",
+        ),
     log:
-        "logs/stats/stats_clinical.log",
+        f"{RESULTS}/logs/stats/stats_clinical.log",
     benchmark:
-        "benchmarks/stats/stats_clinical.tsv"
+        f"{RESULTS}/benchmarks/stats/stats_clinical.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -82,18 +91,21 @@ rule stats_clinical:
 
 rule stats_sex:
     input:
-        participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.parquet",
-        scores="results/tidy/clinical_scores.tsv",
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
+        scores=f"{RESULTS}/tidy/clinical_scores.tsv",
         code=package_code("stats_sex.py"),
     output:
-        stratified="results/stats/sex_stratified.tsv",
-        interaction="results/stats/sex_interaction.tsv",
-        models="results/stats/sex_models.tsv",
+        **with_sidecars(
+            stratified=f"{RESULTS}/stats/sex_stratified.tsv",
+            interaction=f"{RESULTS}/stats/sex_interaction.tsv",
+            models=f"{RESULTS}/stats/sex_models.tsv",
+        ),
     log:
-        "logs/stats/stats_sex.log",
+        f"{RESULTS}/logs/stats/stats_sex.log",
     benchmark:
-        "benchmarks/stats/stats_sex.tsv"
+        f"{RESULTS}/benchmarks/stats/stats_sex.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -114,15 +126,18 @@ rule stats_sex:
 
 rule stats_attenuation:
     input:
-        participants="results/tidy/participants.tsv",
-        scores="results/tidy/clinical_scores.tsv",
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        scores=f"{RESULTS}/tidy/clinical_scores.tsv",
         code=package_code("stats_attenuation.py"),
     output:
-        attenuation="results/stats/attenuation.tsv",
+        **with_sidecars(
+            attenuation=f"{RESULTS}/stats/attenuation.tsv",
+        ),
     log:
-        "logs/stats/stats_attenuation.log",
+        f"{RESULTS}/logs/stats/stats_attenuation.log",
     benchmark:
-        "benchmarks/stats/stats_attenuation.tsv"
+        f"{RESULTS}/benchmarks/stats/stats_attenuation.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -136,17 +151,20 @@ rule stats_attenuation:
 
 rule stats_crossover:
     input:
-        participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.parquet",
-        scores="results/tidy/clinical_scores.tsv",
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
+        scores=f"{RESULTS}/tidy/clinical_scores.tsv",
         code=package_code("stats_crossover.py"),
     output:
-        checks="results/stats/crossover_checks.tsv",
-        models="results/stats/crossover_models.tsv",
+        **with_sidecars(
+            checks=f"{RESULTS}/stats/crossover_checks.tsv",
+            models=f"{RESULTS}/stats/crossover_models.tsv",
+        ),
     log:
-        "logs/stats/stats_crossover.log",
+        f"{RESULTS}/logs/stats/stats_crossover.log",
     benchmark:
-        "benchmarks/stats/stats_crossover.tsv"
+        f"{RESULTS}/benchmarks/stats/stats_crossover.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -165,15 +183,18 @@ rule stats_crossover:
 
 rule baseline_characteristics:
     input:
-        participants="results/tidy/participants.tsv",
-        scores="results/tidy/clinical_scores.tsv",
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        scores=f"{RESULTS}/tidy/clinical_scores.tsv",
         code=package_code("baseline_characteristics.py"),
     output:
-        table="results/stats/baseline_characteristics.tsv",
+        **with_sidecars(
+            table=f"{RESULTS}/stats/baseline_characteristics.tsv",
+        ),
     log:
-        "logs/stats/baseline_characteristics.log",
+        f"{RESULTS}/logs/stats/baseline_characteristics.log",
     benchmark:
-        "benchmarks/stats/baseline_characteristics.tsv"
+        f"{RESULTS}/benchmarks/stats/baseline_characteristics.tsv"
     conda:
         "../envs/python.yaml"
     params:
@@ -185,15 +206,18 @@ rule baseline_characteristics:
 
 rule stats_sites:
     input:
-        participants="results/tidy/participants.tsv",
-        spectra="results/qc/mrs_spectra.parquet",
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
         code=package_code("stats_sites.py"),
     output:
-        effects="results/stats/site_effects.tsv",
+        **with_sidecars(
+            effects=f"{RESULTS}/stats/site_effects.tsv",
+        ),
     log:
-        "logs/stats/stats_sites.log",
+        f"{RESULTS}/logs/stats/stats_sites.log",
     benchmark:
-        "benchmarks/stats/stats_sites.tsv"
+        f"{RESULTS}/benchmarks/stats/stats_sites.tsv"
     conda:
         "../envs/python.yaml"
     params:

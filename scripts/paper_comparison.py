@@ -12,7 +12,7 @@ from crossover_fmrs.stats.comparison import compare, to_markdown
 def main(io):
     published = pd.read_csv(io.input["published"], sep="\t", dtype=str, keep_default_na=False)
     tables = {name: read_table(path) for name, path in io.input.items() if name != "published"}
-    synthetic, calibrated = io.params["synthetic"], io.params["calibrated"]
+    synthetic, calibrated = io.params["labels"]["synthetic"], io.params["labels"]["calibrated"]
     table = compare(published, tables, synthetic, calibrated)
     write_tsv(table, io.output["table"])
     atomic_write_text(io.output["markdown"], to_markdown(table, synthetic, calibrated))

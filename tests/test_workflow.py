@@ -1,6 +1,7 @@
 """The workflow end to end: runs, reruns nothing, is deterministic, reruns one figure alone,
 and reruns only what depends on a changed QC threshold. Slow (Snakemake runs): marked workflow."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -53,12 +54,17 @@ def planned_rules(result: subprocess.CompletedProcess) -> dict[str, int]:
     return counts
 
 
-def output_files(workdir: Path) -> dict[str, bytes]:
+def output_files(workdir: Path, folder: str = "results", runs: bool = False) -> dict[str, bytes]:
+    """Every file of a results folder by its path; the logs and benchmarks of the runs (times)
+    only with runs=True."""
     return {
         str(p.relative_to(workdir)): p.read_bytes()
-        for p in sorted((workdir / "results").rglob("*"))
-        if p.is_file()
+        for p in sorted((workdir / folder).rglob("*"))
+        if p.is_file() and (runs or p.relative_to(workdir / folder).parts[0] not in RUN_FILES)
     }
+
+
+RUN_FILES = {"logs", "benchmarks"}
 
 
 @pytest.fixture(scope="module")
@@ -222,39 +228,117 @@ def test_the_second_study_fixture_is_what_its_generator_writes(tmp_path):
     }
 
 
-def test_a_second_study_shape_runs_with_only_its_config(tmp_path):
+def test_a_second_study_shape_runs_with_only_its_config(first_run, tmp_path):
     """Three conditions, Glu/tCr from FSL-MRS, MADRS at three time points, no sex claim, no
-    paper."""
-    workdir = copy_workflow(tmp_path / "second")
-    shutil.copytree(
-        ROOT / "tests" / "fixtures" / "second_study",
-        workdir / "tests" / "fixtures" / "second_study",
-    )
-    result = snakemake(workdir, "--configfile", "tests/fixtures/second_study/config.yaml")
+    paper; into its own results folder, beside the first study's, which it leaves as it was."""
+    fixture = first_run / "tests" / "fixtures" / "second_study"
+    if not fixture.exists():
+        shutil.copytree(ROOT / "tests" / "fixtures" / "second_study", fixture)
+    first = output_files(first_run, runs=True)
+    # into the first study's folder: one line naming the folder and the setting, nothing written
+    config = ["--configfile", "tests/fixtures/second_study/config.yaml"]
+    result = snakemake(first_run, *config)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: results/ holds the results of another study (data_dir data/synthetic, "
+        "study.json); run this study into its own folder with --config results_dir=<folder> "
+        "(or remove results/)"
+    ), result.stderr
+    assert output_files(first_run, runs=True) == first
+    second = tmp_path / "second"
+    result = snakemake(first_run, *config, "--config", f"results_dir={second}")
     assert result.returncode == 0, result.stderr[-3000:]
-    glx = pd.read_csv(workdir / "results/stats/glx_lmm.tsv", sep="\t").set_index("term")
+    assert output_files(first_run, runs=True) == first  # nothing of the second in the first's
+    record = json.loads((second / "study.json").read_text())
+    assert record["data_dir"] == "tests/fixtures/second_study/data"
+    # no dataset_description.json: the config's synthetic: true labels it, not calibrated
+    assert (record["synthetic"], record["calibrated"]) == (True, False)
+    glx = pd.read_csv(second / "stats/glx_lmm.tsv", sep="\t").set_index("term")
     assert set(glx["outcome"]) == {"Glu/tCr"}
     assert glx.loc["condition", "df_num"] == 2 and glx.loc["block", "df_num"] == 3
     assert set(glx["df_method"]) == {"Kenward-Roger"}  # the config's other df method
-    clinical = pd.read_csv(workdir / "results/stats/clinical_lmm.tsv", sep="\t")
+    clinical = pd.read_csv(second / "stats/clinical_lmm.tsv", sep="\t")
     madrs = clinical[clinical["outcome"] == "MADRS"].set_index("term")
     assert madrs.loc["timepoint", "df_num"] == 2 and madrs.loc["condition:timepoint", "df_num"] == 4
     assert set(clinical["outcome"]) == {"MADRS", "CADSS"}
-    attenuation = pd.read_csv(workdir / "results/stats/attenuation.tsv", sep="\t")
+    attenuation = pd.read_csv(second / "stats/attenuation.tsv", sep="\t")
     assert set(attenuation["condition"]) == {"lowdose", "highdose"}
-    mrs = pd.read_csv(workdir / "results/tidy/mrs_long.tsv", sep="\t")
+    mrs = pd.read_csv(second / "tidy/mrs_long.tsv", sep="\t")
     assert set(mrs["source_tool"]) == {"FSL-MRS"}
-    spectra = pd.read_csv(workdir / "results/qc/mrs_spectra.tsv", sep="\t")
+    spectra = pd.read_csv(second / "qc/mrs_spectra.tsv", sep="\t")
     assert (~spectra["included"]).sum() == 1  # the one broad-line spectrum the generator wrote
-    assert not (workdir / "results/stats/sex_stratified.tsv").exists()
-    assert not (workdir / "results/paper_comparison.tsv").exists()
-    assert not (workdir / "results/figures/sex_glx.png").exists()
-    assert (workdir / "results/figures/glx_timecourse.png").exists()
+    assert not (second / "stats/sex_stratified.tsv").exists()
+    assert not (second / "paper_comparison.tsv").exists()
+    assert not (second / "figures/sex_glx.png").exists()
+    assert (second / "figures/glx_timecourse.png").exists()
+    assert (second / "logs").is_dir() and (second / "benchmarks").is_dir()
     # The second study's figures say what its own config says, nothing of this trial's drugs.
-    for svg in (workdir / "results" / "figures").glob("*.svg"):
+    for svg in (second / "figures").glob("*.svg"):
         text = svg.read_text()
         assert "ketamine" not in text and "naltrexone" not in text, svg.name
-    assert "day 7" in (workdir / "results/figures/madrs_timecourse.svg").read_text()
+    assert "day 7" in (second / "figures/madrs_timecourse.svg").read_text()
+
+
+def test_every_result_table_has_its_sidecar(first_run):
+    results = first_run / "results"
+    tables = [
+        p
+        for folder in ("tidy", "qc", "stats")
+        for p in (results / folder).rglob("*")
+        if p.suffix in {".tsv", ".parquet"}
+    ] + [results / "paper_comparison.tsv"]
+    missing = [str(p.relative_to(results)) for p in tables if not p.with_suffix(".json").is_file()]
+    assert missing == []
+    sidecar = json.loads((results / "stats" / "glx_lmm.json").read_text())
+    assert (sidecar["synthetic"], sidecar["calibrated"]) == (True, True)
+    assert sidecar["data_dir"] == "data/synthetic"
+    record = json.loads((results / "study.json").read_text())
+    assert sidecar["raw_inputs_sha256"] == record["raw_inputs_sha256"]
+    assert list(sidecar["tables"]) == ["glx_lmm.tsv"]
+
+
+def labelled_run(workdir: Path, data: Path, results: Path) -> subprocess.CompletedProcess:
+    """Table 1 and its report page of the study in data, with config synthetic: false."""
+    return snakemake(
+        workdir,
+        "--config",
+        f"data_dir={data}",
+        f"results_dir={results}",
+        "synthetic=False",
+        "--",
+        str(results / "stats" / "baseline_characteristics.tsv"),
+        str(results / "report" / "tables" / "baseline_characteristics.html"),
+    )
+
+
+def test_the_labels_travel_with_the_data_not_its_path(first_run, tmp_path):
+    """The simulated study copied to a folder without 'synthetic' in its path is still labelled
+    synthetic and calibrated; without its dataset_description.json it is labelled neither."""
+    data = tmp_path / "study"
+    shutil.copytree(first_run / "data" / "synthetic", data)
+    assert "synthetic" not in str(data)
+    labelled = tmp_path / "labelled"
+    result = labelled_run(first_run, data, labelled)
+    assert result.returncode == 0, result.stderr[-3000:]
+    sidecar = json.loads((labelled / "stats" / "baseline_characteristics.json").read_text())
+    assert (sidecar["synthetic"], sidecar["calibrated"]) == (True, True)
+    assert sidecar["data_dir"] == str(data)
+    assert (
+        "SYNTHETIC DATA" in (labelled / "report/tables/baseline_characteristics.html").read_text()
+    )
+
+    (data / "dataset_description.json").unlink()
+    result = labelled_run(first_run, data, labelled)  # other raw files: another study
+    assert result.returncode != 0 and "holds the results of another study (other raw files" in (
+        result.stderr
+    )
+    unlabelled = tmp_path / "unlabelled"
+    result = labelled_run(first_run, data, unlabelled)
+    assert result.returncode == 0, result.stderr[-3000:]
+    sidecar = json.loads((unlabelled / "stats" / "baseline_characteristics.json").read_text())
+    assert (sidecar["synthetic"], sidecar["calibrated"]) == (False, False)
+    page = (unlabelled / "report/tables/baseline_characteristics.html").read_text()
+    assert "SYNTHETIC" not in page
 
 
 def test_a_pooled_study_gets_site_effects_and_a_single_site_study_none(first_run, tmp_path):

@@ -88,10 +88,11 @@ def simulate(config: dict, n: int, out: Path) -> float:
 
 def job_benchmarks(workdir: Path) -> list[dict]:
     rows = []
-    for path in sorted((workdir / "benchmarks").rglob("*.tsv")):
+    folder = workdir / "results" / "benchmarks"  # the run's benchmark files (results_dir)
+    for path in sorted(folder.rglob("*.tsv")):
         with path.open() as handle:
             for row in csv.DictReader(handle, delimiter="\t"):
-                rows.append({"job": str(path.relative_to(workdir / "benchmarks")), **row})
+                rows.append({"job": str(path.relative_to(folder)), **row})
     return rows
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .provenance import SIDECAR, write_sidecars
 
 
 @dataclass
@@ -28,6 +29,14 @@ class StepIO:
     output: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     log: str | None = None
+    # <results_dir>/study.json, whose provenance the tables' sidecars carry
+    study: str | None = None
+
+    def split_study(self) -> StepIO:
+        """The study record (input `study`) set apart: the step reads its tables, run_step the
+        record."""
+        self.study = self.input.pop("study", None)
+        return self
 
 
 def _named(io_list) -> dict[str, Any]:
@@ -55,7 +64,7 @@ def step_io(snakemake=None, argv: list[str] | None = None) -> StepIO:
             output=_named(snakemake.output),
             params=_named(snakemake.params),
             log=snakemake.log[0] if snakemake.log else None,
-        )
+        ).split_study()
     parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__)
     parser.add_argument(
         "--input", action="append", metavar="NAME=PATH", help="repeat a name for a list"
@@ -69,13 +78,15 @@ def step_io(snakemake=None, argv: list[str] | None = None) -> StepIO:
         output=_parse_pairs(args.output, "--output"),
         params=json.loads(args.params),
         log=args.log,
-    )
+    ).split_study()
 
 
 def run_step(main: Callable[[StepIO], None], snakemake=None) -> None:
     """Run a step: stderr to the log (line-buffered), one-line error and exit 1 on bad input.
 
-    Outputs that a failed step may have begun are removed, so no partial output survives.
+    After the step, the JSON sidecar of each table (outputs named <name>_sidecar; see
+    common/provenance.py). Outputs that a failed step may have begun are removed, sidecars among
+    them, so no partial output survives.
     """
     io = step_io(snakemake)
     if io.log:
@@ -83,6 +94,10 @@ def run_step(main: Callable[[StepIO], None], snakemake=None) -> None:
         sys.stderr = open(io.log, "w", buffering=1, encoding="utf-8")
     try:
         main(io)
+        if any(name.endswith(SIDECAR) for name in io.output):
+            if io.study is None:
+                raise ValueError("outputs name sidecars but no input names the study record")
+            write_sidecars(io.output, io.study, io.params)
     except InputError as err:
         _remove_outputs(io)
         message = f"error: {_from_working_dir(err)}"

@@ -15,6 +15,9 @@ Instead of the tree, a per-session format may list its outputs in a manifest
 <data_dir>/mrs_files.tsv (participant_id, condition, block, path[, onset_min, offset_min]), so
 tool-default names (sub01_LCM_A.table, ...) need no renaming. Extensions are matched without
 regard to case (LCModel users often have .TABLE and .CSV).
+
+`study_inputs` lists every raw file of a study the pipeline reads, whose hash identifies the
+study (common/provenance.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from ...common.provenance import DESCRIPTION
 
 _ID = r"(?P<participant>sub-[A-Za-z0-9]+)_ses-(?P<condition>[A-Za-z0-9]+)"
 SIDECAR_NAME = re.compile(rf"^{_ID}_blocks\.tsv$")
@@ -186,3 +191,16 @@ def format_inputs(data_dir: str | Path, fmt: str, osprey_subspectrum: str = "aut
     else:
         raise ValueError(f"mrs.format: expected one of {[*LAYOUTS, *STUDY_FILES]}, got {fmt!r}")
     return sorted({str(p) for p in paths if p.is_file()})
+
+
+def study_inputs(data_dir: str | Path, mrs_files: list[str], sheets: list[str]) -> list[Path]:
+    """The raw files the pipeline reads (participants.tsv and its dictionary, the clinical sheets,
+    the configured format's fMRS files, `format_inputs`, given so that a caller lists them once)
+    and dataset_description.json, those that exist, in sorted order of their path in data_dir.
+    Other files (a README, notes) are not part of the study."""
+    root = Path(data_dir)
+    named = [root / "participants.tsv", root / "participants.json", root / DESCRIPTION]
+    named += [root / "clinical" / sheet for sheet in sheets]
+    found = {Path(path) for path in mrs_files}
+    found |= {path for path in named if path.is_file()}
+    return sorted(found, key=lambda path: path.relative_to(root).as_posix())
