@@ -1,5 +1,6 @@
 # Shared helpers: config validation, raw-file lookup, code dependencies, target lists.
 import ast
+import hashlib
 import copy
 import csv
 import math
@@ -158,9 +159,8 @@ def _imported_modules(path):
 
 
 def package_code(script):
-    """The package modules a script runs, directly or through other modules. Snakemake tracks
-    only the script itself; with these as inputs, editing a module reruns the jobs it affects.
-    """
+    """The package modules a script runs, directly or through other modules (Snakemake tracks
+    only the script itself)."""
     pending, seen = [Path(workflow.basedir) / "scripts" / script], set()
     while pending:
         for module in _imported_modules(pending.pop()):
@@ -168,6 +168,18 @@ def package_code(script):
                 seen.add(module)
                 pending.append(module)
     return sorted(str(module) for module in seen)
+
+
+@cache
+def code_version(script):
+    """A fingerprint of the package modules a script runs (package_code): a rule's `code` param,
+    so that editing a module reruns the jobs it affects (Snakemake reruns a job whose params
+    changed), without listing every module among the inputs Snakemake prints for each job."""
+    digest = hashlib.sha256()
+    for module in package_code(script):
+        digest.update(str(Path(module).relative_to(SRC)).encode() + b"\0")
+        digest.update(Path(module).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def participants_dictionary(wildcards):
@@ -232,6 +244,16 @@ def raw_mrs_batch_files(wildcards):
     if not BATCHED:
         return sorted(path for paths in grouped.values() for path in paths)
     return [path for pid in MRS_BATCHES[wildcards.batch] for path in grouped.get(pid, [])]
+
+
+def raw_mrs_batch_fingerprint(wildcards):
+    """Which raw files one batch reads (raw_mrs_batch_files), as a short hash: a param instead of
+    hundreds of inputs printed for every job. A raw file that changes is caught before any job by
+    the study check (check_study: the results folder then belongs to another study)."""
+    names = "\n".join(
+        str(Path(path).relative_to(DATA_DIR)) for path in raw_mrs_batch_files(wildcards)
+    )
+    return hashlib.sha256(names.encode()).hexdigest()[:16]
 
 
 def with_sidecars(**outputs):

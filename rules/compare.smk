@@ -13,7 +13,6 @@ rule paper_comparison:
         attenuation=f"{RESULTS}/stats/attenuation.tsv",
         sex_stratified=f"{RESULTS}/stats/sex_stratified.tsv",
         sex_interaction=f"{RESULTS}/stats/sex_interaction.tsv",
-        code=package_code("paper_comparison.py"),
     output:
         **with_sidecars(
             table=f"{RESULTS}/paper_comparison.tsv",
@@ -26,14 +25,13 @@ rule paper_comparison:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("paper_comparison.py"),
         labels=LABELS,
     script:
         "../scripts/paper_comparison.py"
 
 
 rule study_record:
-    input:
-        code=package_code("study_record.py"),
     output:
         record=STUDY,
     log:
@@ -43,6 +41,7 @@ rule study_record:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("study_record.py"),
         data_dir=config["data_dir"],
         labels=LABELS,
         # changes when a raw file is added, removed or rewritten: the record is then made anew
@@ -56,8 +55,6 @@ rule study_record:
 
 
 rule run_record:
-    input:
-        code=package_code("run_record.py"),
     output:
         config=report(
             f"{RESULTS}/run/config.yaml",
@@ -72,6 +69,7 @@ rule run_record:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("run_record.py"),
         config=USER_CONFIG,
     script:
         "../scripts/run_record.py"

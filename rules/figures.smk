@@ -105,7 +105,6 @@ for name, inputs, param_names, category, subcategory in FIGURE_TABLE:
             f"figure_{name}"
         input:
             **inputs,
-            code=package_code(f"figure_{name}.py"),
         output:
             png=f"{RESULTS}/figures/{name}.png",
             svg=f"{RESULTS}/figures/{name}.svg",
@@ -123,6 +122,7 @@ for name, inputs, param_names, category, subcategory in FIGURE_TABLE:
         conda:
             "../envs/python.yaml"
         params:
+            code=code_version(f"figure_{name}.py"),
             **{key: FIGURE_PARAMS[key] for key in param_names},
             synthetic=LABELS["synthetic"],
             dpi=config["figures"]["dpi"],

@@ -6,7 +6,6 @@ rule ingest_participants:
         study=STUDY,
         participants=DATA_DIR / "participants.tsv",
         dictionary=participants_dictionary,
-        code=package_code("ingest_participants.py"),
     output:
         **with_sidecars(
             participants=f"{RESULTS}/tidy/participants.tsv",
@@ -19,6 +18,7 @@ rule ingest_participants:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("ingest_participants.py"),
         conditions=CONDITIONS,
         site_column=config["study"]["site_column"],
     script:
@@ -30,8 +30,6 @@ rule ingest_mrs_batch:
         study=STUDY,
         participants=DATA_DIR / "participants.tsv",
         dictionary=participants_dictionary,
-        raw=raw_mrs_batch_files,
-        code=package_code("ingest_mrs.py"),
     output:
         **with_sidecars(
             mrs=f"{RESULTS}/tidy/batches/mrs_long_{{batch}}.parquet",
@@ -43,6 +41,8 @@ rule ingest_mrs_batch:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("ingest_mrs.py"),
+        raw_files=raw_mrs_batch_fingerprint,
         data_dir=lambda wildcards, input: Path(input.participants).parent,
         conditions=CONDITIONS,
         format=config["mrs"]["format"],
@@ -61,7 +61,6 @@ rule ingest_mrs:
         study=STUDY,
         participants=DATA_DIR / "participants.tsv",
         batches=expand(f"{RESULTS}/tidy/batches/mrs_long_{{batch}}.parquet", batch=MRS_BATCHES),
-        code=package_code("gather_mrs.py"),
     output:
         **with_sidecars(
             tsv=f"{RESULTS}/tidy/mrs_long.tsv",
@@ -73,6 +72,7 @@ rule ingest_mrs:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("gather_mrs.py"),
         data_dir=lambda wildcards, input: Path(input.participants).parent,
         conditions=CONDITIONS,
         format=config["mrs"]["format"],
@@ -87,7 +87,6 @@ rule ingest_clinical:
         participants=DATA_DIR / "participants.tsv",
         dictionary=participants_dictionary,
         sheets=raw_clinical_sheets,
-        code=package_code("ingest_clinical.py"),
     output:
         **with_sidecars(
             item_scores=f"{RESULTS}/tidy/clinical_items.tsv",
@@ -100,6 +99,7 @@ rule ingest_clinical:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("ingest_clinical.py"),
         clinical_dir=lambda wildcards, input: Path(input.participants).parent
         / "clinical",
         scales=SCALES,

@@ -20,8 +20,6 @@ if "power" in config and "simulation" in config:
         chunk=r"\d+",
 
     rule power_chunk:
-        input:
-            code=package_code("power_chunk.py"),
         output:
             replicates=f"{RESULTS}/power/chunks/{CHUNK}.tsv",
         log:
@@ -35,6 +33,7 @@ if "power" in config and "simulation" in config:
             mem_mb=600,
             runtime=30,
         params:
+            code=code_version("power_chunk.py"),
             simulation=config["simulation"],
             conditions=CONDITIONS,
             reference=config["study"]["reference_condition"],
@@ -67,7 +66,6 @@ if "power" in config and "simulation" in config:
                 for n, effect, session_sd, chunk in POWER_CHUNKS
             ],
             published="resources/published_results.tsv",
-            code=package_code("power_table.py"),
         output:
             replicates=f"{RESULTS}/power/replicates.tsv",
             power=f"{RESULTS}/power/power.tsv",
@@ -83,6 +81,7 @@ if "power" in config and "simulation" in config:
             mem_mb=1000,
             runtime=10,
         params:
+            code=code_version("power_table.py"),
             alpha=POWER["alpha"],
             targets=POWER["targets"],
             observed_n=config["simulation"]["n_participants"],
@@ -106,7 +105,6 @@ if "power" in config and "simulation" in config:
     rule figure_power:
         input:
             power=f"{RESULTS}/power/power.tsv",
-            code=package_code("figure_power.py"),
         output:
             png=f"{RESULTS}/power/power_curves.png",
             svg=f"{RESULTS}/power/power_curves.svg",
@@ -118,6 +116,7 @@ if "power" in config and "simulation" in config:
         conda:
             "../envs/python.yaml"
         params:
+            code=code_version("figure_power.py"),
             observed_n=config["simulation"]["n_participants"],
             targets=POWER["targets"],
             dpi=config["figures"]["dpi"],

@@ -5,7 +5,6 @@ rule qc_mrs_batch:
     input:
         study=STUDY,
         mrs=f"{RESULTS}/tidy/batches/mrs_long_{{batch}}.parquet",
-        code=package_code("qc_mrs.py"),
     output:
         **with_sidecars(
             spectra=f"{RESULTS}/qc/batches/mrs_spectra_{{batch}}.parquet",
@@ -18,6 +17,7 @@ rule qc_mrs_batch:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("qc_mrs.py"),
         ratio=config["mrs"]["ratio"],
         baseline_blocks=config["mrs"]["baseline_blocks"],
         thresholds=config["qc"]["mrs"],
@@ -30,7 +30,6 @@ rule qc_mrs:
         study=STUDY,
         spectra=expand(f"{RESULTS}/qc/batches/mrs_spectra_{{batch}}.parquet", batch=MRS_BATCHES),
         flags=expand(f"{RESULTS}/qc/batches/mrs_qc_flags_{{batch}}.parquet", batch=MRS_BATCHES),
-        code=package_code("gather_qc_mrs.py"),
     output:
         **with_sidecars(
             spectra=f"{RESULTS}/qc/mrs_spectra.tsv",
@@ -43,6 +42,8 @@ rule qc_mrs:
         f"{RESULTS}/benchmarks/qc/qc_mrs.tsv"
     conda:
         "../envs/python.yaml"
+    params:
+        code=code_version("gather_qc_mrs.py"),
     script:
         "../scripts/gather_qc_mrs.py"
 
@@ -52,7 +53,6 @@ rule qc_clinical:
         study=STUDY,
         participants=f"{RESULTS}/tidy/participants.tsv",
         scores=f"{RESULTS}/tidy/clinical_scores.tsv",
-        code=package_code("qc_clinical.py"),
     output:
         **with_sidecars(
             checks=f"{RESULTS}/qc/clinical_qc.tsv",
@@ -65,6 +65,7 @@ rule qc_clinical:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("qc_clinical.py"),
         scales=SCALES,
         conditions=CONDITIONS,
         windows=config["qc"]["clinical"]["windows"],
@@ -80,7 +81,6 @@ rule participant_flow:
         scores=f"{RESULTS}/tidy/clinical_scores.tsv",
         glx_rm_anova=f"{RESULTS}/stats/glx_rm_anova.tsv",
         clinical_rm_anova=f"{RESULTS}/stats/clinical_rm_anova.tsv",
-        code=package_code("participant_flow.py"),
     output:
         **with_sidecars(
             flow=f"{RESULTS}/qc/participant_flow.tsv",
@@ -92,6 +92,7 @@ rule participant_flow:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("participant_flow.py"),
         conditions=CONDITIONS,
         primary_outcome=config["stats"]["primary_outcome"],
         ratio_label=RATIO_LABEL,

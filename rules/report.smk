@@ -190,7 +190,6 @@ for name, table, title, caption, category, subcategory, built in REPORT_TABLES:
             f"report_table_{name}"
         input:
             table=table,
-            code=package_code("report_table.py"),
         output:
             page=report(
                 f"{RESULTS}/report/tables/{name}.html",
@@ -205,6 +204,7 @@ for name, table, title, caption, category, subcategory, built in REPORT_TABLES:
         conda:
             "../envs/python.yaml"
         params:
+            code=code_version("report_table.py"),
             title=title,
             synthetic=LABELS["synthetic"],
         script:

@@ -6,8 +6,6 @@
 if "simulation" in config:
 
     rule simulate_study:
-        input:
-            code=package_code("simulate_study.py"),
         output:
             study=directory(config["simulation"]["output_dir"]),
         log:
@@ -17,6 +15,7 @@ if "simulation" in config:
         conda:
             "../envs/python.yaml"
         params:
+            code=code_version("simulate_study.py"),
             settings=config["simulation"],
             conditions=CONDITIONS,
             scales=SCALES,

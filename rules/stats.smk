@@ -6,7 +6,6 @@ rule stats_glx:
         study=STUDY,
         participants=f"{RESULTS}/tidy/participants.tsv",
         spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
-        code=package_code("stats_glx.py"),
     output:
         **with_sidecars(
             lmm=f"{RESULTS}/stats/glx_lmm.tsv",
@@ -20,6 +19,7 @@ rule stats_glx:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("stats_glx.py"),
         ddf=config["stats"]["ddf"],
         site_term=config["stats"]["site_term"],
         formula=config["stats"]["glx_formula"],
@@ -35,7 +35,6 @@ rule stats_glx_sensitivity:
         study=STUDY,
         participants=f"{RESULTS}/tidy/participants.tsv",
         spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
-        code=package_code("stats_glx_sensitivity.py"),
     output:
         **with_sidecars(
             lmm=f"{RESULTS}/stats/glx_lmm_sensitivity.tsv",
@@ -48,6 +47,7 @@ rule stats_glx_sensitivity:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("stats_glx_sensitivity.py"),
         ddf=config["stats"]["ddf"],
         site_term=config["stats"]["site_term"],
         formula=config["stats"]["glx_session_formula"],
@@ -63,7 +63,6 @@ rule stats_clinical:
         study=STUDY,
         participants=f"{RESULTS}/tidy/participants.tsv",
         scores=f"{RESULTS}/tidy/clinical_scores.tsv",
-        code=package_code("stats_clinical.py"),
     output:
         **with_sidecars(
             lmm=f"{RESULTS}/stats/clinical_lmm.tsv",
@@ -78,6 +77,7 @@ rule stats_clinical:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("stats_clinical.py"),
         ddf=config["stats"]["ddf"],
         site_term=config["stats"]["site_term"],
         formula=config["stats"]["clinical_formula"],
@@ -95,7 +95,6 @@ rule stats_sex:
         participants=f"{RESULTS}/tidy/participants.tsv",
         spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
         scores=f"{RESULTS}/tidy/clinical_scores.tsv",
-        code=package_code("stats_sex.py"),
     output:
         **with_sidecars(
             stratified=f"{RESULTS}/stats/sex_stratified.tsv",
@@ -109,6 +108,7 @@ rule stats_sex:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("stats_sex.py"),
         ddf=config["stats"]["ddf"],
         site_term=config["stats"]["site_term"],
         glx_formula=config["stats"]["glx_formula"],
@@ -129,7 +129,6 @@ rule stats_attenuation:
         study=STUDY,
         participants=f"{RESULTS}/tidy/participants.tsv",
         scores=f"{RESULTS}/tidy/clinical_scores.tsv",
-        code=package_code("stats_attenuation.py"),
     output:
         **with_sidecars(
             attenuation=f"{RESULTS}/stats/attenuation.tsv",
@@ -141,6 +140,7 @@ rule stats_attenuation:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("stats_attenuation.py"),
         attenuation=config["stats"]["attenuation"],
         timepoints=SCALE_TIMEPOINTS,
         conditions=CONDITIONS,
@@ -155,7 +155,6 @@ rule stats_crossover:
         participants=f"{RESULTS}/tidy/participants.tsv",
         spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
         scores=f"{RESULTS}/tidy/clinical_scores.tsv",
-        code=package_code("stats_crossover.py"),
     output:
         **with_sidecars(
             checks=f"{RESULTS}/stats/crossover_checks.tsv",
@@ -168,6 +167,7 @@ rule stats_crossover:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("stats_crossover.py"),
         ddf=config["stats"]["ddf"],
         site_term=config["stats"]["site_term"],
         glx_formula=config["stats"]["glx_crossover_formula"],
@@ -186,7 +186,6 @@ rule baseline_characteristics:
         study=STUDY,
         participants=f"{RESULTS}/tidy/participants.tsv",
         scores=f"{RESULTS}/tidy/clinical_scores.tsv",
-        code=package_code("baseline_characteristics.py"),
     output:
         **with_sidecars(
             table=f"{RESULTS}/stats/baseline_characteristics.tsv",
@@ -198,6 +197,7 @@ rule baseline_characteristics:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("baseline_characteristics.py"),
         primary_outcome=config["stats"]["primary_outcome"],
         before=SCALE_TIMEPOINTS[config["stats"]["primary_outcome"]][0],
     script:
@@ -209,7 +209,6 @@ rule stats_sites:
         study=STUDY,
         participants=f"{RESULTS}/tidy/participants.tsv",
         spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
-        code=package_code("stats_sites.py"),
     output:
         **with_sidecars(
             effects=f"{RESULTS}/stats/site_effects.tsv",
@@ -221,6 +220,7 @@ rule stats_sites:
     conda:
         "../envs/python.yaml"
     params:
+        code=code_version("stats_sites.py"),
         ddf=config["stats"]["ddf"],
         formula=config["stats"]["glx_formula"],
         site_term=config["stats"]["site_term"],

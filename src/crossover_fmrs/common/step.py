@@ -54,15 +54,23 @@ def _parse_pairs(pairs: list[str], flag: str) -> dict[str, Any]:
     return {name: values[0] if len(values) == 1 else values for name, values in named.items()}
 
 
+# Params that fingerprint what a job runs on, for Snakemake's rerun decisions only
+# (rules/common.smk code_version, raw_mrs_batch_fingerprint): not settings of the step.
+RERUN_ONLY_PARAMS = ("code", "raw_files")
+
+
 def step_io(snakemake=None, argv: list[str] | None = None) -> StepIO:
     """Inputs, outputs and params from the Snakemake object, or else from the command line."""
     if snakemake is not None:
-        # `code` lists the package modules a rule runs, for Snakemake's rerun decisions only.
-        inputs = {name: value for name, value in _named(snakemake.input).items() if name != "code"}
+        params = {
+            name: value
+            for name, value in _named(snakemake.params).items()
+            if name not in RERUN_ONLY_PARAMS
+        }
         return StepIO(
-            input=inputs,
+            input=_named(snakemake.input),
             output=_named(snakemake.output),
-            params=_named(snakemake.params),
+            params=params,
             log=snakemake.log[0] if snakemake.log else None,
         ).split_study()
     parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__)
