@@ -286,7 +286,7 @@ def final_outputs():
         f"{RESULTS}/tidy/clinical_scores.tsv",
         f"{RESULTS}/qc/mrs_spectra.tsv",
         f"{RESULTS}/qc/clinical_qc.tsv",
-        f"{RESULTS}/qc/participant_flow.tsv",
+        f"{RESULTS}/stats/participant_flow.tsv",
         f"{RESULTS}/stats/glx_lmm.tsv",
         f"{RESULTS}/stats/glx_lmm_sensitivity.tsv",
         f"{RESULTS}/stats/clinical_lmm.tsv",

@@ -31,29 +31,6 @@ rule paper_comparison:
         "../scripts/paper_comparison.py"
 
 
-rule study_record:
-    output:
-        record=STUDY,
-    log:
-        f"{RESULTS}/logs/compare/study_record.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/compare/study_record.tsv"
-    conda:
-        "../envs/python.yaml"
-    params:
-        code=code_version("study_record.py"),
-        data_dir=config["data_dir"],
-        labels=LABELS,
-        # changes when a raw file is added, removed or rewritten: the record is then made anew
-        listing_sha256=RAW_LISTING,
-        # which files are raw inputs (layout.study_inputs, as above)
-        mrs_format=config["mrs"]["format"],
-        osprey_subspectrum=config["mrs"]["osprey_subspectrum"],
-        sheets=[scale["sheet"] for scale in config["clinical"]["scales"]],
-    script:
-        "../scripts/study_record.py"
-
-
 rule run_record:
     output:
         config=report(

@@ -89,7 +89,7 @@ FIGURE_TABLE = [
     ),
     (
         "participant_flow",
-        {"flow": f"{RESULTS}/qc/participant_flow.tsv"},
+        {"flow": f"{RESULTS}/stats/participant_flow.tsv"},
         ["conditions"],
         "QC",
         "Participant flow",

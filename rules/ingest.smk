@@ -1,6 +1,30 @@
 # Raw files in, tidy tables out.
 
 
+# The study's record (data folder, raw inputs' hash, labels): the first thing a run writes.
+rule study_record:
+    output:
+        record=STUDY,
+    log:
+        f"{RESULTS}/logs/ingest/study_record.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/ingest/study_record.tsv"
+    conda:
+        "../envs/python.yaml"
+    params:
+        code=code_version("study_record.py"),
+        data_dir=config["data_dir"],
+        labels=LABELS,
+        # changes when a raw file is added, removed or rewritten: the record is then made anew
+        listing_sha256=RAW_LISTING,
+        # which files are raw inputs (layout.study_inputs, as above)
+        mrs_format=config["mrs"]["format"],
+        osprey_subspectrum=config["mrs"]["osprey_subspectrum"],
+        sheets=[scale["sheet"] for scale in config["clinical"]["scales"]],
+    script:
+        "../scripts/study_record.py"
+
+
 rule ingest_participants:
     input:
         study=STUDY,

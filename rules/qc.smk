@@ -71,30 +71,3 @@ rule qc_clinical:
         windows=config["qc"]["clinical"]["windows"],
     script:
         "../scripts/qc_clinical.py"
-
-
-rule participant_flow:
-    input:
-        study=STUDY,
-        participants=f"{RESULTS}/tidy/participants.tsv",
-        spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
-        scores=f"{RESULTS}/tidy/clinical_scores.tsv",
-        glx_rm_anova=f"{RESULTS}/stats/glx_rm_anova.tsv",
-        clinical_rm_anova=f"{RESULTS}/stats/clinical_rm_anova.tsv",
-    output:
-        **with_sidecars(
-            flow=f"{RESULTS}/qc/participant_flow.tsv",
-        ),
-    log:
-        f"{RESULTS}/logs/qc/participant_flow.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/qc/participant_flow.tsv"
-    conda:
-        "../envs/python.yaml"
-    params:
-        code=code_version("participant_flow.py"),
-        conditions=CONDITIONS,
-        primary_outcome=config["stats"]["primary_outcome"],
-        ratio_label=RATIO_LABEL,
-    script:
-        "../scripts/participant_flow.py"

@@ -24,7 +24,7 @@ REPORT_TABLES = [
     ),
     (
         "participant_flow",
-        f"{RESULTS}/qc/participant_flow.tsv",
+        f"{RESULTS}/stats/participant_flow.tsv",
         "Participant flow",
         "participant_flow",
         "QC",

@@ -228,3 +228,31 @@ rule stats_sites:
         reference=config["study"]["reference_condition"],
     script:
         "../scripts/stats_sites.py"
+
+
+# The participant flow counts who entered each analysis: a stats rule, reading the stats it counts.
+rule participant_flow:
+    input:
+        study=STUDY,
+        participants=f"{RESULTS}/tidy/participants.tsv",
+        spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
+        scores=f"{RESULTS}/tidy/clinical_scores.tsv",
+        glx_rm_anova=f"{RESULTS}/stats/glx_rm_anova.tsv",
+        clinical_rm_anova=f"{RESULTS}/stats/clinical_rm_anova.tsv",
+    output:
+        **with_sidecars(
+            flow=f"{RESULTS}/stats/participant_flow.tsv",
+        ),
+    log:
+        f"{RESULTS}/logs/stats/participant_flow.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/stats/participant_flow.tsv"
+    conda:
+        "../envs/python.yaml"
+    params:
+        code=code_version("participant_flow.py"),
+        conditions=CONDITIONS,
+        primary_outcome=config["stats"]["primary_outcome"],
+        ratio_label=RATIO_LABEL,
+    script:
+        "../scripts/participant_flow.py"

@@ -1,4 +1,4 @@
-"""Figure: CONSORT-style participant flow diagram of results/qc/participant_flow.tsv."""
+"""Figure: CONSORT-style participant flow diagram of results/stats/participant_flow.tsv."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step

@@ -4,7 +4,7 @@ decisions and analyses."""
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.common.tables import read_table, write_tsv
-from crossover_fmrs.qc.flow import participant_flow
+from crossover_fmrs.stats.flow import participant_flow
 
 
 def main(io):

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from crossover_fmrs.qc.clinical import clinical_checks, missing_conditions
-from crossover_fmrs.qc.flow import participant_flow
+from crossover_fmrs.stats.flow import participant_flow
 
 CONDITIONS = ["placebo", "naltrexone"]
 SCALES = {"MADRS": {"sheet": "madrs.tsv", "timepoints": ["pre", "day1"]}}

@@ -80,7 +80,7 @@ def test_full_run_writes_every_target(first_run):
         "results/paper_comparison.tsv",
         "results/paper_comparison.md",
         "results/stats/glx_lmm.tsv",
-        "results/qc/participant_flow.tsv",
+        "results/stats/participant_flow.tsv",
         "results/figures/glx_timecourse.png",
         "results/figures/glx_timecourse.svg",
         "results/figures/glx_timecourse.tsv",
@@ -361,7 +361,7 @@ def test_a_pooled_study_gets_site_effects_and_a_single_site_study_none(first_run
         "results/stats/site_effects.tsv",
         "results/figures/site_forest.png",
         "results/stats/baseline_characteristics.tsv",
-        "results/qc/participant_flow.tsv",
+        "results/stats/participant_flow.tsv",
         "results/stats/glx_lmm.tsv",
     ]
     result = snakemake(workdir, *targets)
@@ -380,3 +380,64 @@ def test_a_pooled_study_gets_site_effects_and_a_single_site_study_none(first_run
     ]
     flow = pd.read_csv(workdir / targets[3], sep="\t", keep_default_na=False)
     assert flow.iloc[0]["note"] == "per site: King's 7, Leeds 6, Oxford 13"
+
+
+# Stages in the order data flow through them; a rule's stage is the rule file that defines it.
+STAGE_ORDER = {"ingest": 0, "qc": 1, "stats": 2, "compare": 3, "figures": 3, "report": 4}
+
+
+def rule_stages() -> dict[str, str]:
+    """Rule name -> stage (its rules/<stage>.smk), for rules named in place (`rule x:`) and for
+    those a loop names (`name: f"figure_{name}"`, by their prefix)."""
+    stages, prefixes = {}, {}
+    for path in (ROOT / "rules").glob("*.smk"):
+        text = path.read_text()
+        for name in re.findall(r"^\s*rule (\w+):", text, flags=re.M):
+            stages[name] = path.stem
+        for prefix in re.findall(r'^\s*f"(\w+?)\{\w+\}"\s*$', text, flags=re.M):
+            prefixes[prefix] = path.stem
+    return stages | {"__prefix__" + p: s for p, s in prefixes.items()}
+
+
+def stage_of(rule: str, stages: dict[str, str]) -> str:
+    if rule in stages:
+        return stages[rule]
+    return next(
+        s for key, s in stages.items() if key.startswith("__prefix__") and rule.startswith(key[10:])
+    )
+
+
+def backwards_reads(rows: list[dict], stages: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(rule, input, the rule that made it) for each input made by a later stage."""
+    producer = {row["output_file"]: row["rule"] for row in rows}
+    backwards = set()
+    for row in rows:
+        consumer = stage_of(row["rule"], stages)
+        for path in row["input-file(s)"].split(","):
+            if path in producer and consumer in STAGE_ORDER:
+                if STAGE_ORDER[stage_of(producer[path], stages)] > STAGE_ORDER[consumer]:
+                    backwards.add((row["rule"], path, producer[path]))
+    return sorted(backwards)
+
+
+def test_the_stage_check_sees_a_qc_rule_reading_a_stats_table():
+    rows = [
+        {"output_file": "results/stats/glx_rm_anova.tsv", "rule": "stats_glx", "input-file(s)": ""},
+        {
+            "output_file": "results/qc/flow.tsv",
+            "rule": "qc_mrs",
+            "input-file(s)": "results/stats/glx_rm_anova.tsv",
+        },
+    ]
+    assert backwards_reads(rows, rule_stages()) == [
+        ("qc_mrs", "results/stats/glx_rm_anova.tsv", "stats_glx")
+    ]
+
+
+def test_data_flow_one_way_through_the_stages(first_run):
+    """ingest -> qc -> stats -> compare/figures -> report: no rule reads a later stage's output."""
+    summary = snakemake(first_run, "--detailed-summary").stdout.splitlines()
+    header = summary[0].split("\t")
+    rows = [dict(zip(header, line.split("\t"))) for line in summary[1:] if line]
+    assert len(rows) > 50
+    assert backwards_reads(rows, rule_stages()) == []

@@ -1,7 +1,7 @@
 """Cost of every figure as the study grows: CPU seconds, peak memory and the PNG's pixel size.
 
 Builds synthetic tables of the shape the figure scripts read (results/qc/mrs_spectra.tsv,
-results/tidy/clinical_scores.tsv, results/tidy/participants.tsv, results/qc/participant_flow.tsv,
+results/tidy/clinical_scores.tsv, results/tidy/participants.tsv, results/stats/participant_flow.tsv,
 results/stats/site_effects.tsv) at 26, 500 and 2,000 participants (10,000 with --large): 2
 sessions x 6 fMRS blocks per participant, 7 clinical outcomes at 2 time points per session, one
 site per 50 participants. Each figure then runs in its own Python process, as a Snakemake job
@@ -149,7 +149,7 @@ def participants_table(n: int):
 
 
 def flow_table(n: int):
-    """results/qc/participant_flow.tsv of a crossover with a count per site in its first box."""
+    """results/stats/participant_flow.tsv of a crossover with a count per site in its first box."""
     import pandas as pd
 
     sites = participants_table(n)["site"].value_counts().sort_index()

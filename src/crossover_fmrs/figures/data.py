@@ -76,7 +76,7 @@ def read_scores(path: str | Path) -> pd.DataFrame:
 
 
 def read_flow(path: str | Path) -> pd.DataFrame:
-    """results/qc/participant_flow.tsv: stages of the participant flow."""
+    """results/stats/participant_flow.tsv: stages of the participant flow."""
     return read_table(path, FLOW_COLUMNS)
 
 

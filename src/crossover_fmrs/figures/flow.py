@@ -1,4 +1,4 @@
-"""The participant flow of a crossover trial drawn from results/qc/participant_flow.tsv (boxes and
+"""The participant flow of a crossover trial drawn from results/stats/participant_flow.tsv (boxes and
 arrows, after the CONSORT 2010 extension to crossover trials).
 
 Layout, read off the table: boxes of one `tier` stand side by side, in step order; tiers run top
