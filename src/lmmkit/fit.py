@@ -36,6 +36,7 @@ def fit_lmm(
     levels: dict | None = None,
     source: str = "<data>",
     ddf: str = "Satterthwaite",
+    rank_deficient: str = "drop",
 ) -> LmmResult:
     """Fit ``formula`` (e.g. ``"ratio ~ condition * block + (1 | participant_id)"``) by REML.
 
@@ -44,9 +45,11 @@ def fit_lmm(
     (categorical order, else sorted); numeric columns enter as they are. Rows with a missing
     value in any variable of the model are dropped and counted. `source` names the data in
     error messages. ddf: 'Satterthwaite' (default, lmerTest's default) or 'Kenward-Roger'
-    (pbkrtest's method) for the fixed and anova tables.
+    (pbkrtest's method) for the fixed and anova tables. rank_deficient: "drop" (lme4's default:
+    aliased fixed-effect columns are dropped, listed in ``dropped_columns``, and the estimable
+    part of each term is tested as lmerTest tests it) or "stop" (refuse such a design).
     """
-    return fit_parts(data, formula, levels, source, ddf)[0]
+    return fit_parts(data, formula, levels, source, ddf, rank_deficient)[0]
 
 
 def fit_parts(
@@ -55,6 +58,7 @@ def fit_parts(
     levels: dict | None = None,
     source: str = "<data>",
     ddf: str = "Satterthwaite",
+    rank_deficient: str = "drop",
 ) -> tuple[LmmResult, dict]:
     """fit_lmm's result and what lmmkit.lmer needs besides: the design, the parameter layout,
     theta at the optimum, the REML backend and the L matrix of each term's type III test."""
@@ -63,9 +67,9 @@ def fit_parts(
     # The per-group blocks are small: multi-threaded BLAS only adds overhead.
     try:
         if threadpool_limits is None:
-            return _fit(data, formula, levels, source, ddf)
+            return _fit(data, formula, levels, source, ddf, rank_deficient)
         with threadpool_limits(limits=1, user_api="blas"):
-            return _fit(data, formula, levels, source, ddf)
+            return _fit(data, formula, levels, source, ddf, rank_deficient)
     except FloatingPointError as err:  # no residual left at the optimum (pls.profiled)
         raise LmmInputError(
             source,
@@ -95,11 +99,15 @@ def _check_residual(
 
 
 def check_design(
-    data: pd.DataFrame, formula: str, levels: dict | None = None, source: str = "<data>"
+    data: pd.DataFrame,
+    formula: str,
+    levels: dict | None = None,
+    source: str = "<data>",
+    rank_deficient: str = "drop",
 ) -> None:
-    """Raise fit_lmm's LmmInputError for a model that cannot be estimated (too few rows or groups,
-    a rank-deficient design) without fitting it."""
-    build_design(data, parse_formula(formula, source), levels, source)
+    """Raise fit_lmm's LmmInputError for a model that cannot be estimated (too few rows or groups;
+    with rank_deficient="stop" a rank-deficient design) without fitting it."""
+    build_design(data, parse_formula(formula, source), levels, source, rank_deficient)
 
 
 def _chain_rule(d: dict, layout: Layout, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -209,9 +217,9 @@ def _varcomp(layout: Layout, design: Design, theta: np.ndarray, sigma2: float) -
     )
 
 
-def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
+def _fit(data, formula, levels, source, ddf, rank_deficient) -> tuple[LmmResult, dict]:
     parsed = parse_formula(formula, source)
-    design = build_design(data, parsed, levels, source)
+    design = build_design(data, parsed, levels, source, rank_deficient)
     layout = Layout.of([block.term for block in design.random])
     n, p = design.X.shape
     reml = make_reml(design, layout, source)
@@ -279,6 +287,7 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
         _variables=design.variables,
         _term_codings=design.term_codings,
         _kenward_roger_parts=kr_parts,
+        dropped_columns=design.dropped_columns,
     )
 
     column_term = {0: "(Intercept)"}
@@ -298,13 +307,13 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
                 "p": res["p"],
             }
         )
-    hierarchical = all(
+    hierarchical = not design.dropped_columns and all(
         m is None or m is design.variables[name].coding
         for term in parsed.terms
         for name, m in zip(term, design.term_codings[term_label(term)])
     )
     general = {} if hierarchical else general_basis(list(parsed.terms), design)
-    anova_rows, term_L = [], {}
+    anova_rows, untestable, term_L = [], [], {}
     for term in parsed.terms:
         label = term_label(term)
         cols = design.term_columns[label]
@@ -314,8 +323,11 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
         else:
             L = general[label]
         term_L[label] = L
+        if L.shape[0] == 0:  # every column aliased: lmerTest's row of NA, after the others
+            untestable.append({"term": label, **dict.fromkeys(ANOVA_COLUMNS[1:], np.nan)})
+            continue
         res = result.f_test(L)
-        single = result.contrast(L[0]) if len(cols) == 1 else {"estimate": np.nan, "se": np.nan}
+        single = result.contrast(L[0]) if L.shape[0] == 1 else {"estimate": np.nan, "se": np.nan}
         anova_rows.append(
             {
                 "term": label,
@@ -327,6 +339,8 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
                 "p": res["p"],
             }
         )
+    anova_rows += untestable
+    term_L = {row["term"]: term_L[row["term"]] for row in anova_rows}
     object.__setattr__(result, "fixed", pd.DataFrame(fixed_rows, columns=FIXED_COLUMNS))
     object.__setattr__(result, "anova", pd.DataFrame(anova_rows, columns=ANOVA_COLUMNS))
     parts = {

@@ -167,6 +167,27 @@ def test_cli_runs_as_module(slopes_tsv):
     )
 
 
+def test_cli_reader_closing_early_gives_no_traceback(slopes_tsv):
+    """`python -m lmmkit ... | head -1`: the pipe is closed before the table is written."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    command = [sys.executable, "-m", "lmmkit", "ratio ~ condition + (1 | participant_id)"]
+    process = subprocess.Popen(
+        [*command, str(slopes_tsv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    process.stdout.close()  # the reader is gone before the fit ends
+    err = process.stderr.read().decode()
+    assert process.wait() == 141 and err == ""
+
+
+def test_cli_reports_columns_dropped_for_rank_deficiency(capsys):
+    path = Path(__file__).parents[1] / "fixtures" / "lmmkit" / "empty_cell.tsv"
+    code, out, err = run(capsys, "y ~ a * b + (1 | participant)", path)
+    assert code == 0 and err == ""
+    assert "fixed-effect columns dropped (rank deficiency)\ta[a2-a1]:b[b2]" in out
+    rows = [line.split("\t") for line in out.split("\n")[1:4]]
+    assert [(row[0], row[3]) for row in rows] == [("a", "1"), ("b", "2"), ("a:b", "1")]
+
+
 def test_size_guard_refuses_before_allocating(monkeypatch):
     data = pd.read_csv(FIXTURES / "slopes_2x6.csv")
     monkeypatch.setattr(guard, "MEMORY_LIMIT", 50_000.0)  # a machine of 50 kB
