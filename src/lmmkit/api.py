@@ -8,7 +8,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse import linalg as sparse_linalg
 
-from .checks import SINGULAR_MESSAGE, lme4_convergence, singular_reasons
+from .checks import SINGULAR_MESSAGE, singular_reasons
 from .design import rank_message, sparse_z
 from .errors import LmmInputError
 from .fit import fit_parts
@@ -66,17 +66,9 @@ class LmerFit:
         self._parts = parts
         self._data_name = data_name
         design, layout, theta = parts["design"], parts["layout"], parts["theta"]
-        reml = parts["reml"]
-
-        def deviance(x):
-            try:
-                return float(reml.evaluate(np.asarray(x, dtype=float), gradient=False)[0])
-            except (np.linalg.LinAlgError, FloatingPointError):
-                return np.nan
-
         labels = [block.term.label for block in design.random]
         coefs = [block.term.coefficients for block in design.random]
-        check = lme4_convergence(deviance, theta, result.reml_criterion, layout)
+        check = parts["check"]  # lme4's checks, made by the fit (LmmResult.converged is the same)
         self.converged: bool = bool(check["converged"])
         """lme4's convergence checks passed (a singular fit is not checked, as in lme4)."""
         self.singular: bool = bool(check["singular"])

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
+from .checks import lme4_convergence
 from .derivatives import numeric_hessian, numeric_jacobian
 from .design import Design, build_design, sparse_z, term_label
 from .errors import LmmInputError
@@ -96,6 +97,19 @@ def _check_residual(
             f"residual variance {s2e:.3g}, {s2e / total if total > 0 else 0.0:.2g} of the "
             "response's: the fixed and random effects fit every value, so no F test has meaning",
         )
+
+
+def lme4_check(reml, theta: np.ndarray, deviance: float, layout: Layout) -> dict:
+    """lme4's convergence and singularity checks (checks.lme4_convergence) of the profiled REML
+    criterion at theta; a point where it cannot be evaluated counts as NaN, as in lme4."""
+
+    def criterion(x):
+        try:
+            return float(reml.evaluate(np.asarray(x, dtype=float), gradient=False)[0])
+        except (np.linalg.LinAlgError, FloatingPointError):
+            return np.nan
+
+    return lme4_convergence(criterion, theta, deviance, layout)
 
 
 def check_design(
@@ -223,7 +237,11 @@ def _fit(data, formula, levels, source, ddf, rank_deficient) -> tuple[LmmResult,
     layout = Layout.of([block.term for block in design.random])
     n, p = design.X.shape
     reml = make_reml(design, layout, source)
-    theta, deviance, converged, message = optimise(reml, layout)
+    theta, deviance, _, message = optimise(reml, layout)
+    # converged and singular: lme4's checks, the one definition (the optimiser's own projected-
+    # gradient test stays in the message)
+    check = lme4_check(reml, theta, deviance, layout)
+    converged = bool(check["converged"])
     _, beta, r2 = reml.evaluate(theta, gradient=False)
     s2e = r2 / (n - p)
     _check_residual(design, theta, s2e, source, parsed.outcome)
@@ -250,13 +268,12 @@ def _fit(data, formula, levels, source, ddf, rank_deficient) -> tuple[LmmResult,
     keep = evals > HESSIAN_TOL
     vcov_varpar = 2.0 * (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
     if np.any(evals < -HESSIAN_TOL):  # not a minimum (lmerTest warns likewise)
-        converged = False
         message += (
             f"; REML deviance Hessian has negative eigenvalue(s) {evals[evals < -HESSIAN_TOL]}"
         )
 
     small = layout.diagonal & (theta < SINGULAR_THETA)
-    singular = bool(np.any(small))
+    singular = bool(check["singular"])
     if singular:
         names = dict.fromkeys(design.random[j].term.label for j in layout.theta_term[small])
         message += f"; singular fit: variance of {', '.join(names)} estimated at the boundary (0)"
@@ -350,5 +367,6 @@ def _fit(data, formula, levels, source, ddf, rank_deficient) -> tuple[LmmResult,
         "reml": reml,
         "term_L": term_L,
         "sigma2": s2e,
+        "check": check,
     }
     return result, parts

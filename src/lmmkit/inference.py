@@ -69,7 +69,7 @@ class LmmResult:
     anova: pd.DataFrame  # term, estimate, se, F, df_num, df_den, p
     variance_components: pd.DataFrame  # name, variance, sd (Residual last)
     reml_criterion: float  # -2 REML log-likelihood, as lme4's REMLcrit with this coding
-    converged: bool
+    converged: bool  # lme4's checks (checks.lme4_convergence): scaled gradient, Hessian
     singular: bool
     optimizer_message: str
     n_observations: int
