@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import linalg
 
 from .checks import lme4_convergence
@@ -151,48 +152,100 @@ def _kr_from_parts(d: dict) -> dict:
     return {"vcov_beta_kr": (adjusted + adjusted.T) / 2.0, "kr_P": kr_P, "kr_W": W}
 
 
-def _dense_kr_parts(
+def _sparse_kr_parts(
     design: Design, layout: Layout, theta: np.ndarray, sigma2: float, source: str
 ) -> dict:
-    """Kenward-Roger for non-nested (e.g. crossed) groupings: V^-1 and P as dense n x n
-    matrices, so only where they fit (checked first)."""
-    n = design.X.shape[0]
-    check_memory(
-        8.0 * n * n * 6, "n x n matrices for Kenward-Roger with crossed random effects", source
-    )
+    """Kenward-Roger for non-nested (e.g. crossed) groupings without an n x n matrix.
+
+    V = sigma^2 H with H = I + Z D Z' (D = Lambda Lambda'), so H^-1 = I - Z R Z' with
+    R = Lambda M^-1 Lambda'. Every quantity pbkrtest needs (X'V^-1 G_a V^-1 X, the traces
+    tr(P G_a P G_b), X'V^-1 G_a V^-1 G_b V^-1 X, for G_a = Z B_a Z' and the residual's G = I)
+    is a product of the q x q and q x p matrices Z'H^-1 Z, Z'H^-1 X, X'H^-1 X and of D, using
+    H^-2 = H^-1 - H^-1 Z D Z' H^-1 for the residual's terms: memory and time grow with q (the
+    random effects), not with the rows.
+    """
+    X = design.X
+    n, p = X.shape
     Z = sparse_z(design.random, n)
-    phi = layout.phi(theta, sigma2)
-    # G_a = Z B_a Z' with B_a the 0/1 pattern of covariance entry a in the random effects
-    patterns, offset = [], 0
-    starts = []
-    for block in design.random:
+    q = Z.shape[1]
+    check_memory(
+        8.0 * q * q * 10 + 8.0 * q * p * 12,
+        "q x q matrices for Kenward-Roger with crossed random effects",
+        source,
+    )
+    K = np.asarray((Z.T @ Z).toarray())
+    ZtX = np.asarray(Z.T @ X)
+    # Lambda (lower triangular, block diagonal) and D = Lambda Lambda'
+    rows, cols, vals, starts, offset = [], [], [], [], 0
+    for T, block in zip(layout.factors(theta), design.random):
+        s_j = T.shape[0]
         starts.append(offset)
-        offset += block.n_levels * block.values.shape[1]
+        base = offset + np.arange(block.n_levels) * s_j
+        for r in range(s_j):
+            for c in range(r + 1):
+                rows.append(base + r)
+                cols.append(base + c)
+                vals.append(np.full(block.n_levels, T[r, c]))
+        offset += block.n_levels * s_j
+    Lam = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(q, q)
+    )
+    D = (Lam @ Lam.T).tocsr()
+    LtK = np.asarray(Lam.T @ K)
+    M = np.asarray(Lam.T @ LtK.T).T + np.eye(q)
+    Minv = linalg.cho_solve(linalg.cho_factor(M, lower=True), np.eye(q))
+    del M
+    R = np.asarray(Lam @ np.asarray(Lam @ Minv.T).T)  # Lambda M^-1 Lambda' (M^-1 symmetric)
+    del Minv
+    RK = R @ K
+    Azz = K - K @ RK
+    Azx = ZtX - RK.T @ ZtX
+    Axx = X.T @ X - ZtX.T @ (R @ ZtX)
+    Axx_inv = np.linalg.inv(Axx)
+    tr_H2 = n - 2.0 * np.trace(RK) + float(np.sum(RK * RK.T))
+    del R, RK
+    H2zx = Azx - Azz @ (D @ Azx)  # Z'H^-2 X
+    H2xx = Axx - Azx.T @ (D @ Azx)  # X'H^-2 X
+    H3xx = H2xx - Azx.T @ (D @ H2zx)  # X'H^-3 X
+    Pzz = Azz - Azx @ Axx_inv @ Azx.T  # Z' Pi Z, Pi = H^-1 - H^-1 X Axx^-1 X'H^-1
+    E = Azx @ Axx_inv
+    H2zz = Azz - Azz @ (D @ Azz)  # Z'H^-2 Z
+    P2zz = H2zz - H2zx @ E.T - E @ H2zx.T + E @ H2xx @ E.T  # Z' Pi^2 Z
+    del H2zz
+
+    # B_a: the 0/1 pattern of covariance entry a of the random effects (symmetric)
+    patterns = []
     for j, (r, c) in zip(layout.phi_term, layout.phi_rc):
-        block, s_j = design.random[j], layout.sizes[j]
-        base = starts[j] + np.arange(block.n_levels) * s_j
-        rows, cols = [base + r], [base + c]
+        base = starts[j] + np.arange(design.random[j].n_levels) * layout.sizes[j]
+        b_rows, b_cols = [base + r], [base + c]
         if r != c:
-            rows.append(base + c)
-            cols.append(base + r)
-        B = np.zeros((Z.shape[1], Z.shape[1]))
-        B[np.concatenate(rows), np.concatenate(cols)] = 1.0
-        patterns.append(B)
-    ZD = Z.toarray()
-    G = [ZD @ B @ ZD.T for B in patterns] + [np.eye(n)]
-    V = sum(ph * g for ph, g in zip(phi, G))
-    Vi = linalg.cho_solve(linalg.cho_factor(V, lower=True), np.eye(n))
-    ViX = Vi @ design.X
-    C = linalg.inv(design.X.T @ ViX)
-    C = (C + C.T) / 2.0
-    P = Vi - ViX @ C @ ViX.T
-    m = len(G)
-    PG = [P @ g for g in G]
-    tt = np.array([[np.sum(PG[i] * PG[j].T) for j in range(m)] for i in range(m)])
-    GViX = [g @ ViX for g in G]
-    K = np.array([ViX.T @ gv for gv in GViX])
-    Q = np.array([[(Vi @ GViX[i]).T @ GViX[j] for j in range(m)] for i in range(m)])
-    return _kr_from_parts({"vcov_beta": C, "XtViGViX": K, "trPGPG": tt, "Q": Q})
+            b_rows.append(base + c)
+            b_cols.append(base + r)
+        b_rows, b_cols = np.concatenate(b_rows), np.concatenate(b_cols)
+        patterns.append(sp.csr_matrix((np.ones(b_rows.size), (b_rows, b_cols)), shape=(q, q)))
+    m = len(patterns) + 1  # and the residual, last
+    s4, s6 = sigma2**-2, sigma2**-3
+    BZX = [np.asarray(B @ Azx) for B in patterns]
+    K_parts = [s4 * Azx.T @ bzx for bzx in BZX] + [s4 * H2xx]
+    BP = [np.asarray(B @ Pzz) for B in patterns]
+    tt = np.empty((m, m))
+    Q = np.empty((m, m, p, p))
+    for i in range(m - 1):
+        for j in range(m - 1):
+            tt[i, j] = s4 * float(np.sum(BP[i] * BP[j].T))
+            Q[i, j] = s6 * BZX[i].T @ Azz @ BZX[j]
+        # tr(Pi Z B_i Z' Pi) = tr(B_i Z'Pi^2 Z) (Z'Pi^2 Z symmetric)
+        tt[i, -1] = tt[-1, i] = s4 * float(patterns[i].multiply(P2zz).sum())
+        Q[i, -1] = s6 * BZX[i].T @ H2zx
+        Q[-1, i] = Q[i, -1].T
+    # tr(Pi^2) = tr(H^-2) - 2 tr(Axx^-1 X'H^-3 X) + tr((Axx^-1 X'H^-2 X)^2)
+    A2 = Axx_inv @ H2xx
+    tt[-1, -1] = s4 * (tr_H2 - 2.0 * np.trace(Axx_inv @ H3xx) + float(np.trace(A2 @ A2)))
+    Q[-1, -1] = s6 * H3xx
+    C = sigma2 * Axx_inv
+    return _kr_from_parts(
+        {"vcov_beta": (C + C.T) / 2.0, "XtViGViX": np.array(K_parts), "trPGPG": tt, "Q": Q}
+    )
 
 
 def _varcomp(layout: Layout, design: Design, theta: np.ndarray, sigma2: float) -> pd.DataFrame:
@@ -262,7 +315,7 @@ def _fit(data, formula, levels, source, ddf, rank_deficient) -> tuple[LmmResult,
         jacobian = numeric_jacobian(reml.vcov_beta_vp, vp)
 
         def kr_parts():
-            return _dense_kr_parts(design, layout, theta, s2e, source)
+            return _sparse_kr_parts(design, layout, theta, s2e, source)
 
     evals, evecs = np.linalg.eigh(hess_vp)
     keep = evals > HESSIAN_TOL
