@@ -89,7 +89,7 @@ class SchurReml(SparseReml):
         self.lam2_theta = self.lam_theta[inside]
         self.q2 = q2
 
-    def _solve(self, theta: np.ndarray):
+    def _compute(self, theta: np.ndarray):
         T1 = self.layout.factors(theta)[self.big]
         # M11 blocks T1' K1_g T1 + I, their Cholesky factors and B_g = L11_g^-1 T1'
         M11 = T1.T @ self.K1 @ T1 + self.I1

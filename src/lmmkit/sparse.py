@@ -14,6 +14,9 @@ from .guard import check_memory
 from .params import Layout
 from .pls import profiled
 
+# How many evaluations _solve remembers (each a few p x p arrays).
+SOLVE_CACHE = 64
+
 
 class SparseReml:
     """REML for any random-effect structure (e.g. crossed) with a sparse LDL' factor of M."""
@@ -24,6 +27,7 @@ class SparseReml:
         import qdldl  # the sparse factorisation library; only this backend needs it
 
         self._qdldl = qdldl
+        self._cache: dict[bytes, tuple] = {}
         y, X = design.y, design.X
         self.n, self.p = X.shape
         self.layout = layout
@@ -93,6 +97,20 @@ class SparseReml:
         return solver, (lambda B: np.asarray(LamT @ B))
 
     def _solve(self, theta: np.ndarray):
+        """log|M|, X'H^-1X, X'H^-1y, y'H^-1y at theta, remembered for the last few theta: the
+        finite differences in (theta, sigma) of lmerTest's Hessian and Jacobian revisit the
+        same theta (every step in sigma, and the steps in theta_i that the diagonal and the
+        mixed differences share)."""
+        key = np.asarray(theta, dtype=float).tobytes()
+        if key in self._cache:
+            return self._cache[key]
+        out = self._compute(theta)
+        if len(self._cache) >= SOLVE_CACHE:
+            self._cache.pop(next(iter(self._cache)))  # the oldest
+        self._cache[key] = out
+        return out
+
+    def _compute(self, theta: np.ndarray):
         solver, lam_t = self._factor(theta)
         _, D, _ = solver.factors()
         if not np.all(D > 0):
