@@ -259,3 +259,29 @@ def test_cli_refuses_an_exact_fit_with_one_line(capsys, tmp_path):
     exact_data(True).to_csv(path, sep="\t", index=False)
     code, out, err = run(capsys, "y ~ condition * block + (1 | id)", path)
     assert code == 1 and out == "" and err.count("\n") == 1 and "residual variance" in err
+
+
+def test_kenward_roger_for_crossed_groupings_needs_no_n_by_n_matrix(monkeypatch):
+    """4,000 rows crossed (40 subjects x 100 items): one n x n matrix would take 128 MB, the
+    q x q algebra (q = 140) a few; with 50 MB the Kenward-Roger table is computed (on this
+    balanced design its F is Satterthwaite's: the adjustment leaves the condition contrast's
+    variance as it is)."""
+    rng = np.random.default_rng(11)
+    subject, item = np.meshgrid(np.arange(40), np.arange(100), indexing="ij")
+    subject, item = subject.ravel(), item.ravel()
+    condition = np.where((subject + item) % 2 == 0, "a", "b")
+    rt = (
+        rng.normal(0, 30, 40)[subject]
+        + rng.normal(0, 20, 100)[item]
+        + 10 * (condition == "b")
+        + rng.normal(0, 50, subject.size)
+    )
+    data = pd.DataFrame({"subject": subject, "item": item, "condition": condition, "rt": rt})
+    data["subject"] = "s" + data["subject"].astype(str)
+    data["item"] = "i" + data["item"].astype(str)
+    monkeypatch.setattr(guard, "MEMORY_LIMIT", 50e6)
+    formula = "rt ~ condition + (1 | subject) + (1 | item)"
+    kr = fit_lmm(data, formula, ddf="Kenward-Roger").anova.iloc[0]
+    sat = fit_lmm(data, formula).anova.iloc[0]
+    assert kr["F"] == pytest.approx(sat["F"], rel=1e-6)
+    assert np.isfinite(kr["df_den"]) and kr["df_den"] > 1
