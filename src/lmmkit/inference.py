@@ -248,6 +248,15 @@ class LmmResult:
         left out are set to their mean in the fitted rows (as emmeans does). A simple effect is
         a difference of two such vectors, e.g. condition at block 3.
         """
+        if self.dropped_columns:  # which means are estimable is not worked out here
+            raise LmmInputError(
+                self.source,
+                "contrast",
+                None,
+                "a fixed-effect design without dropped columns for model means (weights of the "
+                "full coding; contrast() takes weights of the kept columns)",
+                list(self.dropped_columns),
+            )
         values = dict(values or {})
         for name in values:
             if name not in self._variables:

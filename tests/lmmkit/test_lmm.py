@@ -344,6 +344,8 @@ def test_empty_interaction_cell_is_refused_on_request_else_dropped():
     assert len(result.dropped_columns) == 1 and result.dropped_columns[0].startswith("condition")
     assert result.anova["df_num"].tolist()[:2] == [1, 1]
     assert result.anova.iloc[2].drop("term").isna().all()
+    with pytest.raises(LmmInputError, match="dropped columns"):
+        result.mean_weights({"condition": "naltrexone"})
 
 
 def test_levels_order_sets_reference_and_sign(fits):
