@@ -137,7 +137,10 @@ def optimise(reml, layout: Layout) -> tuple[np.ndarray, float, bool, str]:
             trial[i] = 0.0
             if reml.evaluate(to_theta(trial), gradient=False)[0] <= best.fun + 1e-10:
                 x = trial
-    x = _polish(fun, x, diagonal, reuse_hessian=finite_differences)
+    # the first Hessian serves every Newton step when gradients are differences (2k + 1
+    # evaluations each); an exact gradient (sparse.EXACT_GRADIENT_Q) makes a fresh one cheap
+    exact_gradient = bool(getattr(reml, "exact_gradient", False))
+    x = _polish(fun, x, diagonal, reuse_hessian=finite_differences and not exact_gradient)
     dev, grad, _, _ = reml.evaluate(to_theta(x), psi=psi_mode)
     # projected gradient: interior components must be flat, boundary ones must point inwards
     scale = np.maximum(np.abs(x), 1.0)

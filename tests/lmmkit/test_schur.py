@@ -54,3 +54,31 @@ def test_schur_backend_is_not_used_when_the_rest_is_large(monkeypatch):
     layout = Layout.of([block.term for block in design.random])
     reml = make_reml(design, layout, "x")
     assert type(reml) is SparseReml  # 15 items outside the 25 subjects: above 10
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ["y ~ x + (1 + x | subject) + (1 | item)", "y ~ x + (1 | subject) + (1 + x | item)"],
+)
+def test_exact_gradient_equals_central_differences(formula):
+    """Small crossed models with random slopes take the gradient from a dense M^-1; it is the
+    derivative the differences approximate (to their truncation error, ~1e-7 here), and at a
+    diagonal element of 0 (where the deviance is even in it) the one-sided difference."""
+    design = build_design(read_data(str(DATA), [], []), parse_formula(formula), None, "x")
+    layout = Layout.of([block.term for block in design.random])
+    reml = make_reml(design, layout, "x")
+    assert reml.exact_gradient
+    rng = np.random.default_rng(5)
+    points = [
+        np.where(layout.diagonal, rng.uniform(0.1, 2.0, layout.n_theta), rng.normal(size=4))
+        for _ in range(5)
+    ]
+    # theta[2] = 0: the slope variance of the first formula (a diagonal element at its bound)
+    points.append(np.where(layout.diagonal, 0.5, 0.2) * (np.arange(4) != 2))
+    for theta in points:
+        reml.exact_gradient = True
+        exact = reml.evaluate(theta)[1]
+        reml.exact_gradient = False
+        differences = reml.evaluate(theta)[1]
+        scale = max(np.abs(differences).max(), 1.0)
+        assert np.abs(exact - differences).max() / scale < 1e-5
