@@ -12,12 +12,15 @@ Output: the ANOVA table as TSV (term sum_sq mean_sq num_df den_df F p, numbers %
 line, the diagnostics (rows used and dropped, converged by lme4's scaled-gradient check,
 singular and why, fixed-effect columns dropped), a blank line, the variance components (lme4's
 as.data.frame(VarCorr)). --out writes the table alone. Bad input: one line `error: ...` on
-stderr and exit status 1.
+stderr and exit status 1. A reader that closes early (`| head -1`) ends it quietly, exit status
+141 (128 + SIGPIPE) as for a command killed by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 import numpy as np
@@ -29,6 +32,8 @@ from .errors import LmmInputError
 
 # What R's read.delim reads as missing by default: an empty field and the string NA.
 R_NA_VALUES = ("", "NA")
+# Exit status when stdout's reader has gone: the shell's status of a process killed by SIGPIPE.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 def _format(value) -> str:
@@ -158,11 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     except LmmInputError as err:
         print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
         return 1
-    sys.stdout.write(_tsv(table))
-    print()
-    print("\n".join(diagnostics(fit)))
-    print()
-    sys.stdout.write(_tsv(fit.varcorr))
+    text = "\n".join([_tsv(table), *diagnostics(fit), "", _tsv(fit.varcorr)])
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (e.g. `| head -1`): no traceback, as a C tool killed by
+        # SIGPIPE; stdout goes to devnull so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     return 0
 
 

@@ -8,11 +8,11 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse import linalg as sparse_linalg
 
-from .checks import SINGULAR_MESSAGE, lme4_convergence, singular_reasons
-from .design import sparse_z
+from .checks import SINGULAR_MESSAGE, singular_reasons
+from .design import rank_message, sparse_z
 from .errors import LmmInputError
 from .fit import fit_parts
-from .inference import DDF_METHODS, LmmResult
+from .inference import DDF_METHODS, LmmResult, row_basis
 
 ANOVA_TABLE_COLUMNS = ["term", "sum_sq", "mean_sq", "num_df", "den_df", "F", "p"]
 VARCORR_COLUMNS = ["grp", "var1", "var2", "vcov", "sdcor"]
@@ -66,17 +66,9 @@ class LmerFit:
         self._parts = parts
         self._data_name = data_name
         design, layout, theta = parts["design"], parts["layout"], parts["theta"]
-        reml = parts["reml"]
-
-        def deviance(x):
-            try:
-                return float(reml.evaluate(np.asarray(x, dtype=float), gradient=False)[0])
-            except (np.linalg.LinAlgError, FloatingPointError):
-                return np.nan
-
         labels = [block.term.label for block in design.random]
         coefs = [block.term.coefficients for block in design.random]
-        check = lme4_convergence(deviance, theta, result.reml_criterion, layout)
+        check = parts["check"]  # lme4's checks, made by the fit (LmmResult.converged is the same)
         self.converged: bool = bool(check["converged"])
         """lme4's convergence checks passed (a singular fit is not checked, as in lme4)."""
         self.singular: bool = bool(check["singular"])
@@ -87,6 +79,8 @@ class LmerFit:
         )
         if self.singular:
             messages.insert(0, f"{SINGULAR_MESSAGE}: " + "; ".join(self.singular_reasons))
+        if result.dropped_columns:
+            messages.insert(0, rank_message(result.dropped_columns))
         self.messages: list[str] = messages
         self._ranef = None
 
@@ -113,8 +107,9 @@ class LmerFit:
 
     @property
     def dropped_columns(self) -> list[str]:
-        """Fixed-effect columns dropped for rank deficiency (none: such designs are refused)."""
-        return []
+        """Fixed-effect columns dropped for rank deficiency, as lme4 drops them: columns in
+        order, each kept unless (to 1e-7 of its norm) a combination of those kept before it."""
+        return list(self._result.dropped_columns)
 
     @property
     def result(self) -> LmmResult:
@@ -259,7 +254,9 @@ class LmerFit:
             Columns term, sum_sq, mean_sq, num_df, den_df, F, p (lmerTest's "Sum Sq",
             "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"); mean_sq = F x sigma^2 (with
             Kenward-Roger: the Wald F from the adjusted covariance, before its scaling, as
-            lmerTest), sum_sq = mean_sq x num_df.
+            lmerTest), sum_sq = mean_sq x num_df. In a rank-deficient design each term is tested
+            on its estimable part (lmerTest's hypotheses); a term whose every column was dropped
+            has a row of NaN, after the others, as lmerTest lists it.
 
         Examples
         --------
@@ -283,18 +280,22 @@ class LmerFit:
         s2 = self._parts["sigma2"]
         rows = []
         for term, L in self._parts["term_L"].items():
+            if L.shape[0] == 0:  # every column of the term aliased: lmerTest's row of NA
+                rows.append({"term": term, **dict.fromkeys(ANOVA_TABLE_COLUMNS[1:], np.nan)})
+                continue
             res = self._result.f_test(L, ddf=ddf)
             mean_sq = res["F"] * s2
             if ddf == "Kenward-Roger":  # lmerTest: the Wald F with the adjusted covariance,
-                Lb = L @ self._result.beta  # before pbkrtest's scaling of F
-                wald = float(Lb @ np.linalg.solve(L @ self._result.vcov_beta_kr @ L.T, Lb))
-                mean_sq = wald / L.shape[0] * s2
+                B = row_basis(L)  # before pbkrtest's scaling of F
+                Lb = B @ self._result.beta
+                wald = float(Lb @ np.linalg.solve(B @ self._result.vcov_beta_kr @ B.T, Lb))
+                mean_sq = wald / B.shape[0] * s2
             rows.append(
                 {
                     "term": term,
                     "sum_sq": mean_sq * res["df_num"],
                     "mean_sq": mean_sq,
-                    "num_df": int(res["df_num"]),
+                    "num_df": res["df_num"],
                     "den_df": res["df_den"],
                     "F": res["F"],
                     "p": res["p"],
@@ -451,7 +452,8 @@ def lmer(
     LmmInputError
         A one-line message naming the data, the column or term, what was expected and what was
         found: an unknown column, a factor with one level, a non-numeric value in a numeric
-        column, a rank-deficient fixed-effect design, a response the model explains exactly.
+        column, a response the model explains exactly. (A rank-deficient fixed-effect design is
+        fitted without its aliased columns, as lme4 fits it: see ``LmerFit.dropped_columns``.)
 
     Examples
     --------

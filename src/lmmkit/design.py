@@ -46,6 +46,7 @@ class Design:
     group_sizes: dict[str, int]
     factor_codes: dict[str, np.ndarray]  # level index of each row, per factor
     numeric_values: dict[str, np.ndarray]  # per numeric variable of the fixed part
+    dropped_columns: tuple[str, ...] = ()  # aliased fixed-effect columns removed (lme4's rule)
 
 
 def coding(name: str, levels: tuple) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -136,23 +137,73 @@ def _column_names(name: str, var: Variable, matrix: np.ndarray | None) -> tuple[
     return tuple(f"{name}[{level}]" for level in var.levels)
 
 
-def _first_dependent_column(XtX: np.ndarray) -> int | None:
-    """Index of the first column that is (numerically) a combination of the ones before it."""
-    d = np.sqrt(np.maximum(np.diag(XtX), 1e-300))
-    A = XtX / np.outer(d, d)  # unit-length columns: the threshold is relative
-    p = A.shape[0]
-    R = np.zeros((p, p))
+# lme4 (chkRank.drop.cols) and lmerTest (ensure_full_rank) call R's qr(X, tol = 1e-7, LAPACK =
+# FALSE): a column whose norm, once the columns kept before it are projected out, is below 1e-7 of
+# its own norm is aliased and pivoted to the end.
+RANK_TOL = 1e-7
+# What a rank-deficient fixed-effect design gets: lme4's default ("message+drop.cols") drops the
+# aliased columns; "stop" refuses it (lme4's check.rankX = "stop.deficient").
+RANK_DEFICIENT = ("drop", "stop")
+
+
+def rank_message(dropped: tuple[str, ...]) -> str:
+    """lme4's message for dropped columns (chkRank.drop.cols), with their names."""
+    k = len(dropped)
+    what = "column / coefficient" if k == 1 else "columns / coefficients"
+    return f"fixed-effect model matrix is rank deficient so dropping {k} {what}: " + ", ".join(
+        dropped
+    )
+
+
+def independent_columns(X: np.ndarray, tol: float = RANK_TOL) -> np.ndarray:
+    """Indices of the columns R's ``qr(X, tol, LAPACK = FALSE)`` keeps, in their order.
+
+    That QR (LINPACK's dqrdc2) pivots only to move an aliased column to the end: columns are taken
+    in order, and one whose residual after projecting out the kept ones has a norm below
+    ``tol`` x its own norm is dropped. Gram-Schmidt with one reorthogonalisation gives the same
+    residual norms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.column_stack([np.ones(4), [0, 1, 0, 1], [1, 0, 1, 0], [1, 2, 3, 4]])
+    >>> independent_columns(X).tolist()  # column 2 = column 0 - column 1
+    [0, 1, 3]
+    """
+    n, p = X.shape
+    Q = np.empty((n, p))
+    keep: list[int] = []
     for j in range(p):
-        r = np.linalg.solve(R[:j, :j].T, A[:j, j]) if j else np.zeros(0)
-        resid = A[j, j] - r @ r
-        if resid < 1e-10:
-            return j
-        R[:j, j] = r
-        R[j, j] = np.sqrt(resid)
-    return None
+        x = X[:, j]
+        norm = float(np.linalg.norm(x))
+        r = x.copy()
+        for _ in range(2):  # classical Gram-Schmidt twice is as accurate as Householder here
+            basis = Q[:, : len(keep)]
+            r -= basis @ (basis.T @ r)
+        residual = float(np.linalg.norm(r))
+        if norm == 0.0 or residual < tol * norm:
+            continue
+        Q[:, len(keep)] = r / residual
+        keep.append(j)
+    return np.array(keep, dtype=int)
 
 
-def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, source: str) -> Design:
+def build_design(
+    data: pd.DataFrame,
+    formula: Formula,
+    levels: dict | None,
+    source: str,
+    rank_deficient: str = "drop",
+) -> Design:
+    """Model matrices of `formula` on the complete rows of `data`.
+
+    rank_deficient: "drop" removes the aliased fixed-effect columns as lme4 does (they are listed
+    in ``Design.dropped_columns``); "stop" refuses such a design, naming the first aliased column.
+    """
+    if rank_deficient not in RANK_DEFICIENT:
+        raise LmmInputError(
+            source, "fit", "rank_deficient", f"one of {list(RANK_DEFICIENT)}", rank_deficient
+        )
     if not isinstance(data, pd.DataFrame):
         raise LmmInputError(source, None, None, "a pandas DataFrame", type(data).__name__)
     levels = dict(levels or {})
@@ -239,15 +290,28 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
             f"more complete rows than the {p} fixed-effect columns",
             n,
         )
-    dependent = _first_dependent_column(X.T @ X)
-    if dependent is not None:
-        raise LmmInputError(
-            source,
-            None,
-            column_names[dependent],
-            "a full-rank fixed-effect design (every cell of each interaction observed)",
-            f"column {dependent + 1} of {p} is a combination of the ones before it",
-        )
+    kept = independent_columns(X)
+    if kept.size < p:
+        first = int(np.setdiff1d(np.arange(p), kept)[0])
+        if rank_deficient == "stop":
+            raise LmmInputError(
+                source,
+                None,
+                column_names[first],
+                "a full-rank fixed-effect design (every cell of each interaction observed)",
+                f"column {first + 1} of {p} is a combination of the ones before it",
+            )
+        # lme4 keeps the first `rank` pivots and fits the model without the others
+        position = {int(c): k for k, c in enumerate(kept)}
+        dropped_columns = tuple(column_names[c] for c in range(p) if c not in position)
+        X = X[:, kept]
+        column_names = [column_names[c] for c in kept]
+        term_columns = {
+            label: [position[c] for c in cols if c in position]
+            for label, cols in term_columns.items()
+        }
+    else:
+        dropped_columns = ()
 
     random: list[RandomBlock] = []
     group_sizes: dict[str, int] = {}
@@ -288,6 +352,7 @@ def build_design(data: pd.DataFrame, formula: Formula, levels: dict | None, sour
         group_sizes,
         codes,
         numeric_values,
+        dropped_columns,
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import linalg
 
+from .checks import lme4_convergence
 from .derivatives import numeric_hessian, numeric_jacobian
 from .design import Design, build_design, sparse_z, term_label
 from .errors import LmmInputError
@@ -36,6 +38,7 @@ def fit_lmm(
     levels: dict | None = None,
     source: str = "<data>",
     ddf: str = "Satterthwaite",
+    rank_deficient: str = "drop",
 ) -> LmmResult:
     """Fit ``formula`` (e.g. ``"ratio ~ condition * block + (1 | participant_id)"``) by REML.
 
@@ -44,9 +47,11 @@ def fit_lmm(
     (categorical order, else sorted); numeric columns enter as they are. Rows with a missing
     value in any variable of the model are dropped and counted. `source` names the data in
     error messages. ddf: 'Satterthwaite' (default, lmerTest's default) or 'Kenward-Roger'
-    (pbkrtest's method) for the fixed and anova tables.
+    (pbkrtest's method) for the fixed and anova tables. rank_deficient: "drop" (lme4's default:
+    aliased fixed-effect columns are dropped, listed in ``dropped_columns``, and the estimable
+    part of each term is tested as lmerTest tests it) or "stop" (refuse such a design).
     """
-    return fit_parts(data, formula, levels, source, ddf)[0]
+    return fit_parts(data, formula, levels, source, ddf, rank_deficient)[0]
 
 
 def fit_parts(
@@ -55,6 +60,7 @@ def fit_parts(
     levels: dict | None = None,
     source: str = "<data>",
     ddf: str = "Satterthwaite",
+    rank_deficient: str = "drop",
 ) -> tuple[LmmResult, dict]:
     """fit_lmm's result and what lmmkit.lmer needs besides: the design, the parameter layout,
     theta at the optimum, the REML backend and the L matrix of each term's type III test."""
@@ -63,9 +69,9 @@ def fit_parts(
     # The per-group blocks are small: multi-threaded BLAS only adds overhead.
     try:
         if threadpool_limits is None:
-            return _fit(data, formula, levels, source, ddf)
+            return _fit(data, formula, levels, source, ddf, rank_deficient)
         with threadpool_limits(limits=1, user_api="blas"):
-            return _fit(data, formula, levels, source, ddf)
+            return _fit(data, formula, levels, source, ddf, rank_deficient)
     except FloatingPointError as err:  # no residual left at the optimum (pls.profiled)
         raise LmmInputError(
             source,
@@ -94,12 +100,29 @@ def _check_residual(
         )
 
 
+def lme4_check(reml, theta: np.ndarray, deviance: float, layout: Layout) -> dict:
+    """lme4's convergence and singularity checks (checks.lme4_convergence) of the profiled REML
+    criterion at theta; a point where it cannot be evaluated counts as NaN, as in lme4."""
+
+    def criterion(x):
+        try:
+            return float(reml.evaluate(np.asarray(x, dtype=float), gradient=False)[0])
+        except (np.linalg.LinAlgError, FloatingPointError):
+            return np.nan
+
+    return lme4_convergence(criterion, theta, deviance, layout)
+
+
 def check_design(
-    data: pd.DataFrame, formula: str, levels: dict | None = None, source: str = "<data>"
+    data: pd.DataFrame,
+    formula: str,
+    levels: dict | None = None,
+    source: str = "<data>",
+    rank_deficient: str = "drop",
 ) -> None:
-    """Raise fit_lmm's LmmInputError for a model that cannot be estimated (too few rows or groups,
-    a rank-deficient design) without fitting it."""
-    build_design(data, parse_formula(formula, source), levels, source)
+    """Raise fit_lmm's LmmInputError for a model that cannot be estimated (too few rows or groups;
+    with rank_deficient="stop" a rank-deficient design) without fitting it."""
+    build_design(data, parse_formula(formula, source), levels, source, rank_deficient)
 
 
 def _chain_rule(d: dict, layout: Layout, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -129,48 +152,100 @@ def _kr_from_parts(d: dict) -> dict:
     return {"vcov_beta_kr": (adjusted + adjusted.T) / 2.0, "kr_P": kr_P, "kr_W": W}
 
 
-def _dense_kr_parts(
+def _sparse_kr_parts(
     design: Design, layout: Layout, theta: np.ndarray, sigma2: float, source: str
 ) -> dict:
-    """Kenward-Roger for non-nested (e.g. crossed) groupings: V^-1 and P as dense n x n
-    matrices, so only where they fit (checked first)."""
-    n = design.X.shape[0]
-    check_memory(
-        8.0 * n * n * 6, "n x n matrices for Kenward-Roger with crossed random effects", source
-    )
+    """Kenward-Roger for non-nested (e.g. crossed) groupings without an n x n matrix.
+
+    V = sigma^2 H with H = I + Z D Z' (D = Lambda Lambda'), so H^-1 = I - Z R Z' with
+    R = Lambda M^-1 Lambda'. Every quantity pbkrtest needs (X'V^-1 G_a V^-1 X, the traces
+    tr(P G_a P G_b), X'V^-1 G_a V^-1 G_b V^-1 X, for G_a = Z B_a Z' and the residual's G = I)
+    is a product of the q x q and q x p matrices Z'H^-1 Z, Z'H^-1 X, X'H^-1 X and of D, using
+    H^-2 = H^-1 - H^-1 Z D Z' H^-1 for the residual's terms: memory and time grow with q (the
+    random effects), not with the rows.
+    """
+    X = design.X
+    n, p = X.shape
     Z = sparse_z(design.random, n)
-    phi = layout.phi(theta, sigma2)
-    # G_a = Z B_a Z' with B_a the 0/1 pattern of covariance entry a in the random effects
-    patterns, offset = [], 0
-    starts = []
-    for block in design.random:
+    q = Z.shape[1]
+    check_memory(
+        8.0 * q * q * 10 + 8.0 * q * p * 12,
+        "q x q matrices for Kenward-Roger with crossed random effects",
+        source,
+    )
+    K = np.asarray((Z.T @ Z).toarray())
+    ZtX = np.asarray(Z.T @ X)
+    # Lambda (lower triangular, block diagonal) and D = Lambda Lambda'
+    rows, cols, vals, starts, offset = [], [], [], [], 0
+    for T, block in zip(layout.factors(theta), design.random):
+        s_j = T.shape[0]
         starts.append(offset)
-        offset += block.n_levels * block.values.shape[1]
+        base = offset + np.arange(block.n_levels) * s_j
+        for r in range(s_j):
+            for c in range(r + 1):
+                rows.append(base + r)
+                cols.append(base + c)
+                vals.append(np.full(block.n_levels, T[r, c]))
+        offset += block.n_levels * s_j
+    Lam = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(q, q)
+    )
+    D = (Lam @ Lam.T).tocsr()
+    LtK = np.asarray(Lam.T @ K)
+    M = np.asarray(Lam.T @ LtK.T).T + np.eye(q)
+    Minv = linalg.cho_solve(linalg.cho_factor(M, lower=True), np.eye(q))
+    del M
+    R = np.asarray(Lam @ np.asarray(Lam @ Minv.T).T)  # Lambda M^-1 Lambda' (M^-1 symmetric)
+    del Minv
+    RK = R @ K
+    Azz = K - K @ RK
+    Azx = ZtX - RK.T @ ZtX
+    Axx = X.T @ X - ZtX.T @ (R @ ZtX)
+    Axx_inv = np.linalg.inv(Axx)
+    tr_H2 = n - 2.0 * np.trace(RK) + float(np.sum(RK * RK.T))
+    del R, RK
+    H2zx = Azx - Azz @ (D @ Azx)  # Z'H^-2 X
+    H2xx = Axx - Azx.T @ (D @ Azx)  # X'H^-2 X
+    H3xx = H2xx - Azx.T @ (D @ H2zx)  # X'H^-3 X
+    Pzz = Azz - Azx @ Axx_inv @ Azx.T  # Z' Pi Z, Pi = H^-1 - H^-1 X Axx^-1 X'H^-1
+    E = Azx @ Axx_inv
+    H2zz = Azz - Azz @ (D @ Azz)  # Z'H^-2 Z
+    P2zz = H2zz - H2zx @ E.T - E @ H2zx.T + E @ H2xx @ E.T  # Z' Pi^2 Z
+    del H2zz
+
+    # B_a: the 0/1 pattern of covariance entry a of the random effects (symmetric)
+    patterns = []
     for j, (r, c) in zip(layout.phi_term, layout.phi_rc):
-        block, s_j = design.random[j], layout.sizes[j]
-        base = starts[j] + np.arange(block.n_levels) * s_j
-        rows, cols = [base + r], [base + c]
+        base = starts[j] + np.arange(design.random[j].n_levels) * layout.sizes[j]
+        b_rows, b_cols = [base + r], [base + c]
         if r != c:
-            rows.append(base + c)
-            cols.append(base + r)
-        B = np.zeros((Z.shape[1], Z.shape[1]))
-        B[np.concatenate(rows), np.concatenate(cols)] = 1.0
-        patterns.append(B)
-    ZD = Z.toarray()
-    G = [ZD @ B @ ZD.T for B in patterns] + [np.eye(n)]
-    V = sum(ph * g for ph, g in zip(phi, G))
-    Vi = linalg.cho_solve(linalg.cho_factor(V, lower=True), np.eye(n))
-    ViX = Vi @ design.X
-    C = linalg.inv(design.X.T @ ViX)
-    C = (C + C.T) / 2.0
-    P = Vi - ViX @ C @ ViX.T
-    m = len(G)
-    PG = [P @ g for g in G]
-    tt = np.array([[np.sum(PG[i] * PG[j].T) for j in range(m)] for i in range(m)])
-    GViX = [g @ ViX for g in G]
-    K = np.array([ViX.T @ gv for gv in GViX])
-    Q = np.array([[(Vi @ GViX[i]).T @ GViX[j] for j in range(m)] for i in range(m)])
-    return _kr_from_parts({"vcov_beta": C, "XtViGViX": K, "trPGPG": tt, "Q": Q})
+            b_rows.append(base + c)
+            b_cols.append(base + r)
+        b_rows, b_cols = np.concatenate(b_rows), np.concatenate(b_cols)
+        patterns.append(sp.csr_matrix((np.ones(b_rows.size), (b_rows, b_cols)), shape=(q, q)))
+    m = len(patterns) + 1  # and the residual, last
+    s4, s6 = sigma2**-2, sigma2**-3
+    BZX = [np.asarray(B @ Azx) for B in patterns]
+    K_parts = [s4 * Azx.T @ bzx for bzx in BZX] + [s4 * H2xx]
+    BP = [np.asarray(B @ Pzz) for B in patterns]
+    tt = np.empty((m, m))
+    Q = np.empty((m, m, p, p))
+    for i in range(m - 1):
+        for j in range(m - 1):
+            tt[i, j] = s4 * float(np.sum(BP[i] * BP[j].T))
+            Q[i, j] = s6 * BZX[i].T @ Azz @ BZX[j]
+        # tr(Pi Z B_i Z' Pi) = tr(B_i Z'Pi^2 Z) (Z'Pi^2 Z symmetric)
+        tt[i, -1] = tt[-1, i] = s4 * float(patterns[i].multiply(P2zz).sum())
+        Q[i, -1] = s6 * BZX[i].T @ H2zx
+        Q[-1, i] = Q[i, -1].T
+    # tr(Pi^2) = tr(H^-2) - 2 tr(Axx^-1 X'H^-3 X) + tr((Axx^-1 X'H^-2 X)^2)
+    A2 = Axx_inv @ H2xx
+    tt[-1, -1] = s4 * (tr_H2 - 2.0 * np.trace(Axx_inv @ H3xx) + float(np.trace(A2 @ A2)))
+    Q[-1, -1] = s6 * H3xx
+    C = sigma2 * Axx_inv
+    return _kr_from_parts(
+        {"vcov_beta": (C + C.T) / 2.0, "XtViGViX": np.array(K_parts), "trPGPG": tt, "Q": Q}
+    )
 
 
 def _varcomp(layout: Layout, design: Design, theta: np.ndarray, sigma2: float) -> pd.DataFrame:
@@ -209,13 +284,17 @@ def _varcomp(layout: Layout, design: Design, theta: np.ndarray, sigma2: float) -
     )
 
 
-def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
+def _fit(data, formula, levels, source, ddf, rank_deficient) -> tuple[LmmResult, dict]:
     parsed = parse_formula(formula, source)
-    design = build_design(data, parsed, levels, source)
+    design = build_design(data, parsed, levels, source, rank_deficient)
     layout = Layout.of([block.term for block in design.random])
     n, p = design.X.shape
     reml = make_reml(design, layout, source)
-    theta, deviance, converged, message = optimise(reml, layout)
+    theta, deviance, _, message = optimise(reml, layout)
+    # converged and singular: lme4's checks, the one definition (the optimiser's own projected-
+    # gradient test stays in the message)
+    check = lme4_check(reml, theta, deviance, layout)
+    converged = bool(check["converged"])
     _, beta, r2 = reml.evaluate(theta, gradient=False)
     s2e = r2 / (n - p)
     _check_residual(design, theta, s2e, source, parsed.outcome)
@@ -236,19 +315,18 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
         jacobian = numeric_jacobian(reml.vcov_beta_vp, vp)
 
         def kr_parts():
-            return _dense_kr_parts(design, layout, theta, s2e, source)
+            return _sparse_kr_parts(design, layout, theta, s2e, source)
 
     evals, evecs = np.linalg.eigh(hess_vp)
     keep = evals > HESSIAN_TOL
     vcov_varpar = 2.0 * (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
     if np.any(evals < -HESSIAN_TOL):  # not a minimum (lmerTest warns likewise)
-        converged = False
         message += (
             f"; REML deviance Hessian has negative eigenvalue(s) {evals[evals < -HESSIAN_TOL]}"
         )
 
     small = layout.diagonal & (theta < SINGULAR_THETA)
-    singular = bool(np.any(small))
+    singular = bool(check["singular"])
     if singular:
         names = dict.fromkeys(design.random[j].term.label for j in layout.theta_term[small])
         message += f"; singular fit: variance of {', '.join(names)} estimated at the boundary (0)"
@@ -279,6 +357,7 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
         _variables=design.variables,
         _term_codings=design.term_codings,
         _kenward_roger_parts=kr_parts,
+        dropped_columns=design.dropped_columns,
     )
 
     column_term = {0: "(Intercept)"}
@@ -298,13 +377,13 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
                 "p": res["p"],
             }
         )
-    hierarchical = all(
+    hierarchical = not design.dropped_columns and all(
         m is None or m is design.variables[name].coding
         for term in parsed.terms
         for name, m in zip(term, design.term_codings[term_label(term)])
     )
     general = {} if hierarchical else general_basis(list(parsed.terms), design)
-    anova_rows, term_L = [], {}
+    anova_rows, untestable, term_L = [], [], {}
     for term in parsed.terms:
         label = term_label(term)
         cols = design.term_columns[label]
@@ -314,8 +393,11 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
         else:
             L = general[label]
         term_L[label] = L
+        if L.shape[0] == 0:  # every column aliased: lmerTest's row of NA, after the others
+            untestable.append({"term": label, **dict.fromkeys(ANOVA_COLUMNS[1:], np.nan)})
+            continue
         res = result.f_test(L)
-        single = result.contrast(L[0]) if len(cols) == 1 else {"estimate": np.nan, "se": np.nan}
+        single = result.contrast(L[0]) if L.shape[0] == 1 else {"estimate": np.nan, "se": np.nan}
         anova_rows.append(
             {
                 "term": label,
@@ -327,6 +409,8 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
                 "p": res["p"],
             }
         )
+    anova_rows += untestable
+    term_L = {row["term"]: term_L[row["term"]] for row in anova_rows}
     object.__setattr__(result, "fixed", pd.DataFrame(fixed_rows, columns=FIXED_COLUMNS))
     object.__setattr__(result, "anova", pd.DataFrame(anova_rows, columns=ANOVA_COLUMNS))
     parts = {
@@ -336,5 +420,6 @@ def _fit(data, formula, levels, source, ddf) -> tuple[LmmResult, dict]:
         "reml": reml,
         "term_L": term_L,
         "sigma2": s2e,
+        "check": check,
     }
     return result, parts

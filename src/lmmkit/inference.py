@@ -31,6 +31,14 @@ def ddf_multi(nu: np.ndarray, tol: float = 1e-8) -> float:
     return 2.0 * E / (E - nu.size)
 
 
+def row_basis(L: np.ndarray) -> np.ndarray:
+    """L itself if its rows are independent, else rank(L) rows spanning the same space (a Wald
+    or Kenward-Roger F test depends on the space only; lmerTest accepts dependent rows)."""
+    u, s, vt = np.linalg.svd(L, full_matrices=False)
+    rank = int(np.sum(s > max(L.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0)))
+    return L if rank == L.shape[0] else s[:rank, None] * vt[:rank]
+
+
 DDF_METHODS = ("Satterthwaite", "Kenward-Roger")
 FIXED_COLUMNS = ["term", "column", "estimate", "se", "df", "t", "p"]
 ANOVA_COLUMNS = ["term", "estimate", "se", "F", "df_num", "df_den", "p"]
@@ -61,7 +69,7 @@ class LmmResult:
     anova: pd.DataFrame  # term, estimate, se, F, df_num, df_den, p
     variance_components: pd.DataFrame  # name, variance, sd (Residual last)
     reml_criterion: float  # -2 REML log-likelihood, as lme4's REMLcrit with this coding
-    converged: bool
+    converged: bool  # lme4's checks (checks.lme4_convergence): scaled gradient, Hessian
     singular: bool
     optimizer_message: str
     n_observations: int
@@ -81,6 +89,7 @@ class LmmResult:
         default=None, repr=False
     )  # callable -> (vcov_beta_kr, kr_P, kr_W)
     _cache: dict = field(default_factory=dict, repr=False)
+    dropped_columns: tuple[str, ...] = ()  # aliased fixed-effect columns lme4's rule removed
 
     # -- Kenward-Roger parts, computed on first use -----------------------------------------
 
@@ -194,7 +203,9 @@ class LmmResult:
         """Joint F test of the rows of L (q x p) = 0, as lmerTest's anova computes it.
 
         Satterthwaite: eigen-decomposition of L cov(beta) L' (Fai & Cornelius 1996), rank from
-        its eigenvalues. Kenward-Roger: Wald F with the adjusted covariance, scaled by lambda.
+        its eigenvalues. Kenward-Roger: Wald F with the adjusted covariance, scaled by lambda, on a
+        basis of L's rows (dependent rows, as a rank-deficient design's hypotheses have, are
+        allowed as in lmerTest).
         """
         p = len(self.column_names)
         L = np.asarray(L, dtype=float)
@@ -209,11 +220,8 @@ class LmmResult:
                 f"shape {L.shape}",
             )
         if self._method(ddf) == "Kenward-Roger":
-            q = int(np.linalg.matrix_rank(L))
-            if q < L.shape[0]:
-                raise LmmInputError(
-                    self.source, "F test", "L", "rows that are linearly independent", f"rank {q}"
-                )
+            L = row_basis(L)
+            q = L.shape[0]
             m, scale = self._kenward_roger(L)
             Lb = L @ self.beta
             F = scale * float(Lb @ np.linalg.solve(L @ self.vcov_beta_kr @ L.T, Lb)) / q
@@ -240,6 +248,15 @@ class LmmResult:
         left out are set to their mean in the fitted rows (as emmeans does). A simple effect is
         a difference of two such vectors, e.g. condition at block 3.
         """
+        if self.dropped_columns:  # which means are estimable is not worked out here
+            raise LmmInputError(
+                self.source,
+                "contrast",
+                None,
+                "a fixed-effect design without dropped columns for model means (weights of the "
+                "full coding; contrast() takes weights of the kept columns)",
+                list(self.dropped_columns),
+            )
         values = dict(values or {})
         for name in values:
             if name not in self._variables:

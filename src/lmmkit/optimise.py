@@ -23,7 +23,9 @@ STARTS = (1.0, 0.1, 10.0)  # lme4 starts at theta = 1; two more guard against lo
 OPTIONS = {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000}
 
 
-def _polish(fun, x: np.ndarray, diagonal: np.ndarray, iterations: int = 4) -> np.ndarray:
+def _polish(
+    fun, x: np.ndarray, diagonal: np.ndarray, iterations: int = 4, reuse_hessian: bool = False
+) -> np.ndarray:
     """Newton steps on the interior parameters (Hessian from differences of the gradient).
 
     L-BFGS-B often stops where its line search meets rounding noise ('ABNORMAL'), with a
@@ -31,25 +33,30 @@ def _polish(fun, x: np.ndarray, diagonal: np.ndarray, iterations: int = 4) -> np
     depends on rounding, so two implementations of the same deviance would differ there. A few
     Newton steps take the optimum to the gradient's own precision; a step is kept only if it
     lowers the gradient without raising the deviance beyond its rounding noise (~1e-12 relative).
+    reuse_hessian: the Hessian of the first step serves every step (a chord method: near the
+    optimum it hardly changes, and with finite-difference gradients each Hessian costs 2k
+    gradients of 2k + 1 evaluations).
     """
     free = ~(diagonal & (x <= 0))
     if not free.any():
         return x
     dev, grad = fun(x)
+    H = None
     for _ in range(iterations):
         idx = np.flatnonzero(free)
-        H = np.empty((idx.size, idx.size))
-        for col, i in enumerate(idx):
-            h = 1e-5 * max(abs(x[i]), 1e-3)
-            up, down = x.copy(), x.copy()
-            up[i] += h
-            down[i] -= h
-            if diagonal[i] and down[i] < 0:
-                down[i] = x[i]
-                H[:, col] = (fun(up)[1][idx] - grad[idx]) / h
-            else:
-                H[:, col] = (fun(up)[1][idx] - fun(down)[1][idx]) / (up[i] - down[i])
-        H = (H + H.T) / 2.0
+        if H is None or not reuse_hessian:
+            H = np.empty((idx.size, idx.size))
+            for col, i in enumerate(idx):
+                h = 1e-5 * max(abs(x[i]), 1e-3)
+                up, down = x.copy(), x.copy()
+                up[i] += h
+                down[i] -= h
+                if diagonal[i] and down[i] < 0:
+                    down[i] = x[i]
+                    H[:, col] = (fun(up)[1][idx] - grad[idx]) / h
+                else:
+                    H[:, col] = (fun(up)[1][idx] - fun(down)[1][idx]) / (up[i] - down[i])
+            H = (H + H.T) / 2.0
         try:
             if np.min(np.linalg.eigvalsh(H)) <= 0:
                 break
@@ -87,15 +94,28 @@ def optimise(reml, layout: Layout) -> tuple[np.ndarray, float, bool, str]:
         bounds = [(0.0, PSI_MAX)] * k
     else:
         bounds = [(0.0, np.sqrt(PSI_MAX)) if d else (None, None) for d in diagonal]
-    # theta, or finite-difference gradients (sparse backend): the starts run to a looser
-    # tolerance and only the best is refined (the tight tolerance's long tail is most of the cost
-    # when theta is badly scaled, e.g. slopes per minute). Intercept-only models with exact
-    # gradients keep the previous engine's procedure, so the pipeline's numbers stay put.
-    two_stage = not (psi_mode and reml.exact_derivatives)
-    options = {**OPTIONS, "ftol": 1e-10} if two_stage else OPTIONS
+    # Exact gradients (block backend): every start runs; theta (random slopes) runs the starts
+    # to a looser tolerance and refines the best (the tight tolerance's long tail is most of the
+    # cost when theta is badly scaled, e.g. slopes per minute). Intercept-only models keep the
+    # previous engine's procedure, so the pipeline's numbers stay put.
+    # Finite-difference gradients (Schur and sparse backends, crossed designs) cost 2k + 1
+    # evaluations each: the starts are compared by their deviance and only the best is run (as
+    # lme4 runs one), and the tight tail is left to the Newton steps of _polish, which reach the
+    # gradient's precision in a few steps where L-BFGS-B's line search meets rounding noise.
+    finite_differences = not reml.exact_derivatives
+    two_stage = not (psi_mode and reml.exact_derivatives) and not finite_differences
+    options = {**OPTIONS, "ftol": 1e-10} if two_stage or finite_differences else OPTIONS
+    starts = [np.where(diagonal, start, 0.0) for start in STARTS]
+    if finite_differences:
+        values = []
+        for x0 in starts:
+            try:
+                values.append(reml.evaluate(to_theta(x0), gradient=False)[0])
+            except (np.linalg.LinAlgError, FloatingPointError):
+                values.append(np.inf)
+        starts = [starts[int(np.argmin(values))]]
     best = None
-    for start in STARTS:
-        x0 = np.where(diagonal, start, 0.0)
+    for x0 in starts:
         res = optimize.minimize(
             fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options
         )
@@ -117,7 +137,10 @@ def optimise(reml, layout: Layout) -> tuple[np.ndarray, float, bool, str]:
             trial[i] = 0.0
             if reml.evaluate(to_theta(trial), gradient=False)[0] <= best.fun + 1e-10:
                 x = trial
-    x = _polish(fun, x, diagonal)
+    # the first Hessian serves every Newton step when gradients are differences (2k + 1
+    # evaluations each); an exact gradient (sparse.EXACT_GRADIENT_Q) makes a fresh one cheap
+    exact_gradient = bool(getattr(reml, "exact_gradient", False))
+    x = _polish(fun, x, diagonal, reuse_hessian=finite_differences and not exact_gradient)
     dev, grad, _, _ = reml.evaluate(to_theta(x), psi=psi_mode)
     # projected gradient: interior components must be flat, boundary ones must point inwards
     scale = np.maximum(np.abs(x), 1.0)

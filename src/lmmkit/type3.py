@@ -7,14 +7,17 @@ treatment contrasts (level j - level 1) of each factor mapped to the model's cod
 extract_contrasts_type3 in lmerTest 3.1): estimable functions of the full cell-means design in
 treatment coding, orthogonalised against the terms that contain each term, mapped to the
 model's coding. `general_basis` follows that definition (the F value of a term does not depend
-on the basis of its hypothesis, but which hypothesis is tested does in such models).
+on the basis of its hypothesis, but which hypothesis is tested does in such models). It is also
+the one for a rank-deficient design (e.g. an empty interaction cell): as lmerTest, the treatment-
+coded design loses its aliased columns by the same QR rule as the model's, the empty cells give
+zero rows, and a term none of whose columns is estimable has no hypothesis (0 rows).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .design import Design, term_label
+from .design import Design, independent_columns, term_label
 
 
 def simple_basis(term: tuple[str, ...], codings: tuple, variables: dict) -> np.ndarray:
@@ -98,10 +101,18 @@ def general_basis(terms: list[tuple[str, ...]], design: Design) -> dict[str, np.
             if m is None or m.shape[1] != len(variables[name].levels)
         }
     X = np.column_stack(treatment)
+    # lmerTest's ensure_full_rank: the treatment-coded design without its aliased columns
+    kept = independent_columns(X)
+    position = {int(c): k for k, c in enumerate(kept)}
+    X = X[:, kept]
     rdX = np.column_stack(full)
     XtX = X.T @ X
     L = _zapsmall(np.linalg.solve(XtX, X.T @ rdX).T)  # estimable functions, rows: cells
-    cols = design.term_columns
+    cols, start = {}, 1
+    for term in terms:
+        width = treatment[len(cols) + 1].shape[1]
+        cols[term_label(term)] = [position[c] for c in range(start, start + width) if c in position]
+        start += width
     numeric = {
         label: {v for v in vs if variables[v].levels is None} for label, vs in contrast_vars.items()
     }
@@ -117,17 +128,17 @@ def general_basis(terms: list[tuple[str, ...]], design: Design) -> dict[str, np.
     order = [labels[i] for i in sorted(range(len(terms)), key=lambda i: len(terms[i]))][::-1]
     for label in order:
         containing = [other for other in labels if contains(label, other)]
-        if containing:
-            A = L[:, [c for other in containing for c in cols[other]]]
-            B = L[:, cols[label]]
+        A = L[:, [c for other in containing for c in cols[other]]]
+        B = L[:, cols[label]]
+        if A.size and B.size:
             coef, *_ = np.linalg.lstsq(A, B, rcond=None)
             L[:, cols[label]] = _zapsmall(B - A @ coef)
-    L = L[np.array(keep_rows)]  # p x p
+    L = L[np.array(keep_rows)[kept]]  # rows: the coefficients of the treatment-coded X
     mapping = _zapsmall(np.linalg.solve(XtX, X.T @ Xorig))
     out = {}
     for label in labels:
         rows = L[:, cols[label]].T
-        rows = rows[np.abs(rows).sum(axis=1) > 1e-8]
+        rows = rows[np.abs(rows).sum(axis=1) > 1e-8].reshape(-1, X.shape[1])
         out[label] = rows @ mapping
     assert all(v.shape[1] == p for v in out.values())
     return out

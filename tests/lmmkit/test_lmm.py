@@ -333,11 +333,19 @@ def test_bad_data_raise_input_errors():
         fit_lmm(data.to_dict(), formula)
 
 
-def test_empty_interaction_cell_raises_rank_error():
+def test_empty_interaction_cell_is_refused_on_request_else_dropped():
     data, formula, levels = madrs_data()
     holed = data[~((data["condition"] == "naltrexone") & (data["time"] == "day1"))]
     with pytest.raises(LmmInputError, match="full-rank"):
-        fit_lmm(holed, formula, levels=levels)
+        fit_lmm(holed, formula, levels=levels, rank_deficient="stop")
+    # lme4's default: the aliased interaction column is dropped, the main effects are tested and
+    # the interaction of a 2 x 2 design with an empty cell has no estimable hypothesis (NaN row)
+    result = fit_lmm(holed, formula, levels=levels)
+    assert len(result.dropped_columns) == 1 and result.dropped_columns[0].startswith("condition")
+    assert result.anova["df_num"].tolist()[:2] == [1, 1]
+    assert result.anova.iloc[2].drop("term").isna().all()
+    with pytest.raises(LmmInputError, match="dropped columns"):
+        result.mean_weights({"condition": "naltrexone"})
 
 
 def test_levels_order_sets_reference_and_sign(fits):

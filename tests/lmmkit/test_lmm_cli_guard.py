@@ -167,6 +167,27 @@ def test_cli_runs_as_module(slopes_tsv):
     )
 
 
+def test_cli_reader_closing_early_gives_no_traceback(slopes_tsv):
+    """`python -m lmmkit ... | head -1`: the pipe is closed before the table is written."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    command = [sys.executable, "-m", "lmmkit", "ratio ~ condition + (1 | participant_id)"]
+    process = subprocess.Popen(
+        [*command, str(slopes_tsv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    process.stdout.close()  # the reader is gone before the fit ends
+    err = process.stderr.read().decode()
+    assert process.wait() == 141 and err == ""
+
+
+def test_cli_reports_columns_dropped_for_rank_deficiency(capsys):
+    path = Path(__file__).parents[1] / "fixtures" / "lmmkit" / "empty_cell.tsv"
+    code, out, err = run(capsys, "y ~ a * b + (1 | participant)", path)
+    assert code == 0 and err == ""
+    assert "fixed-effect columns dropped (rank deficiency)\ta[a2-a1]:b[b2]" in out
+    rows = [line.split("\t") for line in out.split("\n")[1:4]]
+    assert [(row[0], row[3]) for row in rows] == [("a", "1"), ("b", "2"), ("a:b", "1")]
+
+
 def test_size_guard_refuses_before_allocating(monkeypatch):
     data = pd.read_csv(FIXTURES / "slopes_2x6.csv")
     monkeypatch.setattr(guard, "MEMORY_LIMIT", 50_000.0)  # a machine of 50 kB
@@ -180,9 +201,8 @@ def test_size_guard_refuses_before_allocating(monkeypatch):
 def test_kenward_roger_for_crossed_groupings_is_guarded(monkeypatch):
     data = pd.read_csv(FIXTURES / "crossed.csv")
     formula = "rt ~ condition + (1 | subject) + (1 | item)"
-    monkeypatch.setattr(
-        guard, "MEMORY_LIMIT", 5e6
-    )  # the fit fits, the n x n Kenward-Roger matrices do not
+    # 200 kB: the fit fits, Kenward-Roger's q x q matrices (50 random effects) do not
+    monkeypatch.setattr(guard, "MEMORY_LIMIT", 2e5)
     result = fit_lmm(data, formula)
     assert result.anova["df_den"].notna().all()
     with pytest.raises(LmmInputError, match="Kenward-Roger") as err:
@@ -239,3 +259,29 @@ def test_cli_refuses_an_exact_fit_with_one_line(capsys, tmp_path):
     exact_data(True).to_csv(path, sep="\t", index=False)
     code, out, err = run(capsys, "y ~ condition * block + (1 | id)", path)
     assert code == 1 and out == "" and err.count("\n") == 1 and "residual variance" in err
+
+
+def test_kenward_roger_for_crossed_groupings_needs_no_n_by_n_matrix(monkeypatch):
+    """4,000 rows crossed (40 subjects x 100 items): one n x n matrix would take 128 MB, the
+    q x q algebra (q = 140) a few; with 50 MB the Kenward-Roger table is computed (on this
+    balanced design its F is Satterthwaite's: the adjustment leaves the condition contrast's
+    variance as it is)."""
+    rng = np.random.default_rng(11)
+    subject, item = np.meshgrid(np.arange(40), np.arange(100), indexing="ij")
+    subject, item = subject.ravel(), item.ravel()
+    condition = np.where((subject + item) % 2 == 0, "a", "b")
+    rt = (
+        rng.normal(0, 30, 40)[subject]
+        + rng.normal(0, 20, 100)[item]
+        + 10 * (condition == "b")
+        + rng.normal(0, 50, subject.size)
+    )
+    data = pd.DataFrame({"subject": subject, "item": item, "condition": condition, "rt": rt})
+    data["subject"] = "s" + data["subject"].astype(str)
+    data["item"] = "i" + data["item"].astype(str)
+    monkeypatch.setattr(guard, "MEMORY_LIMIT", 50e6)
+    formula = "rt ~ condition + (1 | subject) + (1 | item)"
+    kr = fit_lmm(data, formula, ddf="Kenward-Roger").anova.iloc[0]
+    sat = fit_lmm(data, formula).anova.iloc[0]
+    assert kr["F"] == pytest.approx(sat["F"], rel=1e-6)
+    assert np.isfinite(kr["df_den"]) and kr["df_den"] > 1

@@ -50,6 +50,9 @@ MODEL_COLUMNS = [
 ]
 PARTIAL_ETA_FROM_F = "partial eta squared from F: F*df_num/(F*df_num+df_den)"
 SEX_SUBSETS = {"M": "male", "F": "female"}
+# The paper's tests assume every condition x time cell observed: a design with an empty cell is
+# refused (naming the column) rather than tested on its estimable part as lme4/lmerTest would.
+RANK_DEFICIENT = "stop"
 
 
 def with_site_term(formula: str, data: pd.DataFrame, site_term: str | None) -> str:
@@ -191,7 +194,9 @@ def fit(
                 f"all {len(values)} values equal to {values.iloc[0]:g}",
             )
     try:
-        return fit_lmm(data, formula, levels=levels, source=source, ddf=ddf)
+        return fit_lmm(
+            data, formula, levels=levels, source=source, ddf=ddf, rank_deficient=RANK_DEFICIENT
+        )
     except LmmInputError as err:  # lmmkit's own error type (also a perfect fit), as the pipeline's
         raise InputError(err.file, err.where, err.column, err.expected, err.got) from None
 
@@ -293,6 +298,7 @@ def require_sex_models(
                     formula,
                     model_levels(part, formula, conditions, reference),
                     f"{analysis} ({outcome}, {subset})",
+                    RANK_DEFICIENT,
                 )
             except (InputError, LmmInputError) as err:
                 counts = part.groupby("sex")["participant_id"].nunique()
