@@ -14,7 +14,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 PACKAGE = SRC / "crossover_fmrs"
-ENGINE = SRC / "lmmkit"
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
@@ -73,4 +72,11 @@ def test_ruff_is_clean():
         capture_output=True,
         text=True,
     )
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_vulture_finds_no_dead_code():
+    """`vulture` as configured in pyproject.toml ([tool.vulture]): package, scripts, tools, tests."""
+    vulture = Path(sys.executable).parent / "vulture"
+    result = subprocess.run([str(vulture)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]

@@ -1,6 +1,6 @@
 """Benchmark: this engine against R lmerTest on the same data and models.
 
-    python tools/benchmark_lmm.py [--sizes 26,260,2600,10000,100000] [--out benchmark_lmm.tsv]
+    python tools/benchmark_lmm.py [--sizes 26,260,2600,10000,100000] [--out benchmarks/lmm.tsv]
 
 Data: N participants x 2 conditions x 6 blocks, about 8% of rows missing (seeded). Models:
 ``ratio ~ condition * block + (1 | participant_id)`` (intercept) and the same with
@@ -39,7 +39,6 @@ MODELS = {
     "insteval_shape": "y ~ service + (1 | s) + (1 | d)",
     "crossed_slope": "y ~ x + (1 + x | subject) + (1 | item)",
 }
-LEVELS = {"condition": ["placebo", "naltrexone"]}
 
 PY_CHILD = r"""
 import json, resource, sys, time
@@ -242,7 +241,7 @@ def main() -> None:
         help="InstEval's shape (73,421 rows, 2,972 s x 1,128 d) and a crossed design with a "
         "random slope (25 subjects x 15 items), comma-separated ('' to skip)",
     )
-    parser.add_argument("--out", default=str(ROOT / "benchmark_lmm.tsv"))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "lmm.tsv"))
     parser.add_argument("--no-r", action="store_true")
     parser.add_argument("--timeout", type=float, default=900.0)
     args = parser.parse_args()
@@ -329,6 +328,7 @@ def main() -> None:
                 "\t".join(str(v) if not isinstance(v, float) else f"{v:.4g}" for v in row.values()),
                 flush=True,
             )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(args.out, sep="\t", index=False, float_format="%.4g")
     print(f"wrote {args.out}")
 

@@ -4,6 +4,7 @@
 
 The benchmarks write untracked files under benchmarks/ (tools/benchmark_workflow.py ->
 workflow.tsv, tools/benchmark_power.py -> power.tsv, tools/benchmark_scale.py -> scale.tsv).
+tools/benchmark_lmm.py -> lmm.tsv (or --out benchmarks/lmm_crossed.tsv for the crossed cases).
 --take copies the named ones into docs/evidence/benchmarks/, the tracked record the docs quote;
 then the tables are rewritten from that record: README.md ("## Speed") from workflow.tsv,
 docs/power.md ("## Speed") from power.tsv, docs/performance.md ("## Speed") from scale.tsv.
@@ -154,13 +155,14 @@ def main() -> None:
         "--take",
         nargs="+",
         default=[],
-        choices=["workflow", "power", "scale"],
+        choices=["workflow", "power", "scale", "lmm", "lmm_crossed"],
         help="copy benchmarks/NAME.tsv (a new measurement) into docs/evidence/benchmarks first",
     )
     for name in parser.parse_args().take:
         source = MEASURED / f"{name}.tsv"
         if not source.is_file():
-            raise SystemExit(f"{source}: no measurement to take; run tools/benchmark_{name}.py")
+            tool = name.split("_")[0]
+            raise SystemExit(f"{source}: no measurement to take; run tools/benchmark_{tool}.py")
         EVIDENCE.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, EVIDENCE / f"{name}.tsv")
     replace_section(ROOT / "README.md", workflow_table())
