@@ -76,7 +76,7 @@ def test_ruff_is_clean():
 
 
 def test_vulture_finds_no_dead_code():
-    """`vulture` as configured in pyproject.toml ([tool.vulture]): package, scripts, tools, tests."""
+    """`vulture` as configured in pyproject.toml ([tool.vulture]): package, scripts, tools."""
     vulture = Path(sys.executable).parent / "vulture"
     result = subprocess.run([str(vulture)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
