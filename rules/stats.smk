@@ -47,7 +47,8 @@ rule stats_glx_sensitivity:
     conda:
         "../envs/python.yaml"
     params:
-        code=code_version("stats_glx_sensitivity.py"),
+        code=code_version("stats_glx.py"),
+        analysis="glx_lmm_sensitivity",
         ddf=config["stats"]["ddf"],
         site_term=config["stats"]["site_term"],
         formula=config["stats"]["glx_session_formula"],
@@ -55,7 +56,7 @@ rule stats_glx_sensitivity:
         reference=config["study"]["reference_condition"],
         outcome=RATIO_LABEL,
     script:
-        "../scripts/stats_glx_sensitivity.py"
+        "../scripts/stats_glx.py"
 
 
 rule stats_clinical:

@@ -1,5 +1,6 @@
 """Glx/tNAA over the fMRS blocks: mixed model (Satterthwaite F) and rm-ANOVA (GG, complete
-cases)."""
+cases). The same step fits the session sensitivity model (params analysis glx_lmm_sensitivity,
+the primary formula plus a session random intercept), which has no rm-ANOVA complement."""
 
 import pandas as pd
 
@@ -20,7 +21,7 @@ def main(io):
     tests, models = run_models(
         data,
         p["formula"],
-        "glx_lmm",
+        p.get("analysis", "glx_lmm"),
         p["outcome"],
         p["conditions"],
         p["reference"],
@@ -29,6 +30,8 @@ def main(io):
     )
     write_tsv(tests, io.output["lmm"])
     write_tsv(models, io.output["models"])
+    if "rm_anova" not in io.output:
+        return
     # Classical complements: condition x phase on each participant's cell means keeps everyone with
     # a spectrum in every cell; the block-level one needs all 12 cells and so keeps few.
     phase = rm_anova_rows(

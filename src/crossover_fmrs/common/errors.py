@@ -1,4 +1,8 @@
-"""One error type for bad input, with a one-line message a user can act on."""
+"""One error type for bad input, with a one-line message a user can act on.
+
+The engine has its twin (lmmkit.errors.LmmInputError, the same message). Deriving this from it
+would make every job of the workflow run lmmkit's package init, so that any edit of the engine
+reruns the whole pipeline (rules/common.smk code_version): the few lines are kept twice."""
 
 from __future__ import annotations
 
