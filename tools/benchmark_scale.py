@@ -31,9 +31,12 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 from benchmark_workflow import copy_workflow  # noqa: E402  (after the path insert)
-from crossover_fmrs.simulate.study import simulate_files, write_study  # noqa: E402
+from crossover_fmrs.simulate.study import (  # noqa: E402
+    simulate_files,
+    study_settings,
+    write_study,
+)
 
-FAILING_SHARE = 22 / 312  # the embedded study's share of spectra failing QC
 COLUMNS = [
     "participants",
     "jobs",
@@ -56,18 +59,9 @@ def progress(message: str) -> None:
 
 def simulate(config: dict, n: int, out: Path) -> float:
     """Write a plain draw of n participants to out; returns its CPU seconds."""
-    simulation = config["simulation"]
-    blocks = 1 + int(simulation["mrs"]["n_infusion_blocks"])
-    settings = {
-        **simulation,
-        "calibrate": False,
-        "n_participants": n,
-        "n_male": n // 2,
-        "mrs": {
-            **simulation["mrs"],
-            "n_failing_spectra": round(FAILING_SHARE * 2 * n * blocks),
-        },
-    }
+    # The command line's settings: the embedded design's shares (half males, 22 of 312 spectra
+    # failing QC) at n participants, effects in natural units.
+    settings = study_settings(config["simulation"], n_participants=n, calibrate=False)
     scales = {
         entry["name"]: {"sheet": entry["sheet"], "timepoints": entry["timepoints"]}
         for entry in config["clinical"]["scales"]
