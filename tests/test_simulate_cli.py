@@ -87,9 +87,9 @@ def test_one_site_writes_no_site_column(tmp_path):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--participants", "1"], "participants: expected at least 2, got 1"),
-        (["--participants", "4", "--sites", "0"], "sites: expected at least 1, got 0"),
-        (["--participants", "3", "--sites", "4"], "sites: expected at most the 3 participants"),
+        (["--participants", "1"], "--participants: expected at least 2 participants, got 1"),
+        (["--participants", "4", "--sites", "0"], "--sites: expected at least 1 site, got 0"),
+        (["--participants", "3", "--sites", "4"], "--sites: expected at most one site per"),
     ],
 )
 def test_bad_arguments_are_refused_in_one_line(tmp_path, capsys, arguments, message):
@@ -114,6 +114,11 @@ def test_help_says_calibration_is_off_at_another_size(capsys):
     assert exit_.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "with any other N the study is a plain draw (calibration off)" in text
+
+
+@pytest.mark.parametrize("arguments", [["--participants", "4"], ["--out", "x", "--sites", "two"]])
+def test_usage_errors_are_one_line_too(capsys, arguments):
     with pytest.raises(SystemExit) as exit_:
-        main(["--participants", "4"])  # --out missing: argparse's one-line usage error
+        main(arguments)  # --out missing; a count that is not a number
     assert exit_.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

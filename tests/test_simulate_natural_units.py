@@ -17,7 +17,12 @@ from crossover_fmrs.simulate.clinical import simulate_clinical
 from crossover_fmrs.simulate.effects import derived_from_published
 from crossover_fmrs.simulate.lcmodel_writer import TableFit, write_table, write_tables
 from crossover_fmrs.simulate.mrs import ROWS, latent_spectra, simulate_mrs_study
-from crossover_fmrs.simulate.study import assign_sites, simulate_participants, study_settings
+from crossover_fmrs.simulate.study import (
+    SimulationSettingsError,
+    assign_sites,
+    simulate_participants,
+    study_settings,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -53,6 +58,11 @@ def test_another_size_keeps_effects_and_sds_and_the_shares_of_counts():
     assert (settings["n_male"], settings["mrs"]["n_failing_spectra"]) == (1300, 2200)
     assert settings["clinical"]["madrs_missing_assessments"] == 100
     assert study_settings(SIMULATION)["calibrate"] is SIMULATION["calibrate"]
+    # a configured study of another size cannot ask for the search (rule simulate_study)
+    with pytest.raises(
+        SimulationSettingsError, match=r"config.yaml, simulation, column 'calibrate'"
+    ):
+        study_settings({**SIMULATION, "n_participants": 200, "calibrate": True})
 
 
 def test_a_large_plain_draw_has_the_configured_glx_difference():

@@ -53,9 +53,16 @@ def load_config(path: Path) -> dict:
     return config
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (--help shows the usage)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (--help for the usage)\n")
+
+
 def parser(simulation: dict) -> argparse.ArgumentParser:
     published = simulation["published_n_participants"]
-    out = argparse.ArgumentParser(
+    out = OneLineParser(
         prog="python -m crossover_fmrs.simulate",
         description=(
             "Write a SYNTHETIC crossover fMRS study (LCModel .table files, block sidecars, "
@@ -100,7 +107,7 @@ def parser(simulation: dict) -> argparse.ArgumentParser:
 
 
 def refuse(message: str) -> int:
-    print(f"crossover_fmrs.simulate: error: {message}", file=sys.stderr)
+    print(f"python -m crossover_fmrs.simulate: error: {message}", file=sys.stderr)
     return 2
 
 

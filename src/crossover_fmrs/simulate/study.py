@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..common.errors import InputError
 from ..common.tables import SITE
 from ..common.version import __version__
 from .calibrate import calibrate, calibration_tsv
@@ -86,8 +87,16 @@ PARTICIPANTS_DICTIONARY = {
 }
 
 
-class SimulationSettingsError(ValueError):
+class SimulationSettingsError(InputError):
     """Settings (config simulation: or the command line) that describe no study."""
+
+
+def _refuse(flag: str | None, key: str, expected: str, got) -> None:
+    """One-line error naming the command-line flag when the value came from there, else the
+    config key."""
+    if flag is not None:
+        raise SimulationSettingsError(flag, None, None, expected, got)
+    raise SimulationSettingsError("config.yaml", "simulation", key, expected, got)
 
 
 def study_settings(
@@ -98,21 +107,25 @@ def study_settings(
     calibrate: bool | None = None,
 ) -> dict:
     """The settings of one study: config `simulation:` with the size, sites, seed and calibration
-    asked for. The counts of SCALED_COUNTS are given for simulation.n_participants and keep their
-    share at another size; the effects (natural units) and SDs stay as they are, so every
-    participant is drawn alike at any size. Calibration searches the published statistics at
-    simulation.published_n_participants: at another size it is off unless asked for, and then
-    refused. The Snakemake rule simulate_study and the command line both come through here."""
+    asked for (None: as configured). The counts of SCALED_COUNTS are given for
+    simulation.n_participants and keep their share at another size; the effects (natural units)
+    and SDs stay as they are, so every participant is drawn alike at any size. Calibration
+    searches the published statistics at simulation.published_n_participants: at another size
+    asked for here it is off unless asked for, and a configured study of another size that asks
+    for it is refused. The Snakemake rule simulate_study and the command line both come through
+    here."""
     out = json.loads(json.dumps(dict(settings)))  # a deep copy of plain config values
     configured_n = int(settings["n_participants"])
     n = configured_n if n_participants is None else int(n_participants)
     sites = int(settings.get("n_sites", 1) if n_sites is None else n_sites)
+    n_flag = None if n_participants is None else "--participants"
+    sites_flag = None if n_sites is None else "--sites"
     if n < 2:
-        raise SimulationSettingsError(f"participants: expected at least 2, got {n}")
+        _refuse(n_flag, "n_participants", "at least 2 participants", n)
     if sites < 1:
-        raise SimulationSettingsError(f"sites: expected at least 1, got {sites}")
+        _refuse(sites_flag, "n_sites", "at least 1 site", sites)
     if sites > n:
-        raise SimulationSettingsError(f"sites: expected at most the {n} participants, got {sites}")
+        _refuse(sites_flag, "n_sites", f"at most one site per participant ({n})", sites)
     if n != configured_n:
         for path in SCALED_COUNTS:
             holder = out
@@ -129,9 +142,12 @@ def study_settings(
         if calibrate is None and n_participants is not None:
             wanted = False  # another size on the command line: a plain draw by default
         else:
-            raise SimulationSettingsError(
-                f"calibrate: the search targets the published statistics at n = {published_n}; "
-                f"a study of {n} participants can only be a plain draw (calibrate: false)"
+            _refuse(
+                None,
+                "calibrate",
+                f"false for a study of {n} participants (the search targets the published "
+                f"statistics at n = {published_n})",
+                True,
             )
     out["calibrate"] = wanted
     return out
