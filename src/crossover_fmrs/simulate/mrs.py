@@ -401,8 +401,10 @@ def simulate_mrs_study(
     thresholds = thresholds_of(settings)
     timing = block_timing(settings)
     n_blocks = len(timing)
-    latent_rng, choice_rng, session_rng, spectrum_rng, quality_rng, misc_rng = rng.spawn(6)
-    spectra, scales = latent_spectra(participants, settings, latent_rng, site_offsets=site_offsets)
+    # The latent truth takes rng itself, as power replicates do; the other parts take children
+    # (spawning does not advance rng), so the embedded study keeps the Glx/tNAA truth it had.
+    spectra, scales = latent_spectra(participants, settings, rng, site_offsets=site_offsets)
+    choice_rng, session_rng, spectrum_rng, quality_rng, misc_rng = rng.spawn(5)
     n = len(spectra)
     passing = np.flatnonzero((spectra["failure"] == "").to_numpy())
     n_undetermined = int(mrs["n_undetermined_crlb"])

@@ -160,9 +160,9 @@ def assign_sites(settings: Mapping, n: int, rng: np.random.Generator) -> dict:
     width = max(2, len(str(n_sites)))
     names = np.array([f"site-{k:0{width}d}" for k in range(1, n_sites + 1)])
     index = rng.permutation(np.arange(n) % n_sites)
-    site = settings.get("sites", {})
-    glx = rng.normal(0.0, float(site.get("glx_tnaa_site_sd", 0.0)), n_sites)
-    madrs = rng.normal(0.0, float(site.get("madrs_site_sd", 0.0)), n_sites)
+    site = settings["sites"]  # defaults in the schema (simulation.sites)
+    glx = rng.normal(0.0, float(site["glx_tnaa_site_sd"]), n_sites)
+    madrs = rng.normal(0.0, float(site["madrs_site_sd"]), n_sites)
     return {"site": names[index], "glx": glx[index], "madrs": madrs[index]}
 
 
