@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from ..ingest.formats.lcmodel_table import UNDETERMINED_SD, ConcRow
 
 LCMODEL_VERSION = (
@@ -190,8 +192,6 @@ def write_tables(
     into one template, so that 100,000 tables take seconds. The same bytes as write_table with
     the TableFit defaults (ns, incsid, version, no diagnostics, no prior flags); a test compares
     them."""
-    import numpy as np  # only the bulk writer needs it
-
     conc = np.asarray(concentrations, dtype=float)
     if (conc < 0).any() or np.isnan(conc).any():
         raise ValueError("write_tables: concentrations must be >= 0")
@@ -254,6 +254,5 @@ def write_tables(
 
 
 def _nint_array(values):
-    import numpy as np
-
+    """_nint over an array."""
     return np.copysign(np.floor(np.abs(values) + 0.5), values)
