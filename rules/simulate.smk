@@ -1,5 +1,6 @@
 # The simulator that wrote the embedded synthetic dataset. Not part of the default target:
-# `snakemake --cores 1 -f simulate_study` rewrites simulation.output_dir byte for byte.
+# `snakemake --cores 1 -f simulate_study` rewrites simulation.output_dir byte for byte; the
+# command line `python -m crossover_fmrs.simulate` runs the same code (simulate/study.py).
 # A configuration without a `simulation:` section (a real study) has no simulator rule.
 
 
@@ -21,5 +22,6 @@ if "simulation" in config:
             scales=SCALES,
             reference=config["study"]["reference_condition"],
             qc_thresholds=config["qc"]["mrs"],
+            site_column=config["study"].get("site_column", "site"),
         script:
             "../scripts/simulate_study.py"

@@ -1,22 +1,29 @@
-"""Write the synthetic study (participants, LCModel fit tables, block timing, clinical sheets)."""
-
-import sys
+"""Write the synthetic study (participants, LCModel fit tables, block timing, clinical sheets,
+dataset_description.json) from config `simulation:`: the same code path as
+`python -m crossover_fmrs.simulate`."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
-from crossover_fmrs.simulate.study import simulate_files, write_study
+from crossover_fmrs.simulate.study import (
+    simulate_files,
+    stderr_progress,
+    study_settings,
+    write_study,
+)
 
 
 def main(io):
     files = simulate_files(
-        io.params["settings"],
+        study_settings(io.params["settings"]),
         io.params["conditions"],
         io.params["scales"],
         io.params["reference"],
         io.params["qc_thresholds"],
+        site_column=io.params["site_column"],
+        progress=stderr_progress,
     )
-    write_study(files, io.output["study"])
-    print(f"wrote {len(files)} files to {io.output['study']}", file=sys.stderr)
+    write_study(files, io.output["study"], progress=stderr_progress)
+    stderr_progress(f"wrote {len(files)} files to {io.output['study']}")
 
 
 run_step(main, globals().get("snakemake"))

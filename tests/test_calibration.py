@@ -161,7 +161,7 @@ def test_calibration_file_round_trips(config):
     assert set(found) - {"item_changes"} <= set(calibrate.SEARCHED)
     assert calibration_tsv(found) == committed
     example = {
-        "glx_attenuation": 0.25,
+        "glx_naltrexone_minus_placebo": -0.0155,
         "item_changes": [("MADRS", "sub-01", "placebo", "pre", "madrs_02", -1)],
     }
     assert read_calibration(calibration_tsv(example)) == example
@@ -228,7 +228,7 @@ def test_an_item_change_moves_exactly_one_item_by_its_change():
 def test_glx_search_finds_the_root_and_moves_the_ratio_until_the_sex_direction_holds():
     settings = {
         "mrs": {"published_condition_F": 4.83},
-        "clinical": {"published_interaction_F": 5.39, "madrs_attenuation": 0.28},
+        "clinical": {"published_interaction_F": 5.39, "published_attenuation": 0.28},
         "male_to_female_effect_ratio": 2.0,
     }
 
@@ -247,7 +247,8 @@ def test_glx_search_finds_the_root_and_moves_the_ratio_until_the_sex_direction_h
 
     found = calibrate.search_glx(settings, evaluate, 0.1)
     assert found["glx_male_to_female_ratio"] == 3.0  # 2 x 1.5, the first step with males ahead
-    assert found["glx_attenuation"] == pytest.approx(4.83**0.5 / 10, abs=1e-6)
+    # the size a is the root; the stored difference is -a
+    assert found["glx_naltrexone_minus_placebo"] == pytest.approx(-(4.83**0.5) / 10, abs=1e-6)
 
 
 def test_a_search_that_cannot_land_says_so():

@@ -143,8 +143,16 @@ def workdir(tmp_path_factory):
 
 
 def as_run_here(command: str) -> list[str]:
-    """A README command with this interpreter; a full run only where it is quick, else a dry run."""
+    """A README command with this interpreter; a full run only where it is quick, else a dry run.
+    Leading VAR=value words stay in front (run through env)."""
     words = shlex.split(command)
+    settings = []
+    while "=" in words[0] and not words[0].startswith("-"):
+        settings.append(words.pop(0))
+    if settings:
+        return ["env", *settings, *as_run_here(shlex.join(words))]
+    if words[:3] == ["python", "-m", "crossover_fmrs.simulate"]:
+        return [sys.executable, *words[1:]]  # the simulator's draw of 200 participants: quick
     if words[0] == "snakemake":
         dry = [] if {"--report", "--lint"} & set(words) else ["-n"]
         if "--" in words:  # targets follow '--': the dry-run flag goes before them

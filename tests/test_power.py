@@ -52,14 +52,12 @@ def test_a_replicate_has_the_designs_features():
     assert set(participants["order"]) == {"placebo-naltrexone", "naltrexone-placebo"}
 
 
-def test_the_published_effects_are_the_simulators_derivation():
+def test_the_published_effects_are_the_simulators_natural_units():
     effects = published_effects(SETTINGS)
-    assert effects["glx_attenuation"] == pytest.approx(
-        0.344, abs=1e-3
-    )  # docs/simulator.md: a = 0.34
-    assert effects["madrs_within_sd"] == pytest.approx(
-        3.38, abs=1e-2
-    )  # sigma = a R sqrt(n) / (2 sqrt(F))
+    # docs/simulator.md: -sqrt(4.83) x 2 x 0.06 / sqrt(290) and sigma = 3.08 sqrt(26) / (2 sqrt(F))
+    assert effects["glx_naltrexone_minus_placebo"] == pytest.approx(-0.01549, abs=1e-5)
+    assert effects["madrs_naltrexone_difference"] == pytest.approx(3.08)
+    assert effects["madrs_within_sd"] == pytest.approx(3.38, abs=1e-2)
 
 
 def test_a_replicates_stream_does_not_depend_on_where_it_runs():

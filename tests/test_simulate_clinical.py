@@ -1,5 +1,5 @@
 """Clinical simulator: raw format, determinism, missing data, scores recovered from items, and
-the within-participant SD derived from the published F(1,74)."""
+the MADRS difference and within-participant SD in points (derived from the published F(1,74))."""
 
 import copy
 import math
@@ -13,12 +13,12 @@ from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.ingest.clinical import read_clinical_sheet, tidy_clinical
 from crossover_fmrs.ingest.scales import SCALES, score_items
 from crossover_fmrs.simulate.clinical import (
-    attenuation_by_sex,
     distribute_total,
-    madrs_within_sd,
+    distribute_totals,
     simulate_clinical,
     write_sheet,
 )
+from crossover_fmrs.simulate.effects import split_by_sex
 
 # The defaults of config.yaml `simulation` (copied so that a config edit does not change the test).
 SETTINGS = {
@@ -31,7 +31,9 @@ SETTINGS = {
         "madrs_baseline_mean": 30.0,
         "madrs_between_sd": 5.0,
         "madrs_placebo_reduction": 11.0,
-        "madrs_attenuation": 0.28,
+        "madrs_naltrexone_difference": 3.08,
+        "madrs_within_sd": 3.382,
+        "published_attenuation": 0.28,
         "published_interaction_F": 5.39,
         "madrs_missing_assessments": 1,
         "madrs_missing_items": 2,
@@ -194,17 +196,19 @@ def test_distribute_total_sums_exactly_within_caps():
         distribute_total(61, np.ones(10), 6, rng)
 
 
-def test_within_sd_from_published_f():
-    # sigma = a R sqrt(n) / (2 sqrt(F)) = 0.28 * 11 * sqrt(26) / (2 * sqrt(5.39)) = 3.3823
-    sigma = madrs_within_sd(0.28, 11.0, 26, 5.39)
-    assert sigma == pytest.approx(3.3823, abs=1e-4)
-    # and back: the expected interaction estimate a R over its SE 2 sigma / sqrt(n), squared, is F
-    assert (0.28 * 11.0 / (2 * sigma / math.sqrt(26))) ** 2 == pytest.approx(5.39)
+def test_distribute_totals_sums_each_row_exactly_within_caps():
+    rng = np.random.default_rng(0)
+    totals = np.array([0, 1, 17, 30, 59, 60] * 50)
+    counts = distribute_totals(totals, simulate.MADRS_ITEM_WEIGHTS, 6, rng)
+    assert (counts.sum(axis=1) == totals).all() and counts.min() >= 0 and counts.max() <= 6
+    assert (counts[totals == 60] == 6).all()
+    with pytest.raises(ValueError):
+        distribute_totals(np.array([61]), np.ones(10), 6, rng)
 
 
 def test_simulated_interaction_matches_the_derivation():
     # Pool the per-participant condition x time contrasts over replicate studies: their mean is
-    # a R = 3.08 and their SD 2 sigma = 6.76 (rounding to whole points adds under 1%).
+    # the configured 3.08 points and their SD 2 sigma = 6.76 (rounding adds under 1%).
     participants = make_participants()
     settings = no_missing()
     settings["clinical"]["scales"] = {
@@ -223,16 +227,14 @@ def test_simulated_interaction_matches_the_derivation():
             - (cells[("naltrexone", "pre")] - cells[("naltrexone", "day1")])
         )
     contrasts = pd.concat(contrasts)
-    assert contrasts.mean() == pytest.approx(0.28 * 11.0, abs=0.5)  # SE about 0.15
-    assert contrasts.std() == pytest.approx(
-        2 * madrs_within_sd(0.28, 11.0, 26, 5.39), rel=0.05
-    )  # SE about 1.6%
+    assert contrasts.mean() == pytest.approx(3.08, abs=0.5)  # SE about 0.15
+    assert contrasts.std() == pytest.approx(2 * 3.382, rel=0.05)  # SE about 1.6%
 
 
-def test_attenuation_split_by_sex():
-    split = attenuation_by_sex(0.28, 3.0, 13, 13)
+def test_difference_split_by_sex():
+    split = split_by_sex(0.28, 3.0, 13, 13)
     assert split == {"M": pytest.approx(0.42), "F": pytest.approx(0.14)}
-    uneven = attenuation_by_sex(0.28, 2.0, 10, 16)
+    uneven = split_by_sex(0.28, 2.0, 10, 16)
     assert uneven["M"] / uneven["F"] == pytest.approx(2.0)
     assert (10 * uneven["M"] + 16 * uneven["F"]) / 26 == pytest.approx(0.28)
 

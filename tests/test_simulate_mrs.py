@@ -1,5 +1,4 @@
 import copy
-import math
 
 import numpy as np
 import pandas as pd
@@ -10,7 +9,7 @@ from crossover_fmrs.qc.mrs import ratio_table
 from crossover_fmrs.simulate.mrs import (
     block_timing,
     fails_qc,
-    naltrexone_attenuation,
+    glx_effect_by_sex,
     rise_profile,
     simulate_mrs,
     simulate_mrs_study,
@@ -21,6 +20,7 @@ from crossover_fmrs.simulate.mrs import (
 # tests).
 SETTINGS = {
     "n_participants": 26,
+    "published_n_participants": 26,
     "n_male": 13,
     "male_to_female_effect_ratio": 3.0,
     "mrs": {
@@ -31,6 +31,7 @@ SETTINGS = {
         "glx_tnaa_between_sd": 0.10,
         "glx_tnaa_within_sd": 0.06,
         "ketamine_rise": 0.06,
+        "naltrexone_minus_placebo": -0.01549,
         "published_condition_F": 4.83,
         "n_failing_spectra": 22,
         "n_undetermined_crlb": 3,
@@ -65,17 +66,12 @@ def simulated(tmp_path_factory):
     return participants, spectra, files, tidy
 
 
-def test_attenuation_follows_from_the_published_F():
-    effect = naltrexone_attenuation(SETTINGS)
-    assert effect["n_usable"] == 2 * 26 * 6 - 22 == 290
-    assert effect["delta"] == pytest.approx(math.sqrt(4.83) * 2 * 0.06 / math.sqrt(290))
-    assert effect["delta"] == pytest.approx(0.015487, abs=1e-6)
-    assert effect["mean_rise"] == pytest.approx(0.06 * (0 + 0.5 + 1 + 1 + 1 + 1) / 6)
-    assert effect["a"] == pytest.approx(0.34415, abs=1e-5)
-    assert effect["a_male"] / effect["a_female"] == pytest.approx(3.0)
-    assert (13 * effect["a_male"] + 13 * effect["a_female"]) / 26 == pytest.approx(effect["a"])
-    uneven = naltrexone_attenuation(SETTINGS, n_participants=26, n_male=6)
-    assert (6 * uneven["a_male"] + 20 * uneven["a_female"]) / 26 == pytest.approx(effect["a"])
+def test_the_difference_is_split_by_sex_around_the_configured_one():
+    effect = glx_effect_by_sex(SETTINGS, 13, 13)
+    assert effect["M"] / effect["F"] == pytest.approx(3.0)
+    assert (13 * effect["M"] + 13 * effect["F"]) / 26 == pytest.approx(-0.01549)
+    uneven = glx_effect_by_sex(SETTINGS, 6, 20)
+    assert (6 * uneven["M"] + 20 * uneven["F"]) / 26 == pytest.approx(-0.01549)
 
 
 def test_blocks_and_ramp():
@@ -184,18 +180,17 @@ def test_parsed_ratio_matches_generative_truth(simulated):
 
 def test_expected_ratio_has_the_designed_effects(simulated):
     _, spectra, _, _ = simulated
-    effect = naltrexone_attenuation(SETTINGS)
+    effect = glx_effect_by_sex(SETTINGS, 13, 13)
     mean = spectra.pivot_table(
         index=["participant_id", "sex"], columns=["condition", "block"], values="expected_ratio"
     )
     placebo_rise = mean[("placebo", 4)] - mean[("placebo", 1)]
     assert np.allclose(placebo_rise, 0.06)
     assert np.allclose((mean[("placebo", 2)] - mean[("placebo", 1)]), 0.03)
-    naltrexone_rise = (
-        (mean[("naltrexone", 4)] - mean[("naltrexone", 1)]).groupby(level="sex").first()
-    )
-    assert naltrexone_rise["M"] == pytest.approx(0.06 * (1 - effect["a_male"]))
-    assert naltrexone_rise["F"] == pytest.approx(0.06 * (1 - effect["a_female"]))
+    # naltrexone - placebo, averaged over the blocks, is each sex's configured difference
+    difference = (mean["naltrexone"] - mean["placebo"]).mean(axis=1).groupby(level="sex").first()
+    assert difference["M"] == pytest.approx(effect["M"])
+    assert difference["F"] == pytest.approx(effect["F"])
     assert np.allclose(
         mean[("naltrexone", 1)], mean[("placebo", 1)]
     )  # one intercept for both conditions

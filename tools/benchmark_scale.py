@@ -31,12 +31,16 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 from benchmark_workflow import copy_workflow  # noqa: E402  (after the path insert)
-from crossover_fmrs.simulate.study import simulate_files, write_study  # noqa: E402
+from crossover_fmrs.simulate.study import (  # noqa: E402
+    simulate_files,
+    study_settings,
+    write_study,
+)
 from machine import cpu_model, load_1min  # noqa: E402
 
-FAILING_SHARE = 22 / 312  # the embedded study's share of spectra failing QC
 COLUMNS = [
     "participants",
+    "sites",
     "jobs",
     "wall_s",
     "cpu_s",
@@ -56,20 +60,13 @@ def progress(message: str) -> None:
     print(f"[benchmark_scale] {message}", file=sys.stderr, flush=True)
 
 
-def simulate(config: dict, n: int, out: Path) -> float:
-    """Write a plain draw of n participants to out; returns its CPU seconds."""
-    simulation = config["simulation"]
-    blocks = 1 + int(simulation["mrs"]["n_infusion_blocks"])
-    settings = {
-        **simulation,
-        "calibrate": False,
-        "n_participants": n,
-        "n_male": n // 2,
-        "mrs": {
-            **simulation["mrs"],
-            "n_failing_spectra": round(FAILING_SHARE * 2 * n * blocks),
-        },
-    }
+def simulate(config: dict, n: int, sites: int, out: Path) -> float:
+    """Write a plain draw of n participants at `sites` sites to out; returns its CPU seconds."""
+    # The command line's settings: the embedded design's shares (half males, 22 of 312 spectra
+    # failing QC) at n participants, effects in natural units.
+    settings = study_settings(
+        config["simulation"], n_participants=n, n_sites=sites, calibrate=False
+    )
     scales = {
         entry["name"]: {"sheet": entry["sheet"], "timepoints": entry["timepoints"]}
         for entry in config["clinical"]["scales"]
@@ -96,10 +93,10 @@ def job_benchmarks(workdir: Path) -> list[dict]:
     return rows
 
 
-def run_size(config: dict, n: int, cores: int, scratch: Path) -> dict:
+def run_size(config: dict, n: int, sites: int, cores: int, scratch: Path) -> dict:
     study = scratch / f"study_{n}"
     progress(f"{n} participants: simulating")
-    simulate_s = simulate(config, n, study)
+    simulate_s = simulate(config, n, sites, study)
     workdir = copy_workflow(scratch / f"workflow_{n}")
     run_config = {**config, "data_dir": str(study), "synthetic": True}
     (workdir / "scale.yaml").write_text(yaml.safe_dump(run_config, sort_keys=False))
@@ -128,6 +125,7 @@ def run_size(config: dict, n: int, cores: int, scratch: Path) -> dict:
     ]
     return per_job, {
         "participants": n,
+        "sites": sites,
         "jobs": len(jobs),
         "wall_s": f"{wall:.1f}",
         "cpu_s": f"{(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime):.1f}",
@@ -149,6 +147,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[26, 500, 2000])
     parser.add_argument("--with-10000", action="store_true", help="also 10,000 participants")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument(
+        "--sites", type=int, default=4, help="sites of every study (a pooled study; default 4)"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "scale.tsv")
     args = parser.parse_args()
     sizes = sorted(set(args.sizes) | {26} | ({10000} if args.with_10000 else set()))
@@ -156,7 +157,7 @@ def main() -> None:
     results, jobs = [], []
     with tempfile.TemporaryDirectory(prefix="benchmark_scale_") as scratch:
         for n in sizes:
-            per_job, row = run_size(config, n, args.cores, Path(scratch))
+            per_job, row = run_size(config, n, args.sites, args.cores, Path(scratch))
             results.append(row)
             jobs += per_job
             progress(f"{n} participants: {row['cpu_s']} CPU-s")

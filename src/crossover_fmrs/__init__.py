@@ -4,4 +4,6 @@ The Snakemake workflow in this repository calls the functions of this package; e
 be imported and tested on its own.
 """
 
-__version__ = "0.1.0"
+from .common.version import __version__
+
+__all__ = ["__version__"]

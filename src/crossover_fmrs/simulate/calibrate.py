@@ -11,18 +11,22 @@ the pipeline needs to know nothing of the calibration. Targets (config `simulati
   (0.029, 3 dp); every participant analysed; a larger naltrexone effect in males: both
   sex-stratified condition estimates negative, the male one larger in size, and the
   condition:sex estimate (sex coded F, M: male - female) negative.
-  Searched: the mean attenuation a of the placebo rise (root of F - target, scipy brentq, then
-  rounded to 6 decimals), for male:female ratios from the configured one upwards until the sex
-  direction holds.
+  Searched: the naltrexone - placebo Glx/tNAA difference (ratio units, mean over sexes; root of
+  F - target, scipy brentq, then rounded to 7 decimals), for male:female ratios from the
+  configured one upwards until the sex direction holds.
 - MADRS, term condition:timepoint: F = clinical.published_interaction_F (5.39), df and p as given
   (74, 0.023), and the percent attenuation of the pre - day-1 reduction (stats attenuation())
-  = 100 x madrs_attenuation at 0 dp (28). Totals are whole numbers, so F is a step function:
-  for a mean attenuation a the within-participant SD is bisected until F lands in its window;
-  a itself is bisected so that the observed percent meets its target along that curve, then
-  tried on a grid of A_STEP around the result; the first (a, SD) that lands F, df, p and the
-  percent wins. Should none, single items are changed by one point, greedily (ITEM_CHANGES_MAX).
+  = 100 x published_attenuation at 0 dp (28). Totals are whole numbers, so F is a step function:
+  for a MADRS difference d (points) the within-participant SD is bisected until F lands in its
+  window; d itself is bisected so that the observed percent meets its target along that curve,
+  then tried on a grid of D_STEP points around the result; the first (d, SD) that lands F, df,
+  p and the percent wins. Should none, single items are changed by one point, greedily
+  (ITEM_CHANGES_MAX).
 - QIDS-SR16, term condition:timepoint: estimate > 0 (smaller improvement under naltrexone) and
-  p >= 0.05 [V: not significant]. The configured attenuation is kept when it already does so.
+  p >= 0.05 [V: not significant]. The configured difference is kept when it already does so.
+
+Every searched quantity is in natural units (simulate/effects.py) and starts from the configured
+value; the search runs at the published n (simulation.published_n_participants) only.
 
 "Reproduces" means: the value rounded to the published number's decimals equals it. The found
 quantities are written to calibration.tsv in the study, which no stage of the pipeline reads;
@@ -51,8 +55,8 @@ from ..stats.analyses import (
     run_models,
     sex_subsets,
 )
-from .clinical import madrs_within_sd, secondary_settings, sheet_specs
-from .mrs import naltrexone_attenuation
+from .clinical import secondary_settings, sheet_specs
+from .effects import configured
 
 # The paper's models, as config.yaml stats glx_formula, glx_sex_formula and clinical_formula (a
 # test keeps them equal); the simulator writes LCModel tables with one baseline block.
@@ -79,30 +83,35 @@ RATIO_STEPS = (
     4.0,
     5.0,
 )  # male:female ratios tried, x the configured one
-# MADRS: bracket of the mean attenuation and its bisections; then the grid tried around the
-# result (centre, +-1 step, +-2 steps, ...); within-SD bracket (x the derived SD) and bisections.
-A_RANGE, A_BISECTIONS = (0.0, 1.0), 12
-A_STEP, A_TRIES = 0.0005, 21
+# MADRS: bracket of the difference (fractions of the placebo reduction) and its bisections; then
+# the grid tried around the result (centre, +-1 step, +-2 steps, ... in points); within-SD
+# bracket (x the configured SD) and bisections. QIDS-SR16: steps in points.
+D_RANGE, D_BISECTIONS = (0.0, 1.0), 12
+D_STEP, D_TRIES = 0.005, 21
 SD_RANGE, SD_COARSE, SD_BISECTIONS = (0.25, 4.0), 14, 30
-QIDS_STEP, QIDS_TRIES = 0.05, 12
+QIDS_STEP, QIDS_TRIES = 0.25, 12
+GLX_DECIMALS = 7
 ITEM_CHANGES_MAX = 4
 SEARCHED = (
-    "glx_attenuation",
+    "glx_naltrexone_minus_placebo",
     "glx_male_to_female_ratio",
-    "madrs_attenuation",
+    "madrs_naltrexone_difference",
     "madrs_within_sd",
-    "qids_attenuation",
+    "qids_naltrexone_difference",
 )
 MEANING = {
-    "glx_attenuation": (
-        "mean fraction of the placebo Glx/tNAA rise lost under naltrexone "
+    "glx_naltrexone_minus_placebo": (
+        "naltrexone - placebo Glx/tNAA averaged over a session's blocks (ratio units, "
+        "sample-weighted over sex)"
+    ),
+    "glx_male_to_female_ratio": "naltrexone - placebo Glx/tNAA difference, males / females",
+    "madrs_naltrexone_difference": (
+        "MADRS points by which the placebo day-1 reduction is smaller under naltrexone "
         "(sample-weighted over sex)"
     ),
-    "glx_male_to_female_ratio": "naltrexone attenuation of the Glx/tNAA rise, males / females",
-    "madrs_attenuation": "mean fraction of the placebo MADRS day-1 reduction lost under naltrexone",
     "madrs_within_sd": "within-participant SD of the latent MADRS total (points)",
-    "qids_attenuation": (
-        "mean fraction of the placebo QIDS-SR16 day-1 reduction lost under naltrexone"
+    "qids_naltrexone_difference": (
+        "QIDS-SR16 points by which the placebo day-1 reduction is smaller under naltrexone"
     ),
     "item_change": (
         "scale:participant:condition:timepoint:item:change, one item score changed after the draw"
@@ -137,8 +146,8 @@ def targets(settings: Mapping) -> dict[str, float]:
         "madrs_df": clinical.get("published_interaction_df"),
         "madrs_p": clinical.get("published_interaction_p"),
         "madrs_attenuation_percent": round(
-            100 * float(clinical["madrs_attenuation"]),
-            max(0, decimals(clinical["madrs_attenuation"]) - 2),
+            100 * float(clinical["published_attenuation"]),
+            max(0, decimals(clinical["published_attenuation"]) - 2),
         ),
     }
     return {name: value for name, value in wanted.items() if value is not None}
@@ -259,8 +268,8 @@ def qids_misses(numbers: Mapping) -> list[str]:
 def search_glx(
     settings: Mapping, evaluate: Callable[[float, float], dict], a_start: float
 ) -> dict[str, float]:
-    """Mean attenuation a (F root) and male:female ratio (first from RATIO_STEPS with the sex
-    direction)."""
+    """Size a of the naltrexone - placebo Glx/tNAA difference (F root; the difference is -a) and
+    the male:female ratio (first from RATIO_STEPS with the sex direction). evaluate(a, ratio)."""
     wanted = targets(settings)
     goal = float(wanted["glx_F"])
     tried = []
@@ -269,32 +278,37 @@ def search_glx(
 
         def gap(a: float, ratio: float = ratio) -> float:
             numbers = evaluate(a, ratio)
-            # Below the attenuation that cancels the noise the estimate is positive: count F as 0
+            # Below the difference that cancels the noise the estimate is positive: count F as 0
             # there.
             return (numbers["F"] if numbers["estimate"] < 0 else -numbers["F"]) - goal
 
         low, high = a_start, a_start
         while gap(low) > 0:
             low /= 1.25
-            if low < 1e-6:
+            if low < 1e-9:
                 raise CalibrationError(
                     f"Glx/tNAA: F stays above {goal} without any naltrexone effect"
                 )
         while gap(high) < 0:
             high *= 1.25
-            if high > 10:
+            if high > 10 * a_start + 1:
                 raise CalibrationError(
-                    f"Glx/tNAA: no attenuation up to {high:.3g} reaches F = {goal}"
+                    f"Glx/tNAA: no difference up to {high:.3g} reaches F = {goal}"
                 )
-        root = optimize.brentq(gap, low, high, xtol=1e-9)
+        root = optimize.brentq(gap, low, high, xtol=1e-10)
         # Rounded so that the stored value does not carry the optimiser's last digits.
+        step = 10.0**-GLX_DECIMALS
         for a in sorted(
-            {round(root, 6) + k * 1e-6 for k in (0, 1, -1, 2, -2)}, key=lambda x: abs(x - root)
+            {round(root, GLX_DECIMALS) + k * step for k in (0, 1, -1, 2, -2)},
+            key=lambda x: abs(x - root),
         ):
             numbers = evaluate(a, ratio)
             misses = glx_misses(numbers, wanted)
             if not misses:
-                return {"glx_attenuation": round(a, 6), "glx_male_to_female_ratio": ratio}
+                return {
+                    "glx_naltrexone_minus_placebo": -round(a, GLX_DECIMALS),
+                    "glx_male_to_female_ratio": ratio,
+                }
         tried.append(f"ratio {ratio:g}: a {root:.6f} misses {', '.join(misses)}")
     raise CalibrationError("Glx/tNAA: " + "; ".join(tried))
 
@@ -329,11 +343,13 @@ def _sd_crossing(
 def search_madrs(
     settings: Mapping, evaluate: Callable[[float, float], dict], sd_start: float
 ) -> dict[str, float]:
-    """(mean attenuation, within-SD) whose whole-number totals land F, df, p and the attenuation.
+    """(difference in points, within-SD) whose whole-number totals land F, df, p and the
+    attenuation.
 
     Along the curve of SDs where F meets its target, the observed attenuation grows with the
-    generative one: bisect that first (A_BISECTIONS), then try attenuations around it on a grid
-    of A_STEP, each with the SD bisected down to one step of the totals.
+    generative difference: bisect that first (D_BISECTIONS, over D_RANGE x the placebo
+    reduction), then try differences around it on a grid of D_STEP points, each with the SD
+    bisected down to one step of the totals.
     """
     wanted = targets(settings)
     goal, percent = float(wanted["madrs_F"]), float(wanted["madrs_attenuation_percent"])
@@ -342,22 +358,26 @@ def search_madrs(
     def crossing(a: float, steps: int, low: float = sd_low, high: float = sd_high):
         return _sd_crossing(lambda sd: evaluate(a, sd), goal, low, high, steps)
 
-    low, high = A_RANGE
-    for _ in range(A_BISECTIONS):
+    reduction = abs(float(settings["clinical"]["madrs_placebo_reduction"]))
+    low, high = D_RANGE[0] * reduction, D_RANGE[1] * reduction
+    for _ in range(D_BISECTIONS):
         a = (low + high) / 2
         _, sd_a, sd_b = crossing(a, SD_COARSE)
         observed = evaluate(a, (sd_a + sd_b) / 2)["MADRS"]["attenuation_percent"]
         low, high = (a, high) if observed < percent else (low, a)
-    centre = round((low + high) / 2 / A_STEP) * A_STEP
+    centre = round((low + high) / 2 / D_STEP) * D_STEP
     _, sd_a, sd_b = crossing(centre, SD_COARSE)
-    best = {"madrs_attenuation": round(centre, 6), "madrs_within_sd": round((sd_a + sd_b) / 2, 6)}
-    for a in _alternating(centre, A_STEP, A_TRIES):
+    best = {
+        "madrs_naltrexone_difference": round(centre, 6),
+        "madrs_within_sd": round((sd_a + sd_b) / 2, 6),
+    }
+    for a in _alternating(centre, D_STEP, D_TRIES):
         hit, _, _ = crossing(a, SD_BISECTIONS, sd_a * 0.8, sd_b * 1.25)
         if hit is None:
             continue
         for sd in (round(hit["sd"], 6), hit["sd"]):  # a short value if it lands as well
             if not madrs_misses(evaluate(a, sd), wanted):
-                return {"madrs_attenuation": a, "madrs_within_sd": sd}
+                return {"madrs_naltrexone_difference": a, "madrs_within_sd": sd}
     return {**best, "needs_items": True}
 
 
@@ -403,12 +423,13 @@ def search_items(
 def search_qids(
     settings: Mapping, evaluate: Callable[[float], dict], start: float
 ) -> dict[str, float]:
-    """QIDS-SR16 attenuation: the configured one if it already gives the published direction."""
-    for a in _alternating(start, QIDS_STEP, QIDS_TRIES):
-        if not qids_misses(evaluate(a)):
-            return {} if a == start else {"qids_attenuation": a}
+    """QIDS-SR16 difference (points): the configured one if it already gives the published
+    direction."""
+    for d in _alternating(start, QIDS_STEP, QIDS_TRIES):
+        if not qids_misses(evaluate(d)):
+            return {} if d == start else {"qids_naltrexone_difference": d}
     raise CalibrationError(
-        "QIDS-SR16: no attenuation gives a positive, non-significant condition x time"
+        "QIDS-SR16: no difference gives a positive, non-significant condition x time"
     )
 
 
@@ -428,24 +449,22 @@ def calibrate(
         return {**settings, "calibrated": {**settings.get("calibrated", {}), **values}}
 
     def glx(a: float, ratio: float) -> dict:
-        files = draw_mrs(with_values(glx_attenuation=a, glx_male_to_female_ratio=ratio))
+        files = draw_mrs(
+            with_values(glx_naltrexone_minus_placebo=-a, glx_male_to_female_ratio=ratio)
+        )
         return glx_numbers({**participant_files, **files}, conditions, qc)
 
-    found = search_glx(settings, glx, naltrexone_attenuation(settings)["a"])
+    start = configured(settings)
+    found = search_glx(settings, glx, abs(start["glx_naltrexone_minus_placebo"]))
 
     def clinical(outcomes=("MADRS",), **values) -> dict:
         files = draw_clinical(with_values(**found, **values))
         return clinical_numbers({**participant_files, **files}, conditions, scales, outcomes)
 
-    clinical_settings = settings["clinical"]
-    sd_start = madrs_within_sd(
-        float(clinical_settings["madrs_attenuation"]),
-        float(clinical_settings["madrs_placebo_reduction"]),
-        int(settings["n_participants"]),
-        float(clinical_settings["published_interaction_F"]),
-    )
     madrs = search_madrs(
-        settings, lambda a, sd: clinical(madrs_attenuation=a, madrs_within_sd=sd), sd_start
+        settings,
+        lambda d, sd: clinical(madrs_naltrexone_difference=d, madrs_within_sd=sd),
+        start["madrs_within_sd"],
     )
     if madrs.pop("needs_items", False):
         drawn = draw_clinical(with_values(**found, **madrs))
@@ -458,8 +477,8 @@ def calibrate(
     found.update(
         search_qids(
             settings,
-            lambda a: clinical(("QIDS_SR16",), qids_attenuation=a),
-            secondary_settings(settings)["QIDS_SR16"]["attenuation"],
+            lambda d: clinical(("QIDS_SR16",), qids_naltrexone_difference=d),
+            secondary_settings(settings)["QIDS_SR16"]["naltrexone_difference"],
         )
     )
     return found

@@ -6,37 +6,38 @@ Every scale has two time points per condition, `before` (pre) and `after` (day1 
 depression scales, post = just after the infusion for CADSS and PSI). For participant i under
 condition c at time t the latent score is
 
-    y = baseline_mean + u_i + [t = after] * (change * (1 - a_c,sex) + s_i) + e,
+    y = baseline_mean + v_k + u_i + [t = after] * (change + s_i + [c = naltrexone] * d_sex) + e,
     u_i ~ N(0, between_sd^2),  s_i ~ N(0, response_sd^2),  e ~ N(0, within_sd^2)
 
-with a_placebo = 0. It is rounded, clipped to the score's range and spread over the items so
+with d the naltrexone_difference in the score's points (the condition x time interaction:
+naltrexone's change minus placebo's) and v_k a site's MADRS intercept (sites.madrs_site_sd,
+only with n_sites > 1). It is rounded, clipped to the score's range and spread over the items so
 that the items give back exactly that score under the scale's own scoring rule
 (crossover_fmrs.ingest.scales).
 
 MADRS follows the published model `MADRS ~ condition * time + (1 | participant)`:
 baseline_mean = madrs_baseline_mean, between_sd = madrs_between_sd, change = -R with
-R = madrs_placebo_reduction, response_sd = 0, and
+R = madrs_placebo_reduction, response_sd = 0, d = madrs_naltrexone_difference (3.08 points:
+0.28 x 11 [V: about 28%]) and within_sd = madrs_within_sd (3.382 points, which gives the
+published F(1,74) = 5.39 at n = 26; the derivation is in simulate/effects.py). Both are points,
+the same at any size.
 
-- Attenuation by sex [V direction, A ratio]: with r = male_to_female_effect_ratio and n_M, n_F the
-  participants of each sex, a_F = a * n / (n_M * r + n_F) and a_M = r * a_F, so a_M / a_F = r and
-  the sample-weighted mean (n_M a_M + n_F a_F) / n equals a = madrs_attenuation [V: about 28%].
-- Within-participant SD from the published F(1,74) = F [V]: each participant's interaction
-  contrast d_i = (y_pl,pre - y_pl,day1) - (y_nx,pre - y_nx,day1) has the intercept cancel and
-  variance 4 sigma^2, so the interaction estimate (mean d_i, expected a R) has
-  SE = 2 sigma / sqrt(n), and F = t^2 = (a R sqrt(n) / (2 sigma))^2 gives
-  sigma = a R sqrt(n) / (2 sqrt(F)).
-  With the defaults (a 0.28, R 11, n 26, F 5.39) sigma = 3.38 points.
+- Split by sex [V direction, A ratio]: with r = male_to_female_effect_ratio and n_M, n_F the
+  participants of each sex, d_F = d * n / (n_M * r + n_F) and d_M = r * d_F, so d_M / d_F = r
+  and the sample-weighted mean (n_M d_M + n_F d_F) / n equals d (effects.split_by_sex).
 
 Secondary scales take their parameters from SECONDARY (module constants, all [A]: plausible
 levels for treatment-resistant depression and ketamine 0.5 mg/kg, not published for this
 trial), overridable per score by settings["clinical"]["secondary"][<score>][<key>]. The
-self-rated scales move in the same direction as MADRS with a smaller naltrexone attenuation
-(a = 0.2, same sex split) and so an expected interaction t near 1 or below: not significant
-[V direction only]. CADSS and PSI are low before and rise just after the infusion under both
-conditions, with no naltrexone effect (a = 0), as in Williams et al. 2018. s_i (a participant's
-own response, the same in both conditions) cancels from the condition x time contrast.
+self-rated scales move in the same direction as MADRS with a smaller naltrexone difference
+(a fifth of the placebo change, same sex split) and so an expected interaction t near 1 or
+below: not significant [V direction only]. CADSS and PSI are low before and rise just after the
+infusion under both conditions, with no naltrexone effect (d = 0), as in Williams et al. 2018.
+s_i (a participant's own response, the same in both conditions) cancels from the condition x
+time contrast.
 
-Items [A]: a total is spread over the items by a capped sequential multinomial (distribute_total)
+Items [A]: a total is spread over the items by a capped sequential multinomial (distribute_totals,
+all rows at once)
 with fixed item weights (MADRS_ITEM_WEIGHTS, uniform for the other scales); QIDS-SR16 spreads its
 total over the nine domains, then the highest item of a multi-item domain carries the domain
 score; SHAPS marks the scored items "disagree" (response 1 or 2) and the others "agree" (3 or
@@ -57,7 +58,7 @@ Each part draws from its own child stream of `rng`, so changing one scale does n
 numbers of another.
 
 Calibration (simulation.calibrate, simulate/calibrate.py): settings["calibrated"] may replace the
-MADRS attenuation and within-participant SD and the QIDS-SR16 attenuation by searched values, and
+MADRS difference and within-participant SD and the QIDS-SR16 difference by searched values, and
 list single item changes (apply_item_changes) made after the draw; the draws themselves are the
 same.
 """
@@ -81,6 +82,7 @@ from ..ingest.scales import (
     TEPS_REVERSED,
     item_column,
 )
+from .effects import configured, split_by_sex
 
 # Sheet and (before, after) time points of each scale, as in config.yaml clinical.scales.
 DEFAULT_SHEETS = {
@@ -100,9 +102,11 @@ INFUSION_MIN = 40.0  # [V] ketamine 0.5 mg/kg over 40 minutes
 # to feel, pessimistic thoughts, suicidal thoughts): appetite and suicidal thoughts rated lower.
 MADRS_ITEM_WEIGHTS = (1.1, 1.2, 1.0, 0.9, 0.6, 1.0, 1.0, 1.1, 1.0, 0.6)
 
-# [A] secondary scores: change is the placebo change from before to after (negative = fewer
-# symptoms; TEPS rises with more pleasure); attenuation is the mean fraction of it lost under
-# naltrexone. Expected interaction t = attenuation * |change| * sqrt(26) / (2 * within_sd).
+# [A] secondary scores, in each score's points: change is the placebo change from before to
+# after (negative = fewer symptoms; TEPS rises with more pleasure); naltrexone_difference is the
+# condition x time interaction, naltrexone's change minus placebo's (a fifth of the placebo
+# change lost: +1 QIDS-SR16 point; CADSS and PSI none). Expected interaction t at n = 26:
+# |naltrexone_difference| * sqrt(26) / (2 * within_sd).
 SECONDARY: dict[str, dict[str, float]] = {
     "QIDS_SR16": {
         "baseline_mean": 17.0,
@@ -110,7 +114,7 @@ SECONDARY: dict[str, dict[str, float]] = {
         "within_sd": 2.5,
         "response_sd": 2.0,
         "change": -5.0,
-        "attenuation": 0.2,
+        "naltrexone_difference": 1.0,
     },
     "M3VAS_mood": {
         "baseline_mean": 65.0,
@@ -118,7 +122,7 @@ SECONDARY: dict[str, dict[str, float]] = {
         "within_sd": 12.0,
         "response_sd": 10.0,
         "change": -20.0,
-        "attenuation": 0.2,
+        "naltrexone_difference": 4.0,
     },
     "M3VAS_pleasure": {
         "baseline_mean": 65.0,
@@ -126,7 +130,7 @@ SECONDARY: dict[str, dict[str, float]] = {
         "within_sd": 12.0,
         "response_sd": 10.0,
         "change": -18.0,
-        "attenuation": 0.2,
+        "naltrexone_difference": 3.6,
     },
     "M3VAS_suicidality": {
         "baseline_mean": 35.0,
@@ -134,7 +138,7 @@ SECONDARY: dict[str, dict[str, float]] = {
         "within_sd": 10.0,
         "response_sd": 8.0,
         "change": -12.0,
-        "attenuation": 0.2,
+        "naltrexone_difference": 2.4,
     },
     "SHAPS": {
         "baseline_mean": 7.0,
@@ -142,7 +146,7 @@ SECONDARY: dict[str, dict[str, float]] = {
         "within_sd": 2.0,
         "response_sd": 1.5,
         "change": -2.5,
-        "attenuation": 0.2,
+        "naltrexone_difference": 0.5,
     },
     "TEPS_A": {
         "baseline_mean": 36.0,
@@ -150,7 +154,7 @@ SECONDARY: dict[str, dict[str, float]] = {
         "within_sd": 4.0,
         "response_sd": 3.0,
         "change": 3.0,
-        "attenuation": 0.2,
+        "naltrexone_difference": -0.6,
     },
     "TEPS_C": {
         "baseline_mean": 31.0,
@@ -158,7 +162,7 @@ SECONDARY: dict[str, dict[str, float]] = {
         "within_sd": 3.5,
         "response_sd": 2.5,
         "change": 2.0,
-        "attenuation": 0.2,
+        "naltrexone_difference": -0.4,
     },
     "CADSS": {
         "baseline_mean": 1.0,
@@ -166,7 +170,7 @@ SECONDARY: dict[str, dict[str, float]] = {
         "within_sd": 1.5,
         "response_sd": 8.0,
         "change": 18.0,
-        "attenuation": 0.0,
+        "naltrexone_difference": 0.0,
     },
     "PSI": {
         "baseline_mean": 12.0,
@@ -174,7 +178,7 @@ SECONDARY: dict[str, dict[str, float]] = {
         "within_sd": 4.0,
         "response_sd": 7.0,
         "change": 15.0,
-        "attenuation": 0.0,
+        "naltrexone_difference": 0.0,
     },
 }
 SECONDARY_KEYS = (
@@ -183,30 +187,8 @@ SECONDARY_KEYS = (
     "within_sd",
     "response_sd",
     "change",
-    "attenuation",
+    "naltrexone_difference",
 )
-
-
-def madrs_within_sd(
-    attenuation: float, reduction: float, n_participants: int, interaction_f: float
-) -> float:
-    """Within-participant SD sigma = a R sqrt(n) / (2 sqrt(F)) that makes the expected
-    condition x time F of a 2 x 2 within design with n participants equal the published F."""
-    if interaction_f <= 0 or n_participants < 1:
-        raise ValueError("interaction F must be > 0 and n_participants >= 1")
-    return attenuation * reduction * math.sqrt(n_participants) / (2.0 * math.sqrt(interaction_f))
-
-
-def attenuation_by_sex(
-    mean_attenuation: float, ratio: float, n_male: int, n_female: int
-) -> dict[str, float]:
-    """{'M': a_M, 'F': a_F} with a_M / a_F = ratio and (n_M a_M + n_F a_F) / n =
-    mean_attenuation."""
-    if ratio <= 0:
-        raise ValueError(f"male_to_female_effect_ratio must be > 0, got {ratio}")
-    n = n_male + n_female
-    female = mean_attenuation * n / (n_male * ratio + n_female)
-    return {"M": ratio * female, "F": female}
 
 
 def distribute_total(total: int, weights, cap: int, rng: np.random.Generator) -> np.ndarray:
@@ -226,6 +208,27 @@ def distribute_total(total: int, weights, cap: int, rng: np.random.Generator) ->
         overflow = np.maximum(counts - cap, 0)
         counts -= overflow
         remaining = int(overflow.sum())
+    return counts
+
+
+def distribute_totals(totals, weights, cap: int, rng: np.random.Generator) -> np.ndarray:
+    """distribute_total for many totals at once: one row of integers 0..cap per total, each row
+    summing exactly to its total (the same capped sequential multinomial, drawn for all rows
+    together)."""
+    totals = np.asarray(totals, dtype=np.int64)
+    weights = np.asarray(weights, dtype=float)
+    if len(totals) and (totals.min() < 0 or totals.max() > cap * len(weights)):
+        raise ValueError(f"totals outside 0..{cap * len(weights)}")
+    counts = np.zeros((len(totals), len(weights)), dtype=np.int64)
+    remaining = totals.copy()
+    while (remaining > 0).any():
+        rows = np.flatnonzero(remaining > 0)
+        open_weights = np.where(counts[rows] < cap, weights, 0.0)
+        drawn = rng.multinomial(remaining[rows], open_weights / open_weights.sum(axis=1)[:, None])
+        counts[rows] += drawn
+        overflow = np.maximum(counts[rows] - cap, 0)
+        counts[rows] -= overflow
+        remaining[rows] = overflow.sum(axis=1)
     return counts
 
 
@@ -279,16 +282,17 @@ def _sheets(settings: Mapping) -> dict[str, tuple[str, tuple[str, str]]]:
     return sheets
 
 
-def _visit_hours(timepoint: str, pretreatment_min: float, rng: np.random.Generator) -> float:
+def _visit_hours(timepoint: str, pretreatment_min: float, rng: np.random.Generator, n: int):
+    """Hours from the start of the infusion of n visits at one time point."""
     if timepoint == "pre":
-        hours = -pretreatment_min / 60.0 - rng.uniform(0.1, 0.4)
+        hours = -pretreatment_min / 60.0 - rng.uniform(0.1, 0.4, n)
     elif timepoint == "post":
-        hours = INFUSION_MIN / 60.0 + rng.uniform(0.0, 0.2)
+        hours = INFUSION_MIN / 60.0 + rng.uniform(0.0, 0.2, n)
     elif timepoint == "day1":
-        hours = 24.0 + rng.normal(0.0, 0.5)
-        if rng.random() < 0.1:
-            hours += rng.choice([-1.0, 1.0]) * rng.uniform(1.0, 3.5)
-        hours = float(np.clip(hours, 20.5, 27.5))
+        hours = 24.0 + rng.normal(0.0, 0.5, n)
+        moved = rng.random(n) < 0.1
+        hours += moved * rng.choice([-1.0, 1.0], n) * rng.uniform(1.0, 3.5, n)
+        hours = np.clip(hours, 20.5, 27.5)
     else:
         raise InputError(
             "config.yaml",
@@ -297,30 +301,31 @@ def _visit_hours(timepoint: str, pretreatment_min: float, rng: np.random.Generat
             "pre, post or day1 for the simulator",
             timepoint,
         )
-    return round(hours, 2)
+    return np.round(hours, 2)
 
 
 def _latent(
     design: pd.DataFrame,
     params: Mapping[str, float],
-    attenuation: Mapping[str, float],
+    difference: Mapping[str, float],
     reference: str,
     rng: np.random.Generator,
+    offsets: np.ndarray | None = None,
 ) -> np.ndarray:
     """Latent scores (unrounded) for the rows of `design` (participant_id, sex, condition,
-    after)."""
-    participants = sorted(design["participant_id"].unique())
-    intercept = dict(zip(participants, rng.normal(0.0, params["between_sd"], len(participants))))
-    response = dict(zip(participants, rng.normal(0.0, params["response_sd"], len(participants))))
+    after): baseline + u_i + after x (change + s_i + [not reference] x difference[sex]) + e.
+    offsets (one per participant, in participant_id order) add a site's shift to u_i."""
+    participants, person = np.unique(design["participant_id"].to_numpy(), return_inverse=True)
+    intercept = rng.normal(0.0, params["between_sd"], len(participants))
+    response = rng.normal(0.0, params["response_sd"], len(participants))
     residual = rng.normal(0.0, params["within_sd"], len(design))
-    values = np.empty(len(design))
-    for k, row in enumerate(design.itertuples(index=False)):
-        lost = 0.0 if row.condition == reference else attenuation[row.sex]
-        change = (
-            params["change"] * (1.0 - lost) + response[row.participant_id] if row.after else 0.0
-        )
-        values[k] = params["baseline_mean"] + intercept[row.participant_id] + change + residual[k]
-    return values
+    if offsets is not None:
+        intercept = intercept + np.asarray(offsets, dtype=float)
+    after = design["after"].to_numpy(dtype=bool)
+    active = design["condition"].to_numpy() != reference
+    lost = np.where(design["sex"].to_numpy() == "M", difference["M"], difference["F"]) * active
+    change = np.where(after, params["change"] + response[person] + lost, 0.0)
+    return params["baseline_mean"] + intercept[person] + change + residual
 
 
 def _whole(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -328,13 +333,18 @@ def _whole(values: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def simulate_clinical(
-    participants: pd.DataFrame, settings: Mapping, rng: np.random.Generator
+    participants: pd.DataFrame,
+    settings: Mapping,
+    rng: np.random.Generator,
+    site_offsets: np.ndarray | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Sheet file name -> raw sheet (participant_id, condition, timepoint, hours_from_infusion,
     items).
 
     Items are nullable integers (<NA> = unrated), hours are floats (NaN for a missed assessment).
     Rows follow participant_id, then the conditions in the order each participant received them.
+    site_offsets (MADRS points, one per participant in participant_id order) shift a site's
+    MADRS totals at every time point.
     """
     clinical = settings["clinical"]
     reference = settings.get("reference_condition", REFERENCE_CONDITION)
@@ -343,59 +353,57 @@ def simulate_clinical(
     n_male = int((people["sex"] == "M").sum())
     ratio = float(settings["male_to_female_effect_ratio"])
     # A calibrated study (simulation.calibrate, simulate/calibrate.py) replaces the MADRS
-    # attenuation, its within-participant SD and the QIDS-SR16 attenuation by found values, and
+    # difference, its within-participant SD and the QIDS-SR16 difference by found values, and
     # changes a few items.
     calibrated = settings.get("calibrated", {})
-    mean_attenuation = float(calibrated.get("madrs_attenuation", clinical["madrs_attenuation"]))
-    attenuation_madrs = attenuation_by_sex(mean_attenuation, ratio, n_male, len(people) - n_male)
+    effects = configured(settings)
+    difference_madrs = split_by_sex(
+        effects["madrs_naltrexone_difference"], ratio, n_male, len(people) - n_male
+    )
     secondary = secondary_settings(settings)
-    if "qids_attenuation" in calibrated:
-        secondary["QIDS_SR16"]["attenuation"] = float(calibrated["qids_attenuation"])
+    if "qids_naltrexone_difference" in calibrated:
+        secondary["QIDS_SR16"]["naltrexone_difference"] = float(
+            calibrated["qids_naltrexone_difference"]
+        )
     timing_rng, madrs_rng, missing_rng, *scale_rngs = rng.spawn(3 + len(SECONDARY))
     scale_rng = dict(zip(SECONDARY, scale_rngs))
 
-    # One visit time per participant x condition x time point, shared by every scale.
+    # Rows: participant, then the conditions in the order received; one visit time per
+    # participant x condition x time point, shared by every scale.
+    orders = [order_conditions(order) for order in people["order"]]
+    n = len(people)
+    person = np.repeat(np.arange(n), 2)
+    condition = np.array([c for pair in orders for c in pair], dtype=object)
     known = ("pre", "post", "day1")
     timepoints = sorted(
         {t for _, pair in sheets.values() for t in pair},
         key=lambda t: (known.index(t) if t in known else len(known), t),
     )
-    hours = {}
-    for row in people.itertuples(index=False):
-        for condition in order_conditions(row.order):
-            for timepoint in timepoints:
-                hours[(row.participant_id, condition, timepoint)] = _visit_hours(
-                    timepoint, float(settings["pretreatment_min"]), timing_rng
-                )
+    hours = {
+        t: _visit_hours(t, float(settings["pretreatment_min"]), timing_rng, 2 * n)
+        for t in timepoints
+    }
+    if reference not in set(condition):
+        raise InputError(
+            "config.yaml",
+            "simulation",
+            "reference_condition",
+            "a condition named in participants' order",
+            reference,
+        )
 
     def design(scale: str) -> pd.DataFrame:
         before, after = sheets[scale][1]
-        rows = [
+        return pd.DataFrame(
             {
-                "participant_id": p.participant_id,
-                "sex": p.sex,
-                "condition": condition,
-                "timepoint": t,
-                "after": t == after,
+                "participant_id": people["participant_id"].to_numpy()[np.repeat(person, 2)],
+                "sex": people["sex"].to_numpy()[np.repeat(person, 2)],
+                "condition": np.repeat(condition, 2),
+                "timepoint": np.tile(np.array([before, after], dtype=object), 2 * n),
+                "after": np.tile([False, True], 2 * n),
+                "hours_from_infusion": np.column_stack([hours[before], hours[after]]).ravel(),
             }
-            for p in people.itertuples(index=False)
-            for condition in order_conditions(p.order)
-            for t in (before, after)
-        ]
-        frame = pd.DataFrame(rows)
-        if reference not in set(frame["condition"]):
-            raise InputError(
-                "config.yaml",
-                "simulation",
-                "reference_condition",
-                "a condition named in participants' order",
-                reference,
-            )
-        frame["hours_from_infusion"] = [
-            hours[(r.participant_id, r.condition, r.timepoint)]
-            for r in frame.itertuples(index=False)
-        ]
-        return frame
+        )
 
     def sheet(scale: str, frame: pd.DataFrame, items: np.ndarray) -> pd.DataFrame:
         out = frame[["participant_id", "condition", "timepoint", "hours_from_infusion"]].copy()
@@ -411,27 +419,15 @@ def simulate_clinical(
             params = {
                 "baseline_mean": float(clinical["madrs_baseline_mean"]),
                 "between_sd": float(clinical["madrs_between_sd"]),
-                "within_sd": float(
-                    calibrated.get(
-                        "madrs_within_sd",
-                        madrs_within_sd(
-                            float(clinical["madrs_attenuation"]),
-                            float(clinical["madrs_placebo_reduction"]),
-                            len(people),
-                            float(clinical["published_interaction_F"]),
-                        ),
-                    )
-                ),
+                "within_sd": effects["madrs_within_sd"],
                 "response_sd": 0.0,
                 "change": -float(clinical["madrs_placebo_reduction"]),
             }
-            totals = _whole(_latent(frame, params, attenuation_madrs, reference, madrs_rng), 0, 60)
-            items = np.array(
-                [distribute_total(t, MADRS_ITEM_WEIGHTS, 6, madrs_rng) for t in totals]
-            )
+            latent = _latent(frame, params, difference_madrs, reference, madrs_rng, site_offsets)
+            items = distribute_totals(_whole(latent, 0, 60), MADRS_ITEM_WEIGHTS, 6, madrs_rng)
         else:
             items = _simulate_secondary(scale, frame, secondary, ratio, reference, scale_rng)
-        result[sheets[scale][0]] = sheet(scale, frame, items.astype(float))
+        result[sheets[scale][0]] = sheet(scale, frame, items)
     _apply_missing(result, sheets, clinical, missing_rng)
     apply_item_changes(result, sheets, calibrated.get("item_changes", ()))
     return dict(sorted(result.items()))
@@ -475,7 +471,7 @@ def _simulate_secondary(
         return _latent(
             frame,
             params,
-            attenuation_by_sex(params["attenuation"], ratio, n_male, n_female),
+            split_by_sex(params["naltrexone_difference"], ratio, n_male, n_female),
             reference,
             scale_rng[score],
         )
@@ -484,20 +480,25 @@ def _simulate_secondary(
     if scale == "QIDS_SR16":
         rng = scale_rng["QIDS_SR16"]
         totals = _whole(latent("QIDS_SR16"), 0, 27)
+        domains = distribute_totals(totals, np.ones(len(QIDS_DOMAINS)), 3, rng)
+        # appetite/weight: decrease (items 6, 8) or increase (items 7, 9); the other stays 0
+        decrease = rng.random(n) < 0.7
         items = np.zeros((n, 16), dtype=int)
-        for k, total in enumerate(totals):
-            domains = distribute_total(total, np.ones(len(QIDS_DOMAINS)), 3, rng)
-            for (name, numbers), score in zip(QIDS_DOMAINS, domains):
-                columns = [i - 1 for i in numbers]
-                if len(columns) == 1:
-                    items[k, columns[0]] = score
-                    continue
-                if name == "appetite/weight":
-                    # decrease (items 6, 8) or increase (items 7, 9); the other direction stays 0
-                    columns = [5, 7] if rng.random() < 0.7 else [6, 8]
-                carrier = rng.integers(len(columns))
-                for position, column in enumerate(columns):
-                    items[k, column] = score if position == carrier else rng.integers(0, score + 1)
+        for d, (name, numbers) in enumerate(QIDS_DOMAINS):
+            score = domains[:, d]
+            columns = np.array([i - 1 for i in numbers])
+            if len(columns) == 1:
+                items[:, columns[0]] = score
+                continue
+            if name == "appetite/weight":
+                pairs = np.where(decrease[:, None], [5, 7], [6, 8])
+            else:
+                pairs = np.broadcast_to(columns, (n, len(columns)))
+            # One item of the domain carries its score, the others anything up to it.
+            carrier = rng.integers(pairs.shape[1], size=n)
+            others = rng.integers(0, score[:, None] + 1, size=pairs.shape)
+            values = np.where(np.arange(pairs.shape[1]) == carrier[:, None], score[:, None], others)
+            np.put_along_axis(items, pairs, values, axis=1)
         return items
     if scale == "M3VAS":
         return np.column_stack(
@@ -509,33 +510,30 @@ def _simulate_secondary(
     if scale == "SHAPS":
         rng = scale_rng["SHAPS"]
         totals = _whole(latent("SHAPS"), 0, 14)
-        items = np.zeros((n, 14), dtype=int)
-        for k, total in enumerate(totals):
-            disagree = distribute_total(total, np.ones(14), 1, rng).astype(bool)
-            # 1 strongly disagree / 2 disagree score a point; 3 agree / 4 strongly agree do not.
-            items[k] = np.where(
-                disagree,
-                rng.choice([1, 2], 14, p=[0.35, 0.65]),
-                rng.choice([3, 4], 14, p=[0.7, 0.3]),
-            )
-        return items
+        disagree = distribute_totals(totals, np.ones(14), 1, rng).astype(bool)
+        # 1 strongly disagree / 2 disagree score a point; 3 agree / 4 strongly agree do not.
+        return np.where(
+            disagree,
+            rng.choice([1, 2], (n, 14), p=[0.35, 0.65]),
+            rng.choice([3, 4], (n, 14), p=[0.7, 0.3]),
+        )
     if scale == "TEPS":
         items = np.zeros((n, 18), dtype=int)
         for score, numbers in (("TEPS_A", TEPS_ANTICIPATORY), ("TEPS_C", TEPS_CONSUMMATORY)):
             rng = scale_rng[score]
             k_items = len(numbers)
             totals = _whole(latent(score), k_items, 6 * k_items)
-            for k, total in enumerate(totals):
-                scored = 1 + distribute_total(total - k_items, np.ones(k_items), 5, rng)
-                for number, value in zip(numbers, scored):
-                    items[k, number - 1] = 7 - value if number in TEPS_REVERSED else value
+            scored = 1 + distribute_totals(totals - k_items, np.ones(k_items), 5, rng)
+            for j, number in enumerate(numbers):
+                value = scored[:, j]
+                items[:, number - 1] = 7 - value if number in TEPS_REVERSED else value
         return items
     if scale in ("CADSS", "PSI"):
         spec = SCALES[scale]
         rng = scale_rng[scale]
         cap = int(spec.item_max)
         totals = _whole(latent(scale), 0, cap * spec.n_items)
-        return np.array([distribute_total(t, np.ones(spec.n_items), cap, rng) for t in totals])
+        return distribute_totals(totals, np.ones(spec.n_items), cap, rng)
     raise InputError("config.yaml", "clinical.scales", None, "a scale the simulator knows", scale)
 
 
@@ -588,10 +586,10 @@ def _apply_missing(
                 k_teps,
             )
         columns = [item_column("teps", i) for i in TEPS_ANTICIPATORY]
+        before_rows = teps.index[teps["timepoint"] == before]
+        rows_of = teps.loc[before_rows].groupby("participant_id").groups
         for pid in rng.choice(people, size=k_teps, replace=False):
-            rows = np.flatnonzero(
-                ((teps["participant_id"] == pid) & (teps["timepoint"] == before)).to_numpy()
-            )
+            rows = rows_of[pid]
             teps.loc[rows[int(rng.integers(len(rows)))], columns] = pd.NA
 
 
@@ -605,11 +603,20 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _column_texts(values: pd.Series) -> list[str]:
+    """_cell over a whole column."""
+    if isinstance(values.dtype, pd.Int64Dtype):
+        missing = values.isna().to_numpy()
+        numbers = values.fillna(0).astype("int64").tolist()
+        return ["" if gone else str(v) for v, gone in zip(numbers, missing)]
+    return [_cell(v) for v in values.tolist()]
+
+
 def write_sheet(df: pd.DataFrame, path: str | Path) -> None:
     """Raw sheet as UTF-8 TSV with LF endings: whole numbers as integers, other numbers %.6g,
     missing cells empty. Same frame -> same bytes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["\t".join(df.columns)]
-    lines += ["\t".join(_cell(v) for v in row) for row in df.itertuples(index=False, name=None)]
+    columns = [_column_texts(df[column]) for column in df.columns]
+    lines = ["\t".join(df.columns)] + ["\t".join(row) for row in zip(*columns)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")

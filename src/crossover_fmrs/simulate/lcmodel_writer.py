@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from ..ingest.formats.lcmodel_table import UNDETERMINED_SD, ConcRow
 
 LCMODEL_VERSION = (
@@ -155,3 +157,102 @@ def write_table(fit: TableFit | dict, pad: bool = True) -> str:
     lines += ["", f"$$INPU{len(fit.input_changes):3d} lines in following table of input changes:"]
     lines += [padded(text, INPUT_LINE_WIDTH) for text in fit.input_changes] or [""]
     return "\n".join(lines) + "\n"
+
+
+def _concentration_texts(values) -> list[str]:
+    """format_concentration over a column (values >= 0), without a call per value."""
+    return [f"{v:8.2E}" if v != 0 and (v > 999.999 or v < 0.0995) else f"{v:8.3f}" for v in values]
+
+
+def _ratio_texts(values) -> list[str]:
+    return [f"{v:8.1E}" if v != 0 and (v > 999.999 or v < 0.0995) else f"{v:8.3f}" for v in values]
+
+
+def write_tables(
+    metabolites: list[str],
+    concentrations,
+    crlb_percent,
+    *,
+    fwhm,
+    snr,
+    data_shift_ppm,
+    phase0_deg,
+    phase1_deg_per_ppm,
+    alpha_b,
+    alpha_s,
+    spline_knots,
+    inflections,
+    extrema,
+    titles: list[str],
+    input_changes: list[tuple[str, ...]],
+    reference: str = "Cr+PCr",
+) -> list[str]:
+    """The texts write_table gives, for many fits at once (one per row of concentrations, whose
+    columns are the metabolites): each column is formatted in one pass and each table filled
+    into one template, so that 100,000 tables take seconds. The same bytes as write_table with
+    the TableFit defaults (ns, incsid, version, no diagnostics, no prior flags); a test compares
+    them."""
+    conc = np.asarray(concentrations, dtype=float)
+    if (conc < 0).any() or np.isnan(conc).any():
+        raise ValueError("write_tables: concentrations must be >= 0")
+    if len(set(metabolites)) != len(metabolites):
+        raise ValueError(f"write_tables: metabolite names repeat in {metabolites}")
+    sds = np.asarray(crlb_percent, dtype=float)
+    printed = np.where(conc > 0, np.minimum(UNDETERMINED_SD, _nint_array(sds)), UNDETERMINED_SD)
+    ref = conc[:, metabolites.index(reference)] if reference in metabolites else np.zeros(len(conc))
+    safe = np.where(ref > 0, ref, 1.0)
+    ratios = np.where(ref[:, None] > 0, (conc + 0.0) / safe[:, None], 0.0)
+
+    columns: list[list] = []
+    table_lines = []
+    for j, name in enumerate(metabolites):
+        # Fixed widths (F8.3/E8.2, I4, F8.3/E8.1): the padding of a row is known in advance.
+        width = 1 + 8 + 4 + 1 + 8 + 1 + len(name)
+        table_lines.append(
+            " %s%4d%%%s " + name.replace("%", "%%") + " " * max(0, TABLE_LINE_WIDTH - width)
+        )
+        columns += [
+            _concentration_texts(conc[:, j].tolist()),
+            printed[:, j].astype(int).tolist(),
+            _ratio_texts(ratios[:, j].tolist()),
+        ]
+    head = "\n".join(
+        [
+            " " + LCMODEL_VERSION.replace("%", "%%"),
+            " %s",
+            "",
+            f"$$CONC{len(metabolites) + 1:3d} lines in following concentration table = NCONC+1",
+            f"{_header_line(reference):<{TABLE_LINE_WIDTH}}".replace("%", "%%"),
+        ]
+        + table_lines
+    )
+    misc = [
+        [f"  FWHM ={f:6.3f} ppm    S/N ={_nint(s):4d}" for f, s in zip(fwhm, snr)],
+        [f"  Data shift ={x:6.3f} ppm" for x in data_shift_ppm],
+        [
+            f"  Ph:{_nint(p0):4d} deg{p1:10.1f} deg/ppm"
+            for p0, p1 in zip(phase0_deg, phase1_deg_per_ppm)
+        ],
+        [f"  alphaB,S ={a:8.1E},{b:10.1E}" for a, b in zip(alpha_b, alpha_s)],
+        [f"  {int(k):3d} spline knots.   Ns ={5:2d}({1:1d})" for k in spline_knots],
+        [f"  {int(i):2d} inflections.{int(e):6d} extrema" for i, e in zip(inflections, extrema)],
+    ]
+    misc = [[f"{text:<{TABLE_LINE_WIDTH}}" for text in lines] for lines in misc]
+    texts = []
+    for k, values in enumerate(zip(*columns)):
+        changes = "\n".join(f"{text:<{INPUT_LINE_WIDTH}}" for text in input_changes[k]) or ""
+        texts.append(
+            head % ((titles[k],) + values)
+            + f"\n\n$$MISC{len(misc):3d} lines in following misc. output table\n"
+            + "\n".join(lines[k] for lines in misc)
+            + "\n\n$$DIAG  0 lines in following diagnostic table:\n\n"
+            + f"\n$$INPU{len(input_changes[k]):3d} lines in following table of input changes:\n"
+            + changes
+            + "\n"
+        )
+    return texts
+
+
+def _nint_array(values):
+    """_nint over an array."""
+    return np.copysign(np.floor(np.abs(values) + 0.5), values)

@@ -9,9 +9,11 @@ Blocks
     n_infusion_blocks blocks of infusion_block_minutes from the start of the infusion
     (0-6, 6-12, ..., 24-30 min). No jitter.
 
-Glx/tNAA of spectrum (participant i, condition c, block b)
-    ratio = glx_tnaa_mean + u_i + s_ic + ketamine_rise * ramp_b * (1 - a_sex * [c is naltrexone])
-            + e
+Glx/tNAA of spectrum (participant i at site k, condition c, block b)
+    ratio = glx_tnaa_mean + v_k + u_i + s_ic + ketamine_rise * ramp_b
+            + [c is naltrexone] * d_sex * ramp_b / mean_b(ramp_b) + e
+    v_k ~ N(0, sites.glx_tnaa_site_sd), one intercept per site (only with n_sites > 1; drawn from
+    the sites' own stream, simulate/study.py);
     u_i ~ N(0, glx_tnaa_between_sd) (one intercept per participant, both conditions);
     s_ic ~ N(0, glx_tnaa_session_sd), one offset per session (participant x condition: another
     day, shim, voxel placement), which the paper's model does not have (default 0: none);
@@ -20,17 +22,13 @@ Glx/tNAA of spectrum (participant i, condition c, block b)
     A spectrum that fails QC gets an extra error N(0, FAILING_EXTRA_SD_FACTOR * within_sd):
     poor spectra are less precise, which is why QC removes them.
 
-Naltrexone attenuation a (naltrexone_attenuation): the published condition main effect
-    F(1,253) = 4.83 was tested against the within-participant residual. With N usable spectra
-    (2 x n_participants x n_blocks - n_failing_spectra), the condition difference averaged over
-    blocks has SE = sigma_within * sqrt(1/N_pbo + 1/N_ntx) ~ 2 sigma / sqrt(N), so the expected
-    marginal difference is Delta = sqrt(F) * 2 sigma / sqrt(N). Divided by the placebo rise
-    averaged over all blocks (baseline included): a = Delta / mean_b(ketamine_rise * ramp_b).
-    Larger in males [V direction]: a_male = male_to_female_effect_ratio * a_female, with the
-    sample-weighted mean (n_male a_male + n_female a_female) / n = a.
-    Defaults: N = 290, Delta = 0.0155, mean rise = 0.045, a = 0.34, a_female = 0.17, a_male = 0.52.
-    With simulation.calibrate, a and the male:female ratio are searched instead
-    (simulate/calibrate.py).
+Naltrexone effect d (natural units, mrs.naltrexone_minus_placebo): the naltrexone - placebo
+    Glx/tNAA averaged over a session's blocks, spread over the blocks in proportion to the rise
+    (none at baseline). Its default is derived from the published F(1,253) = 4.83 at n = 26
+    (simulate/effects.py, -0.01549) and does not change with the study's size. Larger in males
+    [V direction]: d_male = male_to_female_effect_ratio * d_female, with the sample-weighted
+    mean (n_male d_male + n_female d_female) / n = d. With simulation.calibrate, d and the
+    male:female ratio are searched instead (simulate/calibrate.py).
 
 Concentrations (institutional units, no water scaling)
     A participant scale (lognormal, SD 8%) and a session scale (3%) multiply every metabolite.
@@ -52,17 +50,19 @@ Spectral quality
     evaluated on the printed values): half by low S/N, half by a broad line. All others pass,
     by redrawing their block-level noise. n_undetermined_crlb other spectra get 0.000 with 999%
     for GABA or Asp. Failing spectra are written like all others: QC removes them, not this.
+
+Every part is drawn for all spectra at once (numpy), from its own child stream; the tables are
+formatted in bulk (lcmodel_writer.write_tables), so 120,000 tables take seconds.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
-from ..ingest.formats.lcmodel_table import ConcRow
-from .lcmodel_writer import TableFit, printed_sd, write_table
+from ..ingest.formats.lcmodel_table import UNDETERMINED_SD
+from .effects import configured, split_by_sex
+from .lcmodel_writer import write_tables
 
 # QC criteria the simulator respects; the same keys as config `qc.mrs`. Pass other values as
 # settings["qc_thresholds"] (e.g. {**config["simulation"], "qc_thresholds": config["qc"]["mrs"]}).
@@ -170,89 +170,44 @@ def rise_profile(settings: dict) -> np.ndarray:
     return np.array([0.0] + [min(1.0, k / ramp_blocks) for k in range(1, n + 1)])
 
 
-def naltrexone_attenuation(
-    settings: dict, n_participants: int | None = None, n_male: int | None = None
-) -> dict:
-    """Attenuation fraction of the placebo rise implied by F(1,253) (see the module docstring)."""
-    mrs = settings["mrs"]
-    n = int(settings["n_participants"] if n_participants is None else n_participants)
-    males = int(settings["n_male"] if n_male is None else n_male)
-    profile = rise_profile(settings)
-    n_usable = 2 * n * len(profile) - int(mrs["n_failing_spectra"])
-    se = float(mrs["glx_tnaa_within_sd"]) * 2.0 / math.sqrt(n_usable)
-    delta = math.sqrt(float(mrs["published_condition_F"])) * se
-    mean_rise = float(mrs["ketamine_rise"]) * float(profile.mean())
-    a = delta / mean_rise
-    ratio = float(settings["male_to_female_effect_ratio"])
-    # A calibrated study (simulation.calibrate, simulate/calibrate.py) replaces both by found
-    # values.
-    calibrated = settings.get("calibrated", {})
-    a = float(calibrated.get("glx_attenuation", a))
-    ratio = float(calibrated.get("glx_male_to_female_ratio", ratio))
-    a_female = a * n / (ratio * males + (n - males))
-    return {
-        "n_usable": n_usable,
-        "se": se,
-        "delta": delta,
-        "mean_rise": mean_rise,
-        "a": a,
-        "a_male": ratio * a_female,
-        "a_female": a_female,
-    }
+def glx_effect_by_sex(settings: dict, n_male: int, n_female: int) -> dict[str, float]:
+    """Naltrexone - placebo Glx/tNAA (ratio units, averaged over a session's blocks) per sex:
+    the configured (or calibrated) difference, larger in males by male_to_female_effect_ratio,
+    with the sample-weighted mean equal to it (simulate/effects.py)."""
+    effects = configured(settings)
+    return split_by_sex(
+        effects["glx_naltrexone_minus_placebo"],
+        effects["glx_male_to_female_ratio"],
+        n_male,
+        n_female,
+    )
 
 
 def _truncated_normal(
-    rng: np.random.Generator, mean: float, sd: float, low: float, high: float, what: str
-) -> float:
+    rng: np.random.Generator, mean: float, sd: float, low: float, high: float, size: int, what: str
+) -> np.ndarray:
+    """size draws of N(mean, sd) within [low, high]: the draws outside are drawn again."""
     if low > high:
         raise ValueError(
             f"simulate_mrs: no room for {what} between {low:g} and {high:g}; "
             "check the QC thresholds"
         )
+    values = rng.normal(mean, sd, size)
     for _ in range(MAX_REDRAWS):
-        value = rng.normal(mean, sd)
-        if low <= value <= high:
-            return float(value)
+        outside = np.flatnonzero((values < low) | (values > high))
+        if not len(outside):
+            return values
+        values[outside] = rng.normal(mean, sd, len(outside))
     raise ValueError(f"simulate_mrs: could not draw {what} in [{low:g}, {high:g}] around {mean:g}")
 
 
-def _round3(value: float) -> float:
-    return round(float(value), 3)
+def _round3(values):
+    return np.round(values, 3)
 
 
-def _concentrations(rng, scale: float, ratio: float, undetermined: str) -> dict[str, float]:
-    """Printed (3-decimal) concentrations of the single entries and their combinations."""
-    conc = {}
-    for name, (typical, log_sd, _) in METABOLITES.items():
-        if name in ("Glu", "Gln"):
-            continue
-        conc[name] = _round3(typical * scale * math.exp(rng.normal(0.0, log_sd)))
-    tnaa = _round3(conc["NAA"] + conc["NAAG"])
-    glx = max(ratio, 0.0) * tnaa
-    conc["Glu"] = _round3(glx * rng.normal(*GLU_FRACTION))
-    conc["Gln"] = _round3(max(glx - conc["Glu"], 0.0))
-    if undetermined:
-        conc[undetermined] = 0.0
-    for name, (parts, _) in COMBINATIONS.items():
-        conc[name] = _round3(sum(conc[part] for part in parts))
-    return conc
-
-
-def _crlbs(rng, conc: dict, snr: float, fwhm: float, undetermined: str) -> dict[str, int]:
-    quality = (SNR_REF / snr) * (fwhm / FWHM_REF)
-    sds = {}
-    for name, value in conc.items():
-        if name in COMBINATIONS:
-            parts, reference = COMBINATIONS[name]
-            typical = sum(METABOLITES[part][0] for part in parts)
-        else:
-            typical, _, reference = METABOLITES[name]
-        if name == undetermined or value <= 0:
-            sds[name] = printed_sd(0.0, None)
-            continue
-        percent = reference * quality * (typical / value) * math.exp(rng.normal(0.0, CRLB_LOG_SD))
-        sds[name] = min(998, max(1, printed_sd(value, percent)))
-    return sds
+def _nint(values: np.ndarray) -> np.ndarray:
+    """Fortran NINT (halves away from zero), as LCModel prints %SD."""
+    return np.copysign(np.floor(np.abs(values) + 0.5), values)
 
 
 def _choose_failing(
@@ -268,43 +223,39 @@ def _choose_failing(
         )
     participants = sorted(spectra["participant_id"].unique())
     order = [participants[i] for i in rng.permutation(len(participants))]
+    left = {pid: list(rows) for pid, rows in eligible.groupby("participant_id").groups.items()}
     chosen: list[int] = []
+    taken: set[int] = set()
     for k in range(n_failing):
-        candidates = [
-            i
-            for i in eligible.index[eligible["participant_id"] == order[k % len(order)]]
-            if i not in chosen
-        ]
+        candidates = left.get(order[k % len(order)], [])
         if not candidates:  # this participant has no spectra left: any other spectrum
-            candidates = [i for i in eligible.index if i not in chosen]
-        chosen.append(int(candidates[rng.integers(len(candidates))]))
+            candidates = [i for i in eligible.index if i not in taken]
+        pick = int(candidates[rng.integers(len(candidates))])
+        chosen.append(pick)
+        taken.add(pick)
+        pid = spectra.at[pick, "participant_id"]
+        if pid in left:
+            left[pid] = [i for i in left[pid] if i != pick]
     modes = ["snr", "fwhm"] * (n_failing // 2 + 1)
     rng.shuffle(modes)
     return dict(zip(chosen, modes[:n_failing]))
 
 
-def _quality(
-    rng, session: dict, position: float, mode: str, thresholds: dict
-) -> tuple[float, float]:
-    """(S/N, FWHM) of one block, printed precision; mode '' passes, 'snr'/'fwhm' fails by that."""
-    snr = session["snr"] * math.exp(rng.normal(0.0, BLOCK_SNR_LOG_SD))
-    fwhm = session["fwhm"] + session["drift"] * position + rng.normal(0.0, BLOCK_FWHM_SD)
-    if mode == "snr":
-        snr = rng.uniform(0.45, 0.9) * thresholds["min_snr"]
-    elif mode == "fwhm":
-        fwhm = thresholds["max_fwhm_ppm"] + rng.uniform(0.008, 0.05)
-    return float(max(1, round(snr))), _round3(max(fwhm, 0.01))
-
-
 def latent_spectra(
-    participants: pd.DataFrame, settings: dict, rng: np.random.Generator, effect: dict | None = None
+    participants: pd.DataFrame,
+    settings: dict,
+    rng: np.random.Generator,
+    effect: dict | None = None,
+    site_offsets: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """(spectra, participant scales): the generative truth of every spectrum before spectral
     quality, one row per participant x condition x block with expected_ratio, true_ratio and the
-    failure mode ('' for a spectrum that passes QC, 'snr' or 'fwhm'). `effect` ({'a_male',
-    'a_female'}) overrides the naltrexone attenuation derived from the published F (power
-    planning keeps the published effect fixed while n changes). The embedded study and every
-    power replicate are drawn by this function."""
+    failure mode ('' for a spectrum that passes QC, 'snr' or 'fwhm'). `effect` ({'M', 'F'}:
+    naltrexone - placebo Glx/tNAA per sex, averaged over the blocks) overrides the configured
+    one (power planning scales it). site_offsets (one per participant, in participant_id order)
+    shift every spectrum of a participant's site; they are drawn elsewhere, so a study without
+    sites keeps every draw. The embedded study and every power replicate are drawn by this
+    function."""
     mrs = settings["mrs"]
     participants = participants.sort_values("participant_id", kind="stable").reset_index(drop=True)
     conditions = sorted({c for order in participants["order"] for c in str(order).split("-")})
@@ -316,42 +267,39 @@ def latent_spectra(
     conditions = [reference] + [c for c in conditions if c != reference]
     n_male = int((participants["sex"] == "M").sum())
     if effect is None:
-        effect = naltrexone_attenuation(settings, n_participants=len(participants), n_male=n_male)
+        effect = glx_effect_by_sex(settings, n_male, len(participants) - n_male)
     timing = block_timing(settings)
     profile = rise_profile(settings)
 
     # Truth that does not depend on spectral quality, in a fixed order.
-    rows = []
-    intercepts = rng.normal(0.0, float(mrs["glx_tnaa_between_sd"]), len(participants))
+    n, n_blocks = len(participants), len(timing)
+    intercepts = rng.normal(0.0, float(mrs["glx_tnaa_between_sd"]), n)
+    if site_offsets is not None:
+        intercepts = intercepts + np.asarray(site_offsets, dtype=float)
     scales = dict(
-        zip(
-            participants["participant_id"],
-            np.exp(rng.normal(0.0, PARTICIPANT_SCALE_SD, len(participants))),
-        )
+        zip(participants["participant_id"], np.exp(rng.normal(0.0, PARTICIPANT_SCALE_SD, n)))
     )
-    for person, intercept in zip(participants.itertuples(index=False), intercepts):
-        attenuation = effect["a_male"] if person.sex == "M" else effect["a_female"]
-        for condition in conditions:
-            active = condition != reference
-            for block in timing.itertuples(index=False):
-                rise = (
-                    float(mrs["ketamine_rise"])
-                    * profile[block.block - 1]
-                    * (1 - attenuation * active)
-                )
-                rows.append(
-                    {
-                        "participant_id": person.participant_id,
-                        "sex": person.sex,
-                        "condition": condition,
-                        "block": int(block.block),
-                        "onset_min": block.onset_min,
-                        "offset_min": block.offset_min,
-                        "phase": block.phase,
-                        "expected_ratio": float(mrs["glx_tnaa_mean"]) + intercept + rise,
-                    }
-                )
-    spectra = pd.DataFrame(rows)
+    person = np.repeat(np.arange(n), 2 * n_blocks)
+    condition = np.tile(np.repeat(np.arange(2), n_blocks), n)
+    block = np.tile(np.arange(n_blocks), 2 * n)
+    sex = participants["sex"].to_numpy()[person]
+    difference = np.where(sex == "M", effect["M"], effect["F"])
+    # The naltrexone session follows the placebo rise, less by the difference spread over the
+    # blocks in proportion to the rise (its mean over the blocks is the difference).
+    shape = profile / profile.mean() if profile.mean() > 0 else np.ones_like(profile)
+    rise = float(mrs["ketamine_rise"]) * profile[block] + condition * difference * shape[block]
+    spectra = pd.DataFrame(
+        {
+            "participant_id": participants["participant_id"].to_numpy()[person],
+            "sex": sex,
+            "condition": np.array(conditions, dtype=object)[condition],
+            "block": timing["block"].to_numpy()[block].astype(int),
+            "onset_min": timing["onset_min"].to_numpy()[block],
+            "offset_min": timing["offset_min"].to_numpy()[block],
+            "phase": timing["phase"].to_numpy()[block],
+            "expected_ratio": float(mrs["glx_tnaa_mean"]) + intercepts[person] + rise,
+        }
+    )
     spectra["true_ratio"] = spectra["expected_ratio"] + rng.normal(
         0.0, float(mrs["glx_tnaa_within_sd"]), len(spectra)
     )
@@ -359,7 +307,9 @@ def latent_spectra(
     failing = _choose_failing(
         rng, spectra, int(mrs["n_failing_spectra"]), bool(mrs.get("baseline_spectra_fail", True))
     )
-    spectra["failure"] = [failing.get(i, "") for i in spectra.index]
+    failure = np.full(len(spectra), "", dtype=object)
+    failure[list(failing)] = list(failing.values())
+    spectra["failure"] = failure
     extra = rng.normal(
         0.0, FAILING_EXTRA_SD_FACTOR * float(mrs["glx_tnaa_within_sd"]), len(spectra)
     )
@@ -367,123 +317,227 @@ def latent_spectra(
     # Drawn last, and only when asked for, so that a study without it keeps every other draw.
     session_sd = float(mrs.get("glx_tnaa_session_sd", 0.0))
     if session_sd > 0:
-        sessions = spectra.groupby(["participant_id", "condition"], sort=False).ngroup()
-        offsets = rng.normal(0.0, session_sd, int(sessions.max()) + 1)
-        spectra["true_ratio"] += offsets[sessions.to_numpy()]
+        sessions = person * 2 + condition
+        offsets = rng.normal(0.0, session_sd, 2 * n)
+        spectra["true_ratio"] += offsets[sessions]
     return spectra, scales
 
 
+# Metabolites drawn on their own (Glu and Gln follow from Glx), and every row of a table.
+DRAWN = [name for name in METABOLITES if name not in ("Glu", "Gln")]
+ROWS = list(METABOLITES) + list(COMBINATIONS)
+
+
+def _concentrations(
+    rng, scale: np.ndarray, ratio: np.ndarray, undetermined: np.ndarray
+) -> np.ndarray:
+    """Printed (3-decimal) concentrations, one row per spectrum, columns as ROWS."""
+    n = len(scale)
+    typical = np.array([METABOLITES[name][0] for name in DRAWN])
+    log_sd = np.array([METABOLITES[name][1] for name in DRAWN])
+    conc = np.zeros((n, len(ROWS)))
+    column = {name: j for j, name in enumerate(ROWS)}
+    drawn = _round3(
+        typical * scale[:, None] * np.exp(rng.normal(0.0, 1.0, (n, len(DRAWN))) * log_sd)
+    )
+    conc[:, [column[name] for name in DRAWN]] = drawn
+    tnaa = _round3(conc[:, column["NAA"]] + conc[:, column["NAAG"]])
+    glx = np.maximum(ratio, 0.0) * tnaa
+    conc[:, column["Glu"]] = _round3(glx * rng.normal(*GLU_FRACTION, n))
+    conc[:, column["Gln"]] = _round3(np.maximum(glx - conc[:, column["Glu"]], 0.0))
+    for k, name in enumerate(UNDETERMINED_CANDIDATES, start=1):
+        conc[undetermined == k, column[name]] = 0.0
+    for name, (parts, _) in COMBINATIONS.items():
+        conc[:, column[name]] = _round3(conc[:, [column[part] for part in parts]].sum(axis=1))
+    return conc
+
+
+def _crlbs(rng, conc: np.ndarray, snr: np.ndarray, fwhm: np.ndarray) -> np.ndarray:
+    """Printed %SD per spectrum and row: 1..998, 999 for a zero (undetermined) concentration."""
+    typical = np.array(
+        [
+            sum(METABOLITES[part][0] for part in COMBINATIONS[name][0])
+            if name in COMBINATIONS
+            else METABOLITES[name][0]
+            for name in ROWS
+        ]
+    )
+    reference = np.array(
+        [COMBINATIONS[name][1] if name in COMBINATIONS else METABOLITES[name][2] for name in ROWS]
+    )
+    quality = (SNR_REF / snr) * (fwhm / FWHM_REF)
+    noise = np.exp(rng.normal(0.0, CRLB_LOG_SD, conc.shape))
+    with np.errstate(divide="ignore"):
+        percent = reference * quality[:, None] * (typical / conc) * noise
+    printed = np.clip(_nint(np.where(conc > 0, percent, 0.0)), 1, 998)
+    return np.where(conc > 0, printed, UNDETERMINED_SD).astype(int)
+
+
+def _quality(rng, session: dict, position: np.ndarray, failure: np.ndarray, thresholds: dict):
+    """(S/N, FWHM) per spectrum at printed precision; failure '' passes, 'snr'/'fwhm' fails by
+    that."""
+    n = len(position)
+    snr = session["snr"] * np.exp(rng.normal(0.0, BLOCK_SNR_LOG_SD, n))
+    fwhm = session["fwhm"] + session["drift"] * position + rng.normal(0.0, BLOCK_FWHM_SD, n)
+    low_snr = rng.uniform(0.45, 0.9, n) * thresholds["min_snr"]
+    broad = thresholds["max_fwhm_ppm"] + rng.uniform(0.008, 0.05, n)
+    snr = np.where(failure == "snr", low_snr, snr)
+    fwhm = np.where(failure == "fwhm", broad, fwhm)
+    return np.maximum(1.0, np.round(snr)), _round3(np.maximum(fwhm, 0.01))
+
+
 def simulate_mrs_study(
-    participants: pd.DataFrame, settings: dict, rng: np.random.Generator
+    participants: pd.DataFrame,
+    settings: dict,
+    rng: np.random.Generator,
+    site_offsets: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """(spectra, files): the generative truth per spectrum and the files as path -> text."""
+    """(spectra, files): the generative truth per spectrum and the files as path -> text.
+
+    Every draw is made for all spectra at once, in a fixed order of parts (each from its own
+    child stream of rng); only the spectra that miss their intended QC outcome are drawn again.
+    """
     mrs = settings["mrs"]
     thresholds = thresholds_of(settings)
     timing = block_timing(settings)
     n_blocks = len(timing)
-    spectra, scales = latent_spectra(participants, settings, rng)
-    passing = spectra.index[spectra["failure"] == ""]
+    # The latent truth takes rng itself, as power replicates do; the other parts take children
+    # (spawning does not advance rng), so the embedded study keeps the Glx/tNAA truth it had.
+    spectra, scales = latent_spectra(participants, settings, rng, site_offsets=site_offsets)
+    choice_rng, session_rng, spectrum_rng, quality_rng, misc_rng = rng.spawn(5)
+    n = len(spectra)
+    passing = np.flatnonzero((spectra["failure"] == "").to_numpy())
     n_undetermined = int(mrs["n_undetermined_crlb"])
     if n_undetermined > len(passing):
         raise ValueError(
             f"simulate_mrs: n_undetermined_crlb {n_undetermined} exceeds the passing spectra"
         )
-    undetermined = rng.choice(passing, size=n_undetermined, replace=False)
-    spectra["undetermined_metabolite"] = ""
-    for i in sorted(int(i) for i in undetermined):
-        spectra.loc[i, "undetermined_metabolite"] = UNDETERMINED_CANDIDATES[
-            rng.integers(len(UNDETERMINED_CANDIDATES))
-        ]
+    # 0: none; k: UNDETERMINED_CANDIDATES[k - 1] is printed 0.000 with 999%.
+    undetermined = np.zeros(n, dtype=int)
+    chosen = np.sort(choice_rng.choice(passing, size=n_undetermined, replace=False))
+    undetermined[chosen] = 1 + choice_rng.integers(len(UNDETERMINED_CANDIDATES), size=len(chosen))
+    spectra["undetermined_metabolite"] = np.array(("",) + UNDETERMINED_CANDIDATES, dtype=object)[
+        undetermined
+    ]
 
+    # Sessions: participant x condition, in the spectra's order.
+    n_sessions = n // n_blocks
     snr_mean, snr_sd, snr_high = SESSION_SNR
     fwhm_mean, fwhm_sd, fwhm_low = SESSION_FWHM
     snr_low = thresholds["min_snr"] + 6
     fwhm_high = thresholds["max_fwhm_ppm"] - 0.03
-    files: dict[str, str] = {}
-    measured = []
-    for (participant, condition), session_rows in spectra.groupby(
-        ["participant_id", "condition"], sort=False
-    ):
-        session_scale = float(scales[participant]) * math.exp(rng.normal(0.0, SESSION_SCALE_SD))
-        session = {
-            "snr": _truncated_normal(
-                rng, snr_mean, snr_sd, snr_low, max(snr_high, snr_low + 10), "session S/N"
-            ),
-            "fwhm": _truncated_normal(rng, fwhm_mean, fwhm_sd, fwhm_low, fwhm_high, "session FWHM"),
-            "drift": rng.uniform(*DRIFT_PPM) if rng.random() < DRIFT_SESSION_FRACTION else 0.0,
-        }
-        folder = f"{participant}/ses-{condition}/mrs"
-        for i, row in session_rows.iterrows():
-            conc = _concentrations(
-                rng, session_scale, row["true_ratio"], row["undetermined_metabolite"]
-            )
-            position = (row["block"] - 1) / max(1, n_blocks - 1)
-            for _ in range(MAX_REDRAWS):
-                snr, fwhm = _quality(rng, session, position, row["failure"], thresholds)
-                sds = _crlbs(rng, conc, snr, fwhm, row["undetermined_metabolite"])
-                fails = fails_qc(sds["Glu+Gln"], sds["NAA+NAAG"], fwhm, snr, thresholds)
-                if fails == (row["failure"] != ""):
-                    break
-            else:
-                kind = "failing" if row["failure"] else "passing"
-                raise ValueError(
-                    f"simulate_mrs: could not draw a {kind} spectrum for {participant} {condition} "
-                    f"block {row['block']}; check the QC thresholds"
-                )
-            label = f"{participant} ses-{condition} block-{int(row['block']):02d}"
-            name = f"{participant}_ses-{condition}_block-{int(row['block']):02d}.table"
-            fit = TableFit(
-                rows=tuple(
-                    ConcRow(
-                        metabolite,
-                        conc[metabolite],
-                        float(sds[metabolite]),
-                        crlb_undetermined=metabolite == row["undetermined_metabolite"],
-                    )
-                    for metabolite in list(METABOLITES) + list(COMBINATIONS)
-                ),
-                fwhm_ppm=fwhm,
-                snr=snr,
-                data_shift_ppm=_round3(rng.normal(0.0, 0.01)),
-                phase0_deg=float(np.clip(round(rng.normal(0.0, 15.0)), -180, 180)),
-                phase1_deg_per_ppm=round(float(rng.normal(0.0, 3.0)), 1),
-                alpha_b=float(10 ** rng.uniform(-1.5, -0.3)),
-                alpha_s=float(10 ** rng.uniform(-1.0, 0.0)),
-                spline_knots=int(rng.integers(24, 33)),
-                inflections=int(rng.integers(1, 4)),
-                extrema=int(rng.integers(0, 3)),
-                title=f"{label} SYNTHETIC (simulated, not measured)",
-                input_changes=(f" filbas='{BASIS_NAME}'", f" filtab='{name}'", " ltable=7"),
-            )
-            files[f"{folder}/{name}"] = write_table(fit)
-            measured.append(
-                {
-                    "index": i,
-                    "path": f"{folder}/{name}",
-                    "snr": snr,
-                    "fwhm_ppm": fwhm,
-                    "glx": conc["Glu+Gln"],
-                    "tnaa": conc["NAA+NAAG"],
-                    "glx_crlb": float(sds["Glu+Gln"]),
-                    "tnaa_crlb": float(sds["NAA+NAAG"]),
-                    "drift_ppm": session["drift"],
-                }
-            )
-        lines = ["block\tonset_min\toffset_min\tphase"]
-        lines += [
-            f"{b.block}\t{b.onset_min:.1f}\t{b.offset_min:.1f}\t{b.phase}"
-            for b in timing.itertuples(index=False)
-        ]
-        files[f"{folder}/{participant}_ses-{condition}_blocks.tsv"] = "\n".join(lines) + "\n"
-    quality = pd.DataFrame(measured).set_index("index").sort_index()
-    spectra = spectra.join(quality)
+    participant_scale = np.array([scales[pid] for pid in spectra["participant_id"][::n_blocks]])
+    session_scale = participant_scale * np.exp(
+        session_rng.normal(0.0, SESSION_SCALE_SD, n_sessions)
+    )
+    session = {
+        "snr": _truncated_normal(
+            session_rng,
+            snr_mean,
+            snr_sd,
+            snr_low,
+            max(snr_high, snr_low + 10),
+            n_sessions,
+            "session S/N",
+        ),
+        "fwhm": _truncated_normal(
+            session_rng, fwhm_mean, fwhm_sd, fwhm_low, fwhm_high, n_sessions, "session FWHM"
+        ),
+        "drift": np.where(
+            session_rng.random(n_sessions) < DRIFT_SESSION_FRACTION,
+            session_rng.uniform(*DRIFT_PPM, n_sessions),
+            0.0,
+        ),
+    }
+    session = {key: np.repeat(value, n_blocks) for key, value in session.items()}
+    failure = spectra["failure"].to_numpy()
+    position = (spectra["block"].to_numpy() - 1) / max(1, n_blocks - 1)
+    conc = _concentrations(
+        spectrum_rng,
+        np.repeat(session_scale, n_blocks),
+        spectra["true_ratio"].to_numpy(),
+        undetermined,
+    )
+    glx, tnaa = ROWS.index("Glu+Gln"), ROWS.index("NAA+NAAG")
+
+    # Spectral quality, drawn again for the spectra that miss their intended QC outcome.
+    snr, fwhm = _quality(quality_rng, session, position, failure, thresholds)
+    sds = _crlbs(quality_rng, conc, snr, fwhm)
+    for _ in range(MAX_REDRAWS):
+        fails = (
+            (sds[:, glx] > thresholds["max_crlb_percent"])
+            | (sds[:, tnaa] > thresholds["max_crlb_percent"])
+            | (fwhm > thresholds["max_fwhm_ppm"])
+            | (snr < thresholds["min_snr"])
+        )
+        again = np.flatnonzero(fails != (failure != ""))
+        if not len(again):
+            break
+        part = {key: value[again] for key, value in session.items()}
+        snr[again], fwhm[again] = _quality(
+            quality_rng, part, position[again], failure[again], thresholds
+        )
+        sds[again] = _crlbs(quality_rng, conc[again], snr[again], fwhm[again])
+    else:
+        row = spectra.iloc[again[0]]
+        kind = "failing" if row["failure"] else "passing"
+        raise ValueError(
+            f"simulate_mrs: could not draw a {kind} spectrum for {row['participant_id']} "
+            f"{row['condition']} block {row['block']}; check the QC thresholds"
+        )
+
+    pids = spectra["participant_id"].to_numpy()
+    conditions = spectra["condition"].to_numpy()
+    blocks = spectra["block"].to_numpy()
+    folders = [f"{p}/ses-{c}/mrs" for p, c in zip(pids, conditions)]
+    stems = [f"{p}_ses-{c}_block-{b:02d}" for p, c, b in zip(pids, conditions, blocks)]
+    texts = write_tables(
+        ROWS,
+        conc,
+        sds,
+        fwhm=fwhm,
+        snr=snr,
+        data_shift_ppm=_round3(misc_rng.normal(0.0, 0.01, n)),
+        phase0_deg=np.clip(np.round(misc_rng.normal(0.0, 15.0, n)), -180, 180),
+        phase1_deg_per_ppm=np.round(misc_rng.normal(0.0, 3.0, n), 1),
+        alpha_b=10 ** misc_rng.uniform(-1.5, -0.3, n),
+        alpha_s=10 ** misc_rng.uniform(-1.0, 0.0, n),
+        spline_knots=misc_rng.integers(24, 33, n),
+        inflections=misc_rng.integers(1, 4, n),
+        extrema=misc_rng.integers(0, 3, n),
+        titles=[
+            f"{p} ses-{c} block-{b:02d} SYNTHETIC (simulated, not measured)"
+            for p, c, b in zip(pids, conditions, blocks)
+        ],
+        input_changes=[
+            (f" filbas='{BASIS_NAME}'", f" filtab='{stem}.table'", " ltable=7") for stem in stems
+        ],
+    )
+    files = {f"{folder}/{stem}.table": text for folder, stem, text in zip(folders, stems, texts)}
+    lines = ["block\tonset_min\toffset_min\tphase"]
+    lines += [
+        f"{b.block}\t{b.onset_min:.1f}\t{b.offset_min:.1f}\t{b.phase}"
+        for b in timing.itertuples(index=False)
+    ]
+    sidecar = "\n".join(lines) + "\n"
+    for k in range(0, n, n_blocks):
+        files[f"{folders[k]}/{pids[k]}_ses-{conditions[k]}_blocks.tsv"] = sidecar
+
+    spectra["path"] = [f"{folder}/{stem}.table" for folder, stem in zip(folders, stems)]
+    spectra["snr"] = snr
+    spectra["fwhm_ppm"] = fwhm
+    spectra["glx"] = conc[:, glx]
+    spectra["tnaa"] = conc[:, tnaa]
+    spectra["glx_crlb"] = sds[:, glx].astype(float)
+    spectra["tnaa_crlb"] = sds[:, tnaa].astype(float)
+    spectra["drift_ppm"] = session["drift"]
     spectra["fails_qc"] = spectra["failure"] != ""
     spectra["printed_ratio"] = spectra["glx"] / spectra["tnaa"]
-    return spectra.reset_index(drop=True), dict(sorted(files.items()))
+    return spectra, dict(sorted(files.items()))
 
 
 def simulate_mrs(
-    participants: pd.DataFrame, settings: dict, rng: np.random.Generator
+    participants: pd.DataFrame, settings: dict, rng: np.random.Generator, site_offsets=None
 ) -> dict[str, str]:
     """Every fMRS file of the synthetic study: relative path -> text (tables and block sidecars)."""
-    return simulate_mrs_study(participants, settings, rng)[1]
+    return simulate_mrs_study(participants, settings, rng, site_offsets)[1]

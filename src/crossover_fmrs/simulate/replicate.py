@@ -2,8 +2,8 @@
 the embedded study (participants, the Glx/tNAA spectra of simulate.mrs, the MADRS totals of
 simulate.clinical), with the design's features as settings, and no raw files written.
 
-The effects are those the simulator derives from the published statistics for the embedded
-design (simulation.n_participants), kept fixed in outcome units while n changes, and multiplied
+The effects are the simulator's natural-unit ones (config simulation:, derived from the published
+statistics at the published n: simulate/effects.py), the same at every n, and multiplied
 by `effect`: 0 is no naltrexone effect at all (no condition effect on Glx/tNAA, no condition x
 time interaction on MADRS, no difference between the sexes), 1 the published effects.
 """
@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ..common.tables import order_conditions
-from .clinical import _latent, _whole, attenuation_by_sex, madrs_within_sd
-from .mrs import latent_spectra, naltrexone_attenuation
+from .clinical import _latent, _whole
+from .effects import configured, split_by_sex
+from .mrs import latent_spectra
 from .study import simulate_participants
 
 MADRS_RANGE = (0, 60)
@@ -35,21 +36,15 @@ class Design:
 
 
 def published_effects(settings: dict) -> dict[str, float]:
-    """The naltrexone effects the simulator derives for the embedded design: the mean attenuation
-    of the Glx/tNAA rise (from the published F(1,253)) and of the MADRS reduction (28%), the
-    male:female ratio, and the MADRS within-participant SD (from the published F(1,74))."""
-    n, n_male = int(settings["n_participants"]), int(settings["n_male"])
-    clinical = settings["clinical"]
+    """The naltrexone effects in natural units (config simulation:): the Glx/tNAA naltrexone -
+    placebo difference, the MADRS difference and within-participant SD (points), and the
+    male:female ratio."""
+    effects = configured({k: v for k, v in settings.items() if k != "calibrated"})
     return {
-        "glx_attenuation": naltrexone_attenuation(settings, n_participants=n, n_male=n_male)["a"],
-        "madrs_attenuation": float(clinical["madrs_attenuation"]),
-        "male_to_female_ratio": float(settings["male_to_female_effect_ratio"]),
-        "madrs_within_sd": madrs_within_sd(
-            float(clinical["madrs_attenuation"]),
-            float(clinical["madrs_placebo_reduction"]),
-            n,
-            float(clinical["published_interaction_F"]),
-        ),
+        "glx_naltrexone_minus_placebo": effects["glx_naltrexone_minus_placebo"],
+        "madrs_naltrexone_difference": effects["madrs_naltrexone_difference"],
+        "male_to_female_ratio": effects["glx_male_to_female_ratio"],
+        "madrs_within_sd": effects["madrs_within_sd"],
     }
 
 
@@ -74,14 +69,14 @@ def replicate_tables(
         "n_failing_spectra": int(round(design.qc_failure_rate * n_spectra)),
         "glx_tnaa_session_sd": design.session_sd,
     }
-    split = attenuation_by_sex(
-        effect * effects["glx_attenuation"], effects["male_to_female_ratio"], n_male, n - n_male
+    split = split_by_sex(
+        effect * effects["glx_naltrexone_minus_placebo"],
+        effects["male_to_female_ratio"],
+        n_male,
+        n - n_male,
     )
     spectra, _ = latent_spectra(
-        participants,
-        {**settings, "mrs": mrs, "reference_condition": reference},
-        mrs_rng,
-        effect={"a_male": split["M"], "a_female": split["F"]},
+        participants, {**settings, "mrs": mrs, "reference_condition": reference}, mrs_rng, split
     )
     spectra = spectra.assign(ratio=spectra["true_ratio"], included=spectra["failure"] == "")[
         [
@@ -117,10 +112,13 @@ def replicate_tables(
         "response_sd": 0.0,
         "change": -float(clinical["madrs_placebo_reduction"]),
     }
-    attenuation = attenuation_by_sex(
-        effect * effects["madrs_attenuation"], effects["male_to_female_ratio"], n_male, n - n_male
+    difference = split_by_sex(
+        effect * effects["madrs_naltrexone_difference"],
+        effects["male_to_female_ratio"],
+        n_male,
+        n - n_male,
     )
-    values = _whole(_latent(frame, params, attenuation, reference, madrs_rng), *MADRS_RANGE).astype(
+    values = _whole(_latent(frame, params, difference, reference, madrs_rng), *MADRS_RANGE).astype(
         float
     )
     day1 = np.flatnonzero(frame["after"].to_numpy())

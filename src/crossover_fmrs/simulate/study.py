@@ -9,15 +9,34 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..common.errors import InputError
+from ..common.tables import SITE
+from ..common.version import __version__
 from .calibrate import calibrate, calibration_tsv
 from .clinical import simulate_clinical, write_sheet
+from .effects import scaled_count
 from .mrs import simulate_mrs
+
+DESCRIPTION = "dataset_description.json"
+# Counts given for the configured study (simulation.n_participants) that a study of another size
+# keeps as a share: males, spectra failing QC or undetermined, missing ratings.
+SCALED_COUNTS = (
+    ("n_male",),
+    ("mrs", "n_failing_spectra"),
+    ("mrs", "n_undetermined_crlb"),
+    ("clinical", "madrs_missing_assessments"),
+    ("clinical", "madrs_missing_items"),
+    ("clinical", "teps_anticipatory_missing_pre"),
+)
 
 SYNTHETIC_NOTICE = """\
 # SYNTHETIC DATA: not the trial's data
@@ -33,6 +52,7 @@ Layout (see the project README for every column):
 - sub-XX/ses-<condition>/mrs/sub-XX_ses-<condition>_blocks.tsv: block timing, minutes from the \
 start of the infusion
 - clinical/<scale>.tsv: item-level rating-scale sheets
+- dataset_description.json: what wrote the study (seed, participants, sites, calibrated or not)
 """
 
 CALIBRATION_NOTICE = """\
@@ -65,6 +85,124 @@ PARTICIPANTS_DICTIONARY = {
         "Levels": {"yes": "yes", "no": "no"},
     },
 }
+
+
+class SimulationSettingsError(InputError):
+    """Settings (config simulation: or the command line) that describe no study."""
+
+
+def _refuse(flag: str | None, key: str, expected: str, got) -> None:
+    """One-line error naming the command-line flag when the value came from there, else the
+    config key."""
+    if flag is not None:
+        raise SimulationSettingsError(flag, None, None, expected, got)
+    raise SimulationSettingsError("config.yaml", "simulation", key, expected, got)
+
+
+def study_settings(
+    settings: Mapping,
+    n_participants: int | None = None,
+    n_sites: int | None = None,
+    seed: int | None = None,
+    calibrate: bool | None = None,
+) -> dict:
+    """The settings of one study: config `simulation:` with the size, sites, seed and calibration
+    asked for (None: as configured). The counts of SCALED_COUNTS are given for
+    simulation.n_participants and keep their share at another size; the effects (natural units)
+    and SDs stay as they are, so every participant is drawn alike at any size. Calibration
+    searches the published statistics at simulation.published_n_participants: at another size
+    asked for here it is off unless asked for, and a configured study of another size that asks
+    for it is refused. The Snakemake rule simulate_study and the command line both come through
+    here."""
+    out = json.loads(json.dumps(dict(settings)))  # a deep copy of plain config values
+    configured_n = int(settings["n_participants"])
+    n = configured_n if n_participants is None else int(n_participants)
+    sites = int(settings.get("n_sites", 1) if n_sites is None else n_sites)
+    n_flag = None if n_participants is None else "--participants"
+    sites_flag = None if n_sites is None else "--sites"
+    if n < 2:
+        _refuse(n_flag, "n_participants", "at least 2 participants", n)
+    if sites < 1:
+        _refuse(sites_flag, "n_sites", "at least 1 site", sites)
+    if sites > n:
+        _refuse(sites_flag, "n_sites", f"at most one site per participant ({n})", sites)
+    if n != configured_n:
+        for path in SCALED_COUNTS:
+            holder = out
+            for key in path[:-1]:
+                holder = holder[key]
+            if path[-1] in holder:
+                holder[path[-1]] = scaled_count(holder[path[-1]], n, configured_n)
+    out["n_participants"], out["n_sites"] = n, sites
+    if seed is not None:
+        out["seed"] = int(seed)
+    published_n = int(settings["published_n_participants"])
+    wanted = bool(settings.get("calibrate", False)) if calibrate is None else bool(calibrate)
+    if wanted and n != published_n:
+        if calibrate is None and n_participants is not None:
+            wanted = False  # another size on the command line: a plain draw by default
+        else:
+            _refuse(
+                None,
+                "calibrate",
+                f"false for a study of {n} participants (the search targets the published "
+                f"statistics at n = {published_n})",
+                True,
+            )
+    out["calibrate"] = wanted
+    return out
+
+
+def assign_sites(settings: Mapping, n: int, rng: np.random.Generator) -> dict:
+    """Site of each participant (balanced: sizes differ by at most one) and the site random
+    intercepts [A] (simulation.sites): Glx/tNAA and MADRS points, one array per participant."""
+    n_sites = int(settings.get("n_sites", 1))
+    width = max(2, len(str(n_sites)))
+    names = np.array([f"site-{k:0{width}d}" for k in range(1, n_sites + 1)])
+    index = rng.permutation(np.arange(n) % n_sites)
+    site = settings["sites"]  # defaults in the schema (simulation.sites)
+    glx = rng.normal(0.0, float(site["glx_tnaa_site_sd"]), n_sites)
+    madrs = rng.normal(0.0, float(site["madrs_site_sd"]), n_sites)
+    return {"site": names[index], "glx": glx[index], "madrs": madrs[index]}
+
+
+def dataset_description(settings: Mapping, calibrated: bool) -> bytes:
+    """BIDS-style dataset_description.json: what wrote the study; the same settings give the same
+    bytes (sorted keys, no time stamps)."""
+    description = {
+        "Name": "Synthetic pharmacological crossover fMRS study (simulated, not measured)",
+        "DatasetType": "raw",
+        "GeneratedBy": [
+            {
+                "Name": "crossover_fmrs.simulate",
+                "Version": __version__,
+                "Description": (
+                    "Simulator of the crossover_fmrs project: the design of Jelen et al., Nat Med "
+                    "2025, effects in natural units (docs/simulator.md)"
+                ),
+            }
+        ],
+        "Synthetic": True,
+        "Calibrated": bool(calibrated),
+        "Seed": int(settings["seed"]),
+        "NumberOfParticipants": int(settings["n_participants"]),
+        "NumberOfSites": int(settings.get("n_sites", 1)),
+    }
+    return (json.dumps(description, indent=2, sort_keys=True) + "\n").encode()
+
+
+def is_simulated_study(folder: str | Path) -> bool:
+    """True when folder holds a study this simulator wrote (its dataset_description.json, or the
+    SYNTHETIC notice of a study written before that file existed)."""
+    folder = Path(folder)
+    try:
+        description = json.loads((folder / DESCRIPTION).read_text())
+        if description.get("Synthetic") is True:
+            return True
+    except (OSError, ValueError):
+        pass
+    readme = folder / "README.md"
+    return readme.is_file() and readme.read_text(errors="replace").startswith("# SYNTHETIC DATA")
 
 
 def simulate_participants(
@@ -115,14 +253,19 @@ def simulate_files(
     reference: str | None = None,
     qc_thresholds: dict | None = None,
     calibration: dict | None = None,
+    site_column: str = SITE,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, bytes]:
     """Every file of the synthetic study as relative path -> bytes.
 
-    scales (config clinical.scales) names the sheets and their time points; reference is the
-    reference condition; qc_thresholds (config qc.mrs) are the criteria the few poor spectra
-    are made to fail. All default to the simulator's own (the paper's design).
-    With settings["calibrate"] the effect sizes are searched (simulate/calibrate.py) and written
-    to calibration.tsv; `calibration` (read_calibration of that file) skips the search.
+    settings are those of one study (study_settings). scales (config clinical.scales) names the
+    sheets and their time points; reference is the reference condition; qc_thresholds (config
+    qc.mrs) are the criteria the few poor spectra are made to fail. All default to the
+    simulator's own (the paper's design). With settings["calibrate"] the effect sizes are
+    searched (simulate/calibrate.py) and written to calibration.tsv; `calibration`
+    (read_calibration of that file) skips the search. With settings["n_sites"] > 1 every
+    participant gets a site (column site_column of participants.tsv) and each site its own
+    Glx/tNAA and MADRS intercept. progress, when given, receives a line per stage.
     """
     settings = dict(settings)
     if qc_thresholds is not None:
@@ -131,13 +274,28 @@ def simulate_files(
         settings["clinical"] = {**settings.get("clinical", {}), "scales": scales}
     if reference is not None:
         settings["reference_condition"] = reference
+    started = time.perf_counter()
+
+    def report(stage: str) -> None:
+        if progress is not None:
+            progress(f"{stage} ({time.perf_counter() - started:.1f} s)")
 
     def stream(part: int) -> np.random.Generator:
         # A fresh SeedSequence each time: spawning children advances it, and every candidate of
-        # the calibration must draw the same noise as the final study.
-        return np.random.default_rng(np.random.SeedSequence(int(settings["seed"])).spawn(3)[part])
+        # the calibration must draw the same noise as the final study. Child k of a seed is the
+        # same however many are spawned, so the sites' stream (3) moves no other draw.
+        return np.random.default_rng(np.random.SeedSequence(int(settings["seed"])).spawn(4)[part])
 
     participants = simulate_participants(settings, conditions, stream(0))
+    n_sites = int(settings.get("n_sites", 1))
+    offsets = {"glx": None, "madrs": None}
+    dictionary = dict(PARTICIPANTS_DICTIONARY)
+    if n_sites > 1:
+        sites = assign_sites(settings, len(participants), stream(3))
+        participants[site_column] = sites["site"]
+        offsets = {"glx": sites["glx"], "madrs": sites["madrs"]}
+        dictionary[site_column] = {"Description": f"Site of the participant (1 of {n_sites})"}
+    report(f"drew {len(participants)} participants at {n_sites} site(s)")
     calibrated = bool(settings.get("calibrate", False))
     files: dict[str, bytes] = {
         "README.md": (
@@ -147,17 +305,19 @@ def simulate_files(
         "participants.tsv": participants.to_csv(
             sep="\t", index=False, lineterminator="\n"
         ).encode(),
-        "participants.json": (json.dumps(PARTICIPANTS_DICTIONARY, indent=2) + "\n").encode(),
+        "participants.json": (json.dumps(dictionary, indent=2) + "\n").encode(),
+        DESCRIPTION: dataset_description(settings, calibrated),
     }
 
     def draw_mrs(values: dict) -> dict[str, bytes]:
-        drawn = simulate_mrs(participants, values, stream(1))
+        drawn = simulate_mrs(participants, values, stream(1), site_offsets=offsets["glx"])
         return {path: text.encode() for path, text in drawn.items()}
 
     def draw_clinical(values: dict) -> dict[str, bytes]:
         out = {}
+        sheets = simulate_clinical(participants, values, stream(2), site_offsets=offsets["madrs"])
         with tempfile.TemporaryDirectory() as scratch:
-            for sheet, frame in simulate_clinical(participants, values, stream(2)).items():
+            for sheet, frame in sheets.items():
                 target = Path(scratch) / sheet
                 write_sheet(frame, target)
                 out[f"clinical/{sheet}"] = target.read_bytes()
@@ -165,22 +325,36 @@ def simulate_files(
 
     if calibrated:
         if calibration is None:
+            report("calibrating (the search runs the pipeline's models; about 2 minutes)")
             calibration = calibrate(settings, conditions, files, draw_mrs, draw_clinical)
         settings["calibrated"] = calibration
         files["calibration.tsv"] = calibration_tsv(calibration)
     files.update(draw_mrs(settings))
+    report(f"drew and formatted {sum(p.endswith('.table') for p in files)} LCModel tables")
     files.update(draw_clinical(settings))
+    report("drew the clinical sheets")
     return dict(sorted(files.items()))
 
 
-def write_study(files: dict[str, bytes], out_dir: str | Path) -> None:
+def stderr_progress(message: str) -> None:
+    print(f"[simulate] {message}", file=sys.stderr, flush=True)
+
+
+def write_study(
+    files: dict[str, bytes],
+    out_dir: str | Path,
+    progress: Callable[[str], None] | None = None,
+    every: int = 50_000,
+) -> None:
     """Write the files into out_dir via a scratch folder, so a failure leaves no half-written
-    study."""
+    study. progress, when given, hears every `every` files."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".simulate-", dir=out_dir.parent))
     try:
-        for relative, content in files.items():
+        for k, (relative, content) in enumerate(files.items(), start=1):
+            if progress is not None and (k % every == 0 or k == len(files)):
+                progress(f"wrote {k} of {len(files)} files")
             target = scratch / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
