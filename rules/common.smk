@@ -182,6 +182,11 @@ def code_version(script):
     return digest.hexdigest()[:16]
 
 
+def existing(path):
+    """[path] if the file is there, else []: an input a rule reads when another target made it."""
+    return [path] if Path(path).is_file() else []
+
+
 def participants_dictionary(wildcards):
     """participants.json, the data dictionary whose Levels the codes are checked against, if the study has one."""
     path = DATA_DIR / "participants.json"

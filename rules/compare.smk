@@ -13,6 +13,8 @@ rule paper_comparison:
         attenuation=f"{RESULTS}/stats/attenuation.tsv",
         sex_stratified=f"{RESULTS}/stats/sex_stratified.tsv",
         sex_interaction=f"{RESULTS}/stats/sex_interaction.tsv",
+        # the power to detect the sex interaction, if `snakemake power` has been run
+        power=lambda wildcards: existing(f"{RESULTS}/power/power.tsv"),
     output:
         **with_sidecars(
             table=f"{RESULTS}/paper_comparison.tsv",

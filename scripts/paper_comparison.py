@@ -11,7 +11,11 @@ from crossover_fmrs.stats.comparison import compare, to_markdown
 
 def main(io):
     published = pd.read_csv(io.input["published"], sep="\t", dtype=str, keep_default_na=False)
-    tables = {name: read_table(path) for name, path in io.input.items() if name != "published"}
+    tables = {
+        name: read_table(path)
+        for name, path in io.input.items()
+        if name != "published" and path  # power: an empty list unless it was run
+    }
     synthetic, calibrated = io.params["labels"]["synthetic"], io.params["labels"]["calibrated"]
     table = compare(published, tables, synthetic, calibrated)
     write_tsv(table, io.output["table"])

@@ -50,13 +50,28 @@ def test_attenuation_is_one_minus_ratio_of_mean_reductions():
     assert low <= 37.5 <= high
 
 
-def test_attenuation_uses_available_pairs_and_never_fills():
+def test_attenuation_uses_the_participants_with_both_reductions_and_never_fills():
+    # the third participant has no placebo day-1 rating: out of both means, not filled
     data = madrs_frame([30, 32, 28], [20, 18, np.nan], [31, 29, 30], [22, 23, 20])
     table = attenuation(data, "placebo", "naltrexone", "pre", "day1", 200, 0.95, 1).set_index(
         "term"
     )
-    assert table.loc["mean reduction placebo", "n"] == 2
-    assert table.loc["mean reduction naltrexone", "n"] == 3
+    assert (table["n_pairs"] == 2).all() and (table["n_excluded"] == 1).all()
+    assert table.loc["mean reduction naltrexone", "estimate"] == pytest.approx(7.5)  # not 8.33
+    assert table.loc["attenuation_percent", "estimate"] == pytest.approx(37.5)
+
+
+def test_attenuation_warns_when_its_interval_says_little():
+    # placebo reductions around 0: the denominator's CI includes 0 and the ratio's CI is huge
+    data = madrs_frame([30, 32, 28, 30], [31, 30, 29, 29], [31, 29, 30, 30], [22, 23, 20, 30])
+    table = attenuation(data, "placebo", "naltrexone", "pre", "day1", 500, 0.95, 1).set_index(
+        "term"
+    )
+    warning = table.loc["attenuation_percent", "warning"]
+    assert "CI includes 0" in warning and "percentage points" in warning
+    steady = madrs_frame([30, 32, 31, 33], [20, 18, 21, 19], [31, 29, 30, 30], [22, 23, 20, 21])
+    calm = attenuation(steady, "placebo", "naltrexone", "pre", "day1", 500, 0.95, 1)
+    assert (calm["warning"] == "").all()
 
 
 def test_impute_pre_other_condition_and_log():
@@ -235,9 +250,18 @@ def test_comparison_puts_a_tests_numbers_in_one_row_at_published_precision():
         "CALIBRATED SYNTHETIC DATA" in markdown and "not that the trial's finding holds" in markdown
     )
     assert (
-        "| F(1,74) = 5.39, P = 0.023 | F(1,74) = 5.39, P = 0.023 | yes | yes | yes | yes |"
-        in markdown
+        "| F(1,74) = 5.39, P = 0.023 | F(1,74) = 5.39, P = 0.023 | **agrees** | the numbers, the "
+        "direction and the significance as published | yes | yes | yes | yes |" in markdown
     )
+    # the sex claim agrees only with a significant interaction (here P = 0.04) ...
+    assert table.loc["glx_sex", "verdict"] == "agrees"
+    # ... and is "direction only" without one
+    tables["sex_interaction"].loc[0, "p"] = 0.61
+    weak = compare(published, tables, synthetic=True, calibrated=True).set_index("id")
+    assert weak.loc["glx_sex", "verdict"] == "direction only"
+    assert "P = 0.61" in weak.loc["glx_sex", "reason"]
+    assert not weak.loc["glx_sex", "conclusion_agrees"]
+    tables["sex_interaction"].loc[0, "p"] = 0.04
     # F = 5.3849 rounds to 5.38: not the published 5.39.
     tables["clinical_lmm"].loc[0, "F"] = 5.3849
     assert (
@@ -254,6 +278,14 @@ def test_comparison_puts_a_tests_numbers_in_one_row_at_published_precision():
     again = compare(published, tables, synthetic=False).set_index("id")
     assert not again.loc["madrs_cond_x_time", "significance_agrees"]
     assert not again.loc["madrs_cond_x_time", "conclusion_agrees"]
+    assert again.loc["madrs_cond_x_time", "verdict"] == "not significant here"
+    tables["clinical_lmm"].loc[0, "estimate"] = -3.1
+    assert (
+        compare(published, tables, synthetic=False)
+        .set_index("id")
+        .loc["madrs_cond_x_time", "verdict"]
+        == "disagrees"
+    )
 
 
 def test_comparison_puts_the_session_sensitivity_beside_the_published_glx_test():

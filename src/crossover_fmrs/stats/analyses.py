@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from lmmkit import LmmInputError, LmmResult, check_design, fit_lmm
 
@@ -356,6 +357,11 @@ def impute_missing(
     return scores, pd.DataFrame(fills, columns=log_columns)
 
 
+# When the attenuation's interval says little: wider than this (percentage points), or a
+# denominator (the reference condition's mean reduction) whose interval includes 0.
+ATTENUATION_WIDE_CI_POINTS = 100.0
+
+
 def attenuation(
     data: pd.DataFrame,
     reference: str,
@@ -369,52 +375,91 @@ def attenuation(
     """Percent attenuation of the reduction (before - after) under treatment vs reference.
 
     attenuation = 100 * (1 - mean reduction under treatment / mean reduction under reference),
-    each mean over the participants with both ratings in that condition; CI by the percentile
-    bootstrap over participants (resampling whole participants keeps the crossover pairing).
+    both means over the same participants: those with both ratings in both conditions
+    (`n_pairs`), so the ratio compares a participant with themself. CIs by the percentile
+    bootstrap over those participants (scipy.stats.bootstrap, paired: resampling whole
+    participants keeps the crossover pairing), for the attenuation and for each mean reduction.
+    `warning` says when the interval says little (ATTENUATION_WIDE_CI_POINTS, or a denominator
+    whose interval includes 0).
     """
     wide = data.pivot_table(
         index=["participant_id", "condition"], columns="timepoint", values="value", observed=True
     )
     reduction = (wide[before] - wide[after]).rename("reduction").reset_index()
     table = reduction.pivot(index="participant_id", columns="condition", values="reduction")
-    ref, trt = table[reference].to_numpy(float), table[treatment].to_numpy(float)
+    pairs = table[[reference, treatment]].dropna()
+    ref, trt = pairs[reference].to_numpy(float), pairs[treatment].to_numpy(float)
+    n_pairs = len(pairs)
+    alpha_ci = {"ci_level": confidence, "n_resamples": n_resamples}
 
-    def estimate(r, t):
-        if not (np.isfinite(r).any() and np.isfinite(t).any()):
-            return np.nan  # a resample without a usable pair in one condition
-        return 100.0 * (1.0 - np.nanmean(t) / np.nanmean(r))
+    def percent(r, t, axis=-1):
+        return 100.0 * (1.0 - np.mean(t, axis=axis) / np.mean(r, axis=axis))
 
-    point = estimate(ref, trt)
-    rng = np.random.default_rng(seed)
-    n = len(table)
-    draws = rng.integers(0, n, size=(n_resamples, n))
-    boot = np.array([estimate(ref[idx], trt[idx]) for idx in draws])
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.nanquantile(boot, [alpha, 1.0 - alpha])
+    def interval(samples, statistic) -> tuple[float, float]:
+        if n_pairs < 2:  # no resampling distribution from fewer than two participants
+            return np.nan, np.nan
+        with np.errstate(divide="ignore", invalid="ignore"):
+            found = stats.bootstrap(
+                samples,
+                statistic,
+                paired=len(samples) > 1,
+                vectorized=True,
+                n_resamples=n_resamples,
+                confidence_level=confidence,
+                method="percentile",
+                rng=np.random.default_rng(seed),
+            ).confidence_interval
+        return float(found.low), float(found.high)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        point = percent(ref, trt) if n_pairs else np.nan
+    low, high = interval((ref, trt), percent)
+    ref_low, ref_high = interval((ref,), np.mean)
+    trt_low, trt_high = interval((trt,), np.mean)
+    warnings = []
+    span = high - low
+    if n_pairs >= 2 and not (np.isfinite(span) and span <= ATTENUATION_WIDE_CI_POINTS):
+        spans = f"{span:.0f}" if np.isfinite(span) else "an unbounded number of"
+        warnings.append(
+            f"the CI spans {spans} percentage points (more than "
+            f"{ATTENUATION_WIDE_CI_POINTS:.0f}): the data say little about the attenuation"
+        )
+    if np.isfinite(ref_low) and ref_low <= 0 <= ref_high:
+        warnings.append(
+            f"the {reference} mean reduction's CI includes 0: the ratio's denominator may be 0"
+        )
+    if n_pairs < 2:
+        warnings.append(f"{n_pairs} participant(s) with both reductions: no interval")
     rows = [
         {
             "term": f"mean reduction {reference}",
-            "estimate": np.nanmean(ref),
-            "n": int(np.isfinite(ref).sum()),
+            "estimate": np.mean(ref) if n_pairs else np.nan,
+            "ci_low": ref_low,
+            "ci_high": ref_high,
+            **alpha_ci,
         },
         {
             "term": f"mean reduction {treatment}",
-            "estimate": np.nanmean(trt),
-            "n": int(np.isfinite(trt).sum()),
+            "estimate": np.mean(trt) if n_pairs else np.nan,
+            "ci_low": trt_low,
+            "ci_high": trt_high,
+            **alpha_ci,
         },
         {
             "term": "attenuation_percent",
             "estimate": point,
-            "n": n,
             "ci_low": low,
             "ci_high": high,
-            "ci_level": confidence,
-            "n_resamples": n_resamples,
+            **alpha_ci,
+            "warning": "; ".join(warnings),
         },
     ]
-    return pd.DataFrame(
-        rows, columns=["term", "estimate", "ci_low", "ci_high", "ci_level", "n_resamples", "n"]
+    columns = ["term", "estimate", "ci_low", "ci_high", "ci_level", "n_resamples", "n_pairs"]
+    out = pd.DataFrame(rows).assign(
+        n_pairs=n_pairs,
+        n_excluded=int(len(table) - n_pairs),  # a reduction in one condition only
     )
+    return out.reindex(columns=[*columns, "n_excluded", "warning"]).fillna({"warning": ""})
 
 
 def phase_cell_means(data: pd.DataFrame, dv: str = "ratio") -> pd.DataFrame:

@@ -19,6 +19,8 @@ COMPARISON_COLUMNS = [
     "location",
     "published",
     "reproduced",
+    "verdict",
+    "reason",
     "numbers_agree",
     "direction_agrees",
     "significance_agrees",
@@ -26,6 +28,20 @@ COMPARISON_COLUMNS = [
     "note",
 ]
 ALPHA = 0.05
+# The verdicts, from the strongest agreement down; each row says which and why (`reason`).
+VERDICTS = {
+    "agrees": "every published number agrees at its precision, and the direction and the "
+    "significance agree",
+    "numbers differ": "direction and significance agree, a published number does not at its "
+    "precision",
+    "direction only": "the direction agrees, but the test that would support the claim is not "
+    "significant here (a subgroup claim without a significant interaction)",
+    "not significant here": "the direction agrees; the published test is significant, this one "
+    "is not",
+    "significant here": "the direction agrees; the published test is not significant, this one is",
+    "disagrees": "the direction is the opposite",
+    "not testable": "nothing here to compare it with",
+}
 # How each field is written in a result, e.g. F(1,253) = 4.83, P = 0.029
 LABELS = {"F": "F", "p": "P", "estimate": "", "n_participants": "n"}
 
@@ -105,32 +121,13 @@ def compare(
         fields = dict(zip(numbers["field"], numbers["published"]))
         note = []
         direction = significance = numbers_agree = None
+        subgroup_p = None
         if first_row["expected_sign"] == "male_larger":
-            male, female = found.iloc[0], found.iloc[1]
             published_text = str(first_row["published"])
-            reproduced = (
-                f"males {male['estimate']:.3g} (P = {male['p']:.2g}); "
-                f"females {female['estimate']:.3g} (P = {female['p']:.2g})"
+            reproduced, direction, subgroup_p, sex_note = _by_sex(
+                found, tables, first_row["outcome"], first_row["term"], sign=-1
             )
-            direction = bool(
-                abs(male["estimate"]) > abs(female["estimate"]) and male["estimate"] < 0
-            )
-            interaction = tables.get("sex_interaction")
-            if interaction is not None:
-                term = interaction[
-                    (interaction["outcome"] == first_row["outcome"])
-                    & (interaction["term"] == f"{first_row['term']}:sex")
-                ]
-                if len(term):
-                    estimate = float(term["estimate"].iloc[0])
-                    direction = direction and estimate < 0
-                    reproduced += (
-                        f"; condition × sex {estimate:.3g} (P = {float(term['p'].iloc[0]):.2g})"
-                    )
-            note.append(
-                "naltrexone − placebo within each sex, and the interaction (male − female); "
-                "the paper gives the direction only"
-            )
+            note.append(sex_note)
         elif not _is_number(
             str(first_row["published"])
         ):  # a claim without numbers: its estimate and P
@@ -191,7 +188,18 @@ def compare(
             significance = bool(
                 (first["p"] < ALPHA) == (first_row["published_significant"] == "yes")
             )
-        checks = [c for c in (numbers_agree, direction, significance) if c is not None]
+        if "n_pairs" in first and pd.notna(first.get("n_pairs")):
+            note.append(f"over the {int(first['n_pairs'])} participants with both reductions")
+        if str(first.get("warning", "") or "") not in ("", "nan"):
+            note.append(f"WARNING: {first['warning']}")
+        verdict, reason = _verdict_of(
+            numbers_agree,
+            direction,
+            significance,
+            first_row["published_significant"],
+            subgroup_p,
+            _interaction_power(tables.get("power"), first, first_row),
+        )
         rows.append(
             {
                 "id": result_id,
@@ -199,13 +207,19 @@ def compare(
                 "location": first_row["location"],
                 "published": published_text,
                 "reproduced": reproduced,
+                "verdict": verdict,
+                "reason": reason,
                 "numbers_agree": numbers_agree,
                 "direction_agrees": direction,
                 "significance_agrees": significance,
-                "conclusion_agrees": all(checks) if checks else None,
+                "conclusion_agrees": verdict in ("agrees", "numbers differ"),
                 "note": "; ".join(note),
             }
         )
+        if first_row["expected_sign"] == "male_larger" and first_row["outcome"] != "MADRS":
+            beside = _madrs_by_sex(tables)
+            if beside is not None:
+                rows.append(beside)
         if result_id == SENSITIVITY_OF and "glx_lmm_sensitivity" in tables:
             rows.append(
                 _session_sensitivity(
@@ -261,18 +275,143 @@ def _session_sensitivity(
                     else ""
                 )
             )
-    checks = [c for c in (direction, significance) if c is not None]
+    verdict, reason = _verdict_of(None, direction, significance, published["published_significant"])
     return {
         "id": f"{SENSITIVITY_OF}_session_sensitivity",
         "result": f"{published['result']}, with a session random intercept",
         "location": "sensitivity analysis, not published",
         "published": published_text,
         "reproduced": reproduced,
+        "verdict": verdict,
+        "reason": reason,
         "numbers_agree": None,
         "direction_agrees": direction,
         "significance_agrees": significance,
-        "conclusion_agrees": all(checks) if checks else None,
+        "conclusion_agrees": verdict in ("agrees", "numbers differ"),
         "note": "; ".join(note),
+    }
+
+
+def _verdict_of(
+    numbers_agree: bool | None,
+    direction: bool | None,
+    significance: bool | None,
+    published_significant: str,
+    subgroup_p: float | None = None,
+    power: str = "",
+) -> tuple[str, str]:
+    """(verdict of VERDICTS, the reason in words) of one comparison row."""
+    if direction is None and significance is None and numbers_agree is None:
+        return "not testable", "no reproduced estimate or test to compare"
+    if direction is False:
+        return "disagrees", "the reproduced effect has the opposite direction"
+    if subgroup_p is not None:  # a claim about a subgroup: it needs the interaction
+        if not subgroup_p < ALPHA:
+            return "direction only", (
+                f"the effect is larger in the claimed subgroup, but the interaction that would "
+                f"show a difference between the subgroups has P = {subgroup_p:.2g} (>= {ALPHA})"
+                + (f"; {power}" if power else "")
+            )
+        return "agrees", f"larger in the claimed subgroup, interaction P = {subgroup_p:.2g}"
+    if significance is False:
+        if published_significant == "yes":
+            return "not significant here", f"same direction, but P >= {ALPHA} here"
+        return "significant here", f"same direction, but P < {ALPHA} here where it was not"
+    if numbers_agree is False:
+        return "numbers differ", "same conclusion; a number differs at its published precision"
+    checked = [
+        name
+        for name, check in (
+            ("the numbers", numbers_agree),
+            ("the direction", direction),
+            ("the significance", significance),
+        )
+        if check is not None
+    ]
+    return "agrees", (", ".join(checked[:-1]) + " and " if len(checked) > 1 else "") + (
+        f"{checked[-1]} as published"
+    )
+
+
+def _by_sex(
+    found: pd.DataFrame, tables: dict[str, pd.DataFrame], outcome: str, term: str, sign: int
+) -> tuple[str, bool, float | None, str]:
+    """Males' and females' effect (rows male, female of `found`) and the interaction with sex:
+    (text, males' effect the larger one in the expected direction `sign`, interaction P, note)."""
+    male, female = found.iloc[0], found.iloc[1]
+    text = (
+        f"males {male['estimate']:.3g} (P = {male['p']:.2g}); "
+        f"females {female['estimate']:.3g} (P = {female['p']:.2g})"
+    )
+    direction = bool(
+        abs(male["estimate"]) > abs(female["estimate"]) and sign * male["estimate"] > 0
+    )
+    p = None
+    interaction = tables.get("sex_interaction")
+    if interaction is not None:
+        row = interaction[
+            (interaction["outcome"] == outcome) & (interaction["term"] == f"{term}:sex")
+        ]
+        if len(row):
+            estimate, p = float(row["estimate"].iloc[0]), float(row["p"].iloc[0])
+            direction = direction and sign * estimate > 0
+            text += f"; {term} × sex {estimate:.3g} (P = {p:.2g})"
+    note = f"{term} within each sex, and its interaction with sex (male − female)"
+    return text, direction, p, note
+
+
+def _interaction_power(power: pd.DataFrame | None, found: pd.Series, published: pd.Series) -> str:
+    """The simulated power to detect the sex interaction at this study's size and the published
+    effect, when the power results exist and have that size (docs/power.md)."""
+    if power is None or published["expected_sign"] != "male_larger":
+        return ""
+    test = {"Glx/tNAA": "glx_condition_x_sex"}.get(published["outcome"])
+    n = found.get("n_participants")
+    if test is None or n is None or pd.isna(n):
+        return ""
+    row = power[
+        (power["test"] == test)
+        & (power["effect"].astype(float) == 1.0)
+        & (power["n_participants"].astype(float) == float(n))
+    ]
+    if row.empty:
+        return ""
+    return (
+        f"simulated power to detect it at n = {int(n)} and the published effect: "
+        f"{float(row['power'].iloc[0]):.2f}"
+    )
+
+
+def _madrs_by_sex(tables: dict[str, pd.DataFrame]) -> dict | None:
+    """The paper's sex claim concerns Glx/tNAA; the MADRS response by sex, beside it, is not
+    published: the same comparison without a published claim to hold it against (None when the
+    sex analyses have no MADRS rows)."""
+    stratified = tables["sex_stratified"]
+    found = stratified[
+        (stratified["outcome"] == "MADRS") & (stratified["term"] == "condition:timepoint")
+    ].set_index("subset")
+    if not {"male", "female"} <= set(found.index):
+        return None
+    found = found.loc[["male", "female"]].reset_index()
+    text, larger, p, note = _by_sex(found, tables, "MADRS", "condition:timepoint", sign=1)
+    return {
+        "id": "madrs_sex",
+        "result": "naltrexone effect on the MADRS response (condition × time) by sex",
+        "location": "not published (the paper's sex claim concerns Glx/tNAA)",
+        "published": "not reported",
+        "reproduced": text,
+        "verdict": "not testable",
+        "reason": (
+            "no published result to compare; here the attenuation is "
+            + ("larger" if larger else "not larger")
+            + " in males"
+            + (f", interaction P = {p:.2g}" if p is not None else "")
+        ),
+        "numbers_agree": None,
+        "direction_agrees": None,
+        "significance_agrees": None,
+        "conclusion_agrees": None,
+        "note": note,
     }
 
 
@@ -305,13 +444,17 @@ def to_markdown(table: pd.DataFrame, synthetic: bool, calibrated: bool = False) 
         lines += [statement, ""]
     lines += [
         "Each number is compared at the precision it was published with. Direction: the sign the "
-        "paper reports; significance: on the same side of P = 0.05.",
+        "paper reports; significance: on the same side of P = 0.05. The verdicts:",
+        "",
+        *[f"- **{name}**: {meaning}" for name, meaning in VERDICTS.items()],
         "",
     ]
     header = [
         "result",
         "published",
         "reproduced",
+        "verdict",
+        "why",
         "numbers agree",
         "direction agrees",
         "significance agrees",
@@ -325,6 +468,8 @@ def to_markdown(table: pd.DataFrame, synthetic: bool, calibrated: bool = False) 
             f"{row['result']} ({row['location']})",
             row["published"],
             row["reproduced"],
+            f"**{row['verdict']}**",
+            row["reason"],
             _verdict(row["numbers_agree"]),
             _verdict(row["direction_agrees"]),
             _verdict(row["significance_agrees"]),
