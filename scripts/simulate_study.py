@@ -5,6 +5,7 @@ dataset_description.json) from config `simulation:`: the same code path as
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
 from crossover_fmrs.simulate.study import (
+    model_formulas,
     simulate_files,
     stderr_progress,
     study_settings,
@@ -21,6 +22,7 @@ def main(io):
         io.params["qc_thresholds"],
         site_column=io.params["site_column"],
         progress=stderr_progress,
+        formulas=model_formulas(io.params["stats"]),
     )
     write_study(files, io.output["study"], progress=stderr_progress)
     stderr_progress(f"wrote {len(files)} files to {io.output['study']}")

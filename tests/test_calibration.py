@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.simulate import calibrate
 from crossover_fmrs.simulate.calibrate import (
     calibration_tsv,
@@ -143,16 +144,15 @@ def test_targets_come_from_the_simulation_settings_at_their_written_precision(co
     assert lands(252.6, 253) and not lands(253.5, 253)
 
 
-def test_the_calibration_fits_the_papers_models(config):
-    stats = config["stats"]
-    assert (calibrate.GLX_FORMULA, calibrate.GLX_SEX_FORMULA, calibrate.CLINICAL_FORMULA) == (
-        stats["glx_formula"],
-        stats["glx_sex_formula"],
-        stats["clinical_formula"],
-    )
+def test_the_calibration_reads_the_files_as_the_pipeline_does(config):
     assert config["mrs"]["format"] == calibrate.MRS_FORMAT
     assert config["mrs"]["baseline_blocks"] == calibrate.BASELINE_BLOCKS
-    assert calibrate.DEFAULT_QC == config["qc"]["mrs"]
+
+
+def test_the_calibration_asks_for_the_studys_models_and_thresholds(config):
+    settings = {**config["simulation"], "qc_thresholds": config["qc"]["mrs"]}
+    with pytest.raises(InputError, match="no formulas"):
+        calibrate.calibrate(settings, ["placebo", "naltrexone"], {}, dict, dict)
 
 
 def test_calibration_file_round_trips(config):

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.ingest.mrs import read_study_mrs
-from crossover_fmrs.qc.mrs import ratio_table
+from crossover_fmrs.qc.mrs import beyond_thresholds, ratio_table
 from crossover_fmrs.simulate.mrs import (
     block_timing,
-    fails_qc,
     glx_effect_by_sex,
     rise_profile,
     simulate_mrs,
@@ -36,6 +36,7 @@ SETTINGS = {
         "n_failing_spectra": 22,
         "n_undetermined_crlb": 3,
     },
+    "qc_thresholds": {"max_crlb_percent": 20, "max_fwhm_ppm": 0.10, "min_snr": 8},
 }
 CONDITIONS = ["placebo", "naltrexone"]
 KEYS = ["participant_id", "condition", "block"]
@@ -123,11 +124,10 @@ def test_exactly_the_configured_spectra_fail_qc(simulated):
     _, spectra, _, tidy = simulated
     thresholds = thresholds_of(SETTINGS)
     quality = spectrum_quality(tidy)
-    failing = [
-        key
-        for key, row in quality.iterrows()
-        if fails_qc(row["Glx"], row["tNAA"], row["fwhm_ppm"], row["snr"], thresholds)
-    ]
+    beyond = beyond_thresholds(
+        quality[["Glx", "tNAA"]].max(axis=1), quality["fwhm_ppm"], quality["snr"], thresholds
+    )
+    failing = quality.index[beyond["crlb"] | beyond["fwhm"] | beyond["snr"]].tolist()
     assert len(failing) == 22
     truth = spectra.loc[spectra["fails_qc"], KEYS].apply(tuple, axis=1).tolist()
     assert sorted(failing) == sorted(truth)
@@ -144,12 +144,21 @@ def test_threshold_aware(tmp_path):
     settings["qc_thresholds"] = {"max_crlb_percent": 15, "max_fwhm_ppm": 0.08, "min_snr": 12}
     spectra, _ = simulate_mrs_study(participants, settings, np.random.default_rng(3))
     thresholds = thresholds_of(settings)
-    fails = [
-        fails_qc(r.glx_crlb, r.tnaa_crlb, r.fwhm_ppm, r.snr, thresholds)
-        for r in spectra.itertuples()
-    ]
+    beyond = beyond_thresholds(
+        spectra[["glx_crlb", "tnaa_crlb"]].max(axis=1),
+        spectra["fwhm_ppm"],
+        spectra["snr"],
+        thresholds,
+    )
+    fails = (beyond["crlb"] | beyond["fwhm"] | beyond["snr"]).tolist()
     assert sum(fails) == 5
     assert fails == spectra["fails_qc"].tolist()
+
+
+def test_the_simulator_needs_the_studys_qc_thresholds():
+    settings = {key: value for key, value in SETTINGS.items() if key != "qc_thresholds"}
+    with pytest.raises(InputError, match="qc.mrs"):
+        thresholds_of(settings)
 
 
 def test_undetermined_minor_metabolites(simulated):

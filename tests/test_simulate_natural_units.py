@@ -27,7 +27,11 @@ from crossover_fmrs.simulate.study import (
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
 CONDITIONS = CONFIG["study"]["conditions"]
-SIMULATION = {**CONFIG["simulation"], "reference_condition": CONFIG["study"]["reference_condition"]}
+SIMULATION = {
+    **CONFIG["simulation"],
+    "reference_condition": CONFIG["study"]["reference_condition"],
+    "qc_thresholds": CONFIG["qc"]["mrs"],
+}
 
 
 def large(n: int, sites: int = 1) -> tuple[dict, pd.DataFrame]:

@@ -10,7 +10,7 @@ import yaml
 
 from crossover_fmrs.ingest.clinical import scale_specs
 from crossover_fmrs.simulate.calibrate import read_calibration
-from crossover_fmrs.simulate.study import simulate_files, write_study
+from crossover_fmrs.simulate.study import model_formulas, simulate_files, write_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +33,7 @@ def simulate(config, calibration=None):
         config["study"]["reference_condition"],
         config["qc"]["mrs"],
         calibration=calibration,
+        formulas=model_formulas(config["stats"]),
     )
 
 

@@ -200,20 +200,29 @@ def _flag_rows(
     return frame
 
 
+def beyond_thresholds(worst_crlb, fwhm_ppm, snr, thresholds: dict) -> dict:
+    """Each spectral QC criterion (config qc.mrs), True where a spectrum is beyond its threshold:
+    the one place the rules are written. qc_flags applies them to the study, the simulator to the
+    spectra it makes pass or fail. worst_crlb is the larger %SD of the ratio's two metabolites;
+    the values are those the fitting tool printed."""
+    return {
+        "crlb": worst_crlb > thresholds["max_crlb_percent"],
+        "fwhm": fwhm_ppm > thresholds["max_fwhm_ppm"],
+        "snr": snr < thresholds["min_snr"],
+    }
+
+
 def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     """Long table: one row per spectrum x criterion with value, threshold and whether it is
     flagged."""
-    max_crlb = thresholds["max_crlb_percent"]
     worst_crlb = spectra[["numerator_crlb_percent", "denominator_crlb_percent"]].max(
         axis=1, skipna=False
     )
+    beyond = beyond_thresholds(worst_crlb, spectra["fwhm_ppm"], spectra["snr"], thresholds)
     # Drift is measured from the session's first block that passes the other criteria, so one
     # poor first spectrum does not flag a whole session.
     passes = ~(
-        (worst_crlb > max_crlb)
-        | (spectra["fwhm_ppm"] > thresholds["max_fwhm_ppm"])
-        | (spectra["snr"] < thresholds["min_snr"])
-        | spectra["undetermined"].astype(bool)
+        beyond["crlb"] | beyond["fwhm"] | beyond["snr"] | spectra["undetermined"].astype(bool)
     )
     reference = spectra[["fwhm_ppm", "snr"]].where(passes)
     first = reference.groupby(
@@ -226,9 +235,9 @@ def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
             spectra,
             "crlb",
             worst_crlb,
-            max_crlb,
+            thresholds["max_crlb_percent"],
             "%SD of numerator or denominator > threshold",
-            worst_crlb > max_crlb,
+            beyond["crlb"],
         ),
         _flag_rows(
             spectra,
@@ -236,7 +245,7 @@ def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
             spectra["fwhm_ppm"],
             thresholds["max_fwhm_ppm"],
             "FWHM (ppm) > threshold",
-            spectra["fwhm_ppm"] > thresholds["max_fwhm_ppm"],
+            beyond["fwhm"],
         ),
         _flag_rows(
             spectra,
@@ -244,7 +253,7 @@ def qc_flags(spectra: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
             spectra["snr"],
             thresholds["min_snr"],
             "S/N < threshold",
-            spectra["snr"] < thresholds["min_snr"],
+            beyond["snr"],
         ),
         _flag_rows(
             spectra,

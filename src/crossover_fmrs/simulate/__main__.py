@@ -20,6 +20,7 @@ from ..common.tables import SITE
 from .study import (
     SimulationSettingsError,
     is_simulated_study,
+    model_formulas,
     simulate_files,
     stderr_progress,
     study_settings,
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         config["qc"]["mrs"],
         site_column=study.get("site_column", SITE),
         progress=stderr_progress,
+        formulas=model_formulas(config["stats"]),
     )
     write_study(files, out, progress=stderr_progress)
     stderr_progress(f"wrote {len(files)} files to {out}")

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ..common.errors import InputError
 from ..ingest.clinical import read_clinical_sheets, tidy_clinical
 from ..ingest.mrs import read_study_mrs
 from ..ingest.participants import read_participants
@@ -58,21 +59,9 @@ from ..stats.analyses import (
 from .clinical import secondary_settings, sheet_specs
 from .effects import configured
 
-# The paper's models, as config.yaml stats glx_formula, glx_sex_formula and clinical_formula (a
-# test keeps them equal); the simulator writes LCModel tables with one baseline block.
-GLX_FORMULA = "ratio ~ condition * block + (1 | participant_id)"
-GLX_SEX_FORMULA = "ratio ~ condition * block * sex + (1 | participant_id)"
-CLINICAL_FORMULA = "value ~ condition * timepoint + (1 | participant_id)"
+# The simulator writes LCModel tables with one baseline block; the models and the QC thresholds
+# are the study's own (config stats and qc.mrs, in settings["formulas"] and ["qc_thresholds"]).
 MRS_FORMAT, BASELINE_BLOCKS, RATIO = "lcmodel_table", [1], ("Glx", "tNAA")
-# QC as config.yaml qc.mrs, for a caller that passes no thresholds.
-DEFAULT_QC = {
-    "max_crlb_percent": 20,
-    "max_fwhm_ppm": 0.10,
-    "min_snr": 8,
-    "max_fwhm_drift_ppm": 0.03,
-    "max_snr_drift_fraction": 0.5,
-    "exclude_on": ["crlb", "fwhm", "snr", "undetermined"],
-}
 RATIO_STEPS = (
     1.0,
     1.25,
@@ -164,7 +153,9 @@ def _write(files: Mapping[str, bytes], folder: Path) -> None:
         target.write_bytes(content)
 
 
-def glx_numbers(files: Mapping[str, bytes], conditions: list[str], qc: Mapping) -> dict[str, float]:
+def glx_numbers(
+    files: Mapping[str, bytes], conditions: list[str], qc: Mapping, formulas: Mapping
+) -> dict[str, float]:
     """The Glx/tNAA condition test, the sex-stratified estimates and condition:sex, from raw
     files."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -177,10 +168,10 @@ def glx_numbers(files: Mapping[str, bytes], conditions: list[str], qc: Mapping) 
     common = dict(
         analysis="calibration", outcome="Glx/tNAA", conditions=conditions, reference=conditions[0]
     )
-    main = run_models(data, GLX_FORMULA, **common)[0].set_index("term").loc["condition"]
-    by_sex = run_models(data, GLX_FORMULA, subsets=sex_subsets(data), **common)[0]
+    main = run_models(data, formulas["glx"], **common)[0].set_index("term").loc["condition"]
+    by_sex = run_models(data, formulas["glx"], subsets=sex_subsets(data), **common)[0]
     by_sex = by_sex[by_sex["term"] == "condition"].set_index("subset")["estimate"]
-    sex = run_models(data, GLX_SEX_FORMULA, **common)[0].set_index("term")
+    sex = run_models(data, formulas["glx_sex"], **common)[0].set_index("term")
     return {
         "F": main["F"],
         "df": main["df_den"],
@@ -198,6 +189,7 @@ def clinical_numbers(
     files: Mapping[str, bytes],
     conditions: list[str],
     scales: Mapping,
+    formula: str,
     outcomes=("MADRS", "QIDS_SR16"),
 ) -> dict[str, dict[str, float]]:
     """Per outcome (MADRS, QIDS_SR16): the condition:timepoint test and the percent attenuation."""
@@ -214,7 +206,7 @@ def clinical_numbers(
     out = {}
     for name, spec in wanted.items():
         data = clinical_model_data(scores, participants, name, spec["timepoints"])
-        test = run_models(data, CLINICAL_FORMULA, "calibration", name, conditions, conditions[0])[0]
+        test = run_models(data, formula, "calibration", name, conditions, conditions[0])[0]
         row = test.set_index("term").loc["condition:timepoint"]
         table = attenuation(data, conditions[0], conditions[1], *spec["timepoints"], 1, 0.95, 0)
         out[name] = {
@@ -442,7 +434,16 @@ def calibrate(
 ) -> dict:
     """The found quantities (SEARCHED, item_changes). draw_mrs and draw_clinical write that part of
     the study from settings whose "calibrated" entry holds the candidate values."""
-    qc = {**DEFAULT_QC, **settings.get("qc_thresholds", {})}
+    missing = [key for key in ("qc_thresholds", "formulas") if key not in settings]
+    if missing:
+        raise InputError(
+            "config",
+            None,
+            "qc.mrs" if missing[0] == "qc_thresholds" else "stats",
+            "the study's QC thresholds and model formulas for the calibration",
+            f"no {missing[0]}",
+        )
+    qc, formulas = settings["qc_thresholds"], settings["formulas"]
     scales = sheet_specs(settings)
 
     def with_values(**values) -> dict:
@@ -452,14 +453,16 @@ def calibrate(
         files = draw_mrs(
             with_values(glx_naltrexone_minus_placebo=-a, glx_male_to_female_ratio=ratio)
         )
-        return glx_numbers({**participant_files, **files}, conditions, qc)
+        return glx_numbers({**participant_files, **files}, conditions, qc, formulas)
 
     start = configured(settings)
     found = search_glx(settings, glx, abs(start["glx_naltrexone_minus_placebo"]))
 
     def clinical(outcomes=("MADRS",), **values) -> dict:
         files = draw_clinical(with_values(**found, **values))
-        return clinical_numbers({**participant_files, **files}, conditions, scales, outcomes)
+        return clinical_numbers(
+            {**participant_files, **files}, conditions, scales, formulas["clinical"], outcomes
+        )
 
     madrs = search_madrs(
         settings,

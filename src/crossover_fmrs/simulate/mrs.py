@@ -60,13 +60,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..common.errors import InputError
 from ..ingest.formats.lcmodel_table import UNDETERMINED_SD
+from ..qc.mrs import beyond_thresholds
 from .effects import configured, split_by_sex
 from .lcmodel_writer import write_tables
 
-# QC criteria the simulator respects; the same keys as config `qc.mrs`. Pass other values as
-# settings["qc_thresholds"] (e.g. {**config["simulation"], "qc_thresholds": config["qc"]["mrs"]}).
-DEFAULT_QC_THRESHOLDS = {"max_crlb_percent": 20.0, "max_fwhm_ppm": 0.10, "min_snr": 8.0}
 REFERENCE_CONDITION = "placebo"
 RAMP_BLOCKS = 2  # [A] infusion blocks until the ketamine rise is complete
 FAILING_EXTRA_SD_FACTOR = 2.0  # [A]
@@ -129,25 +128,13 @@ GLU_FRACTION = (0.80, 0.02)  # [A] share of Glu in Glx: mean, SD
 
 
 def thresholds_of(settings: dict) -> dict:
-    """QC thresholds the simulated spectra are made to pass or fail."""
-    return {
-        **DEFAULT_QC_THRESHOLDS,
-        **{
-            k: v for k, v in settings.get("qc_thresholds", {}).items() if k in DEFAULT_QC_THRESHOLDS
-        },
-    }
-
-
-def fails_qc(
-    glx_crlb: float, tnaa_crlb: float, fwhm_ppm: float, snr: float, thresholds: dict
-) -> bool:
-    """The default exclusion criteria, on printed values (as qc_mrs applies them)."""
-    return bool(
-        glx_crlb > thresholds["max_crlb_percent"]
-        or tnaa_crlb > thresholds["max_crlb_percent"]
-        or fwhm_ppm > thresholds["max_fwhm_ppm"]
-        or snr < thresholds["min_snr"]
-    )
+    """The QC thresholds (config qc.mrs, in settings["qc_thresholds"]) the simulated spectra are
+    made to pass or fail; the study's own, never a copy of their defaults."""
+    if "qc_thresholds" not in settings:
+        raise InputError(
+            "config", None, "qc.mrs", "the QC thresholds in settings['qc_thresholds']", "none"
+        )
+    return dict(settings["qc_thresholds"])
 
 
 def block_timing(settings: dict) -> pd.DataFrame:
@@ -464,12 +451,8 @@ def simulate_mrs_study(
     snr, fwhm = _quality(quality_rng, session, position, failure, thresholds)
     sds = _crlbs(quality_rng, conc, snr, fwhm)
     for _ in range(MAX_REDRAWS):
-        fails = (
-            (sds[:, glx] > thresholds["max_crlb_percent"])
-            | (sds[:, tnaa] > thresholds["max_crlb_percent"])
-            | (fwhm > thresholds["max_fwhm_ppm"])
-            | (snr < thresholds["min_snr"])
-        )
+        beyond = beyond_thresholds(np.maximum(sds[:, glx], sds[:, tnaa]), fwhm, snr, thresholds)
+        fails = beyond["crlb"] | beyond["fwhm"] | beyond["snr"]
         again = np.flatnonzero(fails != (failure != ""))
         if not len(again):
             break

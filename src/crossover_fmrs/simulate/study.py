@@ -246,6 +246,15 @@ def simulate_participants(
     )
 
 
+def model_formulas(stats: Mapping) -> dict[str, str]:
+    """The models the calibration fits, from config `stats:` (the paper's analysis)."""
+    return {
+        "glx": stats["glx_formula"],
+        "glx_sex": stats["glx_sex_formula"],
+        "clinical": stats["clinical_formula"],
+    }
+
+
 def simulate_files(
     settings: dict,
     conditions: list[str],
@@ -255,14 +264,16 @@ def simulate_files(
     calibration: dict | None = None,
     site_column: str = SITE,
     progress: Callable[[str], None] | None = None,
+    formulas: dict | None = None,
 ) -> dict[str, bytes]:
     """Every file of the synthetic study as relative path -> bytes.
 
     settings are those of one study (study_settings). scales (config clinical.scales) names the
     sheets and their time points; reference is the reference condition; qc_thresholds (config
-    qc.mrs) are the criteria the few poor spectra are made to fail. All default to the
-    simulator's own (the paper's design). With settings["calibrate"] the effect sizes are
-    searched (simulate/calibrate.py) and written to calibration.tsv; `calibration`
+    qc.mrs) are the criteria the few poor spectra are made to fail (required: the study's own);
+    formulas (model_formulas of the config) are the models the calibration fits. With
+    settings["calibrate"] the effect sizes are searched (simulate/calibrate.py) and written to
+    calibration.tsv; `calibration`
     (read_calibration of that file) skips the search. With settings["n_sites"] > 1 every
     participant gets a site (column site_column of participants.tsv) and each site its own
     Glx/tNAA and MADRS intercept. progress, when given, receives a line per stage.
@@ -270,6 +281,8 @@ def simulate_files(
     settings = dict(settings)
     if qc_thresholds is not None:
         settings["qc_thresholds"] = qc_thresholds
+    if formulas is not None:
+        settings["formulas"] = formulas
     if scales is not None:
         settings["clinical"] = {**settings.get("clinical", {}), "scales": scales}
     if reference is not None:
