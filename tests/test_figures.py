@@ -958,3 +958,22 @@ def test_max_fwhm_ppm_is_read_in_at_most_two_package_modules():
         if "max_fwhm_ppm" in path.read_text() and "simulate" not in path.parts
     )
     assert "figures/qc.py" not in readers and len(readers) <= 1
+
+
+def test_flow_phases_follow_consort(flow_table, participants, spectra, scores):
+    boxes = flow.with_enrolment_and_analysis(
+        flow_table, CONDITIONS, participants, analysed_by_condition(spectra, scores, CONDITIONS)
+    )
+    phases = flow.flow_phases(flow.flow_tiers(boxes), CONDITIONS)
+    assert phases == [
+        "Enrolment",
+        "Enrolment",
+        "Allocation",
+        "Follow-up",
+        "Follow-up",
+        "Analysis",
+        "Analysis",
+    ]
+    figure, _ = flow.participant_flow(flow_table, CONDITIONS, participants=participants)
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    assert {"Enrolment", "Allocation", "Follow-up", "Analysis"} <= set(texts)

@@ -171,6 +171,7 @@ def participant_flow(
                     **{c: row[c] for c in TABLE_COLUMNS},
                 }
             )
+        _draw_phases(ax, flow_phases(tiers, conditions), tops, heights, shift)
         for t in range(len(tiers) - 1):
             _connect(
                 ax,
@@ -206,6 +207,61 @@ TABLE_COLUMNS = [
     "note",
 ]
 MARGIN_IN = 0.1
+GUTTER_IN = 0.28  # the left column of the CONSORT phase labels
+PHASE_SHADE = "#DCE9F5"
+
+
+def flow_phases(tiers: list[dict], conditions: list[str]) -> list[str]:
+    """The CONSORT phase of each tier, read off its boxes: whole-sample boxes before the sequences
+    are Enrolment, the sequences' own boxes Allocation, the periods (a sequence in a condition)
+    Follow-up, and the boxes per condition or of the whole sample after them Analysis."""
+    phases, allocated = [], False
+    for tier in tiers:
+        rows = tier["rows"]
+        if all(row["arm"] == ALL for row in rows):
+            phases.append("Analysis" if allocated else "Enrolment")
+        elif all(row["arm"] in conditions for row in rows):
+            phases.append("Analysis")
+        elif all(row["condition"] == ALL for row in rows):
+            allocated = True
+            phases.append("Allocation")
+        else:
+            allocated = True
+            phases.append("Follow-up")
+    return phases
+
+
+def _draw_phases(ax, phases: list[str], tops: dict, heights: dict, shift: float) -> None:
+    """Each run of tiers of one phase as a shaded bar in the left gutter, its name written up."""
+    start = 0
+    for t in range(1, len(phases) + 1):
+        if t < len(phases) and phases[t] == phases[start]:
+            continue
+        # into half of the gaps between runs, so a one-tier phase still holds its name
+        reach = GAP_IN / 2 - 0.03
+        top = tops[start] + shift - (reach if start > 0 else 0.0)
+        bottom = tops[t - 1] + shift + heights.get(t - 1, 0.0) + (reach if t < len(phases) else 0.0)
+        ax.add_patch(
+            FancyBboxPatch(
+                (MARGIN_IN, top),
+                GUTTER_IN - 0.06,
+                bottom - top,
+                boxstyle="round,pad=0,rounding_size=0.03",
+                fc=PHASE_SHADE,
+                ec="none",
+            )
+        )
+        ax.text(
+            MARGIN_IN + (GUTTER_IN - 0.06) / 2,
+            (top + bottom) / 2,
+            phases[start],
+            rotation=90,
+            ha="center",
+            va="center",
+            fontweight="bold",
+            fontsize=style.FONT_SIZE - 1,
+        )
+        start = t
 
 
 def _flow_layout(tiers: list[dict], width: float, synthetic: bool):
@@ -213,11 +269,18 @@ def _flow_layout(tiers: list[dict], width: float, synthetic: bool):
     (inches); and the figure's height."""
     layout = []  # (tier index, column, row, x centre, box width, lines)
     for t, tier in enumerate(tiers):
-        slot = (width - 2 * MARGIN_IN) / len(tier["rows"])
+        slot = (width - 2 * MARGIN_IN - GUTTER_IN) / len(tier["rows"])
         for k, row in enumerate(tier["rows"]):
             box_width = slot - 0.15
             layout.append(
-                (t, k, row, MARGIN_IN + slot * (k + 0.5), box_width, _box_lines(row, box_width))
+                (
+                    t,
+                    k,
+                    row,
+                    MARGIN_IN + GUTTER_IN + slot * (k + 0.5),
+                    box_width,
+                    _box_lines(row, box_width),
+                )
             )
     heights = {}
     for t, _, _, _, _, lines in layout:

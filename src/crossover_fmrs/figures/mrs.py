@@ -367,6 +367,34 @@ def _included_segments(table: pd.DataFrame) -> np.ndarray:
     return np.stack([starts, ends], axis=1) if len(starts) else np.zeros((0, 2, 2))
 
 
+def _draw_bundle(ax, of_condition, means, condition: str, colours: dict, alpha: float) -> None:
+    """One condition of individual_lines: every participant's included spectra as faint lines
+    (one collection: linear in the spectra) under the mean and CI per block, n under the axis."""
+    lines = LineCollection(
+        _included_segments(of_condition),
+        colors=colours[condition],
+        linewidths=0.4,
+        alpha=alpha,
+        zorder=1,
+    )
+    lines.set_rasterized(True)  # an image in the SVG: its size does not grow with the study
+    ax.add_collection(lines)
+    ax.errorbar(
+        means["midpoint_min"],
+        means["mean"],
+        yerr=error_bars(means),
+        color="#000000",
+        marker="o",
+        markersize=3,
+        lw=1.2,
+        elinewidth=0.9,
+        zorder=3,
+    )
+    style.counts_under_axis(
+        ax, {condition: means["midpoint_min"].tolist()}, {condition: means["n"].tolist()}, colours
+    )
+
+
 def individual_lines(
     spectra: pd.DataFrame,
     table: pd.DataFrame,
@@ -377,9 +405,8 @@ def individual_lines(
     sizes: style.Sizes,
 ):
     """glx_individual of a large study: one panel per condition, every participant's included
-    spectra as a faint line (one collection: linear in the spectra) under the mean ± SEM per block;
-    excluded spectra are counted in the title, listed in the table. The mean's interval is the
-    within-participant CI of glx_timecourse."""
+    spectra as a faint line under the mean and within-participant CI per block (as
+    glx_timecourse); excluded spectra are counted in the title, listed in the table."""
     colours = style.condition_colours(conditions)
     summary = block_summary(spectra, conditions)
     n_people = table["participant_id"].nunique()
@@ -393,27 +420,8 @@ def individual_lines(
             of_condition = table[table["condition"] == condition]
             _shade_infusion(ax, infusion_window, labels)
             marked = _mark_data_end(ax, data_end_min(spectra), infusion_window)
-            lines = LineCollection(
-                _included_segments(of_condition),
-                colors=colours[condition],
-                linewidths=0.4,
-                alpha=alpha,
-                zorder=1,
-            )
-            lines.set_rasterized(True)  # an image in the SVG: its size does not grow with the study
-            ax.add_collection(lines)
             means = summary[summary["condition"] == condition]
-            ax.errorbar(
-                means["midpoint_min"],
-                means["mean"],
-                yerr=error_bars(means),
-                color="#000000",
-                marker="o",
-                markersize=3,
-                lw=1.2,
-                elinewidth=0.9,
-                zorder=3,
-            )
+            _draw_bundle(ax, of_condition, means, condition, colours, alpha)
             excluded = int((~of_condition["included"] & of_condition["ratio"].notna()).sum())
             no_ratio = int(of_condition["ratio"].isna().sum())
             ax.set_title(
@@ -446,7 +454,8 @@ def individual_lines(
             loc="outside lower center",
             ncols=min(len(handles), 3),
             title=f"n = {n_people} participants: more than {sizes.individual_max_participants}, "
-            "so one panel per condition instead of one per participant (every spectrum in the TSV)",
+            "so one panel per condition instead of one per participant (every spectrum in the "
+            "TSV); under each axis: n participants per block",
         )
         style.label_synthetic(figure, synthetic)
     return figure

@@ -481,19 +481,8 @@ def qc_ratio_by_participant(
         ax.tick_params(length=0)
         for side in ("top", "right", "bottom", "left"):
             ax.spines[side].set_visible(False)
-        for k, condition in enumerate(conditions):
-            ax.text(
-                (k + 0.5) * len(blocks),
-                -0.2,
-                labels.condition(condition),
-                ha="center",
-                va="bottom",
-                color=style.condition_colours(conditions)[condition],
-                fontweight="bold",
-            )
-        used = sorted({c for code in codes.values() for c in _split_code(code)})
-        key = "; ".join(f"{c} {CODE_NAMES.get(c, c)}" for c in used)
-        key = "\n".join(textwrap.wrap(f"grey: excluded by QC ({key})", 62)) if used else ""
+        _condition_headers(ax, conditions, blocks, labels, -0.2)
+        key = _exclusion_key(codes)
         ax.set_xlabel(
             f"fMRS block (n = {len(participants)} participants)" + (f"\n{key}" if key else "")
         )
@@ -501,6 +490,27 @@ def qc_ratio_by_participant(
         colourbar.set_label(f"{label} (ratio), included spectra")
         style.label_synthetic(figure, synthetic)
     return figure, table
+
+
+def _condition_headers(ax, conditions: list[str], blocks, labels: style.Labels, y: float) -> None:
+    """Each condition's name, in its colour, above its blocks of the ratio map."""
+    for k, condition in enumerate(conditions):
+        ax.text(
+            (k + 0.5) * len(blocks),
+            y,
+            labels.condition(condition),
+            ha="center",
+            va="bottom",
+            color=style.condition_colours(conditions)[condition],
+            fontweight="bold",
+        )
+
+
+def _exclusion_key(codes: dict) -> str:
+    """The words of the exclusion codes that appear in the map ('' where none does)."""
+    used = sorted({c for code in codes.values() for c in _split_code(code)})
+    key = "; ".join(f"{c} {CODE_NAMES.get(c, c)}" for c in used)
+    return "\n".join(textwrap.wrap(f"grey: excluded by QC ({key})", 62)) if used else ""
 
 
 def _split_code(code: str) -> list[str]:
@@ -578,16 +588,7 @@ def ratio_heat_map(
         cells = [(c, b) for c in conditions for b in blocks]
         ax.set_xticks(np.arange(n_cells) + 0.5, [str(b) for _, b in cells])
         ax.tick_params(axis="x", length=0)
-        for k, condition in enumerate(conditions):
-            ax.text(
-                (k + 0.5) * len(blocks),
-                -0.01 * len(participants),
-                labels.condition(condition),
-                ha="center",
-                va="bottom",
-                color=style.condition_colours(conditions)[condition],
-                fontweight="bold",
-            )
+        _condition_headers(ax, conditions, blocks, labels, -0.01 * len(participants))
         ax.set_ylabel(
             f"participants (n = {len(participants)}),\nsorted by spectra excluded (most first)"
         )
