@@ -414,7 +414,7 @@ def individual_lines(
     alpha = float(np.clip(6.0 / max(n_people, 1), 0.02, 0.3))
     limits = _time_limits(table, infusion_window)
     with style.context():
-        figure = style.new_figure(style.DOUBLE_COLUMN, sizes.cap(2.8))
+        figure = style.new_figure(style.DOUBLE_COLUMN, sizes.cap(3.3))
         axes = figure.subplots(1, len(conditions), sharex=True, sharey=True, squeeze=False)[0]
         for ax, condition in zip(axes, conditions):
             of_condition = table[table["condition"] == condition]
@@ -453,9 +453,15 @@ def individual_lines(
             handles=handles,
             loc="outside lower center",
             ncols=min(len(handles), 3),
-            title=f"n = {n_people} participants: more than {sizes.individual_max_participants}, "
-            "so one panel per condition instead of one per participant (every spectrum in the "
-            "TSV); under each axis: n participants per block",
+            title="\n".join(
+                textwrap.wrap(
+                    f"n = {n_people} participants: more than "
+                    f"{sizes.individual_max_participants}, so one panel per condition instead of "
+                    "one per participant (every spectrum in the TSV); under each axis: n "
+                    "participants per block",
+                    110,
+                )
+            ),
         )
         style.label_synthetic(figure, synthetic)
     return figure
