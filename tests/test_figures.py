@@ -870,12 +870,16 @@ def test_madrs_figure_shows_the_change_from_pre(scores):
     assert figure.axes[1].get_xticklabels()[0].get_text() == "n = 4 / 3"
 
 
-def test_data_end_is_marked_where_the_infusion_shading_runs_on(spectra):
+def test_data_end_is_marked_where_the_infusion_shading_runs_on(spectra, participants):
     figure, table = mrs.glx_timecourse(spectra, CONDITIONS, infusion_window=(0.0, 40.0))
     assert set(table["data_end_min"]) == {12.0} and table["data_end_marked"].all()
     ax = figure.axes[0]
     assert [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == ":"] == [12.0]
     assert "last fMRS block ends 12 min" in [t.get_text() for t in ax.texts]
+    figure, table = mrs.sex_glx(spectra, participants, CONDITIONS)
+    assert set(table["data_end_min"]) == {12.0} and table["data_end_marked"].all()
+    for ax in figure.axes:
+        assert [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == ":"] == [12.0]
     figure, table = mrs.glx_timecourse(spectra, CONDITIONS, infusion_window=(0.0, 12.0))
     assert not table["data_end_marked"].any()
     assert not [line for line in figure.axes[0].lines if line.get_linestyle() == ":"]

@@ -191,7 +191,7 @@ def sex_glx(
         axes = figure.subplots(1, max(len(sexes), 1), sharex=True, sharey=True, squeeze=False)[0]
         for ax, sex in zip(axes, sexes):
             _shade_infusion(ax, infusion_window, labels)
-            marked = _mark_data_end(ax, data_end, infusion_window)
+            _mark_data_end(ax, data_end, infusion_window)
             _draw_means(ax, summary[summary["sex"] == sex], conditions, labels)
             n = kept.loc[kept["sex"] == sex, "participant_id"].nunique()
             ax.set_title(f"{SEX_LABELS.get(sex, sex)} (n = {n} participants)")
@@ -213,6 +213,7 @@ def sex_glx(
             ),
         )
         style.label_synthetic(figure, synthetic)
+    marked = data_end < infusion_window[1]  # as _mark_data_end decides, in every panel
     return figure, _with_time_marks(summary, infusion_window, data_end, marked)
 
 
