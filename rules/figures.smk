@@ -12,7 +12,6 @@ FIGURE_PARAMS = {
     "scales": SCALES,
     "outcome": PRIMARY_CLINICAL_OUTCOME,
     "primary": PRIMARY_CLINICAL_OUTCOME,
-    "thresholds": config["qc"]["mrs"],
     "infusion_window_min": config["figures"]["infusion_window_min"],
     "labels": config["figures"].get("labels", {}),
     "ratio_label": RATIO_LABEL,
@@ -68,8 +67,9 @@ FIGURE_TABLE = [
     ),
     (
         "qc_spectral_quality",
-        {"spectra": SPECTRA},
-        ["conditions", "thresholds", "labels", "swarm_max_spectra"],
+        # thresholds and the spectra beyond them as QC decided them, not recomputed from config
+        {"spectra": SPECTRA, "flags": f"{RESULTS}/qc/mrs_qc_flags.tsv"},
+        ["conditions", "labels", "swarm_max_spectra"],
         "QC",
         "fMRS",
     ),
@@ -89,8 +89,13 @@ FIGURE_TABLE = [
     ),
     (
         "participant_flow",
-        {"flow": f"{RESULTS}/stats/participant_flow.tsv"},
-        ["conditions"],
+        {
+            "flow": f"{RESULTS}/stats/participant_flow.tsv",
+            "participants": PARTICIPANTS,
+            "spectra": SPECTRA,
+            "scores": SCORES,
+        },
+        ["conditions", "outcome"],
         "QC",
         "Participant flow",
     ),

@@ -9,5 +9,9 @@ import sys
 from pathlib import Path
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-if SRC not in sys.path:
+# First on the path even when it is there already: an editable install of another checkout (its
+# src/ listed earlier, e.g. by a shared virtual environment) must not shadow this one.
+if sys.path[:1] != [SRC]:
+    if SRC in sys.path:
+        sys.path.remove(SRC)
     sys.path.insert(0, SRC)

@@ -1,4 +1,4 @@
-"""Figure: Glx/tNAA mean ± SEM per block by condition over the infusion (included spectra)."""
+"""Figure: Glx/tNAA mean and within-participant CI per block by condition over the infusion."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step

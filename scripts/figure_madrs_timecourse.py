@@ -1,4 +1,5 @@
-"""Figure: MADRS mean ± SEM at each time point by condition, with individual lines."""
+"""Figure: MADRS at each time point and its change by condition (means with within-participant
+CIs), with individual lines."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step

@@ -1,8 +1,9 @@
-"""Figure: FWHM, S/N and %SD of the ratio's metabolites by condition against the QC thresholds."""
+"""Figure: FWHM, S/N and %SD of the ratio's metabolites by condition against the QC thresholds
+of the QC flags table."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
-from crossover_fmrs.figures.data import read_spectra
+from crossover_fmrs.figures.data import read_flags, read_spectra
 from crossover_fmrs.figures.qc import qc_spectral_quality
 from crossover_fmrs.figures.style import Labels, Sizes, write_figure
 
@@ -10,8 +11,8 @@ from crossover_fmrs.figures.style import Labels, Sizes, write_figure
 def main(io):
     figure, table = qc_spectral_quality(
         read_spectra(io.input["spectra"]),
+        read_flags(io.input["flags"]),
         io.params["conditions"],
-        io.params["thresholds"],
         synthetic=io.params["synthetic"],
         labels=Labels.from_config(io.params["labels"]),
         sizes=Sizes.from_params(io.params),

@@ -1,4 +1,4 @@
-"""Figure: one panel per secondary outcome, mean ± SEM by condition over its time points."""
+"""Figure: one panel per secondary outcome, mean and within-participant CI by condition."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step

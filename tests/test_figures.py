@@ -14,7 +14,16 @@ from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.common.tables import write_tsv
 from crossover_fmrs.figures import clinical, flow, mrs, qc, style
 from crossover_fmrs.figures.data import read_flow, read_spectra
-from crossover_fmrs.figures.summary import block_summary, change_scores, mean_sem, timepoint_summary
+from crossover_fmrs.figures.summary import (
+    CI_NAME,
+    analysed_by_condition,
+    block_summary,
+    change_scores,
+    mean_sem,
+    timepoint_summary,
+    within_ci,
+)
+from crossover_fmrs.qc.mrs import qc_flags
 
 CONDITIONS = ["placebo", "naltrexone"]
 SCALES = {
@@ -76,6 +85,17 @@ def spectra():
     ]
     # Naltrexone rows first: colours and order must come from CONDITIONS, not from the data.
     return pd.DataFrame(rows).sort_values("condition", kind="stable").reset_index(drop=True)
+
+
+def flags_of(spectra, thresholds=THRESHOLDS):
+    """The QC flags table of the QC stage (qc.mrs.qc_flags) for the test spectra."""
+    undetermined = spectra["ratio"].isna() | spectra["numerator_crlb_percent"].isna()
+    return qc_flags(spectra.assign(undetermined=undetermined), thresholds)
+
+
+@pytest.fixture
+def flags(spectra):
+    return flags_of(spectra)
 
 
 @pytest.fixture
@@ -209,7 +229,8 @@ def test_block_means_use_included_spectra_only(spectra):
 
 def test_glx_timecourse_table_and_colours_follow_config(spectra):
     figure, table = mrs.glx_timecourse(spectra, CONDITIONS, synthetic=False)
-    pd.testing.assert_frame_equal(table, block_summary(spectra, CONDITIONS))
+    summary = block_summary(spectra, CONDITIONS)
+    pd.testing.assert_frame_equal(table[summary.columns], summary)
     ax = figure.axes[0]
     colours = {c.get_label(): c.lines[0].get_color() for c in ax.containers}
     assert colours == {"placebo": "#0072B2", "naltrexone": "#D55E00"}
@@ -233,7 +254,8 @@ def test_figure_words_come_from_the_config_labels(spectra, scores):
     assert ax.get_xlabel() == "minutes from the start of the ketamine infusion"
     legend = figure.legends[0]
     assert [text.get_text() for text in legend.get_texts()] == ["placebo", "naltrexone 50 mg"]
-    assert "mean ± SEM" in legend.get_title().get_text() and "n = " in legend.get_title().get_text()
+    title = legend.get_title().get_text().replace("\n", " ")
+    assert CI_NAME in title and "n = " in title
     lower = ax.get_ylim()
     assert lower[1] - lower[0] >= 0.2 * abs(sum(lower) / 2) - 1e-12  # no zoom on a small difference
     assert (
@@ -294,8 +316,9 @@ def test_timepoint_summary_counts_missing(scores):
 
 def test_madrs_timecourse_table_has_means_and_participants(scores):
     _, table = clinical.madrs_timecourse(scores, CONDITIONS, SCALES)
-    means = table[table["level"] == "mean"]
-    assert len(means) == 4 and len(table[table["level"] == "participant"]) == 16
+    totals = table[table["panel"] == "total"]
+    means = totals[totals["level"] == "mean"]
+    assert len(means) == 4 and len(totals[totals["level"] == "participant"]) == 16
     assert means.set_index(["condition", "timepoint"]).loc[
         ("placebo", "day1"), "mean"
     ] == pytest.approx(17.0)
@@ -334,14 +357,14 @@ def test_change_is_day1_minus_pre(scores, participants):
     assert means.loc[("F", "naltrexone"), "n"] == 1 and means.loc[("F", "naltrexone"), "mean"] == -7
 
 
-def test_spectral_quality_counts_threshold_crossings(spectra):
-    _, table = qc.qc_spectral_quality(spectra, CONDITIONS, THRESHOLDS)
+def test_spectral_quality_counts_threshold_crossings(spectra, flags):
+    _, table = qc.qc_spectral_quality(spectra, flags, CONDITIONS)
     summary = table[table["level"] == "summary"].set_index(["measure", "condition"])
     assert summary.loc[("fwhm_ppm", "placebo"), "n_beyond_threshold"] == 1
     assert summary.loc[("fwhm_ppm", "placebo"), "threshold"] == 0.10
     assert (
         summary.loc[("snr", "placebo"), "n_beyond_threshold"] == 1
-        and summary.loc[("snr", "placebo"), "flag_if"] == "<"
+        and summary.loc[("snr", "placebo"), "rule"] == "S/N < threshold"
     )
     assert summary.loc[("numerator_crlb_percent", "naltrexone"), "n_beyond_threshold"] == 1
     # The undetermined %SD is counted missing, not drawn as 0.
@@ -351,8 +374,8 @@ def test_spectral_quality_counts_threshold_crossings(spectra):
     assert len(table[table["level"] == "spectrum"]) == 4 * len(spectra)
 
 
-def test_spectral_quality_draws_every_value(spectra):
-    figure, table = qc.qc_spectral_quality(spectra, CONDITIONS, THRESHOLDS)
+def test_spectral_quality_draws_every_value(spectra, flags):
+    figure, table = qc.qc_spectral_quality(spectra, flags, CONDITIONS)
     style.render(figure, "png", dpi=DPI)  # the swarm places its points at draw time
     points = table[table["level"] == "spectrum"]
     summary = table[table["level"] == "summary"].set_index(["measure", "condition"])
@@ -498,12 +521,18 @@ def _figures(spectra, participants, scores, flow_table):
             scores, participants, CONDITIONS, SCALES, synthetic=s
         ),
         "qc_spectral_quality": lambda s: qc.qc_spectral_quality(
-            spectra, CONDITIONS, THRESHOLDS, synthetic=s
+            spectra, flags_of(spectra), CONDITIONS, synthetic=s
         ),
         "qc_ratio_by_participant": lambda s: qc.qc_ratio_by_participant(
             spectra, CONDITIONS, synthetic=s
         ),
-        "participant_flow": lambda s: flow.participant_flow(flow_table, CONDITIONS, synthetic=s),
+        "participant_flow": lambda s: flow.participant_flow(
+            flow_table,
+            CONDITIONS,
+            participants=participants,
+            analysed=analysed_by_condition(spectra, scores, CONDITIONS),
+            synthetic=s,
+        ),
     }
 
 
@@ -618,8 +647,13 @@ def test_flow_step_must_be_unique(flow_table):
 # Figures at any size: above the configured sizes each figure takes its form that scales, and no
 # saved image exceeds max_side_px. A study of 70 participants (840 spectra) is above every default.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from benchmark_figures import (  # noqa: E402
+    flags_table,
+    participants_table,
+    scores_table,
+    spectra_table,
+)
 from benchmark_figures import flow_table as large_flow  # noqa: E402  (the benchmark's tables)
-from benchmark_figures import participants_table, scores_table, spectra_table  # noqa: E402
 
 LARGE_STUDY = 70
 
@@ -627,6 +661,11 @@ LARGE_STUDY = 70
 @pytest.fixture(scope="module")
 def large_spectra():
     return spectra_table(LARGE_STUDY, np.random.default_rng(7))
+
+
+@pytest.fixture(scope="module")
+def large_flags(large_spectra):
+    return flags_table(large_spectra, THRESHOLDS)
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -647,8 +686,10 @@ def test_large_study_defaults_are_above_every_threshold(large_spectra):
     assert embedded <= sizes.swarm_max_spectra and 26 <= sizes.individual_max_participants
 
 
-def test_large_spectral_quality_draws_histograms_without_warnings(large_spectra, recwarn):
-    figure, table = qc.qc_spectral_quality(large_spectra, CONDITIONS, THRESHOLDS, synthetic=True)
+def test_large_spectral_quality_draws_histograms_without_warnings(
+    large_spectra, large_flags, recwarn
+):
+    figure, table = qc.qc_spectral_quality(large_spectra, large_flags, CONDITIONS, synthetic=True)
     png = style.render(figure, "png", dpi=300)
     assert not [w for w in recwarn if "place" in str(w.message)]
     assert set(table["level"]) == {"summary", "bin"}  # the drawn bins, not every spectrum
@@ -661,7 +702,7 @@ def test_large_spectral_quality_draws_histograms_without_warnings(large_spectra,
     assert max(_png_size(png)) <= 10_000
     # one dot per spectrum below the threshold
     figure, table = qc.qc_spectral_quality(
-        large_spectra, CONDITIONS, THRESHOLDS, sizes=style.Sizes(swarm_max_spectra=10_000)
+        large_spectra, large_flags, CONDITIONS, sizes=style.Sizes(swarm_max_spectra=10_000)
     )
     assert "spectrum" in set(table["level"])
 
@@ -675,7 +716,7 @@ def test_large_individual_figure_is_one_panel_per_condition(large_spectra):
     placebo = large_spectra[large_spectra["condition"] == "placebo"]
     assert len(lines.get_segments()) <= placebo["included"].sum()
     assert "70 participants" in panels[0].get_title()
-    assert _side_px(figure) <= 10_000 and figure.get_size_inches()[1] < 3
+    assert _side_px(figure) <= 10_000 and figure.get_size_inches()[1] < 3.5
     # at the threshold: one panel per participant, as for the embedded study
     few = large_spectra[large_spectra["participant_id"] <= "sub-00048"]
     figure, _ = mrs.glx_individual(few, CONDITIONS)
@@ -698,11 +739,11 @@ def test_large_ratio_map_is_a_sorted_heat_map(large_spectra):
 @pytest.mark.parametrize(
     "name", ["glx_individual", "qc_spectral_quality", "qc_ratio_by_participant"]
 )
-def test_large_forms_are_byte_identical_on_rerun(name, large_spectra, tmp_path):
+def test_large_forms_are_byte_identical_on_rerun(name, large_spectra, large_flags, tmp_path):
     draw = {
         "glx_individual": lambda: mrs.glx_individual(large_spectra, CONDITIONS),
         "qc_spectral_quality": lambda: qc.qc_spectral_quality(
-            large_spectra, CONDITIONS, THRESHOLDS
+            large_spectra, large_flags, CONDITIONS
         ),
         "qc_ratio_by_participant": lambda: qc.qc_ratio_by_participant(large_spectra, CONDITIONS),
     }[name]
@@ -750,3 +791,193 @@ def test_many_participants_lines_are_one_collection_of_the_same_lines():
     both = changes.unstack("condition").notna().all(axis=1).sum()
     lines = [c for c in figure.axes[0].collections if c.get_rasterized()]
     assert sum(len(c.get_segments()) for c in lines) == both
+
+
+# Issue 18 item 5 (figures for a crossover) and issue 21 item 1 (the QC figure reads the flags).
+def test_cousineau_morey_interval_against_a_hand_worked_example():
+    # Three participants, two within cells; large between-participant spread, small within.
+    frame = pd.DataFrame(
+        {
+            "participant_id": ["p1", "p1", "p2", "p2", "p3", "p3"],
+            "cell": ["A", "B"] * 3,
+            "value": [10.0, 12.0, 20.0, 23.0, 30.0, 31.0],
+        }
+    )
+    # 1. participant means: p1 11, p2 21.5, p3 30.5; grand mean 126 / 6 = 21.
+    # 2. normalised y - mean_i + 21: p1 (20, 22), p2 (19.5, 22.5), p3 (20.5, 21.5).
+    # 3. cell A: 20, 19.5, 20.5 -> SD 0.5; cell B: 22, 22.5, 21.5 -> SD 0.5.
+    # 4. Morey: variance x M / (M - 1) = 0.25 x 2 = 0.5, SD sqrt(0.5); SE sqrt(0.5) / sqrt(3).
+    # 5. half-width = t(0.975, df 2) 4.302653 x 0.408248 = 1.756551.
+    table = within_ci(frame, ["cell"], n_cells=2).set_index("cell")
+    assert table.loc["A", "ci_half"] == pytest.approx(4.302653 * math.sqrt(0.5) / math.sqrt(3))
+    assert table.loc["A", "ci_half"] == pytest.approx(1.756551, abs=1e-6)
+    assert table.loc["B", "ci_half"] == pytest.approx(1.756551, abs=1e-6)
+    assert table["n_within"].tolist() == [3, 3]
+    # The between-participant SEM of cell A would be 10 / sqrt(3): the interval ignores that spread.
+    # A participant with one cell only has no within-participant variation: left out of the CI.
+    alone = pd.DataFrame({"participant_id": ["p4"], "cell": ["A"], "value": [99.0]})
+    with_alone = within_ci(pd.concat([frame, alone]), ["cell"], n_cells=2).set_index("cell")
+    assert with_alone.loc["A", "n_within"] == 3
+    assert with_alone.loc["A", "ci_half"] == pytest.approx(1.756551, abs=1e-6)
+
+
+def test_per_time_point_n_is_on_the_table_and_the_image(spectra, scores):
+    figure, table = mrs.glx_timecourse(spectra, CONDITIONS)
+    ax = figure.axes[0]
+    drawn = sorted(
+        (round(a.xy[0], 6), a.get_color(), a.get_text())
+        for a in ax.texts
+        if hasattr(a, "xy") and a.get_text().isdigit()
+    )
+    colours = style.condition_colours(CONDITIONS)
+    expected = sorted(
+        (round(row.midpoint_min, 6), colours[row.condition], str(row.n))
+        for row in table.itertuples()
+    )
+    assert drawn == expected
+    assert table.set_index(["condition", "block"]).loc[("placebo", 1), "n"] == 3
+    figure, table = clinical.madrs_timecourse(scores, CONDITIONS, SCALES)
+    counts = [a.get_text() for a in figure.axes[0].texts if a.get_text().isdigit()]
+    totals = table[(table["panel"] == "total") & (table["level"] == "mean")]
+    assert sorted(counts) == sorted(str(int(n)) for n in totals["n"])
+    assert "3" in counts  # naltrexone day 1: sub-02 missing
+
+
+def test_error_bars_are_the_within_participant_intervals(spectra):
+    figure, table = mrs.glx_timecourse(spectra, CONDITIONS)
+    kept = spectra[spectra["included"]]
+    intervals = within_ci(kept, ["condition", "block"], 2 * 3, value="ratio")
+    cell = table.set_index(["condition", "block"]).loc[("placebo", 1)]
+    half = intervals.set_index(["condition", "block"]).loc[("placebo", 1), "ci_half"]
+    assert cell["ci_high"] - cell["mean"] == pytest.approx(half)
+    assert cell["n_within"] == 3
+    assert CI_NAME in figure.legends[0].get_title().get_text().replace("\n", " ")
+
+
+def test_madrs_figure_shows_the_change_from_pre(scores):
+    figure, table = clinical.madrs_timecourse(scores, CONDITIONS, SCALES)
+    change = table[table["panel"] == "change"]
+    people = change[change["level"] == "participant"].set_index(["participant_id", "condition"])
+    assert people.loc[("sub-01", "placebo"), "value"] == -12  # 18 - 30
+    assert people.loc[("sub-03", "naltrexone"), "value"] == -6  # 24 - 30
+    assert np.isnan(people.loc[("sub-02", "naltrexone"), "value"])  # day 1 missing: no change
+    means = change[change["level"] == "mean"].set_index("condition")
+    assert means.loc["placebo", "mean"] == pytest.approx(-12.25)
+    assert means.loc["naltrexone", "mean"] == pytest.approx(-19 / 3)
+    assert means.loc["naltrexone", "n"] == 3 and means.loc["placebo", "n_within"] == 3
+    assert set(change["timepoint"]) == {"day1 - pre"}
+    assert len([ax for ax in figure.axes if ax.axison]) == 2
+    assert figure.axes[1].get_xticklabels()[0].get_text() == "n = 4 / 3"
+
+
+def test_data_end_is_marked_where_the_infusion_shading_runs_on(spectra, participants):
+    figure, table = mrs.glx_timecourse(spectra, CONDITIONS, infusion_window=(0.0, 40.0))
+    assert set(table["data_end_min"]) == {12.0} and table["data_end_marked"].all()
+    ax = figure.axes[0]
+    assert [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == ":"] == [12.0]
+    assert "last fMRS block ends 12 min" in [t.get_text() for t in ax.texts]
+    figure, table = mrs.sex_glx(spectra, participants, CONDITIONS)
+    assert set(table["data_end_min"]) == {12.0} and table["data_end_marked"].all()
+    for ax in figure.axes:
+        assert [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == ":"] == [12.0]
+    figure, table = mrs.glx_timecourse(spectra, CONDITIONS, infusion_window=(0.0, 12.0))
+    assert not table["data_end_marked"].any()
+    assert not [line for line in figure.axes[0].lines if line.get_linestyle() == ":"]
+
+
+def test_legend_lists_only_markers_that_appear(spectra):
+    def entries(frame):
+        figure, _ = mrs.glx_individual(frame, CONDITIONS)
+        legend = [ax.get_legend() for ax in figure.axes if ax.get_legend()][0]
+        return [text.get_text() for text in legend.get_texts()]
+
+    assert {"excluded by QC", "no ratio (undetermined)"} <= set(entries(spectra))
+    determined = spectra[spectra["ratio"].notna()]
+    assert "no ratio (undetermined)" not in entries(determined)
+    clean = determined[determined["included"]]
+    assert "excluded by QC" not in entries(clean)
+
+
+def test_flow_starts_at_enrolment_and_analyses_each_condition(
+    flow_table, participants, spectra, scores
+):
+    analysed = analysed_by_condition(spectra, scores, CONDITIONS).set_index("condition")
+    # placebo: sub-01..03 have included spectra, all four have MADRS ratings
+    assert analysed.loc["placebo", "n_participants"] == 4
+    assert analysed.loc["placebo", "n_spectra"] == 5 and analysed.loc["placebo", "n_ratings"] == 8
+    assert (
+        analysed.loc["naltrexone", "n_spectra"] == 4
+        and analysed.loc["naltrexone", "n_ratings"] == 7
+    )
+    figure, table = flow.participant_flow(
+        flow_table,
+        CONDITIONS,
+        participants=participants,
+        analysed=analysed.reset_index(),
+    )
+    first = table.iloc[0]
+    assert first["stage"] == "Enrolled" and first["tier"] == 1
+    assert first["n_participants"] == len(participants) and pd.isna(first["flow_step"])
+    assert table.iloc[1]["stage"] == "Randomised" and table.iloc[1]["tier"] == 2
+    per_condition = table[table["stage"].str.startswith("Analysed on")]
+    assert per_condition["condition"].tolist() == CONDITIONS
+    assert set(per_condition["tier"]) == {6}  # after the two periods (tiers 4 and 5)
+    assert per_condition["n_participants"].tolist() == [4, 4]
+    assert table["flow_step"].dropna().astype(int).tolist() == flow_table["step"].tolist()
+    texts = " ".join(text.get_text() for text in figure.axes[0].texts)
+    assert "Enrolled" in texts and "all randomised" in texts
+
+
+def test_spectral_quality_marks_what_the_flags_table_flagged(spectra, flags):
+    # A threshold in the flags table unlike the config's: the figure follows the table.
+    flags = flags.copy()
+    fwhm = flags["criterion"] == "fwhm"
+    flags.loc[fwhm, "threshold"] = 0.05
+    flags.loc[fwhm, "flagged"] = flags.loc[fwhm, "value"] > 0.05
+    figure, table = qc.qc_spectral_quality(spectra, flags, CONDITIONS)
+    points = table[table["level"] == "spectrum"]
+    keys = ["participant_id", "condition", "block"]
+    for measure, criterion in qc.PANEL_CRITERIA.items():
+        marked = points[points["measure"] == measure].set_index(keys)["beyond_threshold"]
+        decided = flags[flags["criterion"] == criterion].set_index(keys)
+        expected = decided["flagged"].reindex(marked.index)
+        if criterion == "crlb":  # the flag is on the worse %SD: the panel's own %SD raised it
+            values = points[points["measure"] == measure].set_index(keys)["value"]
+            expected = expected & (values > decided["threshold"].reindex(marked.index))
+        present = marked.notna()
+        assert marked[present].astype(bool).tolist() == expected[present].tolist(), measure
+        threshold = decided["threshold"].iloc[0]
+        assert set(table.loc[table["measure"] == measure, "threshold"]) == {threshold}
+    dashed = [line.get_ydata()[0] for line in figure.axes[0].lines if line.get_linestyle() == "--"]
+    assert dashed == [0.05]
+    summary = table[table["level"] == "summary"].set_index(["measure", "condition"])
+    assert summary.loc[("fwhm_ppm", "placebo"), "n_beyond_threshold"] == 8  # every 0.06 and 0.15
+
+
+def test_max_fwhm_ppm_is_read_in_at_most_two_package_modules():
+    package = Path(__file__).resolve().parents[1] / "src" / "crossover_fmrs"
+    readers = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "max_fwhm_ppm" in path.read_text() and "simulate" not in path.parts
+    )
+    assert "figures/qc.py" not in readers and len(readers) <= 1
+
+
+def test_flow_phases_follow_consort(flow_table, participants, spectra, scores):
+    boxes = flow.with_enrolment_and_analysis(
+        flow_table, CONDITIONS, participants, analysed_by_condition(spectra, scores, CONDITIONS)
+    )
+    phases = flow.flow_phases(flow.flow_tiers(boxes), CONDITIONS)
+    assert phases == [
+        "Enrolment",
+        "Enrolment",
+        "Allocation",
+        "Follow-up",
+        "Follow-up",
+        "Analysis",
+        "Analysis",
+    ]
+    figure, _ = flow.participant_flow(flow_table, CONDITIONS, participants=participants)
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    assert {"Enrolment", "Allocation", "Follow-up", "Analysis"} <= set(texts)

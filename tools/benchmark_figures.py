@@ -1,14 +1,14 @@
 """Cost of every figure as the study grows: CPU seconds, peak memory and the PNG's pixel size.
 
 Builds synthetic tables of the shape the figure scripts read (results/qc/mrs_spectra.tsv,
-results/tidy/clinical_scores.tsv, results/tidy/participants.tsv, results/stats/participant_flow.tsv,
-results/stats/site_effects.tsv) at 26, 500 and 2,000 participants (10,000 with --large): 2
-sessions x 6 fMRS blocks per participant, 7 clinical outcomes at 2 time points per session, one
-site per 50 participants. Each figure then runs in its own Python process, as a Snakemake job
-would: read its tables, draw, write PNG + SVG + TSV at the configured dpi with the config's size
-settings. CPU seconds are the child's (read, draw, write; imports excluded), peak memory its
-maximum resident set; also the PNG's pixels and the SVG's size. Not a test: run by hand; the
-TSV it writes is untracked.
+results/qc/mrs_qc_flags.tsv, results/tidy/clinical_scores.tsv, results/tidy/participants.tsv,
+results/stats/participant_flow.tsv, results/stats/site_effects.tsv) at 26, 500 and 2,000
+participants (10,000 with --large): 2 sessions x 6 fMRS blocks per participant, 7 clinical outcomes
+at 2 time points per session, one site per 50 participants. Each figure then runs in its own Python
+process, as a Snakemake job would: read its tables, draw, write PNG + SVG + TSV at the configured
+dpi with the config's size settings. CPU seconds are the child's (read, draw, write; imports
+excluded), peak memory its maximum resident set; also the PNG's pixels and the SVG's size. Not a
+test: run by hand; the TSV it writes is untracked.
 
     python tools/benchmark_figures.py [--large] [--sizes 26 500] [--figures glx_individual]
         [--output benchmarks/figures.tsv]
@@ -209,6 +209,19 @@ def site_effects_table(n: int, rng):
     return pd.concat([frame, pooled], ignore_index=True)
 
 
+def flags_table(spectra, thresholds: dict | None = None):
+    """results/qc/mrs_qc_flags.tsv of `spectra`, made by the QC stage's own qc_flags (thresholds
+    of config.yaml unless given)."""
+    import yaml
+
+    from crossover_fmrs.qc.mrs import qc_flags
+
+    if thresholds is None:
+        thresholds = yaml.safe_load((ROOT / "config.yaml").read_text())["qc"]["mrs"]
+    undetermined = spectra["ratio"].isna() | spectra["numerator_crlb_percent"].isna()
+    return qc_flags(spectra.assign(undetermined=undetermined), thresholds)
+
+
 def write_tables(n: int, folder: Path) -> None:
     import numpy as np
 
@@ -216,7 +229,9 @@ def write_tables(n: int, folder: Path) -> None:
 
     rng = np.random.default_rng(n)
     folder.mkdir(parents=True, exist_ok=True)
-    write_tsv(spectra_table(n, rng), folder / "mrs_spectra.tsv")
+    spectra = spectra_table(n, rng)
+    write_tsv(spectra, folder / "mrs_spectra.tsv")
+    write_tsv(flags_table(spectra), folder / "mrs_qc_flags.tsv")
     write_tsv(scores_table(n, rng), folder / "clinical_scores.tsv")
     write_tsv(participants_table(n), folder / "participants.tsv")
     write_tsv(flow_table(n), folder / "participant_flow.tsv")
@@ -233,6 +248,7 @@ def run_one(name: str, folder: Path, out: Path) -> dict:
     from crossover_fmrs.common.tables import read_table
     from crossover_fmrs.figures import clinical, flow, mrs, qc, sites, style
     from crossover_fmrs.figures import data as tables
+    from crossover_fmrs.figures.summary import analysed_by_condition
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     fig = config["figures"]
@@ -264,13 +280,21 @@ def run_one(name: str, folder: Path, out: Path) -> dict:
         ),
         "sex_madrs": lambda: clinical.sex_madrs(scores(), people(), CONDITIONS, scales, **common),
         "qc_spectral_quality": lambda: qc.qc_spectral_quality(
-            spectra(), CONDITIONS, config["qc"]["mrs"], sizes=sizes, **common
+            spectra(),
+            tables.read_flags(folder / "mrs_qc_flags.tsv"),
+            CONDITIONS,
+            sizes=sizes,
+            **common,
         ),
         "qc_ratio_by_participant": lambda: qc.qc_ratio_by_participant(
             spectra(), CONDITIONS, sizes=sizes, **common
         ),
         "participant_flow": lambda: flow.participant_flow(
-            tables.read_flow(folder / "participant_flow.tsv"), CONDITIONS, synthetic=True
+            tables.read_flow(folder / "participant_flow.tsv"),
+            CONDITIONS,
+            participants=people(),
+            analysed=analysed_by_condition(spectra(), scores(), CONDITIONS),
+            synthetic=True,
         ),
         "site_forest": lambda: sites.site_forest(
             read_table(folder / "site_effects.tsv"), "Glx/tNAA", synthetic=True

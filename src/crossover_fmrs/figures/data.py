@@ -32,6 +32,18 @@ SPECTRA_COLUMNS = {
     "excluded_by": "str",
     "included": "bool!",
 }
+# results/qc/mrs_qc_flags.tsv: the QC decision of every spectrum x criterion (qc.mrs.qc_flags)
+FLAG_COLUMNS = {
+    "participant_id": "str!",
+    "condition": "str!",
+    "block": "int!",
+    "criterion": "str!",
+    "value": "float",
+    "threshold": "float!",
+    "rule": "str",
+    "available": "bool!",
+    "flagged": "bool!",
+}
 PARTICIPANT_COLUMNS = {"participant_id": "str!", "sex": "str!"}
 SCORE_COLUMNS = {
     "participant_id": "str!",
@@ -62,6 +74,12 @@ def read_spectra(path: str | Path) -> pd.DataFrame:
     """results/qc/mrs_spectra.tsv: one row per spectrum with ratio, QC decision and quality
     measures."""
     return read_table(path, SPECTRA_COLUMNS)
+
+
+def read_flags(path: str | Path) -> pd.DataFrame:
+    """results/qc/mrs_qc_flags.tsv: one row per spectrum x QC criterion with value, threshold and
+    whether it is flagged."""
+    return read_table(path, FLAG_COLUMNS)
 
 
 def read_participants(path: str | Path) -> pd.DataFrame:

@@ -1,15 +1,19 @@
 """The participant flow of a crossover trial drawn from results/stats/participant_flow.tsv (boxes
 and arrows, after the CONSORT 2010 extension to crossover trials).
 
-Layout, read off the table: boxes of one `tier` stand side by side, in step order; tiers run top
-to bottom. Between two tiers of the same sequences (`arm`) arrows run sequence to sequence;
-elsewhere they meet in a horizontal connector (randomised -> sequences, sequences -> analyses).
+The diagram starts at enrolment (the participants of the study) and, after the periods, shows
+who was analysed on each condition before the analyses of the whole sample; both are added to the
+flow table's boxes here (with_enrolment_and_analysis). Layout, read off the table: boxes of one
+`tier` stand side by side, in step order; tiers run top to bottom. Between two tiers of the same
+sequences (`arm`) arrows run sequence to sequence; elsewhere they meet in a horizontal connector
+(randomised -> sequences, sequences -> analyses).
 """
 
 from __future__ import annotations
 
 import textwrap
 
+import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
@@ -69,31 +73,82 @@ def _box_lines(row: dict, width_in: float) -> list[tuple[str, bool]]:
     return lines
 
 
-def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bool = False):
-    """Box-and-arrow diagram of the flow table. Returns (figure, table): one row per box with its
-    tier, column and box centre (inches from the top left), plus the flow table's own columns."""
-    tiers = flow_tiers(flow)
-    width = style.DOUBLE_COLUMN
-    margin = 0.1
-    layout = []  # (tier index, row, x centre, box width, lines)
-    for t, tier in enumerate(tiers):
-        slots = len(tier["rows"])
-        slot = (width - 2 * margin) / slots
-        for k, row in enumerate(tier["rows"]):
-            if row is None:
-                continue
-            box_width = slot - 0.15
-            layout.append(
-                (t, k, row, margin + slot * (k + 0.5), box_width, _box_lines(row, box_width))
+def with_enrolment_and_analysis(
+    flow: pd.DataFrame,
+    conditions: list[str],
+    participants: pd.DataFrame | None = None,
+    analysed: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The flow table with the boxes a CONSORT crossover diagram adds to it: enrolment first
+    (participants listed for the study, and how many of them were randomised), and after the
+    periods one box per condition with who was analysed on it (analysed_by_condition). Steps are
+    renumbered in drawing order; `flow_step` keeps the flow table's own step (NA for an added
+    box)."""
+    require_columns(flow, ["step", "tier", "arm", "stage", "condition", "n_participants"])
+    rows = flow.sort_values("step", kind="stable").assign(flow_step=flow["step"])
+    added = []
+    if participants is not None:
+        randomised = int(rows.iloc[0]["n_participants"])
+        enrolled = len(participants)
+        note = (
+            "all randomised"
+            if enrolled == randomised
+            else f"not randomised: {enrolled - randomised}"
+        )
+        added.append(_added_box(0.0, ALL, "Enrolled", ALL, enrolled, note))
+    if analysed is not None and len(analysed):
+        periods = rows.loc[rows["condition"] != ALL, "tier"]
+        after = float(periods.max()) + 0.5 if len(periods) else float(rows["tier"].max()) + 0.5
+        for box in analysed.to_dict("records"):
+            added.append(
+                _added_box(
+                    after,
+                    box["condition"],
+                    f"Analysed on {box['condition']}",
+                    box["condition"],
+                    box["n_participants"],
+                    box["note"],
+                )
             )
-    heights = {}
-    for t, _, _, _, _, lines in layout:
-        heights[t] = max(heights.get(t, 0.0), len(lines) * LINE_IN + 2 * PAD_IN)
-    tops, y = {}, 0.1
-    for t in range(len(tiers)):
-        tops[t] = y
-        y += heights.get(t, 0.0) + GAP_IN
-    total = y - GAP_IN + 0.1 + (0.25 if synthetic else 0.0)
+    table = pd.concat([pd.DataFrame(added), rows], ignore_index=True) if added else rows
+    table = table.sort_values(["tier", "step"], kind="stable", na_position="first")
+    table["tier"] = table["tier"].rank(method="dense").astype(int)
+    table["step"] = range(1, len(table) + 1)
+    return table.reset_index(drop=True)
+
+
+def _added_box(tier: float, arm: str, stage: str, condition: str, n: int, note: str) -> dict:
+    return {
+        "step": np.nan,
+        "tier": tier,
+        "arm": arm,
+        "stage": stage,
+        "condition": condition,
+        "n_participants": int(n),
+        "n_observations": np.nan,
+        "unit": "",
+        "note": note,
+        "flow_step": pd.NA,
+    }
+
+
+def participant_flow(
+    flow: pd.DataFrame,
+    conditions: list[str],
+    *,
+    participants: pd.DataFrame | None = None,
+    analysed: pd.DataFrame | None = None,
+    synthetic: bool = False,
+):
+    """Box-and-arrow diagram of the flow table, from enrolment (`participants`) through the
+    sequences and periods to the analyses, per condition (`analysed`) and of the whole sample.
+    Returns (figure, table): one row per box with its tier, column and box centre (inches from
+    the top left), plus the flow table's own columns."""
+    boxes = with_enrolment_and_analysis(flow, conditions, participants, analysed)
+    tiers = flow_tiers(boxes)
+    width = style.DOUBLE_COLUMN
+    layout, tops, heights, total = _flow_layout(tiers, width, synthetic)
+    shift = 0.25 if synthetic else 0.0
     records = []
     with style.context():
         figure = style.new_figure(width, total, layout=None)  # boxes are placed by hand
@@ -102,52 +157,21 @@ def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bo
         ax.set_xlim(0, width)
         ax.set_ylim(total, 0)
         ax.set_axis_off()
-        shift = 0.25 if synthetic else 0.0
         centres: dict[int, list[tuple[int, float]]] = {}
         for t, k, row, x, box_width, lines in layout:
             top = tops[t] + shift
-            height = heights[t]
-            ax.add_patch(
-                FancyBboxPatch(
-                    (x - box_width / 2, top),
-                    box_width,
-                    height,
-                    boxstyle="round,pad=0,rounding_size=0.03",
-                    fc="#FFFFFF",
-                    ec=_edge(row, conditions),
-                    lw=0.8,
-                )
-            )
-            for n, (text, bold) in enumerate(lines):
-                ax.text(
-                    x,
-                    top + PAD_IN + (n + 0.5) * LINE_IN,
-                    text,
-                    ha="center",
-                    va="center",
-                    fontweight="bold" if bold else "normal",
-                )
+            _draw_box(ax, x, top, box_width, heights[t], lines, _edge(row, conditions))
             centres.setdefault(t, []).append((k, x))
             records.append(
                 {
                     "tier": t + 1,
                     "column": k + 1,
                     "x_in": round(x, 4),
-                    "y_in": round(top + height / 2, 4),
-                    **{
-                        c: row[c]
-                        for c in (
-                            "step",
-                            "arm",
-                            "stage",
-                            "condition",
-                            "n_participants",
-                            "n_observations",
-                            "note",
-                        )
-                    },
+                    "y_in": round(top + heights[t] / 2, 4),
+                    **{c: row[c] for c in TABLE_COLUMNS},
                 }
             )
+        _draw_phases(ax, flow_phases(tiers, conditions), tops, heights, shift)
         for t in range(len(tiers) - 1):
             _connect(
                 ax,
@@ -160,7 +184,7 @@ def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bo
             )
         if synthetic:
             ax.text(
-                width - margin,
+                width - MARGIN_IN,
                 0.08,
                 style.SYNTHETIC_LABEL,
                 ha="right",
@@ -168,23 +192,128 @@ def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bo
                 fontweight="bold",
                 fontsize=style.FONT_SIZE + 1,
             )
-    table = pd.DataFrame(
-        records,
-        columns=[
-            "tier",
-            "column",
-            "x_in",
-            "y_in",
-            "step",
-            "arm",
-            "stage",
-            "condition",
-            "n_participants",
-            "n_observations",
-            "note",
-        ],
-    )
+    table = pd.DataFrame(records, columns=["tier", "column", "x_in", "y_in", *TABLE_COLUMNS])
     return figure, table.sort_values("step", kind="stable").reset_index(drop=True)
+
+
+TABLE_COLUMNS = [
+    "step",
+    "flow_step",
+    "arm",
+    "stage",
+    "condition",
+    "n_participants",
+    "n_observations",
+    "note",
+]
+MARGIN_IN = 0.1
+GUTTER_IN = 0.28  # the left column of the CONSORT phase labels
+PHASE_SHADE = "#DCE9F5"
+
+
+def flow_phases(tiers: list[dict], conditions: list[str]) -> list[str]:
+    """The CONSORT phase of each tier, read off its boxes: whole-sample boxes before the sequences
+    are Enrolment, the sequences' own boxes Allocation, the periods (a sequence in a condition)
+    Follow-up, and the boxes per condition or of the whole sample after them Analysis."""
+    phases, allocated = [], False
+    for tier in tiers:
+        rows = tier["rows"]
+        if all(row["arm"] == ALL for row in rows):
+            phases.append("Analysis" if allocated else "Enrolment")
+        elif all(row["arm"] in conditions for row in rows):
+            phases.append("Analysis")
+        elif all(row["condition"] == ALL for row in rows):
+            allocated = True
+            phases.append("Allocation")
+        else:
+            allocated = True
+            phases.append("Follow-up")
+    return phases
+
+
+def _draw_phases(ax, phases: list[str], tops: dict, heights: dict, shift: float) -> None:
+    """Each run of tiers of one phase as a shaded bar in the left gutter, its name written up."""
+    start = 0
+    for t in range(1, len(phases) + 1):
+        if t < len(phases) and phases[t] == phases[start]:
+            continue
+        # into half of the gaps between runs, so a one-tier phase still holds its name
+        reach = GAP_IN / 2 - 0.03
+        top = tops[start] + shift - (reach if start > 0 else 0.0)
+        bottom = tops[t - 1] + shift + heights.get(t - 1, 0.0) + (reach if t < len(phases) else 0.0)
+        ax.add_patch(
+            FancyBboxPatch(
+                (MARGIN_IN, top),
+                GUTTER_IN - 0.06,
+                bottom - top,
+                boxstyle="round,pad=0,rounding_size=0.03",
+                fc=PHASE_SHADE,
+                ec="none",
+            )
+        )
+        ax.text(
+            MARGIN_IN + (GUTTER_IN - 0.06) / 2,
+            (top + bottom) / 2,
+            phases[start],
+            rotation=90,
+            ha="center",
+            va="center",
+            fontweight="bold",
+            fontsize=style.FONT_SIZE - 1,
+        )
+        start = t
+
+
+def _flow_layout(tiers: list[dict], width: float, synthetic: bool):
+    """Each box's tier, column, row, centre, width and text lines; each tier's top and height
+    (inches); and the figure's height."""
+    layout = []  # (tier index, column, row, x centre, box width, lines)
+    for t, tier in enumerate(tiers):
+        slot = (width - 2 * MARGIN_IN - GUTTER_IN) / len(tier["rows"])
+        for k, row in enumerate(tier["rows"]):
+            box_width = slot - 0.15
+            layout.append(
+                (
+                    t,
+                    k,
+                    row,
+                    MARGIN_IN + GUTTER_IN + slot * (k + 0.5),
+                    box_width,
+                    _box_lines(row, box_width),
+                )
+            )
+    heights = {}
+    for t, _, _, _, _, lines in layout:
+        heights[t] = max(heights.get(t, 0.0), len(lines) * LINE_IN + 2 * PAD_IN)
+    tops, y = {}, 0.1
+    for t in range(len(tiers)):
+        tops[t] = y
+        y += heights.get(t, 0.0) + GAP_IN
+    total = y - GAP_IN + 0.1 + (0.25 if synthetic else 0.0)
+    return layout, tops, heights, total
+
+
+def _draw_box(ax, x: float, top: float, box_width: float, height: float, lines, edge) -> None:
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - box_width / 2, top),
+            box_width,
+            height,
+            boxstyle="round,pad=0,rounding_size=0.03",
+            fc="#FFFFFF",
+            ec=edge,
+            lw=0.8,
+        )
+    )
+    for n, (text, bold) in enumerate(lines):
+        ax.text(
+            x,
+            top + PAD_IN + (n + 0.5) * LINE_IN,
+            text,
+            ha="center",
+            va="center",
+            fontweight="bold" if bold else "normal",
+        )
 
 
 def _edge(row: dict, conditions: list[str]) -> str:

@@ -1,5 +1,5 @@
-"""QC figures: spectral quality against the configured thresholds, and the ratio of every
-spectrum."""
+"""QC figures: spectral quality against the QC thresholds (read from the QC flags table), and the
+ratio of every spectrum."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 
 from . import style
 from .data import require_columns
-from .summary import check_spectra, individual_ratios, ratio_label
+from .summary import SPECTRUM_KEYS, check_spectra, individual_ratios, ratio_label
 
 SWARM_WIDTH = 0.8  # the dots fill 0.8 of a condition's slot
 SWARM_SIZE_PT = (1.0, 2.2)  # marker diameter, smallest and largest
@@ -43,35 +43,62 @@ CODE_NAMES = {
 }
 
 
-def _quality_measures(numerator: str, denominator: str, thresholds: dict) -> list[dict]:
-    """Measure, axis label, threshold and which side of it is flagged (qc_mrs's rules)."""
-    crlb = thresholds.get("max_crlb_percent")
-    return [
-        {
-            "measure": "fwhm_ppm",
-            "label": "FWHM (ppm)",
-            "threshold": thresholds.get("max_fwhm_ppm"),
-            "flag_if": ">",
-        },
-        {
-            "measure": "snr",
-            "label": "S/N (fitting tool's definition)",
-            "threshold": thresholds.get("min_snr"),
-            "flag_if": "<",
-        },
-        {
-            "measure": "numerator_crlb_percent",
-            "label": f"%SD (CRLB) of {numerator}",
-            "threshold": crlb,
-            "flag_if": ">",
-        },
-        {
-            "measure": "denominator_crlb_percent",
-            "label": f"%SD (CRLB) of {denominator}",
-            "threshold": crlb,
-            "flag_if": ">",
-        },
-    ]
+# Panel -> the criterion of the QC flags table it is judged by. The table has one crlb row per
+# spectrum, on the worse %SD of the two metabolites; both %SD panels take its threshold.
+PANEL_CRITERIA = {
+    "fwhm_ppm": "fwhm",
+    "snr": "snr",
+    "numerator_crlb_percent": "crlb",
+    "denominator_crlb_percent": "crlb",
+}
+
+
+def _quality_measures(numerator: str, denominator: str, flags: pd.DataFrame) -> list[dict]:
+    """Measure, axis label, and the threshold and rule of its criterion in the QC flags table (no
+    threshold where the table has no row of that criterion)."""
+    require_columns(flags, SPECTRUM_KEYS + ["criterion", "threshold", "rule", "flagged"])
+    labels = {
+        "fwhm_ppm": "FWHM (ppm)",
+        "snr": "S/N (fitting tool's definition)",
+        "numerator_crlb_percent": f"%SD (CRLB) of {numerator}",
+        "denominator_crlb_percent": f"%SD (CRLB) of {denominator}",
+    }
+    rules = flags.drop_duplicates("criterion").set_index("criterion")
+    measures = []
+    for measure, criterion in PANEL_CRITERIA.items():
+        known = criterion in rules.index
+        measures.append(
+            {
+                "measure": measure,
+                "label": labels[measure],
+                "criterion": criterion,
+                "threshold": float(rules.loc[criterion, "threshold"]) if known else None,
+                "rule": rules.loc[criterion, "rule"] if known else "",
+            }
+        )
+    return measures
+
+
+def _flagged_by_panel(ordered: pd.DataFrame, flags: pd.DataFrame, measures: list[dict]) -> dict:
+    """Per panel, whether each spectrum of `ordered` is beyond the threshold, as the flags table
+    decided it. A crlb flag is on max(numerator, denominator) %SD: a %SD panel marks a flagged
+    spectrum where that panel's own %SD is above the flag's threshold, i.e. the metabolite(s) that
+    raised the flag."""
+    decided = flags.pivot_table(
+        index=SPECTRUM_KEYS, columns="criterion", values="flagged", aggfunc="first"
+    )
+    keys = pd.MultiIndex.from_frame(ordered[SPECTRUM_KEYS])
+    beyond = {}
+    for spec in measures:
+        criterion = spec["criterion"]
+        if criterion not in decided.columns:
+            beyond[spec["measure"]] = np.zeros(len(ordered), dtype=bool)
+            continue
+        flagged = decided[criterion].reindex(keys).fillna(False).to_numpy(bool, copy=True)
+        if criterion == "crlb":
+            flagged = flagged & (ordered[spec["measure"]].to_numpy(float) > spec["threshold"])
+        beyond[spec["measure"]] = flagged
+    return beyond
 
 
 def swarm_offsets(values: np.ndarray, diameter_y: float, diameter_x: float) -> np.ndarray:
@@ -132,8 +159,8 @@ def _value_limits(values: np.ndarray, threshold) -> tuple[float, float]:
 
 def qc_spectral_quality(
     spectra: pd.DataFrame,
+    flags: pd.DataFrame,
     conditions: list[str],
-    thresholds: dict,
     *,
     synthetic: bool = False,
     columns: int = 2,
@@ -141,8 +168,10 @@ def qc_spectral_quality(
     sizes: style.Sizes | None = None,
 ):
     """Box and points of linewidth, S/N and the %SD of both ratio metabolites by condition, every
-    spectrum (kept or not), with the configured thresholds as dashed lines. Returns (figure, table);
-    the table has the box statistics (level "summary") and the plotted values.
+    spectrum (kept or not), with the QC thresholds as dashed lines. Thresholds and which spectra
+    are beyond them come from the QC flags table (results/qc/mrs_qc_flags.tsv), as QC decided
+    them. Returns (figure, table); the table has the box statistics (level "summary") and the
+    plotted values.
 
     Up to sizes.swarm_max_spectra spectra per condition every spectrum is a dot of a swarm (a fixed
     rule, no random jitter; every value placed at its height; table level "spectrum"); above that
@@ -151,14 +180,10 @@ def qc_spectral_quality(
     """
     labels = labels or style.Labels()
     sizes = sizes or style.Sizes()
-    names = [labels.condition(c) for c in conditions]
     check_spectra(spectra, conditions)
-    require_columns(
-        spectra, ["fwhm_ppm", "snr", "numerator_crlb_percent", "denominator_crlb_percent"]
-    )
+    require_columns(spectra, list(PANEL_CRITERIA))
     numerator, denominator = ratio_label(spectra).split("/", 1)
-    measures = _quality_measures(numerator, denominator, thresholds)
-    colours = style.condition_colours(conditions)
+    measures = _quality_measures(numerator, denominator, flags)
     ordered = spectra.assign(
         _rank=spectra["condition"].map({c: i for i, c in enumerate(conditions)})
     )
@@ -167,16 +192,48 @@ def qc_spectral_quality(
     )
     largest_group = int(ordered["condition"].value_counts().max()) if len(ordered) else 0
     swarm = largest_group <= sizes.swarm_max_spectra
-    summary_rows, point_rows, bin_rows, boxes = [], [], [], {}
+    beyond = _flagged_by_panel(ordered, flags, measures)
+    summary_rows, point_rows, boxes = _quality_numbers(ordered, measures, beyond, conditions, swarm)
+    columns = max(1, min(columns, len(measures)))
+    grid_rows = math.ceil(len(measures) / columns)
+    with style.context():
+        figure = style.new_figure(style.DOUBLE_COLUMN, sizes.cap(0.4 + 1.65 * grid_rows))
+        axes = list(figure.subplots(grid_rows, columns, squeeze=False).flat)
+        for ax, spec in zip(axes, measures):
+            ax.set_ylabel(spec["label"])
+            ax.set_xticks(range(len(conditions)), [labels.condition(c) for c in conditions])
+            ax.set_xlim(-0.5, len(conditions) - 0.5)
+            ax.set_ylim(*_value_limits(ordered[spec["measure"]].to_numpy(float), spec["threshold"]))
+        # lay out once: the dots' size needs the panel sizes
+        figure.draw_without_rendering()
+        bin_rows = []
+        for ax, spec in zip(axes, measures):
+            bin_rows += _draw_quality_panel(ax, ordered, spec, boxes, conditions, swarm)
+        for ax in axes[len(measures) :]:
+            ax.set_axis_off()
+        style.panel_letters(axes[: len(measures)])
+        figure.legend(
+            handles=[
+                Line2D([], [], color="#000000", lw=0.8, ls="--", label="QC threshold (QC flags)")
+            ],
+            loc="outside lower center",
+            title=_quality_title(ordered, swarm, sizes),
+        )
+        style.label_synthetic(figure, synthetic)
+    return figure, _quality_table(summary_rows, point_rows, bin_rows, swarm)
+
+
+def _quality_numbers(ordered, measures, beyond, conditions, swarm):
+    """Box statistics and, for a swarm, every plotted value, per panel x condition."""
+    summary_rows, point_rows, boxes = [], [], {}
     for spec in measures:
-        threshold = spec["threshold"]
         for condition in conditions:
-            rows = ordered[ordered["condition"] == condition]
+            in_condition = (ordered["condition"] == condition).to_numpy()
+            rows = ordered[in_condition]
             values = rows[spec["measure"]].to_numpy(dtype=float)
             present = ~np.isnan(values)
-            flagged = np.zeros(len(values), dtype=bool)
-            if threshold is not None:
-                flagged = values > threshold if spec["flag_if"] == ">" else values < threshold
+            flagged = beyond[spec["measure"]][in_condition]
+            common = {"threshold": spec["threshold"], "rule": spec["rule"]}
             if swarm:
                 point_rows.append(
                     pd.DataFrame(
@@ -190,8 +247,7 @@ def qc_spectral_quality(
                             "beyond_threshold": pd.Series(flagged, dtype=object).where(
                                 present, np.nan
                             ),
-                            "threshold": threshold,
-                            "flag_if": spec["flag_if"],
+                            **common,
                         }
                     )
                 )
@@ -212,72 +268,60 @@ def qc_spectral_quality(
                     "measure": spec["measure"],
                     "condition": condition,
                     **box,
-                    "threshold": threshold,
-                    "flag_if": spec["flag_if"],
+                    **common,
                     "n_beyond_threshold": int(flagged[present].sum()),
                 }
             )
-    columns = max(1, min(columns, len(measures)))
-    grid_rows = math.ceil(len(measures) / columns)
-    with style.context():
-        figure = style.new_figure(style.DOUBLE_COLUMN, sizes.cap(0.4 + 1.65 * grid_rows))
-        axes = list(figure.subplots(grid_rows, columns, squeeze=False).flat)
-        for ax, spec in zip(axes, measures):
-            ax.set_ylabel(spec["label"])
-            ax.set_xticks(range(len(conditions)), names)
-            ax.set_xlim(-0.5, len(conditions) - 0.5)
-            ax.set_ylim(*_value_limits(ordered[spec["measure"]].to_numpy(float), spec["threshold"]))
-        # lay out once: the dots' size needs the panel sizes
-        figure.draw_without_rendering()
-        for ax, spec in zip(axes, measures):
-            groups = [
-                ordered.loc[ordered["condition"] == c, spec["measure"]].dropna().to_numpy(float)
-                for c in conditions
-            ]
-            if swarm:
-                _draw_swarm(ax, groups, conditions, colours)
-            else:
-                bin_rows += _draw_histograms(ax, groups, conditions, colours, spec)
-            stats = [
-                boxes[(spec["measure"], c)] for c in conditions if (spec["measure"], c) in boxes
-            ]
-            positions = [k for k, c in enumerate(conditions) if (spec["measure"], c) in boxes]
-            if stats:
-                ax.bxp(
-                    stats,
-                    positions=positions,
-                    widths=0.55,
-                    showfliers=False,
-                    manage_ticks=False,
-                    boxprops={"color": style.NEUTRAL, "linewidth": 0.7},
-                    whiskerprops={"color": style.NEUTRAL, "linewidth": 0.7},
-                    capprops={"color": style.NEUTRAL, "linewidth": 0.7},
-                    medianprops={"color": "#000000", "linewidth": 1.0},
-                    zorder=3,
-                )
-            if spec["threshold"] is not None:
-                ax.axhline(spec["threshold"], color="#000000", lw=0.8, ls="--", zorder=4)
-        for ax in axes[len(measures) :]:
-            ax.set_axis_off()
-        style.panel_letters(axes[: len(measures)])
-        n_spectra, n_people = len(ordered), ordered["participant_id"].nunique()
-        title = (
-            f"every spectrum, kept or not: n = {n_spectra} spectra of "
-            f"{n_people} participants; boxes: median, quartiles, 1.5 IQR"
+    return summary_rows, point_rows, boxes
+
+
+def _draw_quality_panel(ax, ordered, spec, boxes, conditions, swarm) -> list[dict]:
+    """One measure: the swarm or histograms, the boxes and the threshold; returns drawn bins."""
+    colours = style.condition_colours(conditions)
+    groups = [
+        ordered.loc[ordered["condition"] == c, spec["measure"]].dropna().to_numpy(float)
+        for c in conditions
+    ]
+    bin_rows = []
+    if swarm:
+        _draw_swarm(ax, groups, conditions, colours)
+    else:
+        bin_rows = _draw_histograms(ax, groups, conditions, colours, spec)
+    stats = [boxes[(spec["measure"], c)] for c in conditions if (spec["measure"], c) in boxes]
+    positions = [k for k, c in enumerate(conditions) if (spec["measure"], c) in boxes]
+    if stats:
+        ax.bxp(
+            stats,
+            positions=positions,
+            widths=0.55,
+            showfliers=False,
+            manage_ticks=False,
+            boxprops={"color": style.NEUTRAL, "linewidth": 0.7},
+            whiskerprops={"color": style.NEUTRAL, "linewidth": 0.7},
+            capprops={"color": style.NEUTRAL, "linewidth": 0.7},
+            medianprops={"color": "#000000", "linewidth": 1.0},
+            zorder=3,
         )
-        if not swarm:
-            title += (
-                f"\nmore than {sizes.swarm_max_spectra} spectra per condition: "
-                "histograms (width: spectra per bin) instead of one dot per spectrum"
-            )
-        figure.legend(
-            handles=[
-                Line2D([], [], color="#000000", lw=0.8, ls="--", label="QC threshold (config)")
-            ],
-            loc="outside lower center",
-            title=title,
+    if spec["threshold"] is not None:
+        ax.axhline(spec["threshold"], color="#000000", lw=0.8, ls="--", zorder=4)
+    return bin_rows
+
+
+def _quality_title(ordered: pd.DataFrame, swarm: bool, sizes: style.Sizes) -> str:
+    n_spectra, n_people = len(ordered), ordered["participant_id"].nunique()
+    title = (
+        f"every spectrum, kept or not: n = {n_spectra} spectra of "
+        f"{n_people} participants; boxes: median, quartiles, 1.5 IQR"
+    )
+    if not swarm:
+        title += (
+            f"\nmore than {sizes.swarm_max_spectra} spectra per condition: "
+            "histograms (width: spectra per bin) instead of one dot per spectrum"
         )
-        style.label_synthetic(figure, synthetic)
+    return title
+
+
+def _quality_table(summary_rows, point_rows, bin_rows, swarm: bool) -> pd.DataFrame:
     table_columns = [
         "level",
         "measure",
@@ -296,7 +340,7 @@ def qc_spectral_quality(
         "whisker_low",
         "whisker_high",
         "threshold",
-        "flag_if",
+        "rule",
         "n_beyond_threshold",
     ]
     if swarm:
@@ -304,8 +348,7 @@ def qc_spectral_quality(
     parts = [pd.DataFrame(summary_rows), *point_rows]  # one frame of spectra per cell
     if bin_rows:
         parts.append(pd.DataFrame(bin_rows))
-    table = pd.concat(parts, ignore_index=True).reindex(columns=table_columns)
-    return figure, table
+    return pd.concat(parts, ignore_index=True).reindex(columns=table_columns)
 
 
 def _draw_swarm(ax, groups: list[np.ndarray], conditions: list[str], colours: dict) -> None:
@@ -361,7 +404,7 @@ def _draw_histograms(ax, groups, conditions: list[str], colours: dict, spec: dic
                     "bin_high": high,
                     "n": int(n),
                     "threshold": spec["threshold"],
-                    "flag_if": spec["flag_if"],
+                    "rule": spec["rule"],
                 }
             )
     return rows
@@ -438,19 +481,8 @@ def qc_ratio_by_participant(
         ax.tick_params(length=0)
         for side in ("top", "right", "bottom", "left"):
             ax.spines[side].set_visible(False)
-        for k, condition in enumerate(conditions):
-            ax.text(
-                (k + 0.5) * len(blocks),
-                -0.2,
-                labels.condition(condition),
-                ha="center",
-                va="bottom",
-                color=style.condition_colours(conditions)[condition],
-                fontweight="bold",
-            )
-        used = sorted({c for code in codes.values() for c in _split_code(code)})
-        key = "; ".join(f"{c} {CODE_NAMES.get(c, c)}" for c in used)
-        key = "\n".join(textwrap.wrap(f"grey: excluded by QC ({key})", 62)) if used else ""
+        _condition_headers(ax, conditions, blocks, labels, -0.2)
+        key = _exclusion_key(codes)
         ax.set_xlabel(
             f"fMRS block (n = {len(participants)} participants)" + (f"\n{key}" if key else "")
         )
@@ -458,6 +490,27 @@ def qc_ratio_by_participant(
         colourbar.set_label(f"{label} (ratio), included spectra")
         style.label_synthetic(figure, synthetic)
     return figure, table
+
+
+def _condition_headers(ax, conditions: list[str], blocks, labels: style.Labels, y: float) -> None:
+    """Each condition's name, in its colour, above its blocks of the ratio map."""
+    for k, condition in enumerate(conditions):
+        ax.text(
+            (k + 0.5) * len(blocks),
+            y,
+            labels.condition(condition),
+            ha="center",
+            va="bottom",
+            color=style.condition_colours(conditions)[condition],
+            fontweight="bold",
+        )
+
+
+def _exclusion_key(codes: dict) -> str:
+    """The words of the exclusion codes that appear in the map ('' where none does)."""
+    used = sorted({c for code in codes.values() for c in _split_code(code)})
+    key = "; ".join(f"{c} {CODE_NAMES.get(c, c)}" for c in used)
+    return "\n".join(textwrap.wrap(f"grey: excluded by QC ({key})", 62)) if used else ""
 
 
 def _split_code(code: str) -> list[str]:
@@ -535,16 +588,7 @@ def ratio_heat_map(
         cells = [(c, b) for c in conditions for b in blocks]
         ax.set_xticks(np.arange(n_cells) + 0.5, [str(b) for _, b in cells])
         ax.tick_params(axis="x", length=0)
-        for k, condition in enumerate(conditions):
-            ax.text(
-                (k + 0.5) * len(blocks),
-                -0.01 * len(participants),
-                labels.condition(condition),
-                ha="center",
-                va="bottom",
-                color=style.condition_colours(conditions)[condition],
-                fontweight="bold",
-            )
+        _condition_headers(ax, conditions, blocks, labels, -0.01 * len(participants))
         ax.set_ylabel(
             f"participants (n = {len(participants)}),\nsorted by spectra excluded (most first)"
         )

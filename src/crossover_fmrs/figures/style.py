@@ -219,6 +219,42 @@ def honest_limits(ax, values, floor: float | None = None, min_span_fraction: flo
     ax.set_ylim(middle - half, middle + half)
 
 
+COUNT_FONT_SIZE = FONT_SIZE - 1
+COUNT_TOP_PT = 14.5  # below the tick labels (tick 2.5 + pad 3.5 + 7 pt text + a gap)
+COUNT_LINE_PT = 7.5
+
+
+def counts_under_axis(ax, x_by_condition: dict, n_by_condition: dict, colours: dict) -> None:
+    """The n of every plotted mean under the x axis, one row per condition in its colour, with
+    the axis label moved below the rows (fixed offsets in points: the same at any data range)."""
+    for row, (condition, xs) in enumerate(x_by_condition.items()):
+        for x, n in zip(xs, n_by_condition[condition]):
+            ax.annotate(
+                f"{int(n)}",
+                xy=(x, 0),
+                xycoords=ax.get_xaxis_transform(),
+                xytext=(0, -COUNT_TOP_PT - row * COUNT_LINE_PT),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=COUNT_FONT_SIZE,
+                color=colours[condition],
+                annotation_clip=False,
+            )
+    ax.annotate(
+        "n",
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(-6, -COUNT_TOP_PT),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=COUNT_FONT_SIZE,
+        fontstyle="italic",
+    )
+    ax.xaxis.labelpad = 4 + len(x_by_condition) * COUNT_LINE_PT
+
+
 def outcome_label(outcome: str) -> str:
     """QIDS_SR16 -> QIDS-SR16, TEPS_A -> TEPS-A, M3VAS_mood -> M3VAS mood."""
     head, _, tail = outcome.partition("_")

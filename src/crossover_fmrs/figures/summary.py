@@ -1,13 +1,17 @@
-"""The numbers the figures draw: means, SDs, SEMs and counts, without matplotlib.
+"""The numbers the figures draw: means, counts and within-participant intervals, without matplotlib.
 
-SEM is the between-observation SD (n - 1 denominator) over sqrt(n); with one observation SD and
-SEM are NaN, with none the mean is NaN too. Missing values are left out and counted, never filled.
+Every participant is in every condition, so the error bars are Cousineau-Morey 95% intervals
+(within_ci): they show the uncertainty of the differences between the cells that the design
+compares, without the spread between participants that the within-participant comparisons remove.
+The between-participant SD and SEM (n - 1 denominator; NaN with one value) stay in the tables.
+Missing values are left out and counted, never filled.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from ..common.errors import InputError
 from .data import check_levels, check_unique, require_columns, source_of
@@ -16,6 +20,9 @@ SEX_ORDER = ["M", "F"]
 SEX_LABELS = {"M": "males", "F": "females"}
 SPECTRUM_KEYS = ["participant_id", "condition", "block"]
 SCORE_KEYS = ["participant_id", "condition", "outcome", "timepoint"]
+CI_LEVEL = 0.95
+CI_NAME = "95% within-participant CI (Cousineau-Morey)"
+INTERVAL_COLUMNS = ["n_within", "ci_low", "ci_high"]
 
 
 def mean_sem(values) -> dict:
@@ -28,10 +35,63 @@ def mean_sem(values) -> dict:
     return {"n": n, "mean": mean, "sd": sd, "sem": sd / np.sqrt(n) if n > 1 else np.nan}
 
 
+def within_ci(
+    frame: pd.DataFrame,
+    cells: list[str],
+    n_cells: int,
+    *,
+    value: str = "value",
+    subject: str = "participant_id",
+    level: float = CI_LEVEL,
+) -> pd.DataFrame:
+    """Half-width of the Cousineau-Morey interval of every cell (Cousineau 2005; Morey 2008).
+
+    Each participant's values are centred on their own mean over the cells they have (plus the
+    grand mean, which shifts every value alike and so leaves the widths unchanged); the variance
+    of the centred values of a cell is multiplied by M / (M - 1), M = n_cells, the number of
+    within-participant cells of the design; half-width = t(level, n - 1) * SD * sqrt(M / (M - 1))
+    / sqrt(n). A participant missing cells is centred on the cells they have; one with a single
+    cell has no within-participant variation and is left out of the interval (n_within counts
+    who is in). Columns of `cells` that are between-participant (sex) only split the table: a
+    participant's mean is over their own cells. One groupby pass: linear in the rows.
+    """
+    data = frame.loc[frame[value].notna(), [subject, *cells, value]]
+    by_subject = data.groupby(subject, sort=False)[value]
+    data = data.assign(
+        _centred=data[value] - by_subject.transform("mean"), _k=by_subject.transform("size")
+    )
+    data = data[data["_k"] > 1]
+    grouped = data.groupby(cells, sort=True)["_centred"]
+    table = pd.DataFrame({"n_within": grouped.size(), "_sd": grouped.std(ddof=1)})
+    n = table["n_within"].to_numpy(float)
+    correction = np.sqrt(n_cells / (n_cells - 1)) if n_cells > 1 else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = scipy_stats.t.ppf((1 + level) / 2, n - 1)
+        table["ci_half"] = np.where(n > 1, t * table["_sd"] * correction / np.sqrt(n), np.nan)
+    return table.drop(columns="_sd").reset_index()
+
+
+def add_interval(summary: pd.DataFrame, intervals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """summary with n_within, ci_low and ci_high: the cell's mean ± its within_ci half-width."""
+    merged = summary.merge(intervals, on=keys, how="left", validate="one_to_one")
+    merged["n_within"] = merged["n_within"].fillna(0).astype(int)
+    merged["ci_low"] = merged["mean"] - merged["ci_half"]
+    merged["ci_high"] = merged["mean"] + merged["ci_half"]
+    return merged.drop(columns="ci_half")
+
+
 def error_bar_ends(summary: pd.DataFrame) -> list[float]:
-    """Both ends of every mean ± SEM bar of a summary (a mean alone where the SEM is missing)."""
-    sem = summary["sem"].fillna(0)
-    return list(summary["mean"] - sem) + list(summary["mean"] + sem)
+    """Both ends of every interval of a summary (the mean alone where it has none)."""
+    low = summary["ci_low"].fillna(summary["mean"])
+    high = summary["ci_high"].fillna(summary["mean"])
+    return list(low) + list(high)
+
+
+def error_bars(summary: pd.DataFrame) -> np.ndarray:
+    """yerr for errorbar: distances from the mean to the interval's ends (0 where none)."""
+    low = (summary["mean"] - summary["ci_low"]).fillna(0).to_numpy(float)
+    high = (summary["ci_high"] - summary["mean"]).fillna(0).to_numpy(float)
+    return np.vstack([low, high])
 
 
 def included_mask(spectra: pd.DataFrame) -> pd.Series:
@@ -93,7 +153,8 @@ def with_sex(frame: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
 
 
 def block_summary(spectra: pd.DataFrame, conditions: list[str], by: list[str] = ()) -> pd.DataFrame:
-    """Mean ± SEM of the ratio per [by x] condition x block, over included spectra only.
+    """Mean and within_ci interval of the ratio per [by x] condition x block, over included
+    spectra only (M = conditions x blocks).
 
     Every block seen in the table appears for every condition (n = 0 where nothing is left);
     n_excluded counts the spectra of the cell that QC excluded or that have no ratio.
@@ -150,7 +211,16 @@ def block_summary(spectra: pd.DataFrame, conditions: list[str], by: list[str] = 
         "sem",
         "n_excluded",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    keys = by + ["condition", "block"]
+    kept_rows = spectra.loc[kept, keys + ["participant_id", "ratio"]]
+    intervals = within_ci(kept_rows, keys, len(conditions) * len(times), value="ratio")
+    summary = add_interval(pd.DataFrame(rows, columns=columns), intervals, keys)
+    return summary[columns[:-1] + INTERVAL_COLUMNS + ["n_excluded"]]
+
+
+def data_end_min(spectra: pd.DataFrame) -> float:
+    """Where the fMRS data end: the offset of the last block (minutes from the infusion's start)."""
+    return float(block_times(spectra)["offset_min"].max())
 
 
 def _order_key(column: str, value):
@@ -220,14 +290,18 @@ def outcome_order(scores: pd.DataFrame, scales: dict) -> list[str]:
 def timepoint_summary(
     scores: pd.DataFrame, conditions: list[str], scales: dict, outcomes: list[str]
 ) -> pd.DataFrame:
-    """Mean ± SEM per outcome x condition x time point; n counts values, n_missing rows with NA."""
+    """Mean and within_ci interval per outcome x condition x time point (M = conditions x time
+    points of the outcome's scale); n counts values, n_missing rows with NA."""
     check_scores(scores, conditions, scales)
-    rows = []
+    rows, intervals = [], []
     for outcome in outcomes:
         of_outcome = scores[scores["outcome"] == outcome]
         if of_outcome.empty:
             raise InputError(source_of(scores), None, "outcome", f"rows for {outcome}", "none")
         scale = of_outcome["scale"].iloc[0]
+        n_cells = len(conditions) * len(scales[scale]["timepoints"])
+        cells = within_ci(of_outcome, ["condition", "timepoint"], n_cells)
+        intervals.append(cells.assign(outcome=outcome))
         for condition in conditions:
             for position, timepoint in enumerate(scales[scale]["timepoints"]):
                 cell = of_outcome[
@@ -245,31 +319,34 @@ def timepoint_summary(
                         "n_missing": len(cell) - stats["n"],
                     }
                 )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "outcome",
-            "scale",
-            "condition",
-            "timepoint",
-            "timepoint_index",
-            "n",
-            "mean",
-            "sd",
-            "sem",
-            "n_missing",
-        ],
+    columns = [
+        "outcome",
+        "scale",
+        "condition",
+        "timepoint",
+        "timepoint_index",
+        "n",
+        "mean",
+        "sd",
+        "sem",
+    ]
+    summary = add_interval(
+        pd.DataFrame(rows, columns=columns + ["n_missing"]),
+        pd.concat(intervals, ignore_index=True),
+        ["outcome", "condition", "timepoint"],
     )
+    return summary[columns + INTERVAL_COLUMNS + ["n_missing"]]
 
 
 def change_scores(
     scores: pd.DataFrame,
-    participants: pd.DataFrame,
+    participants: pd.DataFrame | None,
     conditions: list[str],
     scales: dict,
     outcome: str = "MADRS",
 ) -> pd.DataFrame:
-    """Per participant x condition: last minus first configured time point (MADRS: day1 - pre).
+    """Per participant x condition: last minus first configured time point (MADRS: day1 - pre),
+    with each participant's sex when `participants` is given (then sorted by sex first).
 
     NaN where either value is missing; the participant still appears, with the missing side NaN.
     """
@@ -284,19 +361,20 @@ def change_scores(
     )
     wide = wide.reindex(columns=[first, last]).reset_index()
     wide.columns.name = None
-    wide = with_sex(wide, participants)
+    sexes = participants is not None
+    if sexes:
+        wide = with_sex(wide, participants)
+        wide["sex_rank"] = wide["sex"].map({s: i for i, s in enumerate(SEX_ORDER)})
     wide = wide.rename(columns={first: "value_first", last: "value_last"})
     wide["change"] = wide["value_last"] - wide["value_first"]
     wide["outcome"] = outcome
     wide["change_definition"] = f"{last} - {first}"
-    wide["sex_rank"] = wide["sex"].map({s: i for i, s in enumerate(SEX_ORDER)})
     wide["condition_rank"] = wide["condition"].map({c: i for i, c in enumerate(conditions)})
-    wide = wide.sort_values(
-        ["sex_rank", "condition_rank", "participant_id"], kind="stable"
-    ).reset_index(drop=True)
+    order = ["sex_rank"] * sexes + ["condition_rank", "participant_id"]
+    wide = wide.sort_values(order, kind="stable").reset_index(drop=True)
     return wide[
-        [
-            "sex",
+        ["sex"] * sexes
+        + [
             "condition",
             "participant_id",
             "outcome",
@@ -306,3 +384,55 @@ def change_scores(
             "change",
         ]
     ]
+
+
+def change_summary(
+    changes: pd.DataFrame, conditions: list[str], by: list[str] = ()
+) -> pd.DataFrame:
+    """Mean and within_ci interval of change_scores per [by x] condition (M = conditions)."""
+    by = list(by)
+    groups = [()] if not by else list(dict.fromkeys(changes[by].itertuples(index=False, name=None)))
+    rows = []
+    for key in groups:
+        in_group = np.ones(len(changes), dtype=bool)
+        for column, value in zip(by, key):
+            in_group &= (changes[column] == value).to_numpy()
+        for condition in conditions:
+            cell = changes.loc[in_group & (changes["condition"] == condition).to_numpy(), "change"]
+            rows.append({**dict(zip(by, key)), "condition": condition, **mean_sem(cell)})
+    columns = by + ["condition", "n", "mean", "sd", "sem"]
+    intervals = within_ci(changes, by + ["condition"], len(conditions), value="change")
+    summary = add_interval(pd.DataFrame(rows, columns=columns), intervals, by + ["condition"])
+    return summary[columns + INTERVAL_COLUMNS]
+
+
+def analysed_by_condition(
+    spectra: pd.DataFrame,
+    scores: pd.DataFrame,
+    conditions: list[str],
+    outcome: str = "MADRS",
+) -> pd.DataFrame:
+    """Who was analysed on each condition, for the flow diagram: participants with an included
+    spectrum (with a ratio) or a rating of `outcome`, and the spectra and ratings analysed."""
+    check_spectra(spectra, conditions)
+    require_columns(scores, ["participant_id", "condition", "outcome", "value"])
+    label = ratio_label(spectra)
+    kept = spectra[included_mask(spectra)]
+    rated = scores[(scores["outcome"] == outcome) & scores["value"].notna()]
+    rows = []
+    for condition in conditions:
+        of_spectra = kept[kept["condition"] == condition]
+        of_ratings = rated[rated["condition"] == condition]
+        people = set(of_spectra["participant_id"]) | set(of_ratings["participant_id"])
+        rows.append(
+            {
+                "condition": condition,
+                "n_participants": len(people),
+                "n_spectra": len(of_spectra),
+                "n_ratings": len(of_ratings),
+                "note": f"{label}: {of_spectra['participant_id'].nunique()} participants, "
+                f"{len(of_spectra)} spectra; {outcome}: "
+                f"{of_ratings['participant_id'].nunique()} participants, {len(of_ratings)} ratings",
+            }
+        )
+    return pd.DataFrame(rows)
