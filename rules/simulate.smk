@@ -22,7 +22,7 @@ if "simulation" in config:
             scales=SCALES,
             reference=config["study"]["reference_condition"],
             qc_thresholds=config["qc"]["mrs"],
-            stats=config["stats"],  # the models the calibration fits: the analysis's own
+            stats=config["stats"],  # the models the simulator fits to its effects: the analysis's own
             site_column=config["study"].get("site_column", "site"),
         script:
             "../scripts/simulate_study.py"

@@ -396,7 +396,9 @@ def attenuation(
         return 100.0 * (1.0 - np.mean(t, axis=axis) / np.mean(r, axis=axis))
 
     def interval(samples, statistic) -> tuple[float, float]:
-        if n_pairs < 2:  # no resampling distribution from fewer than two participants
+        # no resampling distribution from fewer than two participants, or without resamples
+        # (a caller that needs only the estimate)
+        if n_pairs < 2 or n_resamples < 2:
             return np.nan, np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
             found = stats.bootstrap(
@@ -428,7 +430,7 @@ def attenuation(
         warnings.append(
             f"the {reference} mean reduction's CI includes 0: the ratio's denominator may be 0"
         )
-    if n_pairs < 2:
+    if n_pairs < 2 and n_resamples >= 2:
         warnings.append(f"{n_pairs} participant(s) with both reductions: no interval")
     rows = [
         {
