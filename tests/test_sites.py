@@ -118,3 +118,18 @@ def test_model_data_carry_the_site_only_for_a_pooled_study(glx):
     assert "site" not in glx_model_data(spectra, participants.assign(site="A"))
     pooled = participants.assign(site=participants["participant_id"].map(three_sites(glx)))
     assert set(glx_model_data(spectra, pooled)["site"]) == {"A", "B", "C"}
+
+
+def test_site_names_are_only_labels_never_file_names(glx):
+    """Batches, not sites, name the scattered jobs' files: a site called 'Oslo/Bergen: 2' or
+    'site *1' is as good as 'A', and gives the same effects."""
+    plain = site_effects(
+        with_sites(glx, three_sites(glx)), FORMULA, "(1 | site)", CONDITIONS, "placebo"
+    )
+    odd_names = {"A": "Oslo/Bergen: 2", "B": "site *1", "C": "..\\C"}
+    renamed = {pid: odd_names[site] for pid, site in three_sites(glx).items()}
+    odd = site_effects(with_sites(glx, renamed), FORMULA, "(1 | site)", CONDITIONS, "placebo")
+    by_name = odd.iloc[:3].set_index("site")["estimate"]
+    for site, name in odd_names.items():
+        assert by_name[name] == plain.iloc[:3].set_index("site")["estimate"][site]
+    assert odd.iloc[3:]["estimate"].tolist() == pytest.approx(plain.iloc[3:]["estimate"].tolist())
