@@ -9,5 +9,9 @@ import sys
 from pathlib import Path
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-if SRC not in sys.path:
+# First on the path, even when Snakemake has appended it already: an installed copy of the package
+# (another checkout's editable install in a shared venv) must not shadow this checkout's.
+if sys.path[:1] != [SRC]:
+    if SRC in sys.path:
+        sys.path.remove(SRC)
     sys.path.insert(0, SRC)

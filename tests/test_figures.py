@@ -142,7 +142,8 @@ def scores():
 
 @pytest.fixture
 def flow_table():
-    """A crossover's flow: randomised, two sequences, two periods, analyses (stats.flow's layout)."""
+    """A crossover's flow: randomised, two sequences, two periods, analyses (stats.flow's
+    layout)."""
     pn, np_ = "placebo-naltrexone", "naltrexone-placebo"
     rows = [
         (1, 1, "all", "Randomised", "all", 4, np.nan, "", ""),

@@ -1,5 +1,5 @@
-"""The participant flow of a crossover trial drawn from results/stats/participant_flow.tsv (boxes and
-arrows, after the CONSORT 2010 extension to crossover trials).
+"""The participant flow of a crossover trial drawn from results/stats/participant_flow.tsv (boxes
+and arrows, after the CONSORT 2010 extension to crossover trials).
 
 Layout, read off the table: boxes of one `tier` stand side by side, in step order; tiers run top
 to bottom. Between two tiers of the same sequences (`arm`) arrows run sequence to sequence;
