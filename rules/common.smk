@@ -311,4 +311,4 @@ def final_outputs():
         targets.append(f"{RESULTS}/stats/attenuation.tsv")
     if stats["paper_comparison"]:
         targets.append(f"{RESULTS}/paper_comparison.tsv")
-    return targets + TABLE_PAGES
+    return targets + TABLE_PAGES + [CONFIG_PAGE]

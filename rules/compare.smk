@@ -35,11 +35,8 @@ rule paper_comparison:
 
 rule run_record:
     output:
-        config=report(
-            f"{RESULTS}/run/config.yaml",
-            caption="../report/run_config.rst",
-            category="Run record",
-        ),
+        # shown in the report as a page (rule report_run_config)
+        config=f"{RESULTS}/run/config.yaml",
         versions=f"{RESULTS}/run/software_versions.tsv",
     log:
         f"{RESULTS}/logs/compare/run_record.log",

@@ -101,6 +101,20 @@ FIGURE_TABLE = [
     ),
 ]
 FIGURES = [name for name, *_ in FIGURE_TABLE]
+# What each figure shows: its name in the report's lists (Snakemake's report would name it by
+# its file otherwise).
+FIGURE_TITLES = {
+    "glx_timecourse": f"{RATIO_LABEL} time course by condition",
+    "glx_individual": f"{RATIO_LABEL} of each participant",
+    "madrs_timecourse": f"{PRIMARY_CLINICAL_OUTCOME} before and after, by condition",
+    "secondary_scales": "Secondary rating scales by condition",
+    "sex_glx": f"{RATIO_LABEL} time course by condition, males and females",
+    "sex_madrs": f"{PRIMARY_CLINICAL_OUTCOME} change by condition, males and females",
+    "qc_spectral_quality": "Spectral quality of every spectrum (linewidth, S/N, %SD)",
+    "qc_ratio_by_participant": f"{RATIO_LABEL} of every spectrum with its QC decision",
+    "site_forest": f"{RATIO_LABEL} condition effect per site (forest plot)",
+    "participant_flow": "Participant flow diagram",
+}
 
 
 for name, inputs, param_names, category, subcategory in FIGURE_TABLE:
@@ -119,6 +133,7 @@ for name, inputs, param_names, category, subcategory in FIGURE_TABLE:
                 caption=f"../report/figures/{name}.rst",
                 category=category,
                 subcategory=subcategory,
+                labels={"name": FIGURE_TITLES[name]},
             ),
         log:
             f"{RESULTS}/logs/figures/{name}.log",

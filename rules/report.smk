@@ -7,7 +7,7 @@ REPORT_TABLES = [
     (
         "paper_comparison",
         f"{RESULTS}/paper_comparison.tsv",
-        "Paper vs reproduced",
+        "Paper vs reproduced: every published result",
         "paper_comparison",
         "Paper comparison",
         "Paper comparison",
@@ -25,7 +25,7 @@ REPORT_TABLES = [
     (
         "participant_flow",
         f"{RESULTS}/stats/participant_flow.tsv",
-        "Participant flow",
+        "Participant flow (counts per stage)",
         "participant_flow",
         "QC",
         "Participant flow",
@@ -34,7 +34,7 @@ REPORT_TABLES = [
     (
         "glx_lmm",
         f"{STATS}/glx_lmm.tsv",
-        f"{RATIO_LABEL}: mixed model",
+        f"{RATIO_LABEL} mixed model (type III F tests)",
         "stats/glx_lmm",
         "fMRS",
         "Statistics",
@@ -43,7 +43,7 @@ REPORT_TABLES = [
     (
         "glx_lmm_sensitivity",
         f"{STATS}/glx_lmm_sensitivity.tsv",
-        f"{RATIO_LABEL}: mixed model with a session random intercept (sensitivity)",
+        f"{RATIO_LABEL} mixed model with a session intercept (sensitivity; F tests)",
         "stats/glx_lmm_sensitivity",
         "fMRS",
         "Statistics",
@@ -52,7 +52,7 @@ REPORT_TABLES = [
     (
         "glx_sensitivity_models",
         f"{STATS}/glx_sensitivity_models.tsv",
-        f"{RATIO_LABEL}: sensitivity model, variance components and fit",
+        f"{RATIO_LABEL} sensitivity model: variance components and fit",
         "stats/models",
         "fMRS",
         "Statistics",
@@ -61,7 +61,7 @@ REPORT_TABLES = [
     (
         "glx_rm_anova",
         f"{STATS}/glx_rm_anova.tsv",
-        f"{RATIO_LABEL}: repeated-measures ANOVAs",
+        f"{RATIO_LABEL} repeated-measures ANOVAs (complete cases)",
         "stats/glx_rm_anova",
         "fMRS",
         "Statistics",
@@ -70,7 +70,7 @@ REPORT_TABLES = [
     (
         "glx_models",
         f"{STATS}/glx_models.tsv",
-        f"{RATIO_LABEL}: variance components and fit",
+        f"{RATIO_LABEL} mixed model: variance components and fit",
         "stats/models",
         "fMRS",
         "Statistics",
@@ -79,7 +79,7 @@ REPORT_TABLES = [
     (
         "clinical_lmm",
         f"{STATS}/clinical_lmm.tsv",
-        "Rating scales: mixed models",
+        "Rating scales: mixed models (type III F tests)",
         "stats/clinical_lmm",
         "Clinical",
         "Statistics",
@@ -88,7 +88,7 @@ REPORT_TABLES = [
     (
         "clinical_rm_anova",
         f"{STATS}/clinical_rm_anova.tsv",
-        "Rating scales: repeated-measures ANOVAs",
+        "Rating scales: repeated-measures ANOVAs (complete cases)",
         "stats/clinical_rm_anova",
         "Clinical",
         "Statistics",
@@ -97,7 +97,7 @@ REPORT_TABLES = [
     (
         "clinical_models",
         f"{STATS}/clinical_models.tsv",
-        "Rating scales: variance components and fit",
+        "Rating scales: mixed models, variance components and fit",
         "stats/models",
         "Clinical",
         "Statistics",
@@ -106,7 +106,7 @@ REPORT_TABLES = [
     (
         "attenuation",
         f"{STATS}/attenuation.tsv",
-        "Attenuation of the day-1 improvement",
+        "Attenuation of the day-1 improvement (bootstrap CI)",
         "stats/attenuation",
         "Clinical",
         "Statistics",
@@ -115,7 +115,7 @@ REPORT_TABLES = [
     (
         "sex_stratified",
         f"{STATS}/sex_stratified.tsv",
-        "Models within each sex",
+        "Mixed models within each sex (F tests)",
         "stats/sex_stratified",
         "Sex differences",
         "Statistics",
@@ -124,7 +124,7 @@ REPORT_TABLES = [
     (
         "sex_interaction",
         f"{STATS}/sex_interaction.tsv",
-        "Interaction with sex",
+        "Mixed models with the sex interactions (F tests)",
         "stats/sex_interaction",
         "Sex differences",
         "Statistics",
@@ -142,7 +142,7 @@ REPORT_TABLES = [
     (
         "site_effects",
         f"{STATS}/site_effects.tsv",
-        f"{RATIO_LABEL}: effect per site and pooled",
+        f"{RATIO_LABEL} condition effect per site, pooled and meta-analysed",
         "stats/site_effects",
         "Sites",
         "Statistics",
@@ -151,7 +151,7 @@ REPORT_TABLES = [
     (
         "crossover_checks",
         f"{STATS}/crossover_checks.tsv",
-        "Crossover checks: period and carry-over",
+        "Crossover checks: period and carry-over terms (F tests)",
         "stats/crossover_checks",
         "Crossover checks",
         "Statistics",
@@ -176,9 +176,12 @@ REPORT_TABLES = [
         True,
     ),
 ]
+# Tables without an outcome column: the outcome whose unit their estimates carry.
+TABLE_OUTCOME = {"site_effects": RATIO_LABEL}
 TABLE_PAGES = [
     f"{RESULTS}/report/tables/{name}.html" for name, *_, built in REPORT_TABLES if built
 ]
+CONFIG_PAGE = f"{RESULTS}/report/run/config.html"
 
 
 for name, table, title, caption, category, subcategory, built in REPORT_TABLES:
@@ -190,12 +193,15 @@ for name, table, title, caption, category, subcategory, built in REPORT_TABLES:
             f"report_table_{name}"
         input:
             table=table,
+            # shown on the page too, so editing it rebuilds the page
+            caption=f"report/{caption}.rst",
         output:
             page=report(
                 f"{RESULTS}/report/tables/{name}.html",
                 caption=f"../report/{caption}.rst",
                 category=category,
                 subcategory=subcategory,
+                labels={"name": title},
             ),
         log:
             f"{RESULTS}/logs/report/{name}.log",
@@ -206,6 +212,34 @@ for name, table, title, caption, category, subcategory, built in REPORT_TABLES:
         params:
             code=code_version("report_table.py"),
             title=title,
-            synthetic=LABELS["synthetic"],
+            labels=LABELS,
+            ratio_label=RATIO_LABEL,
+            outcome=TABLE_OUTCOME.get(name, ""),
         script:
             "../scripts/report_table.py"
+
+
+rule report_run_config:
+    input:
+        config=f"{RESULTS}/run/config.yaml",
+        caption="report/run_config.rst",
+    output:
+        page=report(
+            CONFIG_PAGE,
+            caption="../report/run_config.rst",
+            category="Run record",
+            subcategory="Run record",
+            labels={"name": "Configuration of the run (config.yaml)"},
+        ),
+    log:
+        f"{RESULTS}/logs/report/run_config.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/report/run_config.tsv"
+    conda:
+        "../envs/python.yaml"
+    params:
+        code=code_version("report_config.py"),
+        title="Configuration of the run (config.yaml)",
+        labels=LABELS,
+    script:
+        "../scripts/report_config.py"

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-# First on the path even when it is there already: an editable install of another checkout (its
-# src/ listed earlier, e.g. by a shared virtual environment) must not shadow this one.
+# First on the path, even when Snakemake has appended it already: an installed copy of the package
+# (another checkout's editable install in a shared venv) must not shadow this checkout's.
 if sys.path[:1] != [SRC]:
     if SRC in sys.path:
         sys.path.remove(SRC)
