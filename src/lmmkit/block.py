@@ -35,6 +35,19 @@ def _nesting_factor(design: Design) -> int | None:
     return None
 
 
+def block_width(design: Design) -> int:
+    """Random-effect columns of the largest group of the nesting factor: the side of the dense
+    matrix the block backend factorises per group (participants nested in a site: all of the
+    site's participants)."""
+    top = design.random[_nesting_factor(design)]
+    width = np.zeros(top.n_levels, dtype=np.int64)
+    for block in design.random:
+        parent = np.zeros(block.n_levels, dtype=np.int64)
+        parent[block.codes] = top.codes
+        width += np.bincount(parent, minlength=top.n_levels) * block.values.shape[1]
+    return int(width.max())
+
+
 def _bmm(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """A @ B for stacks of tiny matrices: numpy's matmul runs a small product per group, slower
     (~3x for 2 x 2) than a few broadcast multiply-adds over all groups at once."""

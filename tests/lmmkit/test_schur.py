@@ -82,3 +82,39 @@ def test_exact_gradient_equals_central_differences(formula):
         differences = reml.evaluate(theta)[1]
         scale = max(np.abs(differences).max(), 1.0)
         assert np.abs(exact - differences).max() / scale < 1e-5
+
+
+def test_wide_nesting_groups_go_to_the_schur_backend_narrow_ones_to_the_block_backend():
+    """Participants nested in a few sites: one site's block would be hundreds of columns wide
+    (cubic cost), so participants (diagonal) against the small site block; sessions nested in
+    participants stay with the block backend. Both backends give the same REML criterion."""
+    import pandas as pd
+
+    from lmmkit.block import BlockReml
+    from lmmkit.reml import MAX_BLOCK_WIDTH
+
+    rng = np.random.default_rng(11)
+    n, sites = 4 * (MAX_BLOCK_WIDTH + 1), 4
+    people = np.repeat(np.arange(n), 4)
+    frame = pd.DataFrame(
+        {
+            "participant": [f"p{i}" for i in people],
+            "site": [f"s{i % sites}" for i in people],
+            "condition": np.tile(["a", "a", "b", "b"], n),
+        }
+    )
+    frame["y"] = rng.normal(size=len(frame)) + rng.normal(size=n)[people]
+
+    def backend(formula):
+        design = build_design(frame, parse_formula(formula), None, "x")
+        layout = Layout.of([block.term for block in design.random])
+        return design, layout, make_reml(design, layout, "x")
+
+    design, layout, wide = backend("y ~ condition + (1 | participant) + (1 | site)")
+    assert isinstance(wide, SchurReml)
+    theta = np.array([0.7, 0.3])
+    assert wide.evaluate(theta, gradient=False)[0] == pytest.approx(
+        BlockReml(design, layout).evaluate(theta, gradient=False)[0], rel=1e-10
+    )
+    narrow = backend("y ~ condition + (1 | participant) + (1 | participant:condition)")[2]
+    assert isinstance(narrow, BlockReml)
