@@ -83,9 +83,10 @@ def scale_table() -> str:
         "Measured by `python tools/benchmark_scale.py"
         + (" --with-10000" if any(r["participants"] == "10000" for r in measured) else "")
         + f"` (`docs/evidence/benchmarks/scale.tsv`; {machine_of_scale(measured[0])}, "
-        f"`--cores {measured[0]['cores']}`); each size is a plain draw of the simulator, run "
-        "through the default target in a fresh copy of the workflow. The ratio is to the "
-        "26-participant run of the same session.",
+        f"`--cores {measured[0]['cores']}`); each size is a plain draw of the simulator at "
+        f"{measured[0].get('sites', '1')} sites, run through the default target in a fresh copy "
+        "of the workflow. The ratio is to the 26-participant run of the same session; the "
+        "largest job is named by its benchmark file.",
         "",
         "| participants | jobs | wall | CPU | CPU ratio to 26 | largest peak memory of a job |",
         "|---|---|---|---|---|---|",
@@ -94,7 +95,8 @@ def scale_table() -> str:
         lines.append(
             f"| {int(row['participants']):,} | {row['jobs']} | {float(row['wall_s']):.0f} s | "
             f"{float(row['cpu_s']):.0f} CPU-s | {row['cpu_ratio_to_26']} × | "
-            f"{float(row['largest_job_peak_mb']):,.0f} MB ({row['largest_job']}) |"
+            f"{float(row['largest_job_peak_mb']):,.0f} MB "
+            f"({row['largest_job'].removesuffix('.tsv')}) |"
         )
     return "\n".join(lines) + "\n"
 
