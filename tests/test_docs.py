@@ -192,6 +192,7 @@ def test_speed_figures_in_the_docs_are_those_of_the_benchmark_files():
     assert {name: float(value) for name, value in quoted.items()} == measured.to_dict()
     assert quote_benchmarks.workflow_table() in (ROOT / "README.md").read_text()
     assert quote_benchmarks.power_table() in (ROOT / "docs" / "power.md").read_text()
+    assert quote_benchmarks.scale_table() in (ROOT / "docs" / "performance.md").read_text()
 
 
 def test_every_repository_path_the_docs_name_exists():
