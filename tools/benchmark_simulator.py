@@ -22,6 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from machine import cpu_model  # noqa: E402  (tools/, beside this script)
+
 COLUMNS = [
     "participants",
     "sites",
@@ -36,16 +39,6 @@ COLUMNS = [
     "load_1min_before",
     "python",
 ]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def run_one(n: int, sites: int, scratch: Path) -> dict:

@@ -65,8 +65,13 @@ def timed(workdir: Path, command: list[str]) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the child processes) of one command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, cwd=workdir, check=True, capture_output=True)
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
     wall = time.perf_counter() - start
+    if done.returncode:  # a failed command has no time worth keeping: say why, stop
+        sys.exit(
+            f"{' '.join(command)} failed (exit {done.returncode}):\n"
+            f"{(done.stdout + done.stderr)[-3000:]}"
+        )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
