@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 from benchmark_workflow import copy_workflow  # noqa: E402  (after the path insert)
+from crossover_fmrs.ingest.clinical import scale_specs  # noqa: E402
 from crossover_fmrs.simulate.study import (  # noqa: E402
     simulate_files,
     study_settings,
@@ -67,10 +68,7 @@ def simulate(config: dict, n: int, sites: int, out: Path) -> float:
     settings = study_settings(
         config["simulation"], n_participants=n, n_sites=sites, calibrate=False
     )
-    scales = {
-        entry["name"]: {"sheet": entry["sheet"], "timepoints": entry["timepoints"]}
-        for entry in config["clinical"]["scales"]
-    }
+    scales = scale_specs(config["clinical"]["scales"])
     start = time.process_time()
     files = simulate_files(
         settings,

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from ..common.tables import SITE
+from ..ingest.clinical import scale_specs
 from .study import (
     SimulationSettingsError,
     is_simulated_study,
@@ -143,10 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     except SimulationSettingsError as error:
         return refuse(str(error))
     study = config["study"]
-    scales = {
-        entry["name"]: {"sheet": entry["sheet"], "timepoints": entry["timepoints"]}
-        for entry in config["clinical"]["scales"]
-    }
+    scales = scale_specs(config["clinical"]["scales"])
     stderr_progress(
         f"{settings['n_participants']} participants, {settings['n_sites']} site(s), seed "
         f"{settings['seed']}, calibrate {str(settings['calibrate']).lower()} -> {out}"
