@@ -91,11 +91,8 @@ FIGURE_TABLE = [
         "participant_flow",
         {
             "flow": f"{RESULTS}/stats/participant_flow.tsv",
-            "participants": PARTICIPANTS,
-            "spectra": SPECTRA,
-            "scores": SCORES,
         },
-        ["conditions", "outcome"],
+        ["conditions"],
         "QC",
         "Participant flow",
     ),

@@ -237,6 +237,7 @@ rule participant_flow:
         study=STUDY,
         participants=f"{RESULTS}/tidy/participants.tsv",
         spectra=f"{RESULTS}/qc/mrs_spectra.parquet",
+        flags=f"{RESULTS}/qc/mrs_qc_flags.tsv",
         scores=f"{RESULTS}/tidy/clinical_scores.tsv",
         glx_rm_anova=f"{RESULTS}/stats/glx_rm_anova.tsv",
         clinical_rm_anova=f"{RESULTS}/stats/clinical_rm_anova.tsv",

@@ -1,28 +1,16 @@
-"""Figure: CONSORT-style participant flow diagram of results/stats/participant_flow.tsv, from
-enrolment (participants.tsv) to the analyses per condition (spectra and ratings)."""
+"""Figure: CONSORT-style participant flow diagram, drawn from results/stats/participant_flow.tsv
+(every box and count is the table's, from enrolment to the analyses)."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
 from crossover_fmrs.common.step import run_step
-from crossover_fmrs.figures.data import read_flow, read_participants, read_scores, read_spectra
+from crossover_fmrs.figures.data import read_flow
 from crossover_fmrs.figures.flow import participant_flow
 from crossover_fmrs.figures.style import write_figure
-from crossover_fmrs.figures.summary import analysed_by_condition
 
 
 def main(io):
-    conditions = io.params["conditions"]
-    analysed = analysed_by_condition(
-        read_spectra(io.input["spectra"]),
-        read_scores(io.input["scores"]),
-        conditions,
-        io.params["outcome"],
-    )
     figure, table = participant_flow(
-        read_flow(io.input["flow"]),
-        conditions,
-        participants=read_participants(io.input["participants"]),
-        analysed=analysed,
-        synthetic=io.params["synthetic"],
+        read_flow(io.input["flow"]), io.params["conditions"], synthetic=io.params["synthetic"]
     )
     write_figure(
         figure, table, io.output, dpi=io.params["dpi"], max_side_px=io.params["max_side_px"]

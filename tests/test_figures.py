@@ -16,7 +16,6 @@ from crossover_fmrs.figures import clinical, flow, mrs, qc, style
 from crossover_fmrs.figures.data import read_flow, read_spectra
 from crossover_fmrs.figures.summary import (
     CI_NAME,
-    analysed_by_condition,
     block_summary,
     change_scores,
     mean_sem,
@@ -162,19 +161,23 @@ def scores():
 
 @pytest.fixture
 def flow_table():
-    """A crossover's flow: randomised, two sequences, two periods, analyses (stats.flow layout)."""
+    """A crossover's flow: enrolled, randomised, two sequences, two periods, analysed per
+    condition, analyses (stats.flow layout)."""
     pn, np_ = "placebo-naltrexone", "naltrexone-placebo"
     rows = [
-        (1, 1, "all", "Randomised", "all", 4, np.nan, "", ""),
-        (2, 2, pn, "Allocated to placebo → naltrexone", "all", 2, np.nan, "", ""),
-        (3, 2, np_, "Allocated to naltrexone → placebo", "all", 2, np.nan, "", ""),
-        (4, 3, pn, "Period 1: placebo", "placebo", 2, np.nan, "", "none missed"),
-        (5, 3, np_, "Period 1: naltrexone", "naltrexone", 2, np.nan, "", "none missed"),
-        (6, 4, pn, "Period 2: naltrexone", "naltrexone", 1, np.nan, "", "missed: sub-02"),
-        (7, 4, np_, "Period 2: placebo", "placebo", 2, np.nan, "", "none missed"),
+        (1, 1, "all", "Enrolled", "all", 4, np.nan, "", "all randomised"),
+        (2, 2, "all", "Randomised", "all", 4, np.nan, "", ""),
+        (3, 3, pn, "Allocated to placebo → naltrexone", "all", 2, np.nan, "", ""),
+        (4, 3, np_, "Allocated to naltrexone → placebo", "all", 2, np.nan, "", ""),
+        (5, 4, pn, "Period 1: placebo", "placebo", 2, np.nan, "", "none missed"),
+        (6, 4, np_, "Period 1: naltrexone", "naltrexone", 2, np.nan, "", "none missed"),
+        (7, 5, pn, "Period 2: naltrexone", "naltrexone", 1, np.nan, "", "missed: sub-02"),
+        (8, 5, np_, "Period 2: placebo", "placebo", 2, np.nan, "", "none missed"),
+        (9, 6, "placebo", "Analysed on placebo", "placebo", 4, np.nan, "", "Glx/tNAA: 3"),
+        (10, 6, "naltrexone", "Analysed on naltrexone", "naltrexone", 4, np.nan, "", "MADRS: 4"),
         (
-            8,
-            5,
+            11,
+            7,
             "all",
             "Analysed, Glx/tNAA (mixed model)",
             "all",
@@ -183,7 +186,17 @@ def flow_table():
             "spectra",
             "spectra excluded by QC: S/N: 1",
         ),
-        (9, 5, "all", "Analysed, MADRS (mixed model)", "all", 4, 15, "ratings", "1 rating missing"),
+        (
+            12,
+            7,
+            "all",
+            "Analysed, MADRS (mixed model)",
+            "all",
+            4,
+            15,
+            "ratings",
+            "1 rating missing",
+        ),
     ]
     return pd.DataFrame(
         rows,
@@ -488,19 +501,24 @@ def test_flow_tiers_follow_the_table(flow_table):
     tiers = flow.flow_tiers(flow_table)
     stages = [[row["stage"] for row in tier["rows"]] for tier in tiers]
     assert stages == [
+        ["Enrolled"],
         ["Randomised"],
         ["Allocated to placebo → naltrexone", "Allocated to naltrexone → placebo"],
         ["Period 1: placebo", "Period 1: naltrexone"],
         ["Period 2: naltrexone", "Period 2: placebo"],
+        ["Analysed on placebo", "Analysed on naltrexone"],
         ["Analysed, Glx/tNAA (mixed model)", "Analysed, MADRS (mixed model)"],
     ]
     figure, table = flow.participant_flow(flow_table, CONDITIONS)
-    assert table["step"].tolist() == list(range(1, 10))
+    assert table["step"].tolist() == list(range(1, 13))
+    # every box and count is the flow table's: the figure adds none
+    shown = ["step", "arm", "stage", "condition", "n_participants", "note"]
+    assert table[shown].equals(flow_table[shown])
     boxes = table.set_index("step")
     assert (
-        boxes.loc[4, "column"] == 1 and boxes.loc[5, "column"] == 2
+        boxes.loc[5, "column"] == 1 and boxes.loc[6, "column"] == 2
     )  # each sequence keeps its column
-    assert boxes.loc[4, "x_in"] == boxes.loc[6, "x_in"]
+    assert boxes.loc[5, "x_in"] == boxes.loc[7, "x_in"]
     texts = " ".join(text.get_text() for text in figure.axes[0].texts)
     assert "n = 4 participants, 13 spectra" in texts and "missed: sub-02" in texts
     assert "participants.tsv" not in texts  # no implementation words on the figure
@@ -526,13 +544,7 @@ def _figures(spectra, participants, scores, flow_table):
         "qc_ratio_by_participant": lambda s: qc.qc_ratio_by_participant(
             spectra, CONDITIONS, synthetic=s
         ),
-        "participant_flow": lambda s: flow.participant_flow(
-            flow_table,
-            CONDITIONS,
-            participants=participants,
-            analysed=analysed_by_condition(spectra, scores, CONDITIONS),
-            synthetic=s,
-        ),
+        "participant_flow": lambda s: flow.participant_flow(flow_table, CONDITIONS, synthetic=s),
     }
 
 
@@ -767,11 +779,13 @@ def test_no_side_exceeds_max_side_px():
 
 
 def test_flow_box_does_not_grow_with_the_number_of_sites():
-    flow_table = large_flow(5000)  # 100 sites, each counted in the first box's note
-    assert len(flow_table.loc[0, "note"]) > 1000
+    flow_table = large_flow(5000)  # 100 sites, each counted in the randomised box's note
+    assert len(flow_table.loc[1, "note"]) > 1000
     figure, table = flow.participant_flow(flow_table, CONDITIONS)
-    assert figure.get_size_inches()[1] < 5
-    assert table.loc[0, "note"] == flow_table.loc[0, "note"]  # the whole note in the TSV
+    one_site, _ = flow.participant_flow(large_flow(26), CONDITIONS)
+    grown = figure.get_size_inches()[1] - one_site.get_size_inches()[1]
+    assert 0 < grown <= flow.MAX_NOTE_LINES * flow.LINE_IN + 1e-9  # the note is cut, not the box
+    assert table.loc[1, "note"] == flow_table.loc[1, "note"]  # the whole note in the TSV
 
 
 def test_many_participants_lines_are_one_collection_of_the_same_lines():
@@ -898,36 +912,6 @@ def test_legend_lists_only_markers_that_appear(spectra):
     assert "excluded by QC" not in entries(clean)
 
 
-def test_flow_starts_at_enrolment_and_analyses_each_condition(
-    flow_table, participants, spectra, scores
-):
-    analysed = analysed_by_condition(spectra, scores, CONDITIONS).set_index("condition")
-    # placebo: sub-01..03 have included spectra, all four have MADRS ratings
-    assert analysed.loc["placebo", "n_participants"] == 4
-    assert analysed.loc["placebo", "n_spectra"] == 5 and analysed.loc["placebo", "n_ratings"] == 8
-    assert (
-        analysed.loc["naltrexone", "n_spectra"] == 4
-        and analysed.loc["naltrexone", "n_ratings"] == 7
-    )
-    figure, table = flow.participant_flow(
-        flow_table,
-        CONDITIONS,
-        participants=participants,
-        analysed=analysed.reset_index(),
-    )
-    first = table.iloc[0]
-    assert first["stage"] == "Enrolled" and first["tier"] == 1
-    assert first["n_participants"] == len(participants) and pd.isna(first["flow_step"])
-    assert table.iloc[1]["stage"] == "Randomised" and table.iloc[1]["tier"] == 2
-    per_condition = table[table["stage"].str.startswith("Analysed on")]
-    assert per_condition["condition"].tolist() == CONDITIONS
-    assert set(per_condition["tier"]) == {6}  # after the two periods (tiers 4 and 5)
-    assert per_condition["n_participants"].tolist() == [4, 4]
-    assert table["flow_step"].dropna().astype(int).tolist() == flow_table["step"].tolist()
-    texts = " ".join(text.get_text() for text in figure.axes[0].texts)
-    assert "Enrolled" in texts and "all randomised" in texts
-
-
 def test_spectral_quality_marks_what_the_flags_table_flagged(spectra, flags):
     # A threshold in the flags table unlike the config's: the figure follows the table.
     flags = flags.copy()
@@ -964,11 +948,8 @@ def test_max_fwhm_ppm_is_read_in_at_most_two_package_modules():
     assert "figures/qc.py" not in readers and len(readers) <= 1
 
 
-def test_flow_phases_follow_consort(flow_table, participants, spectra, scores):
-    boxes = flow.with_enrolment_and_analysis(
-        flow_table, CONDITIONS, participants, analysed_by_condition(spectra, scores, CONDITIONS)
-    )
-    phases = flow.flow_phases(flow.flow_tiers(boxes), CONDITIONS)
+def test_flow_phases_follow_consort(flow_table):
+    phases = flow.flow_phases(flow.flow_tiers(flow_table), CONDITIONS)
     assert phases == [
         "Enrolment",
         "Enrolment",
@@ -978,6 +959,6 @@ def test_flow_phases_follow_consort(flow_table, participants, spectra, scores):
         "Analysis",
         "Analysis",
     ]
-    figure, _ = flow.participant_flow(flow_table, CONDITIONS, participants=participants)
+    figure, _ = flow.participant_flow(flow_table, CONDITIONS)
     texts = [text.get_text() for text in figure.axes[0].texts]
     assert {"Enrolment", "Allocation", "Follow-up", "Analysis"} <= set(texts)

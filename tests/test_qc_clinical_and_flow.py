@@ -90,6 +90,23 @@ def spectra_frame():
     return pd.DataFrame(rows)
 
 
+def flags_frame(spectra, fired):
+    """The flags table of `spectra`: one row per spectrum x criterion, `fired` maps a spectrum
+    key to the criteria that fired on it."""
+    rows = []
+    for key in spectra[["participant_id", "condition", "block"]].itertuples(index=False):
+        for criterion in ("crlb", "fwhm", "snr", "fwhm_drift"):
+            rows.append(
+                {
+                    **key._asdict(),
+                    "criterion": criterion,
+                    "flagged": criterion in fired.get(tuple(key), ()),
+                    "available": True,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def rm_anova_table(outcome, n_participants, analyses=("rm",), dropped=""):
     """The rows of an rm-ANOVA results table the flow reads its counts from."""
     return pd.DataFrame(
@@ -111,9 +128,15 @@ GLX_RM = ("glx_rm_anova_phase", "glx_rm_anova_block")
 
 
 def test_participant_flow_counts_each_stage(scores):
+    spectra = spectra_frame()
+    fired = {
+        ("sub-02", "naltrexone", 2): ("crlb", "snr"),  # the excluded spectrum
+        ("sub-01", "placebo", 2): ("fwhm_drift",),  # flagged, kept: not in exclude_on
+    }
     flow = participant_flow(
         PARTICIPANTS,
-        spectra_frame(),
+        spectra,
+        flags_frame(spectra, fired),
         scores,
         rm_anova_table("Glx/tNAA", 1, GLX_RM, "sub-02"),
         rm_anova_table("MADRS", 1),
@@ -122,6 +145,7 @@ def test_participant_flow_counts_each_stage(scores):
         "Glx/tNAA",
     )
     stage = flow.set_index("stage")
+    assert flow["stage"].iloc[0] == "Enrolled" and stage.loc["Enrolled", "note"] == "all randomised"
     assert stage.loc["Randomised", "n_participants"] == 2
     allocated = flow[flow["stage"].str.startswith("Allocated")]
     assert allocated["n_participants"].sum() == 2 and allocated["tier"].nunique() == 1
@@ -130,7 +154,10 @@ def test_participant_flow_counts_each_stage(scores):
     assert set(periods["note"]) <= {"none missed", "missed: sub-02"}
     glx = stage.loc["Analysed, Glx/tNAA (mixed model)"]
     assert glx["n_observations"] == 7 and glx["unit"] == "spectra"
-    assert glx["note"] == "8 spectra acquired; spectra excluded by QC: %SD (CRLB) + S/N: 1"
+    assert glx["note"] == (
+        "8 spectra acquired; spectra excluded by QC: %SD (CRLB) + S/N: 1; "
+        "flagged but not an exclusion criterion: linewidth drift: 1"
+    )
     assert stage.loc["Analysed, MADRS (mixed model)", "n_observations"] == 5
     assert stage.loc["Glx/tNAA rm-ANOVA, condition × phase", "n_participants"] == 1
     assert (
@@ -142,11 +169,44 @@ def test_participant_flow_counts_each_stage(scores):
     assert "participants.tsv" not in " ".join(flow["note"])
 
 
+def test_participant_flow_counts_who_was_analysed_on_each_condition(scores):
+    spectra = spectra_frame()
+    flow = participant_flow(
+        PARTICIPANTS,
+        spectra,
+        flags_frame(spectra, {}),
+        scores,
+        rm_anova_table("Glx/tNAA", 1, GLX_RM),
+        rm_anova_table("MADRS", 1),
+        CONDITIONS,
+        "MADRS",
+        "Glx/tNAA",
+    )
+    per_condition = flow[flow["stage"].str.startswith("Analysed on")].set_index("condition")
+    assert per_condition.index.tolist() == CONDITIONS
+    periods = flow.loc[flow["stage"].str.startswith("Period"), "tier"]
+    assert set(per_condition["tier"]) == {periods.max() + 1}  # right after the periods
+    assert (per_condition["arm"] == per_condition.index).all()
+    # naltrexone: sub-01 (2 spectra, 2 ratings), sub-02 one included spectrum and no rating
+    assert per_condition.loc["naltrexone", "n_participants"] == 2
+    assert per_condition.loc["naltrexone", "note"] == (
+        "Glx/tNAA: 2 participants, 3 spectra; MADRS: 1 participants, 2 ratings"
+    )
+    assert per_condition.loc["placebo", "note"] == (
+        "Glx/tNAA: 2 participants, 4 spectra; MADRS: 2 participants, 3 ratings"
+    )
+    analyses = flow[flow["stage"].str.startswith("Analysed,")]
+    assert set(analyses["tier"]) == {periods.max() + 2}
+    assert "flagged but not" not in " ".join(flow["note"])  # nothing fired on a kept spectrum
+
+
 def test_participant_flow_needs_the_rm_anova_of_each_outcome(scores):
+    spectra = spectra_frame()
     with pytest.raises(ValueError, match="no rm-ANOVA rows for 'MADRS'"):
         participant_flow(
             PARTICIPANTS,
-            spectra_frame(),
+            spectra,
+            flags_frame(spectra, {}),
             scores,
             rm_anova_table("Glx/tNAA", 1, GLX_RM),
             rm_anova_table("QIDS_SR16", 1),

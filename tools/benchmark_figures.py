@@ -156,16 +156,22 @@ def flow_table(n: int):
     note = "per site: " + ", ".join(f"{s} {k}" for s, k in sites.items()) if len(sites) > 1 else ""
     half = n // 2
     pn, np_ = "placebo-naltrexone", "naltrexone-placebo"
+    on = "Glx/tNAA: {n} participants, {s} spectra; MADRS: {n} participants, {r} ratings"
     rows = [
-        (1, 1, "all", "Randomised", "all", n, None, "", note),
-        (2, 2, pn, "Allocated to placebo → naltrexone", "all", half, None, "", ""),
-        (3, 2, np_, "Allocated to naltrexone → placebo", "all", n - half, None, "", ""),
-        (4, 3, pn, "Period 1: placebo", "placebo", half, None, "", "none missed"),
-        (5, 3, np_, "Period 1: naltrexone", "naltrexone", n - half, None, "", "none missed"),
-        (6, 4, pn, "Period 2: naltrexone", "naltrexone", half, None, "", "none missed"),
-        (7, 4, np_, "Period 2: placebo", "placebo", n - half, None, "", "none missed"),
-        (8, 5, "all", "Analysed, Glx/tNAA (mixed model)", "all", n, 12 * n, "spectra", ""),
-        (9, 5, "all", "Analysed, MADRS (mixed model)", "all", n, 4 * n, "ratings", ""),
+        (1, 1, "all", "Enrolled", "all", n, None, "", "all randomised"),
+        (2, 2, "all", "Randomised", "all", n, None, "", note),
+        (3, 3, pn, "Allocated to placebo → naltrexone", "all", half, None, "", ""),
+        (4, 3, np_, "Allocated to naltrexone → placebo", "all", n - half, None, "", ""),
+        (5, 4, pn, "Period 1: placebo", "placebo", half, None, "", "none missed"),
+        (6, 4, np_, "Period 1: naltrexone", "naltrexone", n - half, None, "", "none missed"),
+        (7, 5, pn, "Period 2: naltrexone", "naltrexone", half, None, "", "none missed"),
+        (8, 5, np_, "Period 2: placebo", "placebo", n - half, None, "", "none missed"),
+        *(
+            (9 + k, 6, c, f"Analysed on {c}", c, n, None, "", on.format(n=n, s=6 * n, r=2 * n))
+            for k, c in enumerate(CONDITIONS)
+        ),
+        (11, 7, "all", "Analysed, Glx/tNAA (mixed model)", "all", n, 12 * n, "spectra", ""),
+        (12, 7, "all", "Analysed, MADRS (mixed model)", "all", n, 4 * n, "ratings", ""),
     ]
     columns = ["step", "tier", "arm", "stage", "condition", "n_participants", "n_observations"]
     return pd.DataFrame(rows, columns=columns + ["unit", "note"])
@@ -248,7 +254,6 @@ def run_one(name: str, folder: Path, out: Path) -> dict:
     from crossover_fmrs.common.tables import read_table
     from crossover_fmrs.figures import clinical, flow, mrs, qc, sites, style
     from crossover_fmrs.figures import data as tables
-    from crossover_fmrs.figures.summary import analysed_by_condition
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     fig = config["figures"]
@@ -290,11 +295,7 @@ def run_one(name: str, folder: Path, out: Path) -> dict:
             spectra(), CONDITIONS, sizes=sizes, **common
         ),
         "participant_flow": lambda: flow.participant_flow(
-            tables.read_flow(folder / "participant_flow.tsv"),
-            CONDITIONS,
-            participants=people(),
-            analysed=analysed_by_condition(spectra(), scores(), CONDITIONS),
-            synthetic=True,
+            tables.read_flow(folder / "participant_flow.tsv"), CONDITIONS, synthetic=True
         ),
         "site_forest": lambda: sites.site_forest(
             read_table(folder / "site_effects.tsv"), "Glx/tNAA", synthetic=True

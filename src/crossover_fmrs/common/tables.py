@@ -40,6 +40,8 @@ STRING_COLUMNS = {
 }
 # The site column of a pooled study (ingest names it so, whatever study.site_column says).
 SITE = "site"
+# One spectrum: a participant's block of one condition's session (the key of the QC tables).
+SPECTRUM_KEYS = ["participant_id", "condition", "block"]
 
 
 def is_multisite(table: pd.DataFrame) -> bool:

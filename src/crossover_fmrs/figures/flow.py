@@ -1,19 +1,17 @@
 """The participant flow of a crossover trial drawn from results/stats/participant_flow.tsv (boxes
 and arrows, after the CONSORT 2010 extension to crossover trials).
 
-The diagram starts at enrolment (the participants of the study) and, after the periods, shows
-who was analysed on each condition before the analyses of the whole sample; both are added to the
-flow table's boxes here (with_enrolment_and_analysis). Layout, read off the table: boxes of one
-`tier` stand side by side, in step order; tiers run top to bottom. Between two tiers of the same
-sequences (`arm`) arrows run sequence to sequence; elsewhere they meet in a horizontal connector
-(randomised -> sequences, sequences -> analyses).
+Every box and count is the table's (enrolment, the sequences and periods, who was analysed on
+each condition, the analyses of the whole sample): the figure only lays them out. Layout, read
+off the table: boxes of one `tier` stand side by side, in step order; tiers run top to bottom.
+Between two tiers of the same sequences (`arm`) arrows run sequence to sequence; elsewhere they
+meet in a horizontal connector (randomised -> sequences, sequences -> analyses).
 """
 
 from __future__ import annotations
 
 import textwrap
 
-import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
@@ -73,79 +71,12 @@ def _box_lines(row: dict, width_in: float) -> list[tuple[str, bool]]:
     return lines
 
 
-def with_enrolment_and_analysis(
-    flow: pd.DataFrame,
-    conditions: list[str],
-    participants: pd.DataFrame | None = None,
-    analysed: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """The flow table with the boxes a CONSORT crossover diagram adds to it: enrolment first
-    (participants listed for the study, and how many of them were randomised), and after the
-    periods one box per condition with who was analysed on it (analysed_by_condition). Steps are
-    renumbered in drawing order; `flow_step` keeps the flow table's own step (NA for an added
-    box)."""
-    require_columns(flow, ["step", "tier", "arm", "stage", "condition", "n_participants"])
-    rows = flow.sort_values("step", kind="stable").assign(flow_step=flow["step"])
-    added = []
-    if participants is not None:
-        randomised = int(rows.iloc[0]["n_participants"])
-        enrolled = len(participants)
-        note = (
-            "all randomised"
-            if enrolled == randomised
-            else f"not randomised: {enrolled - randomised}"
-        )
-        added.append(_added_box(0.0, ALL, "Enrolled", ALL, enrolled, note))
-    if analysed is not None and len(analysed):
-        periods = rows.loc[rows["condition"] != ALL, "tier"]
-        after = float(periods.max()) + 0.5 if len(periods) else float(rows["tier"].max()) + 0.5
-        for box in analysed.to_dict("records"):
-            added.append(
-                _added_box(
-                    after,
-                    box["condition"],
-                    f"Analysed on {box['condition']}",
-                    box["condition"],
-                    box["n_participants"],
-                    box["note"],
-                )
-            )
-    table = pd.concat([pd.DataFrame(added), rows], ignore_index=True) if added else rows
-    table = table.sort_values(["tier", "step"], kind="stable", na_position="first")
-    table["tier"] = table["tier"].rank(method="dense").astype(int)
-    table["step"] = range(1, len(table) + 1)
-    return table.reset_index(drop=True)
-
-
-def _added_box(tier: float, arm: str, stage: str, condition: str, n: int, note: str) -> dict:
-    return {
-        "step": np.nan,
-        "tier": tier,
-        "arm": arm,
-        "stage": stage,
-        "condition": condition,
-        "n_participants": int(n),
-        "n_observations": np.nan,
-        "unit": "",
-        "note": note,
-        "flow_step": pd.NA,
-    }
-
-
-def participant_flow(
-    flow: pd.DataFrame,
-    conditions: list[str],
-    *,
-    participants: pd.DataFrame | None = None,
-    analysed: pd.DataFrame | None = None,
-    synthetic: bool = False,
-):
-    """Box-and-arrow diagram of the flow table, from enrolment (`participants`) through the
-    sequences and periods to the analyses, per condition (`analysed`) and of the whole sample.
-    Returns (figure, table): one row per box with its tier, column and box centre (inches from
-    the top left), plus the flow table's own columns."""
-    boxes = with_enrolment_and_analysis(flow, conditions, participants, analysed)
-    tiers = flow_tiers(boxes)
+def participant_flow(flow: pd.DataFrame, conditions: list[str], *, synthetic: bool = False):
+    """Box-and-arrow diagram of the flow table, from enrolment through the sequences and periods
+    to the analyses, per condition and of the whole sample. Returns (figure, table): one row per
+    box with its tier, column and box centre (inches from the top left), plus the flow table's
+    own columns."""
+    tiers = flow_tiers(flow)
     width = style.DOUBLE_COLUMN
     layout, tops, heights, total = _flow_layout(tiers, width, synthetic)
     shift = 0.25 if synthetic else 0.0
@@ -198,7 +129,6 @@ def participant_flow(
 
 TABLE_COLUMNS = [
     "step",
-    "flow_step",
     "arm",
     "stage",
     "condition",

@@ -14,11 +14,11 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from ..common.errors import InputError
+from ..common.tables import SPECTRUM_KEYS
 from .data import check_levels, check_unique, require_columns, source_of
 
 SEX_ORDER = ["M", "F"]
 SEX_LABELS = {"M": "males", "F": "females"}
-SPECTRUM_KEYS = ["participant_id", "condition", "block"]
 SCORE_KEYS = ["participant_id", "condition", "outcome", "timepoint"]
 CI_LEVEL = 0.95
 CI_NAME = "95% within-participant CI (Cousineau-Morey)"
@@ -404,35 +404,3 @@ def change_summary(
     intervals = within_ci(changes, by + ["condition"], len(conditions), value="change")
     summary = add_interval(pd.DataFrame(rows, columns=columns), intervals, by + ["condition"])
     return summary[columns + INTERVAL_COLUMNS]
-
-
-def analysed_by_condition(
-    spectra: pd.DataFrame,
-    scores: pd.DataFrame,
-    conditions: list[str],
-    outcome: str = "MADRS",
-) -> pd.DataFrame:
-    """Who was analysed on each condition, for the flow diagram: participants with an included
-    spectrum (with a ratio) or a rating of `outcome`, and the spectra and ratings analysed."""
-    check_spectra(spectra, conditions)
-    require_columns(scores, ["participant_id", "condition", "outcome", "value"])
-    label = ratio_label(spectra)
-    kept = spectra[included_mask(spectra)]
-    rated = scores[(scores["outcome"] == outcome) & scores["value"].notna()]
-    rows = []
-    for condition in conditions:
-        of_spectra = kept[kept["condition"] == condition]
-        of_ratings = rated[rated["condition"] == condition]
-        people = set(of_spectra["participant_id"]) | set(of_ratings["participant_id"])
-        rows.append(
-            {
-                "condition": condition,
-                "n_participants": len(people),
-                "n_spectra": len(of_spectra),
-                "n_ratings": len(of_ratings),
-                "note": f"{label}: {of_spectra['participant_id'].nunique()} participants, "
-                f"{len(of_spectra)} spectra; {outcome}: "
-                f"{of_ratings['participant_id'].nunique()} participants, {len(of_ratings)} ratings",
-            }
-        )
-    return pd.DataFrame(rows)

@@ -3,16 +3,19 @@ trials asks (Dwan et al. 2019, BMJ 366:l4378): randomised, allocated to each seq
 period with the condition the sequence received there (attended and missed), and, per outcome,
 who and what was analysed, with the exclusions and their reasons.
 
-One row per box of the diagram. `tier` is the diagram's row (boxes of one tier stand side by
-side), `arm` the sequence a box belongs to ("all" for boxes of the whole sample). The counts of
-the rm-ANOVAs are read from their results tables, so the flow states what the analysis used.
+One row per box of the diagram, from enrolment to the analyses: the figure draws this table as it
+is. `tier` is the diagram's row (boxes of one tier stand side by side), `arm` the sequence a box
+belongs to (a condition for the boxes analysed per condition, "all" for boxes of the whole
+sample). Exclusions come from the QC decision of each spectrum (mrs_spectra), the criteria that
+fired without excluding from the flags table (mrs_qc_flags); the counts of the rm-ANOVAs are read
+from their results tables, so the flow states what the analysis used.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ..common.tables import SITE, is_multisite, order_conditions
+from ..common.tables import SITE, SPECTRUM_KEYS, is_multisite, order_conditions
 
 ALL = "all"
 FLOW_COLUMNS = [
@@ -56,6 +59,41 @@ def _exclusion_note(excluded: pd.DataFrame) -> str:
     return f"spectra excluded by QC: {words}" if words else "no spectrum excluded by QC"
 
 
+def _kept_flags_note(flags: pd.DataFrame, kept: pd.DataFrame) -> str:
+    """The criteria that fired on analysed spectra (QC flags first; only the criteria of
+    qc.mrs.exclude_on exclude)."""
+    fired = flags[flags["flagged"].astype(bool)].merge(
+        kept[SPECTRUM_KEYS], on=SPECTRUM_KEYS, how="inner"
+    )
+    if fired.empty:
+        return ""
+    counts = fired["criterion"].value_counts().sort_index()
+    words = "; ".join(f"{CRITERION_WORDS.get(c, c)}: {n}" for c, n in counts.items())
+    return f"; flagged but not an exclusion criterion: {words}"
+
+
+def analysed_by_condition(
+    kept: pd.DataFrame, rated: pd.DataFrame, conditions: list[str], outcome: str, ratio_label: str
+) -> list[dict]:
+    """Who was analysed on each condition: participants with an included spectrum or a rating of
+    `outcome`, with the spectra and ratings analysed in the note."""
+    boxes = []
+    for condition in conditions:
+        of_spectra = kept[kept["condition"] == condition]
+        of_ratings = rated[rated["condition"] == condition]
+        people = set(of_spectra["participant_id"]) | set(of_ratings["participant_id"])
+        boxes.append(
+            {
+                "condition": condition,
+                "n_participants": len(people),
+                "note": f"{ratio_label}: {of_spectra['participant_id'].nunique()} participants, "
+                f"{len(of_spectra)} spectra; {outcome}: "
+                f"{of_ratings['participant_id'].nunique()} participants, {len(of_ratings)} ratings",
+            }
+        )
+    return boxes
+
+
 def _rm_anova_row(table: pd.DataFrame, outcome: str, analysis: str | None = None) -> pd.Series:
     """The first row of an rm-ANOVA results table for `outcome` (and `analysis`, if given)."""
     rows = table[table["outcome"] == outcome]
@@ -69,9 +107,29 @@ def _rm_anova_row(table: pd.DataFrame, outcome: str, analysis: str | None = None
     return rows.iloc[0]
 
 
+class _FlowRows(list):
+    """The flow's boxes in drawing order; `add` numbers each one."""
+
+    def add(self, tier, arm, stage, n_participants, n_observations=None, **extra):
+        self.append(
+            {
+                "step": len(self) + 1,
+                "tier": tier,
+                "arm": arm,
+                "stage": stage,
+                "condition": extra.get("condition", ALL),
+                "n_participants": int(n_participants),
+                "n_observations": n_observations,
+                "unit": extra.get("unit", ""),
+                "note": extra.get("note", ""),
+            }
+        )
+
+
 def participant_flow(
     participants: pd.DataFrame,
     spectra: pd.DataFrame,
+    flags: pd.DataFrame,
     scores: pd.DataFrame,
     glx_rm_anova: pd.DataFrame,
     clinical_rm_anova: pd.DataFrame,
@@ -79,42 +137,92 @@ def participant_flow(
     primary_outcome: str = "MADRS",
     ratio_label: str = "Glx/tNAA",
 ) -> pd.DataFrame:
-    rows = []
-
-    def add(tier, arm, stage, n_participants, n_observations=None, note="", condition=ALL, unit=""):
-        rows.append(
-            {
-                "step": len(rows) + 1,
-                "tier": tier,
-                "arm": arm,
-                "stage": stage,
-                "condition": condition,
-                "n_participants": int(n_participants),
-                "n_observations": n_observations,
-                "unit": unit,
-                "note": note,
-            }
+    rows = _FlowRows()
+    _enrolment_and_allocation(rows, participants)
+    tier = _periods(rows, participants, spectra, scores)
+    kept = spectra[spectra["included"]]
+    primary = scores[scores["outcome"] == primary_outcome]
+    rated = primary[primary["value"].notna()]
+    for box in analysed_by_condition(kept, rated, conditions, primary_outcome, ratio_label):
+        condition = box["condition"]
+        rows.add(
+            tier,
+            condition,
+            f"Analysed on {condition}",
+            box["n_participants"],
+            condition=condition,
+            note=box["note"],
         )
+    note = f"{len(spectra)} spectra acquired; {_exclusion_note(spectra[~spectra['included']])}"
+    unchecked = int(kept["quality_not_evaluated"].sum()) if "quality_not_evaluated" in kept else 0
+    if unchecked:  # included on the ratio alone: the tool provides no quality measure
+        note += f"; {unchecked} included with no quality criterion evaluated"
+    note += _kept_flags_note(flags, kept)
+    analysed = f"Analysed, {ratio_label} (mixed model)"
+    rows.add(
+        tier + 1,
+        ALL,
+        analysed,
+        kept["participant_id"].nunique(),
+        len(kept),
+        unit="spectra",
+        note=note,
+    )
+    missing = len(primary) - len(rated)
+    rows.add(
+        tier + 1,
+        ALL,
+        f"Analysed, {primary_outcome} (mixed model)",
+        rated["participant_id"].nunique(),
+        len(rated),
+        unit="ratings",
+        note=f"{missing} rating{'s' if missing != 1 else ''} missing"
+        if missing
+        else "no rating missing",
+    )
+    _rm_anovas(rows, tier + 2, glx_rm_anova, clinical_rm_anova, primary_outcome, ratio_label)
+    return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 
+
+def _enrolment_and_allocation(rows: _FlowRows, participants: pd.DataFrame) -> None:
+    """Enrolled (everyone the participants table lists), randomised (with a sequence), and one
+    box per sequence."""
+    randomised = participants[participants["order"].notna()]
+    left = len(participants) - len(randomised)
+    rows.add(
+        1,
+        ALL,
+        "Enrolled",
+        len(participants),
+        note=f"not randomised: {left}" if left else "all randomised",
+    )
     by_site = (
         "per site: "
         + ", ".join(
-            f"{site} {n}" for site, n in participants[SITE].value_counts().sort_index().items()
+            f"{site} {n}" for site, n in randomised[SITE].value_counts().sort_index().items()
         )
-        if is_multisite(participants)
+        if is_multisite(randomised)
         else ""
     )
-    add(1, ALL, "Randomised", len(participants), note=by_site)
-    sequences = list(dict.fromkeys(participants["order"]))
+    rows.add(2, ALL, "Randomised", len(randomised), note=by_site)
+    for sequence in dict.fromkeys(randomised["order"]):
+        members = randomised.loc[randomised["order"] == sequence, "participant_id"]
+        rows.add(3, sequence, f"Allocated to {sequence_label(sequence)}", len(members))
+
+
+def _periods(
+    rows: _FlowRows, participants: pd.DataFrame, spectra: pd.DataFrame, scores: pd.DataFrame
+) -> int:
+    """Each period of each sequence: who attended (a spectrum or a rating of that condition) and
+    who missed it. Returns the next free tier."""
+    randomised = participants[participants["order"].notna()]
+    sequences = list(dict.fromkeys(randomised["order"]))
     attended = pd.concat(
         [
             spectra[["participant_id", "condition"]],
             scores.loc[scores["value"].notna(), ["participant_id", "condition"]],
         ]
     ).drop_duplicates()
-    for sequence in sequences:
-        members = participants.loc[participants["order"] == sequence, "participant_id"]
-        add(2, sequence, f"Allocated to {sequence_label(sequence)}", len(members))
     n_periods = max(len(order_conditions(sequence)) for sequence in sequences)
     for period in range(n_periods):
         for sequence in sequences:
@@ -122,68 +230,42 @@ def participant_flow(
             if period >= len(order):
                 continue
             condition = order[period]
-            members = set(participants.loc[participants["order"] == sequence, "participant_id"])
+            members = set(randomised.loc[randomised["order"] == sequence, "participant_id"])
             came = members & set(attended.loc[attended["condition"] == condition, "participant_id"])
             missed = sorted(members - came)
-            note = f"missed: {', '.join(missed)}" if missed else "none missed"
-            add(
-                3 + period,
+            rows.add(
+                4 + period,
                 sequence,
                 f"Period {period + 1}: {condition}",
                 len(came),
-                note=note,
                 condition=condition,
+                note=f"missed: {', '.join(missed)}" if missed else "none missed",
             )
-    tier = 3 + n_periods
-    kept = spectra[spectra["included"]]
-    note = f"{len(spectra)} spectra acquired; {_exclusion_note(spectra[~spectra['included']])}"
-    unchecked = int(kept["quality_not_evaluated"].sum()) if "quality_not_evaluated" in kept else 0
-    if unchecked:  # included on the ratio alone: the tool provides no quality measure
-        note += f"; {unchecked} included with no quality criterion evaluated"
-    add(
-        tier,
-        ALL,
-        f"Analysed, {ratio_label} (mixed model)",
-        kept["participant_id"].nunique(),
-        len(kept),
-        note=note,
-        unit="spectra",
-    )
-    primary = scores[scores["outcome"] == primary_outcome]
-    usable = primary[primary["value"].notna()]
-    missing = len(primary) - len(usable)
-    add(
-        tier,
-        ALL,
-        f"Analysed, {primary_outcome} (mixed model)",
-        usable["participant_id"].nunique(),
-        len(usable),
-        note=f"{missing} rating{'s' if missing != 1 else ''} missing"
-        if missing
-        else "no rating missing",
-        unit="ratings",
-    )
+    return 4 + n_periods
+
+
+def _rm_anovas(rows, tier, glx_rm_anova, clinical_rm_anova, primary_outcome, ratio_label) -> None:
+    """Who each rm-ANOVA used: it needs a value in every cell of a participant."""
     for analysis, label in (
         ("glx_rm_anova_phase", "condition × phase"),
         ("glx_rm_anova_block", "condition × block"),
     ):
         row = _rm_anova_row(glx_rm_anova, ratio_label, analysis)
-        add(
-            tier + 1,
+        rows.add(
+            tier,
             ALL,
             f"{ratio_label} rm-ANOVA, {label}",
             row["n_participants"],
             note=_rm_anova_note(row),
         )
     row = _rm_anova_row(clinical_rm_anova, primary_outcome)
-    add(
-        tier + 1,
+    rows.add(
+        tier,
         ALL,
         f"{primary_outcome} rm-ANOVA, condition × time",
         row["n_participants"],
         note=_rm_anova_note(row),
     )
-    return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 
 
 def _rm_anova_note(row: pd.Series) -> str:
