@@ -383,7 +383,8 @@ def test_a_pooled_study_gets_site_effects_and_a_single_site_study_none(first_run
         "Oxford",
     ]
     flow = pd.read_csv(workdir / targets[3], sep="\t", keep_default_na=False)
-    assert flow.iloc[0]["note"] == "per site: King's 7, Leeds 6, Oxford 13"
+    randomised = flow.set_index("stage").loc["Randomised"]
+    assert randomised["note"] == "per site: King's 7, Leeds 6, Oxford 13"
 
 
 # Stages in the order data flow through them; a rule's stage is the rule file that defines it.
