@@ -2,6 +2,7 @@
 
 import importlib.util
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from crossover_fmrs.common.errors import InputError
-from crossover_fmrs.ingest import mrs
+from crossover_fmrs.ingest import formats, mrs
 from crossover_fmrs.ingest.formats import layout
 from crossover_fmrs.ingest.formats.common import MRS_COLUMNS
 from crossover_fmrs.ingest.mrs import read_study_mrs
@@ -53,14 +54,17 @@ def tables():
     return {fmt: read(FIXTURES / fmt, fmt) for fmt in ALL}
 
 
-def test_registry_lists_the_config_formats():
-    import yaml
-
-    schema = yaml.safe_load(
-        (Path(__file__).parents[1] / "schemas" / "config.schema.yaml").read_text()
-    )
-    assert list(mrs.FORMATS) == schema["properties"]["mrs"]["properties"]["format"]["enum"]
-    assert set(mrs.FORMATS) == {*layout.LAYOUTS, *layout.STUDY_FILES}
+def test_one_list_of_formats():
+    """layout.FORMAT_NAMES is the one list of mrs.format names: the reader dispatch, the schema's
+    enum and the format tables of the docs name the same formats in the same order."""
+    names = list(layout.FORMAT_NAMES)
+    root = Path(__file__).parents[1]
+    schema = yaml.safe_load((root / "schemas" / "config.schema.yaml").read_text())
+    docs = (root / "docs" / "data_formats.md").read_text().split("## fMRS input formats")[1]
+    assert list(mrs.FORMATS) == names
+    assert schema["properties"]["mrs"]["properties"]["format"]["enum"] == names
+    assert re.findall(r"^    (\w+)  ", formats.__doc__, re.MULTILINE) == names
+    assert re.findall(r"^\| `(\w+)` \|", docs.split("\n## ")[0], re.MULTILINE) == names
     with pytest.raises(
         InputError,
         match=r"column 'format': expected one of \['lcmodel_table', .*'tidy_tsv'\], "

@@ -25,7 +25,7 @@ import pandas as pd
 from ..common.errors import InputError
 from ..common.tables import delimiter_of, order_conditions, read_utf8_text
 from .participants import check_column_names
-from .scales import check_items, get_scale, max_missing_from_config, score_outcomes
+from .scales import Scale, check_items, get_scale, max_missing_from_config, score_outcomes
 
 KEY_COLUMNS = ["participant_id", "condition", "timepoint", "hours_from_infusion"]
 CLINICAL_ITEMS_COLUMNS = [
@@ -119,6 +119,49 @@ def read_clinical_sheet(
     conditions = list(conditions) if conditions is not None else _conditions_of(participants)
     timepoints = list(timepoints)
     header, rows = _read_lines(path)
+    _check_sheet_columns(header, rows, path, scale)
+    known = set(participants["participant_id"].astype(str))
+    position = {name: i for i, name in enumerate(header)}
+    records = []
+    where = []
+    first_line: dict[tuple[str, str, str], int] = {}
+    for number, fields in rows:
+        key = _visit_key(fields, position, number, path, scale, known, conditions, timepoints)
+        pid, condition, timepoint = key
+        if key in first_line:
+            raise InputError(
+                path,
+                f"line {number} ({pid})",
+                None,
+                f"one row per participant x condition x timepoint "
+                f"({condition}, {timepoint} also on line {first_line[key]})",
+                "a duplicate row",
+            )
+        first_line[key] = number
+        record = {"participant_id": pid, "condition": condition, "timepoint": timepoint}
+        at = f"line {number} ({pid}, {condition}, {timepoint})"
+        record.update(_visit_ratings(fields, position, at, path, scale))
+        record["line"] = number
+        records.append(record)
+        where.append(at)
+    frame = pd.DataFrame.from_records(records, columns=KEY_COLUMNS + scale.item_columns + ["line"])
+    numeric = ["hours_from_infusion"] + scale.item_columns
+    frame[numeric] = frame[numeric].astype(float)
+    check_items(scale, frame[scale.item_columns], path, where)
+    frame["line"] = frame["line"].astype(int)
+    frame["source_file"] = path.name
+    for column in ("participant_id", "condition", "timepoint", "source_file"):
+        frame[column] = frame[column].astype(str)
+    return _sorted(
+        frame,
+        {"condition": conditions, "timepoint": timepoints},
+        ["participant_id", "condition", "timepoint"],
+    )
+
+
+def _check_sheet_columns(header: list[str], rows: list, path: Path, scale: Scale) -> None:
+    """A sheet with rows and the columns of its scale: each name once, every key and item column,
+    no item the scale does not have (a sheet of another scale or version is refused, not scored)."""
     check_column_names(header, path)
     if not rows:
         raise InputError(
@@ -159,75 +202,66 @@ def read_clinical_sheet(
             f"only items {scale.item_columns[0]} .. {scale.item_columns[-1]} of {scale.name}",
             "an item column that the scale does not have",
         )
-    known = set(participants["participant_id"].astype(str))
-    position = {name: i for i, name in enumerate(header)}
-    records = []
-    where = []
-    first_line: dict[tuple[str, str, str], int] = {}
-    for number, fields in rows:
-        pid, condition, timepoint = (
-            fields[position[c]] for c in ("participant_id", "condition", "timepoint")
+
+
+def _visit_key(
+    fields: list[str],
+    position: dict[str, int],
+    number: int,
+    path: Path,
+    scale: Scale,
+    known: set[str],
+    conditions: list[str],
+    timepoints: list[str],
+) -> tuple[str, str, str]:
+    """(participant, condition, time point) of one row: a participant of participants.tsv, a
+    configured condition and a time point of the scale."""
+    pid, condition, timepoint = (
+        fields[position[c]] for c in ("participant_id", "condition", "timepoint")
+    )
+    if pid not in known:
+        raise InputError(
+            path,
+            f"line {number}",
+            "participant_id",
+            "a participant listed in participants.tsv",
+            pid,
         )
-        at = f"line {number}"
-        if pid not in known:
-            raise InputError(
-                path, at, "participant_id", "a participant listed in participants.tsv", pid
-            )
-        at = f"line {number} ({pid})"
-        if condition not in conditions:
-            raise InputError(path, at, "condition", "one of " + ", ".join(conditions), condition)
-        if timepoint not in timepoints:
-            raise InputError(
-                path, at, "timepoint", f"one of {', '.join(timepoints)} for {scale.name}", timepoint
-            )
-        key = (pid, condition, timepoint)
-        if key in first_line:
+    at = f"line {number} ({pid})"
+    if condition not in conditions:
+        raise InputError(path, at, "condition", "one of " + ", ".join(conditions), condition)
+    if timepoint not in timepoints:
+        raise InputError(
+            path, at, "timepoint", f"one of {', '.join(timepoints)} for {scale.name}", timepoint
+        )
+    return pid, condition, timepoint
+
+
+def _visit_ratings(
+    fields: list[str], position: dict[str, int], at: str, path: Path, scale: Scale
+) -> dict[str, float]:
+    """hours_from_infusion and the item ratings of one row as numbers, NaN for an empty cell
+    (unrated); the range of each item is checked on the whole sheet (scales.check_items)."""
+    text = fields[position["hours_from_infusion"]]
+    try:
+        values = {"hours_from_infusion": _number(text)}
+    except ValueError:
+        raise InputError(
+            path, at, "hours_from_infusion", "a number of hours or an empty cell", text
+        ) from None
+    for column in scale.item_columns:
+        text = fields[position[column]]
+        try:
+            values[column] = _number(text)
+        except ValueError:
             raise InputError(
                 path,
                 at,
-                None,
-                f"one row per participant x condition x timepoint "
-                f"({condition}, {timepoint} also on line {first_line[key]})",
-                "a duplicate row",
-            )
-        first_line[key] = number
-        record = {"participant_id": pid, "condition": condition, "timepoint": timepoint}
-        at = f"line {number} ({pid}, {condition}, {timepoint})"
-        text = fields[position["hours_from_infusion"]]
-        try:
-            record["hours_from_infusion"] = _number(text)
-        except ValueError:
-            raise InputError(
-                path, at, "hours_from_infusion", "a number of hours or an empty cell", text
+                column,
+                f"a number {scale.item_min:g}-{scale.item_max:g} or an empty cell (unrated)",
+                text,
             ) from None
-        for column in scale.item_columns:
-            text = fields[position[column]]
-            try:
-                record[column] = _number(text)
-            except ValueError:
-                raise InputError(
-                    path,
-                    at,
-                    column,
-                    f"a number {scale.item_min:g}-{scale.item_max:g} or an empty cell (unrated)",
-                    text,
-                ) from None
-        record["line"] = number
-        records.append(record)
-        where.append(at)
-    frame = pd.DataFrame.from_records(records, columns=KEY_COLUMNS + scale.item_columns + ["line"])
-    numeric = ["hours_from_infusion"] + scale.item_columns
-    frame[numeric] = frame[numeric].astype(float)
-    check_items(scale, frame[scale.item_columns], path, where)
-    frame["line"] = frame["line"].astype(int)
-    frame["source_file"] = path.name
-    for column in ("participant_id", "condition", "timepoint", "source_file"):
-        frame[column] = frame[column].astype(str)
-    return _sorted(
-        frame,
-        {"condition": conditions, "timepoint": timepoints},
-        ["participant_id", "condition", "timepoint"],
-    )
+    return values
 
 
 def _sorted(
@@ -294,6 +328,47 @@ def read_clinical_sheets(
     return sheets
 
 
+def _item_ratings(
+    name: str, sheet: pd.DataFrame, categories: Mapping, scale_order: list[str]
+) -> pd.DataFrame:
+    """One row per item rating of a sheet (item = its number in the scale), labels as the shared
+    categories."""
+    scale = get_scale(name)
+    numbers = {column: k for k, column in enumerate(scale.item_columns, start=1)}
+    long = (
+        sheet[KEY_COLUMNS + scale.item_columns + ["source_file"]]
+        .astype(categories)
+        .rename(columns=numbers)
+        .melt(
+            id_vars=KEY_COLUMNS + ["source_file"],
+            value_vars=list(numbers.values()),
+            var_name="item",
+            value_name="score",
+        )
+    )
+    long["scale"] = pd.Categorical([name] * len(long), categories=scale_order)
+    return long
+
+
+def _scored_outcomes(name: str, sheet: pd.DataFrame, limits: Mapping[str, int]) -> pd.DataFrame:
+    """The outcomes of a sheet's visits by the scale's own scoring rule, each beside the keys of
+    its visit; _outcome_rank keeps the scale's order of outcomes for sorting."""
+    scale = get_scale(name)
+    keys = sheet[KEY_COLUMNS + ["source_file"]].reset_index(drop=True)
+    where = [f"line {line}" for line in sheet["line"]]
+    scored = score_outcomes(
+        name,
+        sheet[scale.item_columns].reset_index(drop=True),
+        limits,
+        sheet["source_file"].iloc[0] if len(sheet) else name,
+        where,
+    )
+    scored = keys.iloc[scored["row"]].reset_index(drop=True).join(scored.drop(columns="row"))
+    scored["scale"] = name
+    scored["_outcome_rank"] = scored["outcome"].map({o: i for i, o in enumerate(scale.scores)})
+    return scored
+
+
 def tidy_clinical(
     sheets: Mapping[str, pd.DataFrame], clinical_config: Mapping, conditions: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -313,36 +388,10 @@ def tidy_clinical(
         )
         for column in labels
     }
-    item_parts, score_parts = [], []
-    for name, sheet in sheets.items():
-        scale = get_scale(name)
-        keys = sheet[KEY_COLUMNS + ["source_file"]].reset_index(drop=True)
-        numbers = {column: k for k, column in enumerate(scale.item_columns, start=1)}
-        long = (
-            sheet[KEY_COLUMNS + scale.item_columns + ["source_file"]]
-            .astype(categories)
-            .rename(columns=numbers)
-            .melt(
-                id_vars=KEY_COLUMNS + ["source_file"],
-                value_vars=list(numbers.values()),
-                var_name="item",
-                value_name="score",
-            )
-        )
-        long["scale"] = pd.Categorical([name] * len(long), categories=scale_order)
-        item_parts.append(long)
-        where = [f"line {line}" for line in sheet["line"]]
-        scored = score_outcomes(
-            name,
-            sheet[scale.item_columns].reset_index(drop=True),
-            limits,
-            sheet["source_file"].iloc[0] if len(sheet) else name,
-            where,
-        )
-        scored = keys.iloc[scored["row"]].reset_index(drop=True).join(scored.drop(columns="row"))
-        scored["scale"] = name
-        scored["_outcome_rank"] = scored["outcome"].map({o: i for i, o in enumerate(scale.scores)})
-        score_parts.append(scored)
+    item_parts = [
+        _item_ratings(name, sheet, categories, scale_order) for name, sheet in sheets.items()
+    ]
+    score_parts = [_scored_outcomes(name, sheet, limits) for name, sheet in sheets.items()]
     timepoint_ranks = pd.DataFrame(
         [
             (name, t, i)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..common.errors import InputError
 from .formats import fsl_mrs, lcmodel_csv, lcmodel_table, osprey, tidy_tsv
-from .formats.layout import MANIFEST, STUDY_FILES
+from .formats.layout import FORMAT_NAMES, MANIFEST, STUDY_FILES
 
 # Settings of config mrs that a reader takes (each reader ignores the others).
 READER_OPTIONS = ("osprey_subspectrum", "dynmrs_time", "dynmrs_aggregate")
@@ -29,6 +29,7 @@ class Format:
     summary: str
 
 
+# The reader of each format of layout.FORMAT_NAMES, in its order (tests/test_formats.py checks).
 FORMATS: dict[str, Format] = {
     "lcmodel_table": Format(
         lcmodel_table.read_table_study, (), "LCModel .table per block (LTABLE)"
@@ -84,7 +85,7 @@ def read_study_mrs(
     their folders are read.
     """
     if fmt not in FORMATS:
-        raise InputError("config", "mrs", "format", f"one of {list(FORMATS)}", fmt)
+        raise InputError("config", "mrs", "format", f"one of {list(FORMAT_NAMES)}", fmt)
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(data_dir, None, None, "a folder holding the raw study")

@@ -1,7 +1,8 @@
 """Readers of the common fMRS fitting tools' outputs, all returning the tidy MRS table.
 
 Selected by config `mrs.format`; `crossover_fmrs.ingest.mrs.read_study_mrs` dispatches to them. Each
-format, where its files live and what it cannot provide (NaN in the tidy table):
+format (the names: layout.FORMAT_NAMES, in this order), where its files live and what it cannot
+provide (NaN in the tidy table):
 
     lcmodel_table  sub-XX/ses-C/mrs/sub-XX_ses-C_block-NN.table          everything
     lcmodel_csv    sub-XX/ses-C/mrs/sub-XX_ses-C_block-NN.csv            fwhm_ppm, snr

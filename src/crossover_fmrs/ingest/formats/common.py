@@ -789,40 +789,8 @@ def study_timing(data_dir: Path, keys: list[SpectrumKey], given: dict | None, la
                     f"{relative(sidecar, data_dir)}, not both",
                     "both",
                 )
-            blocks = []
-            for key in sorted(session_keys, key=lambda k: k.block):
-                onset_text, offset_text, where = given[key]
-                onset = parse_number(
-                    onset_text, label, where, "onset_min", "minutes from the start of the infusion"
-                )
-                offset = parse_number(
-                    offset_text,
-                    label,
-                    where,
-                    "offset_min",
-                    "minutes from the start of the infusion",
-                )
-                if not onset < offset:
-                    raise InputError(
-                        label,
-                        where,
-                        "offset_min",
-                        f"a time after onset_min ({onset:g})",
-                        offset_text,
-                    )
-                if blocks and onset < blocks[-1][2]:
-                    previous = blocks[-1]
-                    raise InputError(
-                        label,
-                        where,
-                        "onset_min",
-                        f"no overlap with block {previous[0]}, which ends at {previous[2]:g}",
-                        onset,
-                    )
-                blocks.append((key.block, onset, offset))
-                timing[(participant, condition, key.block)] = (onset, offset)
-            continue
-        if not sidecar.is_file():
+            blocks = _timing_in_table(session_keys, given, label)
+        elif not sidecar.is_file():
             raise InputError(
                 label,
                 first.where,
@@ -830,30 +798,80 @@ def study_timing(data_dir: Path, keys: list[SpectrumKey], given: dict | None, la
                 f"onset_min/offset_min columns or a sidecar {relative(sidecar, data_dir)}",
                 "neither",
             )
-        sidecar_label = relative(sidecar, data_dir)
-        frame = read_blocks_sidecar(sidecar, sidecar_label)
-        listed = {int(row.block): row for row in frame.itertuples(index=False)}
-        present = {key.block for key in session_keys}
-        for key in sorted(session_keys, key=lambda k: k.block):
-            if key.block not in listed:
-                raise InputError(
-                    label,
-                    key.where,
-                    "block",
-                    f"a row for block {key.block} in {sidecar_label}",
-                    f"blocks {sorted(listed)}",
-                )
-            timing[(participant, condition, key.block)] = (
-                listed[key.block].onset_min,
-                listed[key.block].offset_min,
-            )
-        for block, row in sorted(listed.items()):
-            if block not in present:
-                raise InputError(
-                    sidecar_label,
-                    f"line {row.line}",
-                    "block",
-                    f"a spectrum of block {block} in {label}",
-                    "none",
-                )
+        else:
+            blocks = _timing_in_sidecar(session_keys, sidecar, data_dir, label)
+        for block, onset_offset in blocks.items():
+            timing[(participant, condition, block)] = onset_offset
     return timing
+
+
+def _timing_in_table(session_keys: list[SpectrumKey], given: dict, label: str) -> dict:
+    """{block: (onset_min, offset_min)} of one session from the study table's onset_min and
+    offset_min, checked as a sidecar's are: each block ends after it starts, none overlaps the
+    one before."""
+    blocks = {}
+    previous = None  # (block, onset, offset) of the session's block before
+    for key in sorted(session_keys, key=lambda k: k.block):
+        onset_text, offset_text, where = given[key]
+        onset = parse_number(
+            onset_text, label, where, "onset_min", "minutes from the start of the infusion"
+        )
+        offset = parse_number(
+            offset_text,
+            label,
+            where,
+            "offset_min",
+            "minutes from the start of the infusion",
+        )
+        if not onset < offset:
+            raise InputError(
+                label,
+                where,
+                "offset_min",
+                f"a time after onset_min ({onset:g})",
+                offset_text,
+            )
+        if previous and onset < previous[2]:
+            raise InputError(
+                label,
+                where,
+                "onset_min",
+                f"no overlap with block {previous[0]}, which ends at {previous[2]:g}",
+                onset,
+            )
+        previous = (key.block, onset, offset)
+        blocks[key.block] = (onset, offset)
+    return blocks
+
+
+def _timing_in_sidecar(
+    session_keys: list[SpectrumKey], sidecar: Path, data_dir: Path, label: str
+) -> dict:
+    """{block: (onset_min, offset_min)} of one session from its sidecar, which lists exactly the
+    blocks the study table has spectra of (a block without timing, or timing without a spectrum,
+    is a mistake in one of the two files)."""
+    sidecar_label = relative(sidecar, data_dir)
+    frame = read_blocks_sidecar(sidecar, sidecar_label)
+    listed = {int(row.block): row for row in frame.itertuples(index=False)}
+    present = {key.block for key in session_keys}
+    blocks = {}
+    for key in sorted(session_keys, key=lambda k: k.block):
+        if key.block not in listed:
+            raise InputError(
+                label,
+                key.where,
+                "block",
+                f"a row for block {key.block} in {sidecar_label}",
+                f"blocks {sorted(listed)}",
+            )
+        blocks[key.block] = (listed[key.block].onset_min, listed[key.block].offset_min)
+    for block, row in sorted(listed.items()):
+        if block not in present:
+            raise InputError(
+                sidecar_label,
+                f"line {row.line}",
+                "block",
+                f"a spectrum of block {block} in {label}",
+                "none",
+            )
+    return blocks

@@ -81,6 +81,10 @@ LAYOUTS = {
 }
 # Study-level formats: the file that marks them at the top of data_dir.
 STUDY_FILES = {"osprey": "osprey_datasets.tsv", "tidy_tsv": "mrs.tsv"}
+# The names of config mrs.format, in the order messages and docs list them: each is written once,
+# as a key above. The reader dispatch (ingest.mrs.FORMATS), the schema's enum and the docs'
+# format tables are checked against this list (tests/test_formats.py).
+FORMAT_NAMES = (*LAYOUTS, *STUDY_FILES)
 
 # Per-session formats may instead list their outputs here (one row per block).
 MANIFEST = "mrs_files.tsv"
@@ -189,7 +193,7 @@ def format_inputs(data_dir: str | Path, fmt: str, osprey_subspectrum: str = "aut
     elif fmt in STUDY_FILES:
         paths.append(data_dir / STUDY_FILES[fmt])
     else:
-        raise ValueError(f"mrs.format: expected one of {[*LAYOUTS, *STUDY_FILES]}, got {fmt!r}")
+        raise ValueError(f"mrs.format: expected one of {list(FORMAT_NAMES)}, got {fmt!r}")
     return sorted({str(p) for p in paths if p.is_file()})
 
 

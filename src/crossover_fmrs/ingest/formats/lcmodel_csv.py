@@ -42,6 +42,39 @@ def parse_csv(path: Path, label: str) -> tuple[str, tuple[ConcRow, ...]]:
     """(NAMREL, rows) of a single-voxel LCModel spreadsheet; InputError names line and column."""
     rows = read_delimited(path, label, ",", "an LCModel -csv spreadsheet (LCSV)")
     header_line, header = rows[0][0], rows[0][1:]
+    names, reference = _header_metabolites(header, header_line, label)
+    if len(rows) != 2:
+        got = "no voxel line" if len(rows) == 1 else f"{len(rows) - 1} voxel lines"
+        raise InputError(
+            label, None, None, "one voxel line after the header (single-voxel fit)", got
+        )
+    line, values = rows[1][0], rows[1][1:]
+    where = f"line {line}"
+    if len(values) != len(header):
+        raise InputError(
+            label, where, None, f"{len(header)} comma-separated fields like the header", len(values)
+        )
+    parsed = [
+        _voxel_values(values[2 + 3 * index : 5 + 3 * index], name, reference, int(line), label)
+        for index, name in enumerate(names)
+    ]
+    seen = set()
+    for row in parsed:
+        if row.metabolite in seen:
+            raise InputError(
+                label,
+                f"line {header_line}",
+                row.metabolite,
+                "each metabolite once",
+                "a repeated name",
+            )
+        seen.add(row.metabolite)
+    return reference, tuple(parsed)
+
+
+def _header_metabolites(header: list[str], header_line: int, label: str) -> tuple[list[str], str]:
+    """The metabolite names of the header and the one reference of their ratio columns (NAMREL):
+    'Row, Col', then three columns per metabolite as FINOUT writes them."""
     if header[:2] != ["Row", "Col"] or (len(header) - 2) % 3 != 0 or len(header) < 5:
         raise InputError(
             label,
@@ -72,54 +105,34 @@ def parse_csv(path: Path, label: str) -> tuple[str, tuple[ConcRow, ...]]:
             )
         reference = this_reference
         names.append(name)
-    if len(rows) != 2:
-        got = "no voxel line" if len(rows) == 1 else f"{len(rows) - 1} voxel lines"
-        raise InputError(
-            label, None, None, "one voxel line after the header (single-voxel fit)", got
-        )
-    line, values = rows[1][0], rows[1][1:]
+    return names, reference
+
+
+def _voxel_values(fields: list[str], name: str, reference: str, line: int, label: str) -> ConcRow:
+    """One metabolite's concentration, %SD (999 = undetermined, as in the .table) and ratio on the
+    voxel line."""
     where = f"line {line}"
-    if len(values) != len(header):
+    conc_text, sd_text, ratio_text = fields
+    concentration = parse_number(
+        conc_text, label, where, name, "a concentration (F8.3 or E format)"
+    )
+    if not sd_text.isdigit():
         raise InputError(
-            label, where, None, f"{len(header)} comma-separated fields like the header", len(values)
+            label, where, f"{name} %SD", "an integer %SD (999 = undetermined)", sd_text
         )
-    parsed = []
-    for index, name in enumerate(names):
-        conc_text, sd_text, ratio_text = values[2 + 3 * index : 5 + 3 * index]
-        concentration = parse_number(
-            conc_text, label, where, name, "a concentration (F8.3 or E format)"
-        )
-        if not sd_text.isdigit():
-            raise InputError(
-                label, where, f"{name} %SD", "an integer %SD (999 = undetermined)", sd_text
-            )
-        ratio = parse_number(
-            ratio_text, label, where, f"{name}/{reference}", "a ratio (F8.3 or E format)"
-        )
-        sd = int(sd_text)
-        undetermined = sd >= UNDETERMINED_SD
-        parsed.append(
-            ConcRow(
-                metabolite=name,
-                concentration=concentration,
-                crlb_percent=math.nan if undetermined else float(sd),
-                ratio_to_reference=ratio,
-                crlb_undetermined=undetermined,
-                line=int(line),
-            )
-        )
-    seen = set()
-    for row in parsed:
-        if row.metabolite in seen:
-            raise InputError(
-                label,
-                f"line {header_line}",
-                row.metabolite,
-                "each metabolite once",
-                "a repeated name",
-            )
-        seen.add(row.metabolite)
-    return reference, tuple(parsed)
+    ratio = parse_number(
+        ratio_text, label, where, f"{name}/{reference}", "a ratio (F8.3 or E format)"
+    )
+    sd = int(sd_text)
+    undetermined = sd >= UNDETERMINED_SD
+    return ConcRow(
+        metabolite=name,
+        concentration=concentration,
+        crlb_percent=math.nan if undetermined else float(sd),
+        ratio_to_reference=ratio,
+        crlb_undetermined=undetermined,
+        line=line,
+    )
 
 
 def read_csv_study(

@@ -199,7 +199,32 @@ def parse_table(path: str | Path) -> ParsedTable:
     lines = _read_lines(path)
     stripped = [line.strip() for line in lines]
     n_lines = len(lines) - (1 if lines and lines[-1] == "" else 0)
+    conc_index, reference, rows = _concentration_table(lines, stripped, n_lines, path)
+    misc_index, fwhm_index, fwhm, snr, shift = _misc_quality(lines, stripped, n_lines, path)
+    _check_no_stray_lines(stripped, conc_index, path)
+    text_before = [text for text in stripped[:conc_index] if text]
+    version = text_before[0] if text_before and text_before[0].upper().startswith("LCMODEL") else ""
+    title = " | ".join(text_before[1:] if version else text_before)
+    return ParsedTable(
+        path=str(path),
+        version=version,
+        title=title,
+        reference=reference,
+        rows=rows,
+        fwhm_ppm=fwhm,
+        snr=snr,
+        data_shift_ppm=shift,
+        conc_line=conc_index + 1,
+        misc_line=misc_index + 1,
+        fwhm_line=fwhm_index + 1,
+    )
 
+
+def _concentration_table(
+    lines: list[str], stripped: list[str], n_lines: int, path: Path
+) -> tuple[int, str, tuple[ConcRow, ...]]:
+    """(index of the $$CONC line, ratio reference, rows) of the concentration table: exactly the
+    NCONC rows its marker counts (fewer means a truncated file), each metabolite once."""
     conc_index = next((i for i, text in enumerate(stripped) if _CONC_RE.match(text)), None)
     if conc_index is None:
         raise InputError(
@@ -252,7 +277,14 @@ def parse_table(path: str | Path) -> ParsedTable:
                 row.metabolite,
             )
         seen[row.metabolite] = row.line
+    return conc_index, reference, rows
 
+
+def _misc_quality(
+    lines: list[str], stripped: list[str], n_lines: int, path: Path
+) -> tuple[int, int, float, float, float]:
+    """(index of the $$MISC line, index of its FWHM line, FWHM in ppm, S/N, data shift in ppm or
+    NaN) from the $$MISC section: the spectrum's quality measures, which QC needs."""
     misc_index = next((i for i, text in enumerate(stripped) if _MISC_RE.match(text)), None)
     if misc_index is None:
         raise InputError(
@@ -296,23 +328,7 @@ def parse_table(path: str | Path) -> ParsedTable:
         shift_match = _SHIFT_RE.search(stripped[i])
         if shift_match:
             shift = _number(shift_match.group("shift"), path, i + 1, "Data shift", "a shift in ppm")
-    _check_no_stray_lines(stripped, conc_index, path)
-    text_before = [text for text in stripped[:conc_index] if text]
-    version = text_before[0] if text_before and text_before[0].upper().startswith("LCMODEL") else ""
-    title = " | ".join(text_before[1:] if version else text_before)
-    return ParsedTable(
-        path=str(path),
-        version=version,
-        title=title,
-        reference=reference,
-        rows=rows,
-        fwhm_ppm=fwhm,
-        snr=snr,
-        data_shift_ppm=shift,
-        conc_line=conc_line,
-        misc_line=misc_index + 1,
-        fwhm_line=fwhm_index + 1,
-    )
+    return misc_index, fwhm_index, fwhm, snr, shift
 
 
 def _check_no_stray_lines(stripped: list[str], conc_index: int, path) -> None:

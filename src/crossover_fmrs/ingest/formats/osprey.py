@@ -180,6 +180,46 @@ def read_study(
     timing = study_timing(data_dir, keys, given, mapping_label)
     folder = data_dir / OSPREY_FOLDER
     tables = _quant_tables(folder, data_dir, osprey_subspectrum)
+    qm_label, qm_header, qm_rows, peak = _qm_table(folder, data_dir)
+    snr_definition = QM_PEAKS[peak]
+    if larmor_mhz is None or not larmor_mhz > 0:
+        raise InputError(
+            "config",
+            "mrs",
+            "larmor_mhz",
+            f"the spectrometer frequency in MHz ({qm_label} gives {peak}_FWHM in Hz)",
+            larmor_mhz,
+        )
+    _check_one_row_per_dataset(tables, qm_label, qm_rows, len(keys), mapping_label)
+    _, amp_label, amp_header, amp_rows = tables["amplMets"]
+    _, tcr_label, _, tcr_rows = tables["tCr"]
+    dropped = _dropped_sums(amp_header)
+    spectra = []
+    for index, (key, qm_row) in enumerate(zip(keys, qm_rows)):
+        measures = _dataset_measures(tables, index, dropped)
+        fwhm, snr = _dataset_quality(qm_row, qm_header, qm_label, peak)
+        onset, offset = timing[(key.participant_id, key.condition, key.block)]
+        spectra.append(
+            Spectrum(
+                key.participant_id,
+                key.condition,
+                key.block,
+                onset,
+                offset,
+                measures,
+                fwhm / larmor_mhz,
+                snr,
+                snr_definition,
+                SOURCE_TOOL,
+                amp_label,
+            )
+        )
+    return study_table(spectra, conditions)
+
+
+def _qm_table(folder: Path, data_dir: Path) -> tuple[str, list[str], list[list[str]], str]:
+    """(label, header, rows, peak) of Osprey's quality table; `peak` is the one whose SNR and
+    FWHM it holds (Cr in Osprey 2, NAA in Osprey 1)."""
     qm_path = osprey_qm_table(folder)
     if qm_path is None:
         raise InputError(
@@ -200,16 +240,14 @@ def read_study(
             "columns Cr_SNR and Cr_FWHM (Osprey 2) or NAA_SNR and NAA_FWHM",
             qm_header,
         )
-    snr_definition = QM_PEAKS[peak]
-    if larmor_mhz is None or not larmor_mhz > 0:
-        raise InputError(
-            "config",
-            "mrs",
-            "larmor_mhz",
-            f"the spectrometer frequency in MHz ({qm_label} gives {peak}_FWHM in Hz)",
-            larmor_mhz,
-        )
+    return qm_label, qm_header, qm_rows, peak
 
+
+def _check_one_row_per_dataset(
+    tables: dict, qm_label: str, qm_rows: list, n_datasets: int, mapping_label: str
+) -> None:
+    """Osprey's tables line up by row with the datasets of the mapping: the amplitude and tCr
+    tables have the same metabolite columns, and every table one row per dataset."""
     _, amp_label, amp_header, amp_rows = tables["amplMets"]
     _, tcr_label, tcr_header, tcr_rows = tables["tCr"]
     if amp_header != tcr_header:
@@ -221,87 +259,85 @@ def read_study(
     if crlb is not None:
         row_tables.append((crlb[1], crlb[3]))
     for label, rows in row_tables:
-        if len(rows) != len(keys):
+        if len(rows) != n_datasets:
             raise InputError(
                 label,
                 None,
                 None,
-                f"one row per dataset of {mapping_label} ({len(keys)}; do not exclude datasets in "
-                f"Osprey: QC here flags and excludes)",
+                f"one row per dataset of {mapping_label} ({n_datasets}; do not exclude datasets "
+                f"in Osprey: QC here flags and excludes)",
                 f"{len(rows)} rows",
             )
-    dropped = _dropped_sums(amp_header)
-    spectra = []
-    for index, (key, amp_row, tcr_row, qm_row) in enumerate(zip(keys, amp_rows, tcr_rows, qm_rows)):
-        measures = []
-        for column, name in enumerate(amp_header, start=1):
-            if name in dropped:
-                continue
-            where = f"line {amp_row[0]}"
-            amplitude = parse_number(amp_row[column], amp_label, where, name, missing_ok=True)
-            ratio = parse_number(
-                tcr_row[column], tcr_label, f"line {tcr_row[0]}", name, missing_ok=True
+
+
+def _dataset_measures(tables: dict, index: int, dropped: set[str]) -> list[Measure]:
+    """Each metabolite's amplitude, ratio to tCr and (LCModel mode) %CRLB on row `index` of
+    Osprey's tables; Osprey's own sums are left out where LCModel's are kept (_dropped_sums)."""
+    _, amp_label, amp_header, amp_rows = tables["amplMets"]
+    _, tcr_label, _, tcr_rows = tables["tCr"]
+    crlb = tables.get(OSPREY_CRLB)
+    amp_row, tcr_row = amp_rows[index], tcr_rows[index]
+    measures = []
+    for column, name in enumerate(amp_header, start=1):
+        if name in dropped:
+            continue
+        where = f"line {amp_row[0]}"
+        amplitude = parse_number(amp_row[column], amp_label, where, name, missing_ok=True)
+        ratio = parse_number(
+            tcr_row[column], tcr_label, f"line {tcr_row[0]}", name, missing_ok=True
+        )
+        percent = math.nan
+        if crlb is not None and name in crlb[2]:
+            crlb_row = crlb[3][index]
+            percent = parse_number(
+                crlb_row[crlb[2].index(name) + 1],
+                crlb[1],
+                f"line {crlb_row[0]}",
+                name,
+                "a %CRLB",
+                missing_ok=True,
             )
-            percent = math.nan
-            if crlb is not None and name in crlb[2]:
-                crlb_row = crlb[3][index]
-                percent = parse_number(
-                    crlb_row[crlb[2].index(name) + 1],
-                    crlb[1],
-                    f"line {crlb_row[0]}",
-                    name,
-                    "a %CRLB",
-                    missing_ok=True,
-                )
-            crlb_percent, undetermined = crlb_fields(percent, amplitude, amp_label, where, name)
-            measures.append(Measure(name, amplitude, crlb_percent, undetermined, ratio, where))
-        qm_where = f"line {qm_row[0]}"
-        snr = parse_number(
-            qm_row[qm_header.index(f"{peak}_SNR") + 1],
+        crlb_percent, undetermined = crlb_fields(percent, amplitude, amp_label, where, name)
+        measures.append(Measure(name, amplitude, crlb_percent, undetermined, ratio, where))
+    return measures
+
+
+def _dataset_quality(
+    qm_row: list[str], qm_header: list[str], qm_label: str, peak: str
+) -> tuple[float, float]:
+    """(FWHM in Hz, SNR) of one dataset from the QM table: both > 0, the FWHM in Hz as Osprey
+    writes it (a value below MIN_PLAUSIBLE_FWHM_HZ was written in ppm)."""
+    qm_where = f"line {qm_row[0]}"
+    snr = parse_number(
+        qm_row[qm_header.index(f"{peak}_SNR") + 1],
+        qm_label,
+        qm_where,
+        f"{peak}_SNR",
+        missing_ok=True,
+    )
+    fwhm = parse_number(
+        qm_row[qm_header.index(f"{peak}_FWHM") + 1],
+        qm_label,
+        qm_where,
+        f"{peak}_FWHM",
+        "a linewidth in Hz",
+        missing_ok=True,
+    )
+    if fwhm <= 0 or snr <= 0:
+        raise InputError(
             qm_label,
             qm_where,
-            f"{peak}_SNR",
-            missing_ok=True,
+            f"{peak}_FWHM" if fwhm <= 0 else f"{peak}_SNR",
+            "a value > 0",
+            fwhm if fwhm <= 0 else snr,
         )
-        fwhm = parse_number(
-            qm_row[qm_header.index(f"{peak}_FWHM") + 1],
+    if fwhm < MIN_PLAUSIBLE_FWHM_HZ:
+        raise InputError(
             qm_label,
             qm_where,
             f"{peak}_FWHM",
-            "a linewidth in Hz",
-            missing_ok=True,
+            f"a linewidth in Hz as Osprey writes it (>= "
+            f"{MIN_PLAUSIBLE_FWHM_HZ:g} Hz; a smaller value looks like ppm)",
+            fwhm,
         )
-        if fwhm <= 0 or snr <= 0:
-            raise InputError(
-                qm_label,
-                qm_where,
-                f"{peak}_FWHM" if fwhm <= 0 else f"{peak}_SNR",
-                "a value > 0",
-                fwhm if fwhm <= 0 else snr,
-            )
-        if fwhm < MIN_PLAUSIBLE_FWHM_HZ:
-            raise InputError(
-                qm_label,
-                qm_where,
-                f"{peak}_FWHM",
-                f"a linewidth in Hz as Osprey writes it (>= "
-                f"{MIN_PLAUSIBLE_FWHM_HZ:g} Hz; a smaller value looks like ppm)",
-                fwhm,
-            )
-        onset, offset = timing[(key.participant_id, key.condition, key.block)]
-        spectra.append(
-            Spectrum(
-                key.participant_id,
-                key.condition,
-                key.block,
-                onset,
-                offset,
-                measures,
-                fwhm / larmor_mhz,
-                snr,
-                snr_definition,
-                SOURCE_TOOL,
-                amp_label,
-            )
-        )
-    return study_table(spectra, conditions)
+    return fwhm, snr

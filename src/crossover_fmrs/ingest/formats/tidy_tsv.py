@@ -72,30 +72,8 @@ def read_study(
         key = parse_key(row, label, where, participant_ids, conditions)
         spectrum_key = (key.participant_id, key.condition, key.block)
         spectrum = spectra.setdefault(spectrum_key, {"key": key, "measures": [], "fixed": {}})
-        for column in _PER_SPECTRUM:
-            if column not in header:
-                continue
-            first = spectrum["fixed"].setdefault(column, (row[column], where))
-            if first[0] != row[column]:
-                raise InputError(
-                    label,
-                    where,
-                    column,
-                    f"the same value on every row of the spectrum (as on {first[1]})",
-                    row[column],
-                )
-        name = row["metabolite"]
-        if not name:
-            raise InputError(label, where, "metabolite", "a metabolite name", "an empty cell")
-        concentration = parse_number(
-            row["concentration"], label, where, "concentration", missing_ok=True
-        )
-        percent = parse_number(row["crlb_percent"], label, where, "crlb_percent", missing_ok=True)
-        crlb, undetermined = crlb_fields(percent, concentration, label, where, "crlb_percent")
-        ratio = None
-        if "ratio_to_tcr" in header:
-            ratio = parse_number(row["ratio_to_tcr"], label, where, "ratio_to_tcr", missing_ok=True)
-        spectrum["measures"].append(Measure(name, concentration, crlb, undetermined, ratio, where))
+        _check_per_spectrum_values(spectrum["fixed"], row, header, label, where)
+        spectrum["measures"].append(_row_measure(row, header, label, where))
     if not spectra:
         raise InputError(label, "line 2", None, "one row per spectrum and metabolite", "no rows")
     keys = [spectrum["key"] for spectrum in spectra.values()]
@@ -108,19 +86,7 @@ def read_study(
     timing = study_timing(data_dir, keys, given, label)
     out = []
     for spectrum_key, spectrum in spectra.items():
-        fixed = spectrum["fixed"]
-        where = fixed["fwhm_ppm"][1]
-        fwhm = parse_number(
-            fixed["fwhm_ppm"][0], label, where, "fwhm_ppm", "a linewidth in ppm", missing_ok=True
-        )
-        snr = parse_number(fixed["snr"][0], label, where, "snr", missing_ok=True)
-        for column, value in (("fwhm_ppm", fwhm), ("snr", snr)):
-            if value <= 0:
-                raise InputError(label, where, column, "a value > 0 (NA where unknown)", value)
-        definition = fixed.get("snr_definition", ("", ""))[0]
-        definition = SNR_DEFINITION if definition in MISSING_TEXT else definition
-        tool = fixed.get("source_tool", ("", ""))[0]
-        tool = SOURCE_TOOL if tool in MISSING_TEXT else tool
+        fwhm, snr, definition, tool = _spectrum_quality(spectrum["fixed"], label)
         onset, offset = timing[spectrum_key]
         out.append(
             Spectrum(
@@ -138,3 +104,57 @@ def read_study(
             )
         )
     return study_table(out, conditions)
+
+
+def _check_per_spectrum_values(
+    fixed: dict, row: dict, header: list[str], label: str, where: str
+) -> None:
+    """The per-spectrum columns (linewidth, SNR, timing, ...) hold one value on every row of a
+    spectrum; `fixed` keeps each one's first (value, where)."""
+    for column in _PER_SPECTRUM:
+        if column not in header:
+            continue
+        first = fixed.setdefault(column, (row[column], where))
+        if first[0] != row[column]:
+            raise InputError(
+                label,
+                where,
+                column,
+                f"the same value on every row of the spectrum (as on {first[1]})",
+                row[column],
+            )
+
+
+def _row_measure(row: dict, header: list[str], label: str, where: str) -> Measure:
+    """One metabolite of a spectrum: concentration, %CRLB (undetermined as LCModel marks it) and
+    the ratio to tCr where the table has that column (else computed later)."""
+    name = row["metabolite"]
+    if not name:
+        raise InputError(label, where, "metabolite", "a metabolite name", "an empty cell")
+    concentration = parse_number(
+        row["concentration"], label, where, "concentration", missing_ok=True
+    )
+    percent = parse_number(row["crlb_percent"], label, where, "crlb_percent", missing_ok=True)
+    crlb, undetermined = crlb_fields(percent, concentration, label, where, "crlb_percent")
+    ratio = None
+    if "ratio_to_tcr" in header:
+        ratio = parse_number(row["ratio_to_tcr"], label, where, "ratio_to_tcr", missing_ok=True)
+    return Measure(name, concentration, crlb, undetermined, ratio, where)
+
+
+def _spectrum_quality(fixed: dict, label: str) -> tuple[float, float, str, str]:
+    """(fwhm_ppm, snr, snr_definition, source_tool) of a spectrum: the linewidth and SNR > 0 or
+    NA; the definition and tool default to saying mrs.tsv did not state them."""
+    where = fixed["fwhm_ppm"][1]
+    fwhm = parse_number(
+        fixed["fwhm_ppm"][0], label, where, "fwhm_ppm", "a linewidth in ppm", missing_ok=True
+    )
+    snr = parse_number(fixed["snr"][0], label, where, "snr", missing_ok=True)
+    for column, value in (("fwhm_ppm", fwhm), ("snr", snr)):
+        if value <= 0:
+            raise InputError(label, where, column, "a value > 0 (NA where unknown)", value)
+    definition = fixed.get("snr_definition", ("", ""))[0]
+    definition = SNR_DEFINITION if definition in MISSING_TEXT else definition
+    tool = fixed.get("source_tool", ("", ""))[0]
+    tool = SOURCE_TOOL if tool in MISSING_TEXT else tool
+    return fwhm, snr, definition, tool
