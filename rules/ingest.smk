@@ -5,6 +5,7 @@
 rule study_record:
     output:
         record=STUDY,
+        listing=f"{RESULTS}/study_listing.sha256",
     log:
         f"{RESULTS}/logs/ingest/study_record.log",
     benchmark:

@@ -15,6 +15,7 @@ import pytest
 from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.common.provenance import (
     DESCRIPTION,
+    LISTING_CACHE,
     check_study,
     json_bytes,
     listing_sha256,
@@ -66,9 +67,10 @@ def inputs(data: Path) -> list[Path]:
 def record_into(results: Path, data: Path) -> list[Path]:
     files = inputs(data)
     labels = study_labels(data)
-    record = study_record(str(data), files, labels, listing_sha256(data, files))
+    record = study_record(str(data), files, labels)
     results.mkdir(parents=True, exist_ok=True)
     (results / "study.json").write_text(json_bytes(record))
+    (results / LISTING_CACHE).write_text(listing_sha256(data, files) + "\n")
     return files
 
 
@@ -80,9 +82,15 @@ def test_a_results_folder_knows_its_study(tmp_path):
     assert check_study(results, data, files, listing_sha256(data, files)) is None  # new folder
     files = record_into(results, data)
     assert check_study(results, data, files, listing_sha256(data, files)) is None
-    # the same bytes with other modification times (a copy, a checkout): the same study
+    # the same bytes with other modification times (a copy, a checkout): the same study, and
+    # the record says nothing of the times
+    record = (results / "study.json").read_bytes()
     for path in files:
         os.utime(path, ns=(0, 0))
+    assert check_study(results, data, files, listing_sha256(data, files)) is None
+    assert json_bytes(study_record(str(data), files, study_labels(data))).encode() == record
+    # no listing cache: the bytes decide
+    (results / LISTING_CACHE).unlink()
     assert check_study(results, data, files, listing_sha256(data, files)) is None
     # a file the pipeline does not read is not part of the study
     (data / "notes.txt").write_text("a note\n")

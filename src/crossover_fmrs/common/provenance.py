@@ -10,7 +10,9 @@
 - `config_sha256`: the hash of the settings a step used.
 - `check_study`: stop when a results folder holds another study's results.
 - `study_record`, `write_sidecars`: `<results_dir>/study.json`, and the JSON sidecar beside each
-  result table (`glx_lmm.json` beside `glx_lmm.tsv`), deterministic bytes.
+  result table (`glx_lmm.json` beside `glx_lmm.tsv`), deterministic bytes. The listing hash,
+  which follows modification times, is kept apart in `<results_dir>/study_listing.sha256` (a
+  cache of the check, not a result): study.json is the same bytes in every checkout.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .errors import InputError
 
 DESCRIPTION = "dataset_description.json"
 STUDY_RECORD = "study.json"
+LISTING_CACHE = "study_listing.sha256"
 # The suffix of a rule's output name that is the sidecar of its tables (rules/common.smk).
 SIDECAR = "_sidecar"
 TABLE_SUFFIXES = (".tsv", ".parquet")
@@ -123,16 +126,16 @@ def check_study(
 ) -> str | None:
     """None when results_dir is new or holds this study's results; else the one-line reason.
 
-    Same study: the same data folder and the same raw bytes. The record's listing hash settles
-    it without reading a file; when only modification times differ (a copy, a checkout) the
-    bytes are hashed once more and decide.
+    Same study: the same data folder and the same raw bytes. The listing hash of the last
+    record (LISTING_CACHE) settles it without reading a file; when only modification times
+    differ (a copy, a checkout) or the cache is gone the bytes are hashed once more and decide.
     """
     path = Path(results_dir) / STUDY_RECORD
     if not path.is_file():
         return None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-        keys = ("data_dir", "raw_inputs_sha256", "raw_inputs_listing_sha256")
+        keys = ("data_dir", "raw_inputs_sha256")
         if not isinstance(record, dict) or not all(isinstance(record.get(k), str) for k in keys):
             raise ValueError(f"the keys {', '.join(keys)}")
     except ValueError as err:
@@ -142,9 +145,10 @@ def check_study(
             "--config results_dir=<folder>"
         )
     same_folder = Path(record["data_dir"]).resolve() == Path(data_dir).resolve()
+    cache = path.parent / LISTING_CACHE
+    cached = cache.read_text(encoding="utf-8").strip() if cache.is_file() else None
     if same_folder and (
-        record["raw_inputs_listing_sha256"] == listing
-        or record["raw_inputs_sha256"] == raw_inputs_sha256(data_dir, files)
+        cached == listing or record["raw_inputs_sha256"] == raw_inputs_sha256(data_dir, files)
     ):
         return None
     what = "other raw files" if same_folder else f"data_dir {record['data_dir']}"
@@ -155,7 +159,7 @@ def check_study(
     )
 
 
-def study_record(data_dir: str, files: list[Path], labels: dict[str, bool], listing: str) -> dict:
+def study_record(data_dir: str, files: list[Path], labels: dict[str, bool]) -> dict:
     """The content of <results_dir>/study.json (the raw bytes hashed here, once per study). No
     configuration hash: the record changes only with the study, so a changed setting reruns only
     the steps that use it (each table's sidecar hashes its step's settings)."""
@@ -165,7 +169,6 @@ def study_record(data_dir: str, files: list[Path], labels: dict[str, bool], list
         "calibrated": labels["calibrated"],
         "raw_inputs_sha256": raw_inputs_sha256(data_dir, files),
         "raw_inputs_files": len(files),
-        "raw_inputs_listing_sha256": listing,
     }
 
 
