@@ -23,6 +23,7 @@ from crossover_fmrs.figures.summary import (
     within_ci,
 )
 from crossover_fmrs.qc.mrs import qc_flags
+from crossover_fmrs.stats.flow import FLOW_COLUMNS
 
 CONDITIONS = ["placebo", "naltrexone"]
 SCALES = {
@@ -200,17 +201,7 @@ def flow_table():
     ]
     return pd.DataFrame(
         rows,
-        columns=[
-            "step",
-            "tier",
-            "arm",
-            "stage",
-            "condition",
-            "n_participants",
-            "n_observations",
-            "unit",
-            "note",
-        ],
+        columns=FLOW_COLUMNS,
     )
 
 
@@ -548,17 +539,7 @@ def _figures(spectra, participants, scores, flow_table):
     }
 
 
-FIGURE_NAMES = [
-    "glx_timecourse",
-    "glx_individual",
-    "madrs_timecourse",
-    "secondary_scales",
-    "sex_glx",
-    "sex_madrs",
-    "qc_spectral_quality",
-    "qc_ratio_by_participant",
-    "participant_flow",
-]
+FIGURE_NAMES = list(_figures(None, None, None, None))  # the drawing lambdas run later
 
 
 @pytest.mark.parametrize("name", FIGURE_NAMES)
