@@ -207,6 +207,60 @@ def build_design(
     if not isinstance(data, pd.DataFrame):
         raise LmmInputError(source, None, None, "a pandas DataFrame", type(data).__name__)
     levels = dict(levels or {})
+    y_all, numeric, missing = _model_frame(data, formula, levels, source)
+    keep = ~missing
+    frame = data.loc[keep]
+    n = int(keep.sum())
+    variables, codes = _fixed_variables(formula, frame, numeric, keep, levels, source)
+
+    present = {(), *formula.terms}
+    term_codings = {
+        term_label(term): _term_coding(term, present, variables) for term in formula.terms
+    }
+    p = 1 + sum(
+        int(np.prod([1 if m is None else m.shape[1] for m in c])) for c in term_codings.values()
+    )
+    # X, Z and the data copies dominate before the fit: refuse before allocating them
+    q_per_row = sum(term.size for term in formula.random)
+    check_memory(8.0 * n * (2 * p + 3 * q_per_row + 8), "the model matrices", source)
+
+    X, column_names, term_columns = _model_matrix(
+        formula, term_codings, variables, numeric, keep, codes, n, p
+    )
+    if n <= p:
+        raise LmmInputError(
+            source,
+            None,
+            formula.outcome,
+            f"more complete rows than the {p} fixed-effect columns",
+            n,
+        )
+    X, column_names, term_columns, dropped_columns = _drop_aliased_columns(
+        X, column_names, term_columns, rank_deficient, source
+    )
+    random, group_sizes = _random_effect_terms(formula, frame, numeric, keep, variables, source)
+    numeric_values = {name: numeric[name][keep] for name in formula.variables if name in numeric}
+    return Design(
+        y_all[keep],
+        X,
+        random,
+        tuple(column_names),
+        term_columns,
+        term_codings,
+        variables,
+        int(missing.sum()),
+        group_sizes,
+        codes,
+        numeric_values,
+        dropped_columns,
+    )
+
+
+def _model_frame(
+    data: pd.DataFrame, formula: Formula, levels: dict, source: str
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """(response, numeric variables, missing rows): lme4's model.frame with na.action = na.omit,
+    after checking that every variable of the formula and of `levels` is there."""
     group_columns = sorted({name for group in formula.groups for name in group})
     needed = [formula.outcome, *formula.variables]
     needed += [c for c in [*group_columns, *formula.slope_variables] if c not in needed]
@@ -232,10 +286,15 @@ def build_design(
     missing = np.isnan(y_all)
     for name in needed[1:]:
         missing |= np.isnan(numeric[name]) if name in numeric else data[name].isna().to_numpy()
-    keep = ~missing
-    frame = data.loc[keep]
-    n = int(keep.sum())
+    return y_all, numeric, missing
 
+
+def _fixed_variables(
+    formula: Formula, frame: pd.DataFrame, numeric: dict, keep, levels: dict, source: str
+) -> tuple[dict[str, Variable], dict[str, np.ndarray]]:
+    """Each fixed-effect variable (a factor's levels and contrasts, a numeric one's mean) and
+    the level index of each row of every factor."""
+    n = int(keep.sum())
     variables: dict[str, Variable] = {}
     codes: dict[str, np.ndarray] = {}
     for name in formula.variables:
@@ -249,18 +308,20 @@ def build_design(
             matrix, names = coding(name, lv)
             codes[name] = pd.Categorical(frame[name], categories=list(lv)).codes
             variables[name] = Variable(name, lv, matrix, names)
+    return variables, codes
 
-    present = {(), *formula.terms}
-    term_codings = {
-        term_label(term): _term_coding(term, present, variables) for term in formula.terms
-    }
-    p = 1 + sum(
-        int(np.prod([1 if m is None else m.shape[1] for m in c])) for c in term_codings.values()
-    )
-    # X, Z and the data copies dominate before the fit: refuse before allocating them
-    q_per_row = sum(term.size for term in formula.random)
-    check_memory(8.0 * n * (2 * p + 3 * q_per_row + 8), "the model matrices", source)
 
+def _model_matrix(
+    formula: Formula,
+    term_codings: dict,
+    variables: dict[str, Variable],
+    numeric: dict,
+    keep,
+    codes: dict,
+    n: int,
+    p: int,
+) -> tuple[np.ndarray, list[str], dict[str, list[int]]]:
+    """(X, column names, columns of each term) as R's model.matrix builds them."""
     X = np.empty((n, p))
     X[:, 0] = 1.0
     column_names = ["(Intercept)"]
@@ -282,37 +343,46 @@ def build_design(
         term_columns[label] = list(range(start, start + width))
         column_names.extend(names)
         start += width
-    if n <= p:
+    return X, column_names, term_columns
+
+
+def _drop_aliased_columns(
+    X: np.ndarray,
+    column_names: list[str],
+    term_columns: dict[str, list[int]],
+    rank_deficient: str,
+    source: str,
+) -> tuple[np.ndarray, list[str], dict[str, list[int]], tuple[str, ...]]:
+    """lme4's chkRank.drop.cols: X without its aliased columns and the names of those, or
+    (rank_deficient "stop") an error naming the first."""
+    p = X.shape[1]
+    kept = independent_columns(X)
+    if kept.size == p:
+        return X, column_names, term_columns, ()
+    first = int(np.setdiff1d(np.arange(p), kept)[0])
+    if rank_deficient == "stop":
         raise LmmInputError(
             source,
             None,
-            formula.outcome,
-            f"more complete rows than the {p} fixed-effect columns",
-            n,
+            column_names[first],
+            "a full-rank fixed-effect design (every cell of each interaction observed)",
+            f"column {first + 1} of {p} is a combination of the ones before it",
         )
-    kept = independent_columns(X)
-    if kept.size < p:
-        first = int(np.setdiff1d(np.arange(p), kept)[0])
-        if rank_deficient == "stop":
-            raise LmmInputError(
-                source,
-                None,
-                column_names[first],
-                "a full-rank fixed-effect design (every cell of each interaction observed)",
-                f"column {first + 1} of {p} is a combination of the ones before it",
-            )
-        # lme4 keeps the first `rank` pivots and fits the model without the others
-        position = {int(c): k for k, c in enumerate(kept)}
-        dropped_columns = tuple(column_names[c] for c in range(p) if c not in position)
-        X = X[:, kept]
-        column_names = [column_names[c] for c in kept]
-        term_columns = {
-            label: [position[c] for c in cols if c in position]
-            for label, cols in term_columns.items()
-        }
-    else:
-        dropped_columns = ()
+    # lme4 keeps the first `rank` pivots and fits the model without the others
+    position = {int(c): k for k, c in enumerate(kept)}
+    dropped_columns = tuple(column_names[c] for c in range(p) if c not in position)
+    term_columns = {
+        label: [position[c] for c in cols if c in position] for label, cols in term_columns.items()
+    }
+    return X[:, kept], [column_names[c] for c in kept], term_columns, dropped_columns
 
+
+def _random_effect_terms(
+    formula: Formula, frame: pd.DataFrame, numeric: dict, keep, variables: dict, source: str
+) -> tuple[list[RandomBlock], dict[str, int]]:
+    """lme4's mkReTrms: per random term the grouping factor's level of each row (levels sorted),
+    the term's columns and the level names; and the number of levels per grouping."""
+    n = int(keep.sum())
     random: list[RandomBlock] = []
     group_sizes: dict[str, int] = {}
     for term in formula.random:
@@ -339,21 +409,7 @@ def build_design(
         )
         random.append(RandomBlock(term, level_codes.astype(np.int64), n_levels, values, names))
         group_sizes[label] = n_levels
-    numeric_values = {name: numeric[name][keep] for name in formula.variables if name in numeric}
-    return Design(
-        y_all[keep],
-        X,
-        random,
-        tuple(column_names),
-        term_columns,
-        term_codings,
-        variables,
-        int(missing.sum()),
-        group_sizes,
-        codes,
-        numeric_values,
-        dropped_columns,
-    )
+    return random, group_sizes
 
 
 def _random_columns(

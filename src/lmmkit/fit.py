@@ -175,21 +175,7 @@ def _sparse_kr_parts(
     )
     K = np.asarray((Z.T @ Z).toarray())
     ZtX = np.asarray(Z.T @ X)
-    # Lambda (lower triangular, block diagonal) and D = Lambda Lambda'
-    rows, cols, vals, starts, offset = [], [], [], [], 0
-    for T, block in zip(layout.factors(theta), design.random):
-        s_j = T.shape[0]
-        starts.append(offset)
-        base = offset + np.arange(block.n_levels) * s_j
-        for r in range(s_j):
-            for c in range(r + 1):
-                rows.append(base + r)
-                cols.append(base + c)
-                vals.append(np.full(block.n_levels, T[r, c]))
-        offset += block.n_levels * s_j
-    Lam = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(q, q)
-    )
+    Lam, starts = _relative_covariance_factor(design, layout, theta, q)
     D = (Lam @ Lam.T).tocsr()
     LtK = np.asarray(Lam.T @ K)
     M = np.asarray(Lam.T @ LtK.T).T + np.eye(q)
@@ -213,16 +199,7 @@ def _sparse_kr_parts(
     P2zz = H2zz - H2zx @ E.T - E @ H2zx.T + E @ H2xx @ E.T  # Z' Pi^2 Z
     del H2zz
 
-    # B_a: the 0/1 pattern of covariance entry a of the random effects (symmetric)
-    patterns = []
-    for j, (r, c) in zip(layout.phi_term, layout.phi_rc):
-        base = starts[j] + np.arange(design.random[j].n_levels) * layout.sizes[j]
-        b_rows, b_cols = [base + r], [base + c]
-        if r != c:
-            b_rows.append(base + c)
-            b_cols.append(base + r)
-        b_rows, b_cols = np.concatenate(b_rows), np.concatenate(b_cols)
-        patterns.append(sp.csr_matrix((np.ones(b_rows.size), (b_rows, b_cols)), shape=(q, q)))
+    patterns = _covariance_patterns(design, layout, starts, q)
     m = len(patterns) + 1  # and the residual, last
     s4, s6 = sigma2**-2, sigma2**-3
     BZX = [np.asarray(B @ Azx) for B in patterns]
@@ -246,6 +223,45 @@ def _sparse_kr_parts(
     return _kr_from_parts(
         {"vcov_beta": (C + C.T) / 2.0, "XtViGViX": np.array(K_parts), "trPGPG": tt, "Q": Q}
     )
+
+
+def _relative_covariance_factor(
+    design: Design, layout: Layout, theta: np.ndarray, q: int
+) -> tuple[sp.csr_matrix, list[int]]:
+    """lme4's Lambda (q x q, lower triangular, block diagonal: each term's factor repeated over
+    its levels) at theta, and the first column of each term."""
+    rows, cols, vals, starts, offset = [], [], [], [], 0
+    for T, block in zip(layout.factors(theta), design.random):
+        s_j = T.shape[0]
+        starts.append(offset)
+        base = offset + np.arange(block.n_levels) * s_j
+        for r in range(s_j):
+            for c in range(r + 1):
+                rows.append(base + r)
+                cols.append(base + c)
+                vals.append(np.full(block.n_levels, T[r, c]))
+        offset += block.n_levels * s_j
+    Lam = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(q, q)
+    )
+    return Lam, starts
+
+
+def _covariance_patterns(
+    design: Design, layout: Layout, starts: list[int], q: int
+) -> list[sp.csr_matrix]:
+    """B_a: the 0/1 pattern (symmetric) of each covariance parameter phi_a in the q x q
+    covariance of the random effects."""
+    patterns = []
+    for j, (r, c) in zip(layout.phi_term, layout.phi_rc):
+        base = starts[j] + np.arange(design.random[j].n_levels) * layout.sizes[j]
+        b_rows, b_cols = [base + r], [base + c]
+        if r != c:
+            b_rows.append(base + c)
+            b_cols.append(base + r)
+        b_rows, b_cols = np.concatenate(b_rows), np.concatenate(b_cols)
+        patterns.append(sp.csr_matrix((np.ones(b_rows.size), (b_rows, b_cols)), shape=(q, q)))
+    return patterns
 
 
 def _varcomp(layout: Layout, design: Design, theta: np.ndarray, sigma2: float) -> pd.DataFrame:
@@ -298,32 +314,11 @@ def _fit(data, formula, levels, source, ddf, rank_deficient) -> tuple[LmmResult,
     _, beta, r2 = reml.evaluate(theta, gradient=False)
     s2e = r2 / (n - p)
     _check_residual(design, theta, s2e, source, parsed.outcome)
-    sigma = np.sqrt(s2e)
-
-    if isinstance(reml, BlockReml):
-        parts = reml.derivatives(theta, kenward_roger=False)
-        beta, C = parts["beta"], parts["vcov_beta"]
-        hess_vp, jacobian = _chain_rule(parts, layout, theta)
-
-        def kr_parts():
-            return _kr_from_parts(reml.derivatives(theta, kenward_roger=True))
-    else:  # lmerTest's way: finite differences of the deviance and of cov(beta) in (theta, sigma)
-        vp = np.append(theta, sigma)
-        C = reml.vcov_beta_vp(vp)
-        C = (C + C.T) / 2.0
-        hess_vp = numeric_hessian(reml.deviance_vp, vp)
-        jacobian = numeric_jacobian(reml.vcov_beta_vp, vp)
-
-        def kr_parts():
-            return _sparse_kr_parts(design, layout, theta, s2e, source)
-
-    evals, evecs = np.linalg.eigh(hess_vp)
-    keep = evals > HESSIAN_TOL
-    vcov_varpar = 2.0 * (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
-    if np.any(evals < -HESSIAN_TOL):  # not a minimum (lmerTest warns likewise)
-        message += (
-            f"; REML deviance Hessian has negative eigenvalue(s) {evals[evals < -HESSIAN_TOL]}"
-        )
+    beta, C, hess_vp, jacobian, kr_parts = _variance_parameter_derivatives(
+        reml, design, layout, theta, beta, s2e, source
+    )
+    vcov_varpar, hessian_message = _vcov_varpar(hess_vp)
+    message += hessian_message
 
     small = layout.diagonal & (theta < SINGULAR_THETA)
     singular = bool(check["singular"])
@@ -359,7 +354,64 @@ def _fit(data, formula, levels, source, ddf, rank_deficient) -> tuple[LmmResult,
         _kenward_roger_parts=kr_parts,
         dropped_columns=design.dropped_columns,
     )
+    fixed = _coefficient_table(result, design)
+    anova, term_L = _type3_anova(result, parsed, design)
+    object.__setattr__(result, "fixed", fixed)
+    object.__setattr__(result, "anova", anova)
+    parts = {
+        "design": design,
+        "layout": layout,
+        "theta": theta,
+        "reml": reml,
+        "term_L": term_L,
+        "sigma2": s2e,
+        "check": check,
+    }
+    return result, parts
 
+
+def _variance_parameter_derivatives(
+    reml, design: Design, layout: Layout, theta: np.ndarray, beta, s2e: float, source: str
+):
+    """(beta, cov(beta), Hessian of the REML deviance in lmerTest's (theta, sigma), Jacobian of
+    cov(beta) in them, and a function giving the Kenward-Roger parts when asked)."""
+    if isinstance(reml, BlockReml):
+        parts = reml.derivatives(theta, kenward_roger=False)
+        beta, C = parts["beta"], parts["vcov_beta"]
+        hess_vp, jacobian = _chain_rule(parts, layout, theta)
+
+        def kr_parts():
+            return _kr_from_parts(reml.derivatives(theta, kenward_roger=True))
+    else:  # lmerTest's way: finite differences of the deviance and of cov(beta) in (theta, sigma)
+        vp = np.append(theta, np.sqrt(s2e))
+        C = reml.vcov_beta_vp(vp)
+        C = (C + C.T) / 2.0
+        hess_vp = numeric_hessian(reml.deviance_vp, vp)
+        jacobian = numeric_jacobian(reml.vcov_beta_vp, vp)
+
+        def kr_parts():
+            return _sparse_kr_parts(design, layout, theta, s2e, source)
+
+    return beta, C, hess_vp, jacobian, kr_parts
+
+
+def _vcov_varpar(hess_vp: np.ndarray) -> tuple[np.ndarray, str]:
+    """lmerTest's asymptotic covariance of the variance parameters (2 H^-1 over the eigenvalues
+    above HESSIAN_TOL) and what to add to the message when H is not positive semi-definite."""
+    evals, evecs = np.linalg.eigh(hess_vp)
+    keep = evals > HESSIAN_TOL
+    vcov_varpar = 2.0 * (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
+    if np.any(evals < -HESSIAN_TOL):  # not a minimum (lmerTest warns likewise)
+        return (
+            vcov_varpar,
+            f"; REML deviance Hessian has negative eigenvalue(s) {evals[evals < -HESSIAN_TOL]}",
+        )
+    return vcov_varpar, ""
+
+
+def _coefficient_table(result: LmmResult, design: Design) -> pd.DataFrame:
+    """summary()'s coefficient table: one t test per column of X, with its term."""
+    p = design.X.shape[1]
     column_term = {0: "(Intercept)"}
     for label, cols in design.term_columns.items():
         column_term.update({c: label for c in cols})
@@ -377,6 +429,13 @@ def _fit(data, formula, levels, source, ddf, rank_deficient) -> tuple[LmmResult,
                 "p": res["p"],
             }
         )
+    return pd.DataFrame(fixed_rows, columns=FIXED_COLUMNS)
+
+
+def _type3_anova(result: LmmResult, parsed, design: Design) -> tuple[pd.DataFrame, dict]:
+    """lmerTest's type III anova table and the L matrix of each term's test, in the table's
+    order (an untestable term, all of whose columns are aliased, last)."""
+    p = design.X.shape[1]
     hierarchical = not design.dropped_columns and all(
         m is None or m is design.variables[name].coding
         for term in parsed.terms
@@ -411,15 +470,4 @@ def _fit(data, formula, levels, source, ddf, rank_deficient) -> tuple[LmmResult,
         )
     anova_rows += untestable
     term_L = {row["term"]: term_L[row["term"]] for row in anova_rows}
-    object.__setattr__(result, "fixed", pd.DataFrame(fixed_rows, columns=FIXED_COLUMNS))
-    object.__setattr__(result, "anova", pd.DataFrame(anova_rows, columns=ANOVA_COLUMNS))
-    parts = {
-        "design": design,
-        "layout": layout,
-        "theta": theta,
-        "reml": reml,
-        "term_L": term_L,
-        "sigma2": s2e,
-        "check": check,
-    }
-    return result, parts
+    return pd.DataFrame(anova_rows, columns=ANOVA_COLUMNS), term_L

@@ -55,17 +55,16 @@ def _term_matrix(term, matrices, design: Design) -> np.ndarray:
     return block
 
 
-def general_basis(terms: list[tuple[str, ...]], design: Design) -> dict[str, np.ndarray]:
-    """Hypothesis matrix (rows x p, in the model's coding) of each term, lmerTest's algorithm."""
+def _treatment_and_cell_designs(
+    terms: list[tuple[str, ...]], design: Design
+) -> tuple[list[np.ndarray], list[np.ndarray], list[int], dict[str, set]]:
+    """Per term (intercept first) its columns in treatment coding and in the full cell-means
+    coding (indicators of every level), the rows of the cell-means design that are coefficients
+    of the treatment-coded X, and per term the variables it is a contrast of (numeric, or a
+    factor coded by contrasts)."""
     variables = design.variables
-    Xorig = design.X
-    p = Xorig.shape[1]
-    treatment, full, keep_rows, contrast_vars = (
-        [np.ones((Xorig.shape[0], 1))],
-        [np.ones((Xorig.shape[0], 1))],
-        [0],
-        {},
-    )
+    n = design.X.shape[0]
+    treatment, full, keep_rows, contrast_vars = [np.ones((n, 1))], [np.ones((n, 1))], [0], {}
     offset = 1
     for term in terms:
         label = term_label(term)
@@ -87,7 +86,6 @@ def general_basis(terms: list[tuple[str, ...]], design: Design) -> dict[str, np.
                 grids.append(np.arange(1, k))
         treatment.append(_term_matrix(term, trt, design))
         full.append(_term_matrix(term, ind, design))
-        # rows of the cell-means design that are coefficients of the treatment-coded X
         sizes = [1 if m is None else m.shape[1] for m in ind]
         strides = np.cumprod([1, *sizes[:-1]])  # first variable fastest
         index = np.zeros(1, dtype=int)
@@ -100,6 +98,15 @@ def general_basis(terms: list[tuple[str, ...]], design: Design) -> dict[str, np.
             for name, m in zip(term, codings)
             if m is None or m.shape[1] != len(variables[name].levels)
         }
+    return treatment, full, keep_rows, contrast_vars
+
+
+def general_basis(terms: list[tuple[str, ...]], design: Design) -> dict[str, np.ndarray]:
+    """Hypothesis matrix (rows x p, in the model's coding) of each term, lmerTest's algorithm."""
+    variables = design.variables
+    Xorig = design.X
+    p = Xorig.shape[1]
+    treatment, full, keep_rows, contrast_vars = _treatment_and_cell_designs(terms, design)
     X = np.column_stack(treatment)
     # lmerTest's ensure_full_rank: the treatment-coded design without its aliased columns
     kept = independent_columns(X)

@@ -177,6 +177,23 @@ def summary_markdown(
         "× the published one (power.planning_effect), and the published tests themselves are "
         "consistent with a wide range of effects (below).",
         "",
+    ]
+    lines += _consistent_effects_section(main, published)
+    lines += _observed_power_section(main, published, observed_n)
+    lines += _smallest_n_section(sizes, planning_effect)
+    lines += _session_false_positives_section(power)
+    if synthetic:
+        lines += [
+            "",
+            "The effects come from the published statistics through the simulator's assumptions "
+            "(docs/assumptions.md); the power is that of a study like the simulated one.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _consistent_effects_section(main: pd.DataFrame, published: pd.DataFrame) -> list[str]:
+    """The range of effects each published test is consistent with (effect_range)."""
+    lines = [
         "## What the published tests are consistent with",
         "",
         "| test | published | effects consistent with it (95% CI, × published) |",
@@ -191,10 +208,18 @@ def summary_markdown(
             f"| {test} | F(1,{fields['df_den']}) = {fields['F']}, P = {fields['p']} "
             f"| {low:.2f} to {high:.2f} |"
         )
-    lines += [
+    return lines + [
         "",
         "The range inverts the noncentral t of each published test (F(1, df) is t squared). A "
         "study planned for the lower end would need hundreds of participants or more.",
+    ]
+
+
+def _observed_power_section(
+    main: pd.DataFrame, published: pd.DataFrame, observed_n: int
+) -> list[str]:
+    """Power at the published effects and the study's n, beside the published test."""
+    lines = [
         "",
         f"## At the published effects and n = {observed_n}",
         "",
@@ -212,7 +237,12 @@ def summary_markdown(
         lines.append(f"| {row.test} | {_ci(row)} | {seen} |")
     if at.empty:
         lines.append(f"| (the grid has no cell with effect 1 and n = {observed_n}) | | |")
-    lines += [
+    return lines
+
+
+def _smallest_n_section(sizes: pd.DataFrame, planning_effect: float) -> list[str]:
+    """The smallest n per test, effect and target power, the planning effect first."""
+    lines = [
         "",
         "## Smallest sample size reaching the target power",
         "",
@@ -229,34 +259,33 @@ def summary_markdown(
         at_n = "–" if pd.isna(row.power_at_n) else f"{row.power_at_n:.2f} ({row.ci_low_at_n:.2f})"
         label = f"{row.effect:g}" + (" (planning)" if row.effect == planning_effect else "")
         lines.append(f"| {row.test} | {label} | {row.target_power:g} | {n} | {at_n} | {row.note} |")
+    return lines
+
+
+def _session_false_positives_section(power: pd.DataFrame) -> list[str]:
+    """The Glx/tNAA condition tests' rejection rate without an effect where sessions vary (no
+    lines when the grid has no session SD above 0)."""
     sessions = power[(power["session_sd"] > 0) & (power["effect"] == 0)]
-    if len(sessions):
-        lines += [
-            "",
-            "## False positives when sessions vary (no true effect)",
-            "",
-            "Each session (participant × condition) gets its own Glx/tNAA offset with the stated "
-            "SD; the primary model (`glx_condition`) has no term for it and treats every block of "
-            "a participant as independent given one intercept; the sensitivity model "
-            "(`glx_condition_session_model`, stats.glx_session_formula) has a session intercept. "
-            "The rejection rate should be alpha.",
-            "",
-            "| session SD | n | test | rejection rate (95% CI) | alpha |",
-            "|---|---|---|---|---|",
-        ]
-        for row in sessions[sessions["test"].str.startswith("glx_condition")].itertuples(
-            index=False
-        ):
-            if row.test == "glx_condition_x_sex":
-                continue
-            lines.append(
-                f"| {row.session_sd:g} | {row.n_participants} | {row.test} | {_ci(row)} "
-                f"| {row.alpha:g} |"
-            )
-    if synthetic:
-        lines += [
-            "",
-            "The effects come from the published statistics through the simulator's assumptions "
-            "(docs/assumptions.md); the power is that of a study like the simulated one.",
-        ]
-    return "\n".join(lines) + "\n"
+    if not len(sessions):
+        return []
+    lines = [
+        "",
+        "## False positives when sessions vary (no true effect)",
+        "",
+        "Each session (participant × condition) gets its own Glx/tNAA offset with the stated "
+        "SD; the primary model (`glx_condition`) has no term for it and treats every block of "
+        "a participant as independent given one intercept; the sensitivity model "
+        "(`glx_condition_session_model`, stats.glx_session_formula) has a session intercept. "
+        "The rejection rate should be alpha.",
+        "",
+        "| session SD | n | test | rejection rate (95% CI) | alpha |",
+        "|---|---|---|---|---|",
+    ]
+    for row in sessions[sessions["test"].str.startswith("glx_condition")].itertuples(index=False):
+        if row.test == "glx_condition_x_sex":
+            continue
+        lines.append(
+            f"| {row.session_sd:g} | {row.n_participants} | {row.test} | {_ci(row)} "
+            f"| {row.alpha:g} |"
+        )
+    return lines

@@ -332,6 +332,72 @@ def _whole(values: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.clip(np.rint(values), low, high).astype(int)
 
 
+def madrs_parameters(clinical: Mapping, within_sd: float) -> dict[str, float]:
+    """_latent's parameters of the MADRS total in the published model (no response of a
+    participant's own: response_sd 0), from config simulation.clinical and the study's
+    within-participant SD (configured or calibrated)."""
+    return {
+        "baseline_mean": float(clinical["madrs_baseline_mean"]),
+        "between_sd": float(clinical["madrs_between_sd"]),
+        "within_sd": within_sd,
+        "response_sd": 0.0,
+        "change": -float(clinical["madrs_placebo_reduction"]),
+    }
+
+
+def _visits(
+    people: pd.DataFrame, sheets: Mapping, settings: Mapping, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(participant index, condition, hours per time point) of each participant x condition,
+    the conditions in the order received: one visit time per time point, shared by every scale
+    rated then."""
+    orders = [order_conditions(order) for order in people["order"]]
+    n = len(people)
+    person = np.repeat(np.arange(n), 2)
+    condition = np.array([c for pair in orders for c in pair], dtype=object)
+    known = ("pre", "post", "day1")
+    timepoints = sorted(
+        {t for _, pair in sheets.values() for t in pair},
+        key=lambda t: (known.index(t) if t in known else len(known), t),
+    )
+    hours = {
+        t: _visit_hours(t, float(settings["pretreatment_min"]), rng, 2 * n) for t in timepoints
+    }
+    return person, condition, hours
+
+
+def _scale_rows(
+    people: pd.DataFrame,
+    person: np.ndarray,
+    condition: np.ndarray,
+    hours: Mapping[str, np.ndarray],
+    timepoints: tuple[str, str],
+) -> pd.DataFrame:
+    """One row per participant x condition x (before, after) of a scale, with what _latent
+    needs (sex, after) and the visit's hours."""
+    before, after = timepoints
+    n = len(people)
+    return pd.DataFrame(
+        {
+            "participant_id": people["participant_id"].to_numpy()[np.repeat(person, 2)],
+            "sex": people["sex"].to_numpy()[np.repeat(person, 2)],
+            "condition": np.repeat(condition, 2),
+            "timepoint": np.tile(np.array([before, after], dtype=object), 2 * n),
+            "after": np.tile([False, True], 2 * n),
+            "hours_from_infusion": np.column_stack([hours[before], hours[after]]).ravel(),
+        }
+    )
+
+
+def _raw_sheet(scale: str, frame: pd.DataFrame, items: np.ndarray) -> pd.DataFrame:
+    """The sheet as the study's files hold it: the visit's columns, then the items."""
+    out = frame[["participant_id", "condition", "timepoint", "hours_from_infusion"]].copy()
+    columns = SCALES[scale].item_columns
+    for j, column in enumerate(columns):
+        out[column] = pd.array(items[:, j], dtype="Int64")
+    return out
+
+
 def simulate_clinical(
     participants: pd.DataFrame,
     settings: Mapping,
@@ -367,22 +433,7 @@ def simulate_clinical(
         )
     timing_rng, madrs_rng, missing_rng, *scale_rngs = rng.spawn(3 + len(SECONDARY))
     scale_rng = dict(zip(SECONDARY, scale_rngs))
-
-    # Rows: participant, then the conditions in the order received; one visit time per
-    # participant x condition x time point, shared by every scale.
-    orders = [order_conditions(order) for order in people["order"]]
-    n = len(people)
-    person = np.repeat(np.arange(n), 2)
-    condition = np.array([c for pair in orders for c in pair], dtype=object)
-    known = ("pre", "post", "day1")
-    timepoints = sorted(
-        {t for _, pair in sheets.values() for t in pair},
-        key=lambda t: (known.index(t) if t in known else len(known), t),
-    )
-    hours = {
-        t: _visit_hours(t, float(settings["pretreatment_min"]), timing_rng, 2 * n)
-        for t in timepoints
-    }
+    person, condition, hours = _visits(people, sheets, settings, timing_rng)
     if reference not in set(condition):
         raise InputError(
             "config.yaml",
@@ -391,43 +442,16 @@ def simulate_clinical(
             "a condition named in participants' order",
             reference,
         )
-
-    def design(scale: str) -> pd.DataFrame:
-        before, after = sheets[scale][1]
-        return pd.DataFrame(
-            {
-                "participant_id": people["participant_id"].to_numpy()[np.repeat(person, 2)],
-                "sex": people["sex"].to_numpy()[np.repeat(person, 2)],
-                "condition": np.repeat(condition, 2),
-                "timepoint": np.tile(np.array([before, after], dtype=object), 2 * n),
-                "after": np.tile([False, True], 2 * n),
-                "hours_from_infusion": np.column_stack([hours[before], hours[after]]).ravel(),
-            }
-        )
-
-    def sheet(scale: str, frame: pd.DataFrame, items: np.ndarray) -> pd.DataFrame:
-        out = frame[["participant_id", "condition", "timepoint", "hours_from_infusion"]].copy()
-        columns = SCALES[scale].item_columns
-        for j, column in enumerate(columns):
-            out[column] = pd.array(items[:, j], dtype="Int64")
-        return out
-
     result: dict[str, pd.DataFrame] = {}
     for scale in sheets:
-        frame = design(scale)
+        frame = _scale_rows(people, person, condition, hours, sheets[scale][1])
         if scale == "MADRS":
-            params = {
-                "baseline_mean": float(clinical["madrs_baseline_mean"]),
-                "between_sd": float(clinical["madrs_between_sd"]),
-                "within_sd": effects["madrs_within_sd"],
-                "response_sd": 0.0,
-                "change": -float(clinical["madrs_placebo_reduction"]),
-            }
+            params = madrs_parameters(clinical, effects["madrs_within_sd"])
             latent = _latent(frame, params, difference_madrs, reference, madrs_rng, site_offsets)
             items = distribute_totals(_whole(latent, 0, 60), MADRS_ITEM_WEIGHTS, 6, madrs_rng)
         else:
             items = _simulate_secondary(scale, frame, secondary, ratio, reference, scale_rng)
-        result[sheets[scale][0]] = sheet(scale, frame, items)
+        result[sheets[scale][0]] = _raw_sheet(scale, frame, items)
     _apply_missing(result, sheets, clinical, missing_rng)
     apply_item_changes(result, sheets, calibrated.get("item_changes", ()))
     return dict(sorted(result.items()))

@@ -168,6 +168,43 @@ def _ratio_texts(values) -> list[str]:
     return [f"{v:8.1E}" if v != 0 and (v > 999.999 or v < 0.0995) else f"{v:8.3f}" for v in values]
 
 
+def _concentration_table(
+    metabolites: list[str], conc: np.ndarray, crlb_percent, reference: str
+) -> tuple[str, list[list]]:
+    """(template, columns): the file's head up to the concentration table, as a %-template with
+    a slot for the title and three per row (concentration, %SD, /reference ratio), and those
+    slots' texts, one list over the fits per slot."""
+    sds = np.asarray(crlb_percent, dtype=float)
+    printed = np.where(conc > 0, np.minimum(UNDETERMINED_SD, _nint_array(sds)), UNDETERMINED_SD)
+    ref = conc[:, metabolites.index(reference)] if reference in metabolites else np.zeros(len(conc))
+    safe = np.where(ref > 0, ref, 1.0)
+    ratios = np.where(ref[:, None] > 0, (conc + 0.0) / safe[:, None], 0.0)
+    columns: list[list] = []
+    table_lines = []
+    for j, name in enumerate(metabolites):
+        # Fixed widths (F8.3/E8.2, I4, F8.3/E8.1): the padding of a row is known in advance.
+        width = 1 + 8 + 4 + 1 + 8 + 1 + len(name)
+        table_lines.append(
+            " %s%4d%%%s " + name.replace("%", "%%") + " " * max(0, TABLE_LINE_WIDTH - width)
+        )
+        columns += [
+            _concentration_texts(conc[:, j].tolist()),
+            printed[:, j].astype(int).tolist(),
+            _ratio_texts(ratios[:, j].tolist()),
+        ]
+    head = "\n".join(
+        [
+            " " + LCMODEL_VERSION.replace("%", "%%"),
+            " %s",
+            "",
+            f"$$CONC{len(metabolites) + 1:3d} lines in following concentration table = NCONC+1",
+            f"{_header_line(reference):<{TABLE_LINE_WIDTH}}".replace("%", "%%"),
+        ]
+        + table_lines
+    )
+    return head, columns
+
+
 def write_tables(
     metabolites: list[str],
     concentrations,
@@ -197,35 +234,7 @@ def write_tables(
         raise ValueError("write_tables: concentrations must be >= 0")
     if len(set(metabolites)) != len(metabolites):
         raise ValueError(f"write_tables: metabolite names repeat in {metabolites}")
-    sds = np.asarray(crlb_percent, dtype=float)
-    printed = np.where(conc > 0, np.minimum(UNDETERMINED_SD, _nint_array(sds)), UNDETERMINED_SD)
-    ref = conc[:, metabolites.index(reference)] if reference in metabolites else np.zeros(len(conc))
-    safe = np.where(ref > 0, ref, 1.0)
-    ratios = np.where(ref[:, None] > 0, (conc + 0.0) / safe[:, None], 0.0)
-
-    columns: list[list] = []
-    table_lines = []
-    for j, name in enumerate(metabolites):
-        # Fixed widths (F8.3/E8.2, I4, F8.3/E8.1): the padding of a row is known in advance.
-        width = 1 + 8 + 4 + 1 + 8 + 1 + len(name)
-        table_lines.append(
-            " %s%4d%%%s " + name.replace("%", "%%") + " " * max(0, TABLE_LINE_WIDTH - width)
-        )
-        columns += [
-            _concentration_texts(conc[:, j].tolist()),
-            printed[:, j].astype(int).tolist(),
-            _ratio_texts(ratios[:, j].tolist()),
-        ]
-    head = "\n".join(
-        [
-            " " + LCMODEL_VERSION.replace("%", "%%"),
-            " %s",
-            "",
-            f"$$CONC{len(metabolites) + 1:3d} lines in following concentration table = NCONC+1",
-            f"{_header_line(reference):<{TABLE_LINE_WIDTH}}".replace("%", "%%"),
-        ]
-        + table_lines
-    )
+    head, columns = _concentration_table(metabolites, conc, crlb_percent, reference)
     misc = [
         [f"  FWHM ={f:6.3f} ppm    S/N ={_nint(s):4d}" for f, s in zip(fwhm, snr)],
         [f"  Data shift ={x:6.3f} ppm" for x in data_shift_ppm],

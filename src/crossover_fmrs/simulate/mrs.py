@@ -373,53 +373,36 @@ def _quality(rng, session: dict, position: np.ndarray, failure: np.ndarray, thre
     return np.maximum(1.0, np.round(snr)), _round3(np.maximum(fwhm, 0.01))
 
 
-def simulate_mrs_study(
-    participants: pd.DataFrame,
-    settings: dict,
-    rng: np.random.Generator,
-    site_offsets: np.ndarray | None = None,
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """(spectra, files): the generative truth per spectrum and the files as path -> text.
-
-    Every draw is made for all spectra at once, in a fixed order of parts (each from its own
-    child stream of rng); only the spectra that miss their intended QC outcome are drawn again.
-    """
-    mrs = settings["mrs"]
-    thresholds = thresholds_of(settings)
-    timing = block_timing(settings)
-    n_blocks = len(timing)
-    # The latent truth takes rng itself, as power replicates do; the other parts take children
-    # (spawning does not advance rng), so the embedded study keeps the Glx/tNAA truth it had.
-    spectra, scales = latent_spectra(participants, settings, rng, site_offsets=site_offsets)
-    choice_rng, session_rng, spectrum_rng, quality_rng, misc_rng = rng.spawn(5)
-    n = len(spectra)
+def _undetermined_spectra(
+    rng: np.random.Generator, spectra: pd.DataFrame, n_undetermined: int
+) -> np.ndarray:
+    """Per spectrum 0, or k: UNDETERMINED_CANDIDATES[k - 1] is printed 0.000 with 999%; only
+    spectra that pass QC are chosen."""
     passing = np.flatnonzero((spectra["failure"] == "").to_numpy())
-    n_undetermined = int(mrs["n_undetermined_crlb"])
     if n_undetermined > len(passing):
         raise ValueError(
             f"simulate_mrs: n_undetermined_crlb {n_undetermined} exceeds the passing spectra"
         )
-    # 0: none; k: UNDETERMINED_CANDIDATES[k - 1] is printed 0.000 with 999%.
-    undetermined = np.zeros(n, dtype=int)
-    chosen = np.sort(choice_rng.choice(passing, size=n_undetermined, replace=False))
-    undetermined[chosen] = 1 + choice_rng.integers(len(UNDETERMINED_CANDIDATES), size=len(chosen))
-    spectra["undetermined_metabolite"] = np.array(("",) + UNDETERMINED_CANDIDATES, dtype=object)[
-        undetermined
-    ]
+    undetermined = np.zeros(len(spectra), dtype=int)
+    chosen = np.sort(rng.choice(passing, size=n_undetermined, replace=False))
+    undetermined[chosen] = 1 + rng.integers(len(UNDETERMINED_CANDIDATES), size=len(chosen))
+    return undetermined
 
-    # Sessions: participant x condition, in the spectra's order.
-    n_sessions = n // n_blocks
+
+def _sessions(
+    rng: np.random.Generator, participant_scale: np.ndarray, thresholds: dict, n_blocks: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(concentration scale per session, session S/N, FWHM and drift per spectrum): one session
+    per participant x condition, in the spectra's order."""
+    n_sessions = len(participant_scale)
     snr_mean, snr_sd, snr_high = SESSION_SNR
     fwhm_mean, fwhm_sd, fwhm_low = SESSION_FWHM
     snr_low = thresholds["min_snr"] + 6
     fwhm_high = thresholds["max_fwhm_ppm"] - 0.03
-    participant_scale = np.array([scales[pid] for pid in spectra["participant_id"][::n_blocks]])
-    session_scale = participant_scale * np.exp(
-        session_rng.normal(0.0, SESSION_SCALE_SD, n_sessions)
-    )
+    session_scale = participant_scale * np.exp(rng.normal(0.0, SESSION_SCALE_SD, n_sessions))
     session = {
         "snr": _truncated_normal(
-            session_rng,
+            rng,
             snr_mean,
             snr_sd,
             snr_low,
@@ -428,47 +411,59 @@ def simulate_mrs_study(
             "session S/N",
         ),
         "fwhm": _truncated_normal(
-            session_rng, fwhm_mean, fwhm_sd, fwhm_low, fwhm_high, n_sessions, "session FWHM"
+            rng, fwhm_mean, fwhm_sd, fwhm_low, fwhm_high, n_sessions, "session FWHM"
         ),
         "drift": np.where(
-            session_rng.random(n_sessions) < DRIFT_SESSION_FRACTION,
-            session_rng.uniform(*DRIFT_PPM, n_sessions),
+            rng.random(n_sessions) < DRIFT_SESSION_FRACTION,
+            rng.uniform(*DRIFT_PPM, n_sessions),
             0.0,
         ),
     }
-    session = {key: np.repeat(value, n_blocks) for key, value in session.items()}
-    failure = spectra["failure"].to_numpy()
-    position = (spectra["block"].to_numpy() - 1) / max(1, n_blocks - 1)
-    conc = _concentrations(
-        spectrum_rng,
-        np.repeat(session_scale, n_blocks),
-        spectra["true_ratio"].to_numpy(),
-        undetermined,
-    )
-    glx, tnaa = ROWS.index("Glu+Gln"), ROWS.index("NAA+NAAG")
+    return session_scale, {key: np.repeat(value, n_blocks) for key, value in session.items()}
 
-    # Spectral quality, drawn again for the spectra that miss their intended QC outcome.
-    snr, fwhm = _quality(quality_rng, session, position, failure, thresholds)
-    sds = _crlbs(quality_rng, conc, snr, fwhm)
+
+def _quality_meeting_qc(
+    rng: np.random.Generator,
+    spectra: pd.DataFrame,
+    session: dict,
+    position: np.ndarray,
+    conc: np.ndarray,
+    thresholds: dict,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(S/N, FWHM, %SD) per spectrum, drawn again for the spectra that miss their intended QC
+    outcome (spectra["failure"]) until none does."""
+    failure = spectra["failure"].to_numpy()
+    glx, tnaa = ROWS.index("Glu+Gln"), ROWS.index("NAA+NAAG")
+    snr, fwhm = _quality(rng, session, position, failure, thresholds)
+    sds = _crlbs(rng, conc, snr, fwhm)
     for _ in range(MAX_REDRAWS):
         beyond = beyond_thresholds(np.maximum(sds[:, glx], sds[:, tnaa]), fwhm, snr, thresholds)
         fails = beyond["crlb"] | beyond["fwhm"] | beyond["snr"]
         again = np.flatnonzero(fails != (failure != ""))
         if not len(again):
-            break
+            return snr, fwhm, sds
         part = {key: value[again] for key, value in session.items()}
-        snr[again], fwhm[again] = _quality(
-            quality_rng, part, position[again], failure[again], thresholds
-        )
-        sds[again] = _crlbs(quality_rng, conc[again], snr[again], fwhm[again])
-    else:
-        row = spectra.iloc[again[0]]
-        kind = "failing" if row["failure"] else "passing"
-        raise ValueError(
-            f"simulate_mrs: could not draw a {kind} spectrum for {row['participant_id']} "
-            f"{row['condition']} block {row['block']}; check the QC thresholds"
-        )
+        snr[again], fwhm[again] = _quality(rng, part, position[again], failure[again], thresholds)
+        sds[again] = _crlbs(rng, conc[again], snr[again], fwhm[again])
+    row = spectra.iloc[again[0]]
+    kind = "failing" if row["failure"] else "passing"
+    raise ValueError(
+        f"simulate_mrs: could not draw a {kind} spectrum for {row['participant_id']} "
+        f"{row['condition']} block {row['block']}; check the QC thresholds"
+    )
 
+
+def _table_files(
+    rng: np.random.Generator,
+    spectra: pd.DataFrame,
+    conc: np.ndarray,
+    sds: np.ndarray,
+    snr: np.ndarray,
+    fwhm: np.ndarray,
+) -> dict[str, str]:
+    """The LCModel .table of each spectrum, path -> text in the spectra's order; the fit details
+    that QC does not read (shift, phases, regularisation, baseline) drawn from rng."""
+    n = len(spectra)
     pids = spectra["participant_id"].to_numpy()
     conditions = spectra["condition"].to_numpy()
     blocks = spectra["block"].to_numpy()
@@ -480,14 +475,14 @@ def simulate_mrs_study(
         sds,
         fwhm=fwhm,
         snr=snr,
-        data_shift_ppm=_round3(misc_rng.normal(0.0, 0.01, n)),
-        phase0_deg=np.clip(np.round(misc_rng.normal(0.0, 15.0, n)), -180, 180),
-        phase1_deg_per_ppm=np.round(misc_rng.normal(0.0, 3.0, n), 1),
-        alpha_b=10 ** misc_rng.uniform(-1.5, -0.3, n),
-        alpha_s=10 ** misc_rng.uniform(-1.0, 0.0, n),
-        spline_knots=misc_rng.integers(24, 33, n),
-        inflections=misc_rng.integers(1, 4, n),
-        extrema=misc_rng.integers(0, 3, n),
+        data_shift_ppm=_round3(rng.normal(0.0, 0.01, n)),
+        phase0_deg=np.clip(np.round(rng.normal(0.0, 15.0, n)), -180, 180),
+        phase1_deg_per_ppm=np.round(rng.normal(0.0, 3.0, n), 1),
+        alpha_b=10 ** rng.uniform(-1.5, -0.3, n),
+        alpha_s=10 ** rng.uniform(-1.0, 0.0, n),
+        spline_knots=rng.integers(24, 33, n),
+        inflections=rng.integers(1, 4, n),
+        extrema=rng.integers(0, 3, n),
         titles=[
             f"{p} ses-{c} block-{b:02d} SYNTHETIC (simulated, not measured)"
             for p, c, b in zip(pids, conditions, blocks)
@@ -496,17 +491,62 @@ def simulate_mrs_study(
             (f" filbas='{BASIS_NAME}'", f" filtab='{stem}.table'", " ltable=7") for stem in stems
         ],
     )
-    files = {f"{folder}/{stem}.table": text for folder, stem, text in zip(folders, stems, texts)}
+    return {f"{folder}/{stem}.table": text for folder, stem, text in zip(folders, stems, texts)}
+
+
+def _block_sidecars(spectra: pd.DataFrame, timing: pd.DataFrame) -> dict[str, str]:
+    """The block timing beside each session's tables, path -> text."""
     lines = ["block\tonset_min\toffset_min\tphase"]
     lines += [
         f"{b.block}\t{b.onset_min:.1f}\t{b.offset_min:.1f}\t{b.phase}"
         for b in timing.itertuples(index=False)
     ]
     sidecar = "\n".join(lines) + "\n"
-    for k in range(0, n, n_blocks):
-        files[f"{folders[k]}/{pids[k]}_ses-{conditions[k]}_blocks.tsv"] = sidecar
+    sessions = spectra.iloc[:: len(timing)]
+    return {
+        f"{p}/ses-{c}/mrs/{p}_ses-{c}_blocks.tsv": sidecar
+        for p, c in zip(sessions["participant_id"], sessions["condition"])
+    }
 
-    spectra["path"] = [f"{folder}/{stem}.table" for folder, stem in zip(folders, stems)]
+
+def simulate_mrs_study(
+    participants: pd.DataFrame,
+    settings: dict,
+    rng: np.random.Generator,
+    site_offsets: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """(spectra, files): the generative truth per spectrum and the files as path -> text.
+
+    Every draw is made for all spectra at once, in a fixed order of parts (each from its own
+    child stream of rng); only the spectra that miss their intended QC outcome are drawn again.
+    """
+    thresholds = thresholds_of(settings)
+    timing = block_timing(settings)
+    n_blocks = len(timing)
+    # The latent truth takes rng itself, as power replicates do; the other parts take children
+    # (spawning does not advance rng), so the embedded study keeps the Glx/tNAA truth it had.
+    spectra, scales = latent_spectra(participants, settings, rng, site_offsets=site_offsets)
+    choice_rng, session_rng, spectrum_rng, quality_rng, misc_rng = rng.spawn(5)
+    undetermined = _undetermined_spectra(
+        choice_rng, spectra, int(settings["mrs"]["n_undetermined_crlb"])
+    )
+    spectra["undetermined_metabolite"] = np.array(("",) + UNDETERMINED_CANDIDATES, dtype=object)[
+        undetermined
+    ]
+    participant_scale = np.array([scales[pid] for pid in spectra["participant_id"][::n_blocks]])
+    session_scale, session = _sessions(session_rng, participant_scale, thresholds, n_blocks)
+    position = (spectra["block"].to_numpy() - 1) / max(1, n_blocks - 1)
+    conc = _concentrations(
+        spectrum_rng,
+        np.repeat(session_scale, n_blocks),
+        spectra["true_ratio"].to_numpy(),
+        undetermined,
+    )
+    snr, fwhm, sds = _quality_meeting_qc(quality_rng, spectra, session, position, conc, thresholds)
+    tables = _table_files(misc_rng, spectra, conc, sds, snr, fwhm)
+    files = {**tables, **_block_sidecars(spectra, timing)}
+    glx, tnaa = ROWS.index("Glu+Gln"), ROWS.index("NAA+NAAG")
+    spectra["path"] = list(tables)
     spectra["snr"] = snr
     spectra["fwhm_ppm"] = fwhm
     spectra["glx"] = conc[:, glx]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..common.tables import order_conditions
-from .clinical import _latent, _whole
+from .clinical import _latent, _whole, madrs_parameters
 from .effects import configured, split_by_sex
 from .mrs import latent_spectra
 from .study import simulate_participants
@@ -62,7 +62,27 @@ def replicate_tables(
     participants = simulate_participants(
         {**settings, "n_participants": n, "n_male": n_male}, conditions, people_rng
     )
+    spectra = _replicate_spectra(
+        settings, participants, design, effect, effects, reference, mrs_rng
+    )
+    scores = _replicate_madrs(
+        settings, participants, design, effect, effects, reference, madrs_rng, missing_rng
+    )
+    return participants, spectra, scores
 
+
+def _replicate_spectra(
+    settings: dict,
+    participants: pd.DataFrame,
+    design: Design,
+    effect: float,
+    effects: dict[str, float],
+    reference: str,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """The Glx/tNAA of every spectrum, the QC failures of the design's rate excluded."""
+    n = len(participants)
+    n_male = int((participants["sex"] == "M").sum())
     n_spectra = 2 * n * (1 + int(settings["mrs"]["n_infusion_blocks"]))
     mrs = {
         **settings["mrs"],
@@ -76,9 +96,9 @@ def replicate_tables(
         n - n_male,
     )
     spectra, _ = latent_spectra(
-        participants, {**settings, "mrs": mrs, "reference_condition": reference}, mrs_rng, split
+        participants, {**settings, "mrs": mrs, "reference_condition": reference}, rng, split
     )
-    spectra = spectra.assign(ratio=spectra["true_ratio"], included=spectra["failure"] == "")[
+    return spectra.assign(ratio=spectra["true_ratio"], included=spectra["failure"] == "")[
         [
             "participant_id",
             "condition",
@@ -91,7 +111,21 @@ def replicate_tables(
         ]
     ]
 
-    clinical = settings["clinical"]
+
+def _replicate_madrs(
+    settings: dict,
+    participants: pd.DataFrame,
+    design: Design,
+    effect: float,
+    effects: dict[str, float],
+    reference: str,
+    rng: np.random.Generator,
+    missing_rng: np.random.Generator,
+) -> pd.DataFrame:
+    """The MADRS total before and on day 1 in each condition, the design's share of day-1
+    ratings missed (NaN)."""
+    n = len(participants)
+    n_male = int((participants["sex"] == "M").sum())
     rows = [
         {
             "participant_id": p.participant_id,
@@ -105,28 +139,19 @@ def replicate_tables(
         for timepoint in ("pre", "day1")
     ]
     frame = pd.DataFrame(rows)
-    params = {
-        "baseline_mean": float(clinical["madrs_baseline_mean"]),
-        "between_sd": float(clinical["madrs_between_sd"]),
-        "within_sd": effects["madrs_within_sd"],
-        "response_sd": 0.0,
-        "change": -float(clinical["madrs_placebo_reduction"]),
-    }
+    params = madrs_parameters(settings["clinical"], effects["madrs_within_sd"])
     difference = split_by_sex(
         effect * effects["madrs_naltrexone_difference"],
         effects["male_to_female_ratio"],
         n_male,
         n - n_male,
     )
-    values = _whole(_latent(frame, params, difference, reference, madrs_rng), *MADRS_RANGE).astype(
-        float
-    )
+    values = _whole(_latent(frame, params, difference, reference, rng), *MADRS_RANGE).astype(float)
     day1 = np.flatnonzero(frame["after"].to_numpy())
     missed = missing_rng.choice(
         day1, size=int(round(design.missing_visit_rate * len(day1))), replace=False
     )
     values[missed] = np.nan
-    scores = frame[["participant_id", "condition", "timepoint"]].assign(
+    return frame[["participant_id", "condition", "timepoint"]].assign(
         scale="MADRS", outcome="MADRS", value=values
     )
-    return participants, spectra, scores

@@ -255,6 +255,81 @@ def model_formulas(stats: Mapping) -> dict[str, str]:
     }
 
 
+def _with_study_config(
+    settings: dict,
+    qc_thresholds: dict | None,
+    formulas: dict | None,
+    scales: dict | None,
+    reference: str | None,
+) -> dict:
+    """A copy of the study's settings with the parts of the study's config the simulator needs
+    (QC thresholds, the analysis's formulas, the scales' sheets, the reference condition)."""
+    settings = dict(settings)
+    if qc_thresholds is not None:
+        settings["qc_thresholds"] = qc_thresholds
+    if formulas is not None:
+        settings["formulas"] = formulas
+    if scales is not None:
+        settings["clinical"] = {**settings.get("clinical", {}), "scales": scales}
+    if reference is not None:
+        settings["reference_condition"] = reference
+    return settings
+
+
+def _part_stream(seed: int, part: int) -> np.random.Generator:
+    """Part k's random stream (0 participants, 1 fMRS, 2 clinical, 3 sites)."""
+    # A fresh SeedSequence each time: spawning children advances it, and every candidate of
+    # the calibration must draw the same noise as the final study. Child k of a seed is the
+    # same however many are spawned, so the sites' stream (3) moves no other draw.
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[part])
+
+
+def _participants_at_sites(
+    settings: dict, conditions: list[str], site_column: str
+) -> tuple[pd.DataFrame, dict, dict]:
+    """(participants, site offsets of Glx/tNAA and MADRS per participant or None, data dictionary
+    of participants.tsv); with one site no site column and no site draw."""
+    seed = int(settings["seed"])
+    participants = simulate_participants(settings, conditions, _part_stream(seed, 0))
+    n_sites = int(settings.get("n_sites", 1))
+    offsets = {"glx": None, "madrs": None}
+    dictionary = dict(PARTICIPANTS_DICTIONARY)
+    if n_sites > 1:
+        sites = assign_sites(settings, len(participants), _part_stream(seed, 3))
+        participants[site_column] = sites["site"]
+        offsets = {"glx": sites["glx"], "madrs": sites["madrs"]}
+        dictionary[site_column] = {"Description": f"Site of the participant (1 of {n_sites})"}
+    return participants, offsets, dictionary
+
+
+def _description_files(
+    settings: dict, participants: pd.DataFrame, dictionary: dict, calibrated: bool
+) -> dict[str, bytes]:
+    """README.md (the SYNTHETIC notice), participants.tsv and .json, dataset_description.json."""
+    return {
+        "README.md": (
+            SYNTHETIC_NOTICE.format(seed=settings["seed"])
+            + (CALIBRATION_NOTICE if calibrated else "")
+        ).encode(),
+        "participants.tsv": participants.to_csv(
+            sep="\t", index=False, lineterminator="\n"
+        ).encode(),
+        "participants.json": (json.dumps(dictionary, indent=2) + "\n").encode(),
+        DESCRIPTION: dataset_description(settings, calibrated),
+    }
+
+
+def _sheet_files(sheets: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """clinical/<sheet> -> the bytes write_sheet writes."""
+    out = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for sheet, frame in sheets.items():
+            target = Path(scratch) / sheet
+            write_sheet(frame, target)
+            out[f"clinical/{sheet}"] = target.read_bytes()
+    return out
+
+
 def simulate_files(
     settings: dict,
     conditions: list[str],
@@ -278,63 +353,28 @@ def simulate_files(
     participant gets a site (column site_column of participants.tsv) and each site its own
     Glx/tNAA and MADRS intercept. progress, when given, receives a line per stage.
     """
-    settings = dict(settings)
-    if qc_thresholds is not None:
-        settings["qc_thresholds"] = qc_thresholds
-    if formulas is not None:
-        settings["formulas"] = formulas
-    if scales is not None:
-        settings["clinical"] = {**settings.get("clinical", {}), "scales": scales}
-    if reference is not None:
-        settings["reference_condition"] = reference
+    settings = _with_study_config(settings, qc_thresholds, formulas, scales, reference)
     started = time.perf_counter()
 
     def report(stage: str) -> None:
         if progress is not None:
             progress(f"{stage} ({time.perf_counter() - started:.1f} s)")
 
-    def stream(part: int) -> np.random.Generator:
-        # A fresh SeedSequence each time: spawning children advances it, and every candidate of
-        # the calibration must draw the same noise as the final study. Child k of a seed is the
-        # same however many are spawned, so the sites' stream (3) moves no other draw.
-        return np.random.default_rng(np.random.SeedSequence(int(settings["seed"])).spawn(4)[part])
-
-    participants = simulate_participants(settings, conditions, stream(0))
-    n_sites = int(settings.get("n_sites", 1))
-    offsets = {"glx": None, "madrs": None}
-    dictionary = dict(PARTICIPANTS_DICTIONARY)
-    if n_sites > 1:
-        sites = assign_sites(settings, len(participants), stream(3))
-        participants[site_column] = sites["site"]
-        offsets = {"glx": sites["glx"], "madrs": sites["madrs"]}
-        dictionary[site_column] = {"Description": f"Site of the participant (1 of {n_sites})"}
-    report(f"drew {len(participants)} participants at {n_sites} site(s)")
+    participants, offsets, dictionary = _participants_at_sites(settings, conditions, site_column)
+    report(f"drew {len(participants)} participants at {int(settings.get('n_sites', 1))} site(s)")
     calibrated = bool(settings.get("calibrate", False))
-    files: dict[str, bytes] = {
-        "README.md": (
-            SYNTHETIC_NOTICE.format(seed=settings["seed"])
-            + (CALIBRATION_NOTICE if calibrated else "")
-        ).encode(),
-        "participants.tsv": participants.to_csv(
-            sep="\t", index=False, lineterminator="\n"
-        ).encode(),
-        "participants.json": (json.dumps(dictionary, indent=2) + "\n").encode(),
-        DESCRIPTION: dataset_description(settings, calibrated),
-    }
+    files = _description_files(settings, participants, dictionary, calibrated)
 
     def draw_mrs(values: dict) -> dict[str, bytes]:
-        drawn = simulate_mrs(participants, values, stream(1), site_offsets=offsets["glx"])
+        stream = _part_stream(int(settings["seed"]), 1)
+        drawn = simulate_mrs(participants, values, stream, site_offsets=offsets["glx"])
         return {path: text.encode() for path, text in drawn.items()}
 
     def draw_clinical(values: dict) -> dict[str, bytes]:
-        out = {}
-        sheets = simulate_clinical(participants, values, stream(2), site_offsets=offsets["madrs"])
-        with tempfile.TemporaryDirectory() as scratch:
-            for sheet, frame in sheets.items():
-                target = Path(scratch) / sheet
-                write_sheet(frame, target)
-                out[f"clinical/{sheet}"] = target.read_bytes()
-        return out
+        stream = _part_stream(int(settings["seed"]), 2)
+        return _sheet_files(
+            simulate_clinical(participants, values, stream, site_offsets=offsets["madrs"])
+        )
 
     if calibrated:
         if calibration is None:

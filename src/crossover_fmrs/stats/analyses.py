@@ -382,56 +382,21 @@ def attenuation(
     `warning` says when the interval says little (ATTENUATION_WIDE_CI_POINTS, or a denominator
     whose interval includes 0).
     """
-    wide = data.pivot_table(
-        index=["participant_id", "condition"], columns="timepoint", values="value", observed=True
-    )
-    reduction = (wide[before] - wide[after]).rename("reduction").reset_index()
-    table = reduction.pivot(index="participant_id", columns="condition", values="reduction")
+    table = _reductions(data, before, after)
     pairs = table[[reference, treatment]].dropna()
     ref, trt = pairs[reference].to_numpy(float), pairs[treatment].to_numpy(float)
     n_pairs = len(pairs)
     alpha_ci = {"ci_level": confidence, "n_resamples": n_resamples}
 
-    def percent(r, t, axis=-1):
-        return 100.0 * (1.0 - np.mean(t, axis=axis) / np.mean(r, axis=axis))
-
     def interval(samples, statistic) -> tuple[float, float]:
-        # no resampling distribution from fewer than two participants, or without resamples
-        # (a caller that needs only the estimate)
-        if n_pairs < 2 or n_resamples < 2:
-            return np.nan, np.nan
-        with np.errstate(divide="ignore", invalid="ignore"):
-            found = stats.bootstrap(
-                samples,
-                statistic,
-                paired=len(samples) > 1,
-                vectorized=True,
-                n_resamples=n_resamples,
-                confidence_level=confidence,
-                method="percentile",
-                rng=np.random.default_rng(seed),
-            ).confidence_interval
-        return float(found.low), float(found.high)
+        return _bootstrap_interval(samples, statistic, n_resamples, confidence, seed)
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        point = percent(ref, trt) if n_pairs else np.nan
-    low, high = interval((ref, trt), percent)
+        point = _percent_attenuation(ref, trt) if n_pairs else np.nan
+    low, high = interval((ref, trt), _percent_attenuation)
     ref_low, ref_high = interval((ref,), np.mean)
     trt_low, trt_high = interval((trt,), np.mean)
-    warnings = []
-    span = high - low
-    if n_pairs >= 2 and not (np.isfinite(span) and span <= ATTENUATION_WIDE_CI_POINTS):
-        spans = f"{span:.0f}" if np.isfinite(span) else "an unbounded number of"
-        warnings.append(
-            f"the CI spans {spans} percentage points (more than "
-            f"{ATTENUATION_WIDE_CI_POINTS:.0f}): the data say little about the attenuation"
-        )
-    if np.isfinite(ref_low) and ref_low <= 0 <= ref_high:
-        warnings.append(
-            f"the {reference} mean reduction's CI includes 0: the ratio's denominator may be 0"
-        )
-    if n_pairs < 2 and n_resamples >= 2:
-        warnings.append(f"{n_pairs} participant(s) with both reductions: no interval")
+    warnings = _attenuation_warnings(reference, n_pairs, n_resamples, high - low, ref_low, ref_high)
     rows = [
         {
             "term": f"mean reduction {reference}",
@@ -462,6 +427,68 @@ def attenuation(
         n_excluded=int(len(table) - n_pairs),  # a reduction in one condition only
     )
     return out.reindex(columns=[*columns, "n_excluded", "warning"]).fillna({"warning": ""})
+
+
+def _reductions(data: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
+    """Each participant's reduction (before - after), one column per condition."""
+    wide = data.pivot_table(
+        index=["participant_id", "condition"], columns="timepoint", values="value", observed=True
+    )
+    reduction = (wide[before] - wide[after]).rename("reduction").reset_index()
+    return reduction.pivot(index="participant_id", columns="condition", values="reduction")
+
+
+def _percent_attenuation(r, t, axis=-1):
+    """100 x (1 - mean reduction under treatment / mean reduction under reference)."""
+    return 100.0 * (1.0 - np.mean(t, axis=axis) / np.mean(r, axis=axis))
+
+
+def _bootstrap_interval(
+    samples: tuple, statistic, n_resamples: int, confidence: float, seed: int
+) -> tuple[float, float]:
+    """Percentile bootstrap CI of statistic over the participants (paired when it takes both
+    conditions' reductions); NaN from fewer than two participants, or without resamples (a
+    caller that needs only the estimate)."""
+    if len(samples[0]) < 2 or n_resamples < 2:
+        return np.nan, np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        found = stats.bootstrap(
+            samples,
+            statistic,
+            paired=len(samples) > 1,
+            vectorized=True,
+            n_resamples=n_resamples,
+            confidence_level=confidence,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        ).confidence_interval
+    return float(found.low), float(found.high)
+
+
+def _attenuation_warnings(
+    reference: str,
+    n_pairs: int,
+    n_resamples: int,
+    span: float,
+    ref_low: float,
+    ref_high: float,
+) -> list[str]:
+    """Why the attenuation's interval says little: too wide, a denominator that may be 0, or no
+    interval at all."""
+    warnings = []
+    if n_pairs >= 2 and not (np.isfinite(span) and span <= ATTENUATION_WIDE_CI_POINTS):
+        spans = f"{span:.0f}" if np.isfinite(span) else "an unbounded number of"
+        warnings.append(
+            f"the CI spans {spans} percentage points (more than "
+            f"{ATTENUATION_WIDE_CI_POINTS:.0f}): the data say little about the attenuation"
+        )
+    if np.isfinite(ref_low) and ref_low <= 0 <= ref_high:
+        warnings.append(
+            f"the {reference} mean reduction's CI includes 0: the ratio's denominator may be 0"
+        )
+    if n_pairs < 2 and n_resamples >= 2:
+        warnings.append(f"{n_pairs} participant(s) with both reductions: no interval")
+    return warnings
 
 
 def phase_cell_means(data: pd.DataFrame, dv: str = "ratio") -> pd.DataFrame:

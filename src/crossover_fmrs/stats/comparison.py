@@ -116,106 +116,8 @@ def compare(
     rows = []
     for result_id, numbers in published.groupby("id", sort=False):
         first_row = numbers.iloc[0]
-        found = _lookup(tables, first_row)
-        first = found.iloc[0]
-        fields = dict(zip(numbers["field"], numbers["published"]))
-        note = []
-        direction = significance = numbers_agree = None
-        subgroup_p = None
-        if first_row["expected_sign"] == "male_larger":
-            published_text = str(first_row["published"])
-            reproduced, direction, subgroup_p, sex_note = _by_sex(
-                found, tables, first_row["outcome"], first_row["term"], sign=-1
-            )
-            note.append(sex_note)
-        elif not _is_number(
-            str(first_row["published"])
-        ):  # a claim without numbers: its estimate and P
-            published_text = str(first_row["published"])
-            reproduced = f"estimate {float(first['estimate']):.3g}, P = {float(first['p']):.2g}"
-            direction = _sign_agrees(float(first["estimate"]), first_row["expected_sign"])
-        else:
-            published_text = _written(fields) if "F" in fields else str(first_row["published"])
-            texts = _reproduced_text(first, fields)
-            reproduced = _written(texts) if "F" in fields else texts[next(iter(texts))]
-            numbers_agree = all(
-                agrees_at_precision(first[name], text) for name, text in fields.items()
-            )
-            if (
-                "estimate" in first
-                and pd.notna(first.get("estimate"))
-                and first_row["expected_sign"]
-            ):
-                direction = _sign_agrees(float(first["estimate"]), first_row["expected_sign"])
-            if "ci_low" in first and pd.notna(first.get("ci_low")):
-                inside = first["ci_low"] <= float(fields["estimate"]) <= first["ci_high"]
-                reproduced += (
-                    f" ({first['ci_level']:.0%} CI {first['ci_low']:.3g} to {first['ci_high']:.3g})"
-                )
-                if not inside:
-                    note.append("the bootstrap CI excludes the published value")
-                if first_row["published_significant"] in (
-                    "yes",
-                    "no",
-                ):  # significant = the CI excludes 0
-                    excludes_zero = first["ci_low"] > 0 or first["ci_high"] < 0
-                    significance = bool(
-                        excludes_zero == (first_row["published_significant"] == "yes")
-                    )
-            if "df_den" in fields and not agrees_at_precision(first["df_den"], fields["df_den"]):
-                note.append(
-                    f"Satterthwaite df follow the observations that enter the model: "
-                    f"{int(first['n_observations'])} observations from "
-                    f"{int(first['n_participants'])} participants"
-                )
-            if "F" in fields and synthetic and not calibrated:
-                # A plain draw: the simulator sets the expected t^2 to the published F. How unusual
-                # is it?
-                below = float(
-                    stats.ncf.cdf(
-                        float(first["F"]), first["df_num"], first["df_den"], float(fields["F"])
-                    )
-                )
-                note.append(
-                    f"under the simulated design F is at most this in {below:.0%} of studies "
-                    "(noncentral F, noncentrality = the published F)"
-                )
-        if (
-            first_row["published_significant"] in ("yes", "no")
-            and significance is None
-            and pd.notna(first.get("p"))
-        ):
-            significance = bool(
-                (first["p"] < ALPHA) == (first_row["published_significant"] == "yes")
-            )
-        if "n_pairs" in first and pd.notna(first.get("n_pairs")):
-            note.append(f"over the {int(first['n_pairs'])} participants with both reductions")
-        if str(first.get("warning", "") or "") not in ("", "nan"):
-            note.append(f"WARNING: {first['warning']}")
-        verdict, reason = _verdict_of(
-            numbers_agree,
-            direction,
-            significance,
-            first_row["published_significant"],
-            subgroup_p,
-            _interaction_power(tables.get("power"), first, first_row),
-        )
-        rows.append(
-            {
-                "id": result_id,
-                "result": first_row["result"],
-                "location": first_row["location"],
-                "published": published_text,
-                "reproduced": reproduced,
-                "verdict": verdict,
-                "reason": reason,
-                "numbers_agree": numbers_agree,
-                "direction_agrees": direction,
-                "significance_agrees": significance,
-                "conclusion_agrees": verdict in ("agrees", "numbers differ"),
-                "note": "; ".join(note),
-            }
-        )
+        row, first = _compare_result(result_id, numbers, tables, synthetic, calibrated)
+        rows.append(row)
         if first_row["expected_sign"] == "male_larger" and first_row["outcome"] != "MADRS":
             beside = _madrs_by_sex(tables)
             if beside is not None:
@@ -224,13 +126,125 @@ def compare(
             rows.append(
                 _session_sensitivity(
                     first_row,
-                    published_text,
+                    row["published"],
                     str(first["model"]),
                     tables["glx_lmm_sensitivity"],
                     tables.get("glx_sensitivity_models"),
                 )
             )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def _compare_result(
+    result_id: str,
+    numbers: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    synthetic: bool,
+    calibrated: bool,
+) -> tuple[dict, pd.Series]:
+    """The comparison row of one published result (its numbers: the rows of one id), and the
+    reproduced row it was compared with."""
+    first_row = numbers.iloc[0]
+    found = _lookup(tables, first_row)
+    first = found.iloc[0]
+    fields = dict(zip(numbers["field"], numbers["published"]))
+    note = []
+    direction = significance = numbers_agree = None
+    subgroup_p = None
+    if first_row["expected_sign"] == "male_larger":
+        published_text = str(first_row["published"])
+        reproduced, direction, subgroup_p, sex_note = _by_sex(
+            found, tables, first_row["outcome"], first_row["term"], sign=-1
+        )
+        note.append(sex_note)
+    elif not _is_number(str(first_row["published"])):  # a claim without numbers: its estimate and P
+        published_text = str(first_row["published"])
+        reproduced = f"estimate {float(first['estimate']):.3g}, P = {float(first['p']):.2g}"
+        direction = _sign_agrees(float(first["estimate"]), first_row["expected_sign"])
+    else:
+        published_text = _written(fields) if "F" in fields else str(first_row["published"])
+        reproduced, numbers_agree, direction, significance, number_notes = _compare_numbers(
+            first, first_row, fields, synthetic, calibrated
+        )
+        note += number_notes
+    if (
+        first_row["published_significant"] in ("yes", "no")
+        and significance is None
+        and pd.notna(first.get("p"))
+    ):
+        significance = bool((first["p"] < ALPHA) == (first_row["published_significant"] == "yes"))
+    if "n_pairs" in first and pd.notna(first.get("n_pairs")):
+        note.append(f"over the {int(first['n_pairs'])} participants with both reductions")
+    if str(first.get("warning", "") or "") not in ("", "nan"):
+        note.append(f"WARNING: {first['warning']}")
+    verdict, reason = _verdict_of(
+        numbers_agree,
+        direction,
+        significance,
+        first_row["published_significant"],
+        subgroup_p,
+        _interaction_power(tables.get("power"), first, first_row),
+    )
+    row = {
+        "id": result_id,
+        "result": first_row["result"],
+        "location": first_row["location"],
+        "published": published_text,
+        "reproduced": reproduced,
+        "verdict": verdict,
+        "reason": reason,
+        "numbers_agree": numbers_agree,
+        "direction_agrees": direction,
+        "significance_agrees": significance,
+        "conclusion_agrees": verdict in ("agrees", "numbers differ"),
+        "note": "; ".join(note),
+    }
+    return row, first
+
+
+def _compare_numbers(
+    first: pd.Series,
+    first_row: pd.Series,
+    fields: dict[str, str],
+    synthetic: bool,
+    calibrated: bool,
+) -> tuple[str, bool, bool | None, bool | None, list[str]]:
+    """A result published as numbers against the reproduced row `first`: (reproduced text, the
+    numbers agree at their precision, direction agrees, significance agrees by a bootstrap CI,
+    notes)."""
+    note = []
+    direction = significance = None
+    texts = _reproduced_text(first, fields)
+    reproduced = _written(texts) if "F" in fields else texts[next(iter(texts))]
+    numbers_agree = all(agrees_at_precision(first[name], text) for name, text in fields.items())
+    if "estimate" in first and pd.notna(first.get("estimate")) and first_row["expected_sign"]:
+        direction = _sign_agrees(float(first["estimate"]), first_row["expected_sign"])
+    if "ci_low" in first and pd.notna(first.get("ci_low")):
+        inside = first["ci_low"] <= float(fields["estimate"]) <= first["ci_high"]
+        reproduced += (
+            f" ({first['ci_level']:.0%} CI {first['ci_low']:.3g} to {first['ci_high']:.3g})"
+        )
+        if not inside:
+            note.append("the bootstrap CI excludes the published value")
+        if first_row["published_significant"] in ("yes", "no"):  # significant = the CI excludes 0
+            excludes_zero = first["ci_low"] > 0 or first["ci_high"] < 0
+            significance = bool(excludes_zero == (first_row["published_significant"] == "yes"))
+    if "df_den" in fields and not agrees_at_precision(first["df_den"], fields["df_den"]):
+        note.append(
+            f"Satterthwaite df follow the observations that enter the model: "
+            f"{int(first['n_observations'])} observations from "
+            f"{int(first['n_participants'])} participants"
+        )
+    if "F" in fields and synthetic and not calibrated:
+        # A plain draw: the simulator sets the expected t^2 to the published F. How unusual is it?
+        below = float(
+            stats.ncf.cdf(float(first["F"]), first["df_num"], first["df_den"], float(fields["F"]))
+        )
+        note.append(
+            f"under the simulated design F is at most this in {below:.0%} of studies "
+            "(noncentral F, noncentrality = the published F)"
+        )
+    return reproduced, numbers_agree, direction, significance, note
 
 
 # The published result whose robustness to session-level variation the sensitivity model checks.
