@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..common.errors import InputError
+from ..common.schemas import SPECTRUM_KEYS
 
-SPECTRUM_KEYS = ["participant_id", "condition", "block"]
 CRITERIA = ("crlb", "fwhm", "snr", "undetermined", "fwhm_drift", "snr_drift")
 # Criteria on the quality of the spectrum (undetermined is about the ratio's metabolites): a
 # spectrum none of these could be evaluated for (fsl_dynmrs without dyn_cov.csv) is marked, never
