@@ -2,17 +2,18 @@
 of the QC flags table."""
 
 import _package  # noqa: F401  (puts src/ on the import path)
+from crossover_fmrs.common.schemas import qc_flags_schema, read_checked, spectra_schema
 from crossover_fmrs.common.step import run_step
-from crossover_fmrs.figures.data import read_flags, read_spectra
 from crossover_fmrs.figures.qc import qc_spectral_quality
 from crossover_fmrs.figures.style import Labels, Sizes, write_figure
 
 
 def main(io):
+    conditions = io.params["conditions"]
     figure, table = qc_spectral_quality(
-        read_spectra(io.input["spectra"]),
-        read_flags(io.input["flags"]),
-        io.params["conditions"],
+        read_checked(io.input["spectra"], spectra_schema(conditions)),
+        read_checked(io.input["flags"], qc_flags_schema(conditions)),
+        conditions,
         synthetic=io.params["synthetic"],
         labels=Labels.from_config(io.params["labels"]),
         sizes=Sizes.from_params(io.params),

@@ -4,8 +4,9 @@ bootstrap CI."""
 import pandas as pd
 
 import _package  # noqa: F401  (puts src/ on the import path)
+from crossover_fmrs.common.schemas import clinical_scores_schema, participants_schema, read_checked
 from crossover_fmrs.common.step import run_step
-from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.common.tables import write_tsv
 from crossover_fmrs.stats.analyses import attenuation, outcome_model_data
 
 
@@ -14,8 +15,8 @@ def main(io):
     settings = p["attenuation"]
     outcome = settings["outcome"]
     data = outcome_model_data(
-        read_table(io.input["scores"]),
-        read_table(io.input["participants"]),
+        read_checked(io.input["scores"], clinical_scores_schema(p["conditions"])),
+        read_checked(io.input["participants"], participants_schema(p["conditions"])),
         outcome,
         p["timepoints"],
     )

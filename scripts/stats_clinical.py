@@ -3,8 +3,9 @@
 import pandas as pd
 
 import _package  # noqa: F401  (puts src/ on the import path)
+from crossover_fmrs.common.schemas import clinical_scores_schema, participants_schema, read_checked
 from crossover_fmrs.common.step import run_step
-from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.common.tables import write_tsv
 from crossover_fmrs.stats.analyses import (
     clinical_model_data,
     impute_missing,
@@ -15,8 +16,8 @@ from crossover_fmrs.stats.analyses import (
 
 def main(io):
     p = io.params
-    participants = read_table(io.input["participants"])
-    scores = read_table(io.input["scores"])
+    participants = read_checked(io.input["participants"], participants_schema(p["conditions"]))
+    scores = read_checked(io.input["scores"], clinical_scores_schema(p["conditions"], p["scales"]))
     # The paper imputed missing pre-dose TEPS-A values; the method is a setting, every fill is
     # listed.
     imputation = p["imputation"]

@@ -3,8 +3,14 @@
 import pandas as pd
 
 import _package  # noqa: F401  (puts src/ on the import path)
+from crossover_fmrs.common.schemas import (
+    clinical_scores_schema,
+    participants_schema,
+    read_checked,
+    spectra_schema,
+)
 from crossover_fmrs.common.step import run_step
-from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.common.tables import write_tsv
 from crossover_fmrs.stats.analyses import primary_model_data, run_models
 
 
@@ -12,7 +18,9 @@ def main(io):
     p = io.params
     primary = p["primary_outcome"]
     data = primary_model_data(
-        *(read_table(io.input[name]) for name in ("spectra", "scores", "participants")),
+        read_checked(io.input["spectra"], spectra_schema(p["conditions"])),
+        read_checked(io.input["scores"], clinical_scores_schema(p["conditions"])),
+        read_checked(io.input["participants"], participants_schema(p["conditions"])),
         primary,
         p["timepoints"],
     )

@@ -5,8 +5,9 @@ the primary formula plus a session random intercept), which has no rm-ANOVA comp
 import pandas as pd
 
 import _package  # noqa: F401  (puts src/ on the import path)
+from crossover_fmrs.common.schemas import participants_schema, read_checked, spectra_schema
 from crossover_fmrs.common.step import run_step
-from crossover_fmrs.common.tables import read_table, write_tsv
+from crossover_fmrs.common.tables import write_tsv
 from crossover_fmrs.stats.analyses import (
     glx_model_data,
     phase_cell_means,
@@ -17,7 +18,10 @@ from crossover_fmrs.stats.analyses import (
 
 def main(io):
     p = io.params
-    data = glx_model_data(read_table(io.input["spectra"]), read_table(io.input["participants"]))
+    data = glx_model_data(
+        read_checked(io.input["spectra"], spectra_schema(p["conditions"])),
+        read_checked(io.input["participants"], participants_schema(p["conditions"])),
+    )
     tests, models = run_models(
         data,
         p["formula"],

@@ -11,9 +11,9 @@ import pytest
 from matplotlib.colors import to_hex
 
 from crossover_fmrs.common.errors import InputError
+from crossover_fmrs.common.schemas import flow_schema, read_checked, spectra_schema
 from crossover_fmrs.common.tables import write_tsv
 from crossover_fmrs.figures import clinical, flow, mrs, qc, style
-from crossover_fmrs.figures.data import read_flow, read_spectra
 from crossover_fmrs.figures.summary import (
     CI_NAME,
     block_summary,
@@ -51,6 +51,7 @@ def spectrum(pid, condition, block, ratio, excluded_by="", fwhm=0.06, snr=20.0, 
         "block": block,
         "onset_min": onset,
         "offset_min": offset,
+        "phase": "baseline" if offset <= 0 else "infusion",
         "fwhm_ppm": fwhm,
         "snr": snr,
         "numerator_crlb_percent": crlb[0],
@@ -574,16 +575,17 @@ def test_figures_are_byte_identical_and_labelled(
     assert b"SYNTHETIC DATA" not in style.render(figure, "svg")
 
 
-def test_unknown_condition_is_an_input_error(spectra):
+def test_unknown_condition_is_an_input_error(tmp_path, spectra):
     spectra.loc[0, "condition"] = "ketamine"
+    write_tsv(spectra, tmp_path / "mrs_spectra.tsv")
     with pytest.raises(InputError, match="condition.*placebo, naltrexone"):
-        block_summary(spectra, CONDITIONS)
+        read_checked(tmp_path / "mrs_spectra.tsv", spectra_schema(CONDITIONS))
 
 
 def test_read_spectra_round_trip_and_errors(tmp_path, spectra):
     path = tmp_path / "mrs_spectra.tsv"
     write_tsv(spectra, path)
-    table = read_spectra(path)
+    table = read_checked(path, spectra_schema(CONDITIONS))
     assert table["included"].dtype == bool
     assert table["flags"].tolist() == spectra["flags"].tolist()  # empty stays empty, not NA
     assert table["ratio"].isna().sum() == 1
@@ -595,7 +597,7 @@ def test_read_spectra_round_trip_and_errors(tmp_path, spectra):
     fields[list(spectra.columns).index("included")] = "maybe"
     path.write_text("\n".join(text[:3] + ["\t".join(fields)] + text[4:]) + "\n")
     with pytest.raises(InputError) as err:
-        read_spectra(path)
+        read_checked(path, spectra_schema(CONDITIONS))
     message = str(err.value)
     assert (
         str(path) in message
@@ -626,7 +628,7 @@ def test_read_flow_errors_name_the_place(tmp_path, body, needles):
     path = tmp_path / "participant_flow.tsv"
     path.write_text(body)
     with pytest.raises(InputError) as err:
-        read_flow(path)
+        read_checked(path, flow_schema())
     for needle in needles:
         assert needle in str(err.value)
 

@@ -40,6 +40,7 @@ SCALES = {
     "CADSS": ["pre", "post"],
 }
 OUTCOMES = {"TEPS": ["TEPS_A", "TEPS_C"]}
+HOURS = {"pre": -1.0, "post": 2.0, "day1": 24.0}
 PARTICIPANTS_PER_SITE = 50
 FIGURES = [
     "glx_timecourse",
@@ -87,6 +88,7 @@ def spectra_table(n: int, rng):
     )
     frame["onset_min"] = frame["block"].map({b: t[0] for b, t in BLOCKS.items()})
     frame["offset_min"] = frame["block"].map({b: t[1] for b, t in BLOCKS.items()})
+    frame["phase"] = np.where(frame["offset_min"] <= 0, "baseline", "infusion")
     frame["fwhm_ppm"] = np.round(rng.normal(0.056, 0.009, rows), 4)
     frame["snr"] = np.round(rng.normal(25, 5, rows))
     frame["numerator_crlb_percent"] = np.clip(np.round(rng.normal(6, 2, rows)), 1, None)
@@ -126,6 +128,7 @@ def scores_table(n: int, rng):
                                 "participant_id": ids,
                                 "condition": condition,
                                 "timepoint": timepoint,
+                                "hours_from_infusion": HOURS[timepoint],
                                 "scale": scale,
                                 "outcome": outcome,
                                 "value": np.clip(value, 0, 60),
@@ -143,6 +146,8 @@ def participants_table(n: int):
         {
             "participant_id": ids,
             "sex": ["M" if i % 2 else "F" for i in range(n)],
+            "age": [20 + i % 45 for i in range(n)],
+            "order": ["-".join(CONDITIONS[:: 1 if i % 2 else -1]) for i in range(n)],
             "site": [f"site{i // PARTICIPANTS_PER_SITE + 1:03d}" for i in range(n)],
         }
     )
@@ -251,9 +256,9 @@ def run_one(name: str, folder: Path, out: Path) -> dict:
 
     import yaml
 
-    from crossover_fmrs.common.tables import read_table
+    from crossover_fmrs.common import schemas
+    from crossover_fmrs.common.schemas import read_checked
     from crossover_fmrs.figures import clinical, flow, mrs, qc, sites, style
-    from crossover_fmrs.figures import data as tables
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     fig = config["figures"]
@@ -263,9 +268,15 @@ def run_one(name: str, folder: Path, out: Path) -> dict:
     scales = {s: scales[s] for s in SCALES}
     window = fig["infusion_window_min"]
     start = time.process_time()
-    spectra = lambda: tables.read_spectra(folder / "mrs_spectra.tsv")  # noqa: E731
-    scores = lambda: tables.read_scores(folder / "clinical_scores.tsv")  # noqa: E731
-    people = lambda: tables.read_participants(folder / "participants.tsv")  # noqa: E731
+    spectra = lambda: read_checked(  # noqa: E731
+        folder / "mrs_spectra.tsv", schemas.spectra_schema(CONDITIONS)
+    )
+    scores = lambda: read_checked(  # noqa: E731
+        folder / "clinical_scores.tsv", schemas.clinical_scores_schema(CONDITIONS, scales)
+    )
+    people = lambda: read_checked(  # noqa: E731
+        folder / "participants.tsv", schemas.participants_schema(CONDITIONS)
+    )
     common = {"synthetic": True, "labels": labels}
     draw = {
         "glx_timecourse": lambda: mrs.glx_timecourse(
@@ -286,7 +297,7 @@ def run_one(name: str, folder: Path, out: Path) -> dict:
         "sex_madrs": lambda: clinical.sex_madrs(scores(), people(), CONDITIONS, scales, **common),
         "qc_spectral_quality": lambda: qc.qc_spectral_quality(
             spectra(),
-            tables.read_flags(folder / "mrs_qc_flags.tsv"),
+            read_checked(folder / "mrs_qc_flags.tsv", schemas.qc_flags_schema(CONDITIONS)),
             CONDITIONS,
             sizes=sizes,
             **common,
@@ -295,10 +306,14 @@ def run_one(name: str, folder: Path, out: Path) -> dict:
             spectra(), CONDITIONS, sizes=sizes, **common
         ),
         "participant_flow": lambda: flow.participant_flow(
-            tables.read_flow(folder / "participant_flow.tsv"), CONDITIONS, synthetic=True
+            read_checked(folder / "participant_flow.tsv", schemas.flow_schema()),
+            CONDITIONS,
+            synthetic=True,
         ),
         "site_forest": lambda: sites.site_forest(
-            read_table(folder / "site_effects.tsv"), "Glx/tNAA", synthetic=True
+            read_checked(folder / "site_effects.tsv", schemas.site_effects_schema()),
+            "Glx/tNAA",
+            synthetic=True,
         ),
     }[name]
     figure, table = draw()

@@ -1,10 +1,10 @@
 """Reading and writing the pipeline's tables, and the text readers every stage shares.
 
 - `read_utf8_text`, `read_tsv_text`: raw UTF-8 text and TSV rows (BOM and CRLF accepted) with
-  one-line InputErrors naming the file, line and column of a fault.
+  one-line InputErrors naming the file, line and column of a fault; `check_tsv_layout` makes the
+  same checks of a large TSV without building its rows.
 - `read_table`: one of the pipeline's own tables (TSV, or Parquet by its suffix), written by
-  `write_tsv` or `write_parquet`; with `columns` given, only those columns, each checked for its
-  kind with the line of any bad cell.
+  `write_tsv` or `write_parquet`; `common.schemas.read_checked` reads one and checks its layout.
 - `write_tsv`, `write_parquet` (`write_table` picks by suffix), `atomic_write_text`,
   `atomic_write_bytes`: deterministic output written through a temporary file, so no reader ever
   sees half a file.
@@ -40,8 +40,6 @@ STRING_COLUMNS = {
 }
 # The site column of a pooled study (ingest names it so, whatever study.site_column says).
 SITE = "site"
-# One spectrum: a participant's block of one condition's session (the key of the QC tables).
-SPECTRUM_KEYS = ["participant_id", "condition", "block"]
 
 
 def is_multisite(table: pd.DataFrame) -> bool:
@@ -50,9 +48,8 @@ def is_multisite(table: pd.DataFrame) -> bool:
     return SITE in table and table[SITE].nunique() > 1
 
 
-# Kinds for read_table(columns=...); a trailing "!" means the value may not be missing.
+# How a missing value is written in a table (write_tsv writes NA).
 MISSING = {"NA", ""}
-BOOLEANS = {"true": True, "false": False}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,10 +106,20 @@ def read_tsv_text(path: str | Path) -> list[list[str]]:
     path = Path(path)
     text = read_utf8_text(path, "a tab-separated file at this path")
     lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise InputError(path, "line 1", None, "a tab-separated header row", "an empty file")
     rows = list(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+    _check_header(path, rows[0] if lines and lines[0].strip() else None)
     header = rows[0]
+    for number, row in enumerate(rows[1:], start=2):
+        if row and len(row) != len(header):
+            raise InputError(
+                path, f"line {number}", None, f"{len(header)} tab-separated fields", len(row)
+            )
+    return [row for row in rows if row]
+
+
+def _check_header(path: Path, header: list[str] | None) -> None:
+    if not header:
+        raise InputError(path, "line 1", None, "a tab-separated header row", "an empty file")
     separator = delimiter_of(header[0]) if len(header) == 1 else None
     if separator:
         raise InputError(
@@ -121,12 +128,61 @@ def read_tsv_text(path: str | Path) -> list[list[str]]:
     repeated = sorted({name for name in header if name and header.count(name) > 1})
     if repeated:  # pandas would keep both and the parser read the first, silently
         raise InputError(path, "line 1", repeated[0], "each column name once", "a repeated column")
-    for number, row in enumerate(rows[1:], start=2):
-        if row and len(row) != len(header):
-            raise InputError(
-                path, f"line {number}", None, f"{len(header)} tab-separated fields", len(row)
-            )
-    return [row for row in rows if row]
+
+
+LAYOUT_CHUNK = 1 << 24  # bytes of a TSV checked at a time by check_tsv_layout
+
+
+def check_tsv_layout(path: str | Path) -> None:
+    """The checks of read_tsv_text without building the rows: UTF-8, a tab-separated header of
+    distinct names, and as many fields on every line as in the header. Our own: pandas' parser
+    fills a short row with NA without a word and stops at a long one with a traceback. Counted
+    with numpy over chunks of the bytes, so time is linear and memory bounded at any size."""
+    path = Path(path)
+    with open(path, "rb") as stream:
+        first = stream.readline()
+        try:
+            header_line = first.decode("utf-8-sig").rstrip("\r\n")
+        except UnicodeDecodeError:
+            read_utf8_text(path, "a tab-separated file at this path")  # names the line and column
+        _check_header(path, header_line.split("\t") if header_line.strip() else None)
+        fields = header_line.count("\t") + 1
+        line, rest = 2, b""
+        while block := stream.read(LAYOUT_CHUNK):
+            block, rest = _whole_lines(rest + block)
+            line = _check_fields(path, block, line, fields)
+        if rest:
+            _check_fields(path, rest + b"\n", line, fields)
+
+
+def _whole_lines(data: bytes) -> tuple[bytes, bytes]:
+    cut = data.rfind(b"\n") + 1
+    return data[:cut], data[cut:]
+
+
+def _check_fields(path: Path, block: bytes, first_line: int, fields: int) -> int:
+    """InputError for a line of block (whole lines, the first numbered first_line) that is not
+    UTF-8 or whose number of fields is not `fields`; returns the number of the next line."""
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        read_utf8_text(path, "a tab-separated file at this path")  # names the line and column
+    data = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(data == 0x0A)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    tabs = np.flatnonzero(data == 0x09)
+    counts = np.searchsorted(tabs, ends) - np.searchsorted(tabs, starts) + 1
+    empty = (ends == starts) | ((ends - starts == 1) & (data[starts] == 0x0D))
+    bad = np.flatnonzero((counts != fields) & ~empty)
+    if len(bad):
+        raise InputError(
+            path,
+            f"line {first_line + bad[0]}",
+            None,
+            f"{fields} tab-separated fields",
+            int(counts[bad[0]]),
+        )
+    return first_line + len(ends)
 
 
 def order_conditions(order: str) -> list[str]:
@@ -139,95 +195,18 @@ def order_conditions(order: str) -> list[str]:
 # The pipeline's own tables
 
 
-def read_table(path: str | Path, columns: dict[str, str] | None = None) -> pd.DataFrame:
-    """A TSV written by write_tsv.
-
-    Without `columns`: every column, IDs and labels as strings, "NA" as missing. With `columns`
-    ({name: kind}, kind one of str, int, float, bool, with "!" when a value may not be missing):
-    only those columns, each converted to its kind, an InputError naming the line of the first
-    bad cell; the path travels with the frame in `frame.attrs["source"]`.
-    """
-    if columns is None:
-        if str(path).endswith(".parquet"):
-            return pd.read_parquet(path, engine="pyarrow")  # written by write_parquet
-        frame = pd.read_csv(
-            path, sep="\t", dtype=STRING_COLUMNS, na_values=["NA"], keep_default_na=False
-        )
-        for column in ("flags", "excluded_by"):
-            if column in frame:
-                frame[column] = frame[column].fillna("")
-        return frame
-    path = str(path)
-    if not Path(path).is_file():
-        raise InputError(path, None, None, "an existing file", "no such file")
-    if path.endswith(".parquet"):
-        stored = pd.read_parquet(path, engine="pyarrow")
-        header = list(stored.columns)
-    else:
-        rows = read_tsv_text(path)
-        header, body = rows[0], rows[1:]
-    for column in columns:
-        if column not in header:
-            raise InputError(path, "line 1", column, "a column of this name in the header", header)
-    if path.endswith(".parquet"):  # the cells as its TSV writes them: one set of checks for both
-        raw = pd.read_csv(
-            io.StringIO(tsv_text(stored[list(columns)])),
-            sep="\t",
-            dtype=object,
-            keep_default_na=False,
-            na_filter=False,
-        )
-    else:
-        raw = pd.DataFrame(body, columns=header, dtype=object)
-    frame = pd.DataFrame(
-        {column: _convert(raw, path, column, kind) for column, kind in columns.items()}
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A table written by write_tsv or write_parquet (by its suffix): every column, IDs and labels
+    as strings, "NA" as missing. Its layout is checked by whoever reads it (common.schemas)."""
+    if str(path).endswith(".parquet"):
+        return pd.read_parquet(path, engine="pyarrow")  # written by write_parquet
+    frame = pd.read_csv(
+        path, sep="\t", dtype=STRING_COLUMNS, na_values=["NA"], keep_default_na=False
     )
-    frame.attrs["source"] = path
+    for column in ("flags", "excluded_by"):
+        if column in frame:
+            frame[column] = frame[column].fillna("")
     return frame
-
-
-def _where(frame: pd.DataFrame, index) -> str:
-    where = f"line {index + 2}"  # header is line 1
-    if "participant_id" in frame.columns and isinstance(frame.at[index, "participant_id"], str):
-        where += f" ({frame.at[index, 'participant_id']})"
-    return where
-
-
-def _convert(raw: pd.DataFrame, path: str, column: str, kind: str) -> pd.Series:
-    required = kind.endswith("!")
-    kind = kind.rstrip("!")
-    text = raw[column]
-    missing = text.isna() | text.isin(MISSING)
-    if required and missing.any():
-        index = missing[missing].index[0]
-        raise InputError(
-            path, _where(raw, index), column, f"a {kind} value (not missing)", text[index]
-        )
-    if kind == "str":
-        return text.where(~text.isin({"NA"}), np.nan)
-    if kind == "bool":
-        values = text.str.lower().map(BOOLEANS)
-        bad = values.isna() & ~missing
-        if bad.any():
-            index = bad[bad].index[0]
-            raise InputError(path, _where(raw, index), column, "True or False", text[index])
-        return values.astype(bool) if required else values.astype(object)
-    values = pd.to_numeric(text.where(~missing), errors="coerce")
-    bad = values.isna() & ~missing
-    if kind == "int":
-        bad |= values.notna() & (values != values.round())
-    if bad.any():
-        index = bad[bad].index[0]
-        raise InputError(
-            path,
-            _where(raw, index),
-            column,
-            f"{'a whole number' if kind == 'int' else 'a number'} or NA",
-            text[index],
-        )
-    if kind == "int" and required:
-        return values.astype("int64")
-    return values.astype(float)
 
 
 @contextmanager

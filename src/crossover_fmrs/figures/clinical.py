@@ -18,7 +18,6 @@ from .summary import (
     SEX_ORDER,
     change_scores,
     change_summary,
-    check_scores,
     error_bar_ends,
     error_bars,
     outcome_order,
@@ -326,7 +325,6 @@ def secondary_scales(
     """One panel per outcome other than the primary: mean and within-participant CI by condition
     over its time points, n under each axis."""
     labels = labels or style.Labels()
-    check_scores(scores, conditions, scales)
     outcomes = [o for o in outcome_order(scores, scales) if o != primary]
     summary = timepoint_summary(scores, conditions, scales, outcomes)
     columns = max(1, min(columns, len(outcomes)))

@@ -15,8 +15,7 @@ from matplotlib.colors import ListedColormap, Normalize, to_rgba
 from matplotlib.lines import Line2D
 
 from . import style
-from .data import require_columns
-from .summary import SPECTRUM_KEYS, check_spectra, individual_ratios, ratio_label
+from .summary import SPECTRUM_KEYS, individual_ratios, ratio_label
 
 SWARM_WIDTH = 0.8  # the dots fill 0.8 of a condition's slot
 SWARM_SIZE_PT = (1.0, 2.2)  # marker diameter, smallest and largest
@@ -56,7 +55,6 @@ PANEL_CRITERIA = {
 def _quality_measures(numerator: str, denominator: str, flags: pd.DataFrame) -> list[dict]:
     """Measure, axis label, and the threshold and rule of its criterion in the QC flags table (no
     threshold where the table has no row of that criterion)."""
-    require_columns(flags, SPECTRUM_KEYS + ["criterion", "threshold", "rule", "flagged"])
     labels = {
         "fwhm_ppm": "FWHM (ppm)",
         "snr": "S/N (fitting tool's definition)",
@@ -180,8 +178,6 @@ def qc_spectral_quality(
     """
     labels = labels or style.Labels()
     sizes = sizes or style.Sizes()
-    check_spectra(spectra, conditions)
-    require_columns(spectra, list(PANEL_CRITERIA))
     numerator, denominator = ratio_label(spectra).split("/", 1)
     measures = _quality_measures(numerator, denominator, flags)
     ordered = spectra.assign(

@@ -14,12 +14,11 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from ..common.errors import InputError
-from ..common.tables import SPECTRUM_KEYS
-from .data import check_levels, check_unique, require_columns, source_of
+from ..common.schemas import SPECTRUM_KEYS
+from .data import source_of
 
 SEX_ORDER = ["M", "F"]
 SEX_LABELS = {"M": "males", "F": "females"}
-SCORE_KEYS = ["participant_id", "condition", "outcome", "timepoint"]
 CI_LEVEL = 0.95
 CI_NAME = "95% within-participant CI (Cousineau-Morey)"
 INTERVAL_COLUMNS = ["n_within", "ci_low", "ci_high"]
@@ -101,7 +100,6 @@ def included_mask(spectra: pd.DataFrame) -> pd.Series:
 
 def ratio_label(spectra: pd.DataFrame) -> str:
     """'Glx/tNAA' from the numerator and denominator columns (one ratio per table)."""
-    require_columns(spectra, ["numerator", "denominator"])
     pairs = spectra[["numerator", "denominator"]].drop_duplicates()
     if len(pairs) != 1:
         raise InputError(
@@ -113,12 +111,6 @@ def ratio_label(spectra: pd.DataFrame) -> str:
         )
     numerator, denominator = pairs.iloc[0]
     return f"{numerator}/{denominator}"
-
-
-def check_spectra(spectra: pd.DataFrame, conditions: list[str]) -> None:
-    require_columns(spectra, SPECTRUM_KEYS + ["onset_min", "offset_min", "ratio", "included"])
-    check_levels(spectra, "condition", conditions, "the configured conditions")
-    check_unique(spectra, SPECTRUM_KEYS)
 
 
 def block_times(spectra: pd.DataFrame) -> pd.DataFrame:
@@ -133,10 +125,7 @@ def block_times(spectra: pd.DataFrame) -> pd.DataFrame:
 
 def with_sex(frame: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
     """frame with each participant's sex; a participant missing from participants.tsv is an
-    error."""
-    require_columns(participants, ["participant_id", "sex"])
-    check_levels(participants, "sex", SEX_ORDER, "sex codes")
-    check_unique(participants, ["participant_id"])
+    error (a check across two tables, which a schema of one cannot make)."""
     sex = dict(zip(participants["participant_id"], participants["sex"]))
     unknown = sorted(set(frame["participant_id"]) - set(sex))
     if unknown:
@@ -159,7 +148,6 @@ def block_summary(spectra: pd.DataFrame, conditions: list[str], by: list[str] = 
     Every block seen in the table appears for every condition (n = 0 where nothing is left);
     n_excluded counts the spectra of the cell that QC excluded or that have no ratio.
     """
-    check_spectra(spectra, conditions)
     by = list(by)
     label = ratio_label(spectra)
     times = block_times(spectra)
@@ -232,7 +220,6 @@ def _order_key(column: str, value):
 def individual_ratios(spectra: pd.DataFrame, conditions: list[str]) -> pd.DataFrame:
     """Every spectrum's ratio with its block time and QC decision, in participant, condition, block
     order."""
-    check_spectra(spectra, conditions)
     times = block_times(spectra)[["block", "midpoint_min"]]
     columns = SPECTRUM_KEYS + ["onset_min", "offset_min"]
     table = spectra[columns + ["ratio", "included"]].copy()
@@ -263,22 +250,6 @@ def individual_ratios(spectra: pd.DataFrame, conditions: list[str]) -> pd.DataFr
     ]
 
 
-def check_scores(scores: pd.DataFrame, conditions: list[str], scales: dict) -> None:
-    """Known conditions, scales and time points; one value per participant x condition x outcome x
-    time."""
-    require_columns(scores, SCORE_KEYS + ["scale", "value"])
-    check_levels(scores, "condition", conditions, "the configured conditions")
-    check_levels(scores, "scale", list(scales), "the configured scales")
-    for scale, spec in scales.items():
-        check_levels(
-            scores[scores["scale"] == scale],
-            "timepoint",
-            spec["timepoints"],
-            f"time points of {scale}",
-        )
-    check_unique(scores, SCORE_KEYS)
-
-
 def outcome_order(scores: pd.DataFrame, scales: dict) -> list[str]:
     """Outcomes in the config's scale order, alphabetical within a scale."""
     order = []
@@ -292,7 +263,6 @@ def timepoint_summary(
 ) -> pd.DataFrame:
     """Mean and within_ci interval per outcome x condition x time point (M = conditions x time
     points of the outcome's scale); n counts values, n_missing rows with NA."""
-    check_scores(scores, conditions, scales)
     rows, intervals = [], []
     for outcome in outcomes:
         of_outcome = scores[scores["outcome"] == outcome]
@@ -350,7 +320,6 @@ def change_scores(
 
     NaN where either value is missing; the participant still appears, with the missing side NaN.
     """
-    check_scores(scores, conditions, scales)
     of_outcome = scores[scores["outcome"] == outcome]
     if of_outcome.empty:
         raise InputError(source_of(scores), None, "outcome", f"rows for {outcome}", "none")

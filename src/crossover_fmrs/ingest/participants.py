@@ -9,12 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.errors import InputError
-from ..common.tables import MISSING, SITE, order_conditions, read_tsv_text, read_utf8_text
-
-# Columns the pipeline needs; other columns (baseline characteristics) are kept as they are.
-REQUIRED_COLUMNS = ["participant_id", "sex", "age", "order"]
-SEX_CODES = ("M", "F")
-PARTICIPANT_PATTERN = r"sub-[A-Za-z0-9]+"
+from ..common.schemas import participants_schema, validate
+from ..common.tables import MISSING, SITE, read_tsv_text, read_utf8_text
 
 
 def check_column_names(header: list[str], path: Path) -> None:
@@ -138,47 +134,10 @@ def read_participants(
     rows = read_tsv_text(path)
     header, body = rows[0], rows[1:]
     check_column_names(header, path)
-    for column in REQUIRED_COLUMNS:
-        if column not in header:
-            raise InputError(path, "line 1", column, "a column of this name in the header", header)
+    # the pipeline's columns (participants_schema); others (baseline characteristics) kept as
+    # they are
     frame = pd.DataFrame(body, columns=header, dtype="string")
-    seen: dict[str, int] = {}
-    for number, row in enumerate(frame.itertuples(index=False), start=2):
-        where = f"line {number}"
-        pid = row.participant_id
-        if not pd.Series([pid]).str.fullmatch(PARTICIPANT_PATTERN).iloc[0]:
-            raise InputError(path, where, "participant_id", "an ID like sub-01", pid)
-        if pid in seen:
-            raise InputError(
-                path,
-                where,
-                "participant_id",
-                f"each participant once (also on line {seen[pid]})",
-                pid,
-            )
-        seen[pid] = number
-        if row.sex not in SEX_CODES:
-            raise InputError(path, f"{where} ({pid})", "sex", "one of M, F", row.sex)
-        try:
-            age = float(row.age)
-        except ValueError:
-            raise InputError(
-                path, f"{where} ({pid})", "age", "a number of years", row.age
-            ) from None
-        if not 0 < age < 120:
-            raise InputError(
-                path, f"{where} ({pid})", "age", "an age in years between 0 and 120", row.age
-            )
-        order = order_conditions(row.order)
-        if sorted(order) != sorted(conditions):
-            raise InputError(
-                path,
-                f"{where} ({pid})",
-                "order",
-                "the configured conditions joined by '-' in the order given, e.g. "
-                + "-".join(conditions),
-                row.order,
-            )
+    frame = validate(frame, participants_schema(conditions), path, lines=True)
     check_dictionary(frame, path)
     for column in described_but_absent(frame, path):
         print(
@@ -187,7 +146,6 @@ def read_participants(
             "Table 1 (baseline_characteristics.tsv) has no row for it",
             file=sys.stderr,
         )
-    frame["age"] = frame["age"].astype(float)
     if site_column is not None and site_column in frame:
         frame = check_sites(frame, path, site_column)
     return frame.sort_values("participant_id", kind="stable").reset_index(drop=True)

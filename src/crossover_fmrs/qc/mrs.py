@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..common.errors import InputError
-from ..common.tables import SPECTRUM_KEYS
+from ..common.schemas import SPECTRUM_KEYS
 
 CRITERIA = ("crlb", "fwhm", "snr", "undetermined", "fwhm_drift", "snr_drift")
 # Criteria on the quality of the spectrum (undetermined is about the ratio's metabolites): a

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..common.tables import SITE, SPECTRUM_KEYS, is_multisite, order_conditions
+from ..common.schemas import SPECTRUM_KEYS
+from ..common.tables import SITE, is_multisite, order_conditions
 
 ALL = "all"
 FLOW_COLUMNS = [
