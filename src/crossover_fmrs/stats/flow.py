@@ -186,28 +186,20 @@ def participant_flow(
 
 
 def _enrolment_and_allocation(rows: _FlowRows, participants: pd.DataFrame) -> None:
-    """Enrolled (everyone the participants table lists), randomised (with a sequence), and one
-    box per sequence."""
-    randomised = participants[participants["order"].notna()]
-    left = len(participants) - len(randomised)
-    rows.add(
-        1,
-        ALL,
-        "Enrolled",
-        len(participants),
-        note=f"not randomised: {left}" if left else "all randomised",
-    )
+    """Enrolled and randomised (everyone participants.tsv lists: its schema requires each one's
+    sequence, so the two are the same people), and one box per sequence."""
+    rows.add(1, ALL, "Enrolled", len(participants), note="all randomised")
     by_site = (
         "per site: "
         + ", ".join(
-            f"{site} {n}" for site, n in randomised[SITE].value_counts().sort_index().items()
+            f"{site} {n}" for site, n in participants[SITE].value_counts().sort_index().items()
         )
-        if is_multisite(randomised)
+        if is_multisite(participants)
         else ""
     )
-    rows.add(2, ALL, "Randomised", len(randomised), note=by_site)
-    for sequence in dict.fromkeys(randomised["order"]):
-        members = randomised.loc[randomised["order"] == sequence, "participant_id"]
+    rows.add(2, ALL, "Randomised", len(participants), note=by_site)
+    for sequence in dict.fromkeys(participants["order"]):
+        members = participants.loc[participants["order"] == sequence, "participant_id"]
         rows.add(3, sequence, f"Allocated to {sequence_label(sequence)}", len(members))
 
 
@@ -216,8 +208,7 @@ def _periods(
 ) -> int:
     """Each period of each sequence: who attended (a spectrum or a rating of that condition) and
     who missed it. Returns the next free tier."""
-    randomised = participants[participants["order"].notna()]
-    sequences = list(dict.fromkeys(randomised["order"]))
+    sequences = list(dict.fromkeys(participants["order"]))
     attended = pd.concat(
         [
             spectra[["participant_id", "condition"]],
@@ -231,7 +222,7 @@ def _periods(
             if period >= len(order):
                 continue
             condition = order[period]
-            members = set(randomised.loc[randomised["order"] == sequence, "participant_id"])
+            members = set(participants.loc[participants["order"] == sequence, "participant_id"])
             came = members & set(attended.loc[attended["condition"] == condition, "participant_id"])
             missed = sorted(members - came)
             rows.add(
