@@ -13,7 +13,7 @@ FIGURE_PARAMS = {
     "outcome": PRIMARY_CLINICAL_OUTCOME,
     "primary": PRIMARY_CLINICAL_OUTCOME,
     "infusion_window_min": config["figures"]["infusion_window_min"],
-    "labels": config["figures"].get("labels", {}),
+    "labels": config["figures"]["labels"],
     "ratio_label": RATIO_LABEL,
     # sizes above which a figure takes its form that scales (docs/reproducibility.md)
     "swarm_max_spectra": config["figures"]["swarm_max_spectra"],

@@ -23,6 +23,6 @@ if "simulation" in config:
             reference=config["study"]["reference_condition"],
             qc_thresholds=config["qc"]["mrs"],
             stats=config["stats"],  # the models the simulator fits to its effects: the analysis's own
-            site_column=config["study"].get("site_column", "site"),
+            site_column=config["study"]["site_column"],
         script:
             "../scripts/simulate_study.py"

@@ -20,6 +20,7 @@ rule stats_glx:
         "../envs/python.yaml"
     params:
         code=code_version("stats_glx.py"),
+        analysis="glx_lmm",
         ddf=config["stats"]["ddf"],
         site_term=config["stats"]["site_term"],
         formula=config["stats"]["glx_formula"],

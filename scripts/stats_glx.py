@@ -25,7 +25,7 @@ def main(io):
     tests, models = run_models(
         data,
         p["formula"],
-        p.get("analysis", "glx_lmm"),
+        p["analysis"],
         p["outcome"],
         p["conditions"],
         p["reference"],

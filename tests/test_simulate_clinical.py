@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import crossover_fmrs.simulate.clinical as simulate
+from crossover_fmrs.common.config import section_with_defaults
 from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.ingest.clinical import read_clinical_sheet, tidy_clinical
 from crossover_fmrs.ingest.scales import SCALES, score_items
@@ -20,26 +21,31 @@ from crossover_fmrs.simulate.clinical import (
 )
 from crossover_fmrs.simulate.effects import split_by_sex
 
-# The defaults of config.yaml `simulation` (copied so that a config edit does not change the test).
-SETTINGS = {
-    "seed": 20250601,
-    "n_participants": 26,
-    "n_male": 13,
-    "pretreatment_min": 45,
-    "male_to_female_effect_ratio": 3.0,
-    "clinical": {
-        "madrs_baseline_mean": 30.0,
-        "madrs_between_sd": 5.0,
-        "madrs_placebo_reduction": 11.0,
-        "madrs_naltrexone_difference": 3.08,
-        "madrs_within_sd": 3.382,
-        "published_attenuation": 0.28,
-        "published_interaction_F": 5.39,
-        "madrs_missing_assessments": 1,
-        "madrs_missing_items": 2,
-        "teps_anticipatory_missing_pre": 3,
+# config.yaml `simulation` values (copied so that a config edit does not change the test), the
+# schema's defaults for the rest.
+SETTINGS = section_with_defaults(
+    "simulation",
+    {
+        "reference_condition": "placebo",
+        "seed": 20250601,
+        "n_participants": 26,
+        "n_male": 13,
+        "pretreatment_min": 45,
+        "male_to_female_effect_ratio": 3.0,
+        "clinical": {
+            "madrs_baseline_mean": 30.0,
+            "madrs_between_sd": 5.0,
+            "madrs_placebo_reduction": 11.0,
+            "madrs_naltrexone_difference": 3.08,
+            "madrs_within_sd": 3.382,
+            "published_attenuation": 0.28,
+            "published_interaction_F": 5.39,
+            "madrs_missing_assessments": 1,
+            "madrs_missing_items": 2,
+            "teps_anticipatory_missing_pre": 3,
+        },
     },
-}
+)
 CLINICAL_CONFIG = {
     "scales": {
         "MADRS": {"sheet": "madrs.tsv", "timepoints": ["pre", "day1"]},

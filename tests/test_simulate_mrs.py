@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crossover_fmrs.common.config import section_with_defaults
 from crossover_fmrs.common.errors import InputError
 from crossover_fmrs.ingest.mrs import read_study_mrs
 from crossover_fmrs.qc.mrs import beyond_thresholds, ratio_table
@@ -16,28 +17,32 @@ from crossover_fmrs.simulate.mrs import (
     thresholds_of,
 )
 
-# The defaults of config.yaml `simulation:` (copied, so that a config change does not move these
-# tests).
-SETTINGS = {
-    "n_participants": 26,
-    "published_n_participants": 26,
-    "n_male": 13,
-    "male_to_female_effect_ratio": 3.0,
-    "mrs": {
-        "baseline_block_minutes": [-8, 0],
-        "n_infusion_blocks": 5,
-        "infusion_block_minutes": 6,
-        "glx_tnaa_mean": 1.30,
-        "glx_tnaa_between_sd": 0.10,
-        "glx_tnaa_within_sd": 0.06,
-        "ketamine_rise": 0.06,
-        "naltrexone_minus_placebo": -0.01549,
-        "published_condition_F": 4.83,
-        "n_failing_spectra": 22,
-        "n_undetermined_crlb": 3,
+# config.yaml `simulation:` values (copied, so that a config change does not move these tests),
+# the schema's defaults for the rest.
+SETTINGS = section_with_defaults(
+    "simulation",
+    {
+        "reference_condition": "placebo",
+        "n_participants": 26,
+        "published_n_participants": 26,
+        "n_male": 13,
+        "male_to_female_effect_ratio": 3.0,
+        "mrs": {
+            "baseline_block_minutes": [-8, 0],
+            "n_infusion_blocks": 5,
+            "infusion_block_minutes": 6,
+            "glx_tnaa_mean": 1.30,
+            "glx_tnaa_between_sd": 0.10,
+            "glx_tnaa_within_sd": 0.06,
+            "ketamine_rise": 0.06,
+            "naltrexone_minus_placebo": -0.01549,
+            "published_condition_F": 4.83,
+            "n_failing_spectra": 22,
+            "n_undetermined_crlb": 3,
+        },
+        "qc_thresholds": {"max_crlb_percent": 20, "max_fwhm_ppm": 0.10, "min_snr": 8},
     },
-    "qc_thresholds": {"max_crlb_percent": 20, "max_fwhm_ppm": 0.10, "min_snr": 8},
-}
+)
 CONDITIONS = ["placebo", "naltrexone"]
 KEYS = ["participant_id", "condition", "block"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from ..common.tables import SITE
+from ..common.config import config_schema, with_defaults
 from ..ingest.clinical import scale_specs
 from .study import (
     SimulationSettingsError,
@@ -30,26 +30,10 @@ from .study import (
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = ROOT / "config.yaml"
-SCHEMA = ROOT / "schemas" / "config.schema.yaml"
-
-
-def with_defaults(values, schema: dict):
-    """values with the schema's defaults filled in for absent keys (objects, recursively)."""
-    if schema.get("type") != "object" or not isinstance(values, dict):
-        return values
-    out = dict(values)
-    for key, node in schema.get("properties", {}).items():
-        if key not in out and "default" in node:
-            out[key] = node["default"]
-        if key in out:
-            out[key] = with_defaults(out[key], node)
-    return out
 
 
 def load_config(path: Path) -> dict:
-    config = yaml.safe_load(path.read_text())
-    if SCHEMA.is_file():
-        config = with_defaults(config, yaml.safe_load(SCHEMA.read_text()))
+    config = with_defaults(yaml.safe_load(path.read_text()), config_schema())
     if "simulation" not in config:
         raise SimulationSettingsError(f"{path}: no simulation: section")
     return config
@@ -88,7 +72,7 @@ def parser(simulation: dict) -> argparse.ArgumentParser:
     out.add_argument(
         "--sites",
         type=int,
-        default=int(simulation.get("n_sites", 1)),
+        default=int(simulation["n_sites"]),
         help="number of sites, participants spread evenly (default %(default)s: no site column)",
     )
     out.add_argument(
@@ -155,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         scales,
         study["reference_condition"],
         config["qc"]["mrs"],
-        site_column=study.get("site_column", SITE),
+        site_column=study["site_column"],
         progress=stderr_progress,
         formulas=model_formulas(config["stats"]),
     )

@@ -94,7 +94,6 @@ DEFAULT_SHEETS = {
     "CADSS": ("cadss.tsv", ("pre", "post")),
     "PSI": ("psi.tsv", ("pre", "post")),
 }
-REFERENCE_CONDITION = "placebo"
 INFUSION_MIN = 40.0  # [V] ketamine 0.5 mg/kg over 40 minutes
 
 # [A] relative MADRS item severity in treatment-resistant depression (apparent sadness, reported
@@ -413,7 +412,7 @@ def simulate_clinical(
     MADRS totals at every time point.
     """
     clinical = settings["clinical"]
-    reference = settings.get("reference_condition", REFERENCE_CONDITION)
+    reference = settings["reference_condition"]
     people = participants.sort_values("participant_id", kind="stable").reset_index(drop=True)
     sheets = _sheets(settings)
     n_male = int((people["sex"] == "M").sum())
@@ -570,8 +569,8 @@ def _apply_missing(
         madrs = result[name]
         columns = SCALES["MADRS"].item_columns
         day1 = np.flatnonzero((madrs["timepoint"] == after).to_numpy())
-        k_whole = int(clinical.get("madrs_missing_assessments", 0))
-        k_items = int(clinical.get("madrs_missing_items", 0))
+        k_whole = int(clinical["madrs_missing_assessments"])
+        k_items = int(clinical["madrs_missing_items"])
         if k_whole > len(day1):
             raise InputError(
                 "config.yaml",
@@ -596,7 +595,7 @@ def _apply_missing(
             )
         for row in rng.choice(rated, size=k_items, replace=False) if k_items else []:
             madrs.loc[row, columns[int(rng.integers(len(columns)))]] = pd.NA
-    k_teps = int(clinical.get("teps_anticipatory_missing_pre", 0))
+    k_teps = int(clinical["teps_anticipatory_missing_pre"])
     if "TEPS" in sheets and k_teps:
         name, (before, _) = sheets["TEPS"]
         teps = result[name]

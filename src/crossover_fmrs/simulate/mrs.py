@@ -17,7 +17,7 @@ Glx/tNAA of spectrum (participant i at site k, condition c, block b)
     u_i ~ N(0, glx_tnaa_between_sd) (one intercept per participant, both conditions);
     s_ic ~ N(0, glx_tnaa_session_sd), one offset per session (participant x condition: another
     day, shim, voxel placement), which the paper's model does not have (default 0: none);
-    e ~ N(0, glx_tnaa_within_sd); ramp_b = 0 at baseline, min(1, k / RAMP_BLOCKS) in infusion
+    e ~ N(0, glx_tnaa_within_sd); ramp_b = 0 at baseline, min(1, k / ramp_blocks) in infusion
     block k (ketamine builds up over the first blocks of the 40-min infusion).
     A spectrum that fails QC gets an extra error N(0, FAILING_EXTRA_SD_FACTOR * within_sd):
     poor spectra are less precise, which is why QC removes them.
@@ -66,8 +66,6 @@ from ..qc.mrs import beyond_thresholds
 from .effects import configured, split_by_sex
 from .lcmodel_writer import write_tables
 
-REFERENCE_CONDITION = "placebo"
-RAMP_BLOCKS = 2  # [A] infusion blocks until the ketamine rise is complete
 FAILING_EXTRA_SD_FACTOR = 2.0  # [A]
 SNR_REF = 25.0  # [A] S/N and FWHM at which the reference %SD below hold
 FWHM_REF = 0.05
@@ -152,7 +150,7 @@ def block_timing(settings: dict) -> pd.DataFrame:
 
 def rise_profile(settings: dict) -> np.ndarray:
     """Fraction of ketamine_rise reached in each block (baseline first): 0, then a ramp to 1."""
-    ramp_blocks = int(settings["mrs"].get("ramp_blocks", RAMP_BLOCKS))
+    ramp_blocks = int(settings["mrs"]["ramp_blocks"])
     n = int(settings["mrs"]["n_infusion_blocks"])
     return np.array([0.0] + [min(1.0, k / ramp_blocks) for k in range(1, n + 1)])
 
@@ -246,7 +244,7 @@ def latent_spectra(
     mrs = settings["mrs"]
     participants = participants.sort_values("participant_id", kind="stable").reset_index(drop=True)
     conditions = sorted({c for order in participants["order"] for c in str(order).split("-")})
-    reference = settings.get("reference_condition", REFERENCE_CONDITION)
+    reference = settings["reference_condition"]
     if reference not in conditions or len(conditions) != 2:
         raise ValueError(
             f"simulate_mrs: expected two conditions including {reference!r}, got {conditions}"
@@ -292,7 +290,7 @@ def latent_spectra(
     )
 
     failing = _choose_failing(
-        rng, spectra, int(mrs["n_failing_spectra"]), bool(mrs.get("baseline_spectra_fail", True))
+        rng, spectra, int(mrs["n_failing_spectra"]), bool(mrs["baseline_spectra_fail"])
     )
     failure = np.full(len(spectra), "", dtype=object)
     failure[list(failing)] = list(failing.values())
@@ -302,7 +300,7 @@ def latent_spectra(
     )
     spectra["true_ratio"] += np.where(spectra["failure"] != "", extra, 0.0)
     # Drawn last, and only when asked for, so that a study without it keeps every other draw.
-    session_sd = float(mrs.get("glx_tnaa_session_sd", 0.0))
+    session_sd = float(mrs["glx_tnaa_session_sd"])
     if session_sd > 0:
         sessions = person * 2 + condition
         offsets = rng.normal(0.0, session_sd, 2 * n)

@@ -57,7 +57,7 @@ def replicate_tables(
     effects = published_effects(settings)
     n = int(design.n_participants)
     n_male = int(round(design.male_fraction * n))
-    reference = settings.get("reference_condition", conditions[0])
+    reference = settings["reference_condition"]
     people_rng, mrs_rng, madrs_rng, missing_rng = rng.spawn(4)
     participants = simulate_participants(
         {**settings, "n_participants": n, "n_male": n_male}, conditions, people_rng

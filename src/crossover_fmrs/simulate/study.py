@@ -117,7 +117,7 @@ def study_settings(
     out = json.loads(json.dumps(dict(settings)))  # a deep copy of plain config values
     configured_n = int(settings["n_participants"])
     n = configured_n if n_participants is None else int(n_participants)
-    sites = int(settings.get("n_sites", 1) if n_sites is None else n_sites)
+    sites = int(settings["n_sites"] if n_sites is None else n_sites)
     n_flag = None if n_participants is None else "--participants"
     sites_flag = None if n_sites is None else "--sites"
     if n < 2:
@@ -137,7 +137,7 @@ def study_settings(
     if seed is not None:
         out["seed"] = int(seed)
     published_n = int(settings["published_n_participants"])
-    wanted = bool(settings.get("calibrate", False)) if calibrate is None else bool(calibrate)
+    wanted = bool(settings["calibrate"]) if calibrate is None else bool(calibrate)
     if wanted and n != published_n:
         if calibrate is None and n_participants is not None:
             wanted = False  # another size on the command line: a plain draw by default
@@ -156,7 +156,7 @@ def study_settings(
 def assign_sites(settings: Mapping, n: int, rng: np.random.Generator) -> dict:
     """Site of each participant (balanced: sizes differ by at most one) and the site random
     intercepts [A] (simulation.sites): Glx/tNAA and MADRS points, one array per participant."""
-    n_sites = int(settings.get("n_sites", 1))
+    n_sites = int(settings["n_sites"])
     width = max(2, len(str(n_sites)))
     names = np.array([f"site-{k:0{width}d}" for k in range(1, n_sites + 1)])
     index = rng.permutation(np.arange(n) % n_sites)
@@ -186,7 +186,7 @@ def dataset_description(settings: Mapping, calibrated: bool) -> bytes:
         "Calibrated": bool(calibrated),
         "Seed": int(settings["seed"]),
         "NumberOfParticipants": int(settings["n_participants"]),
-        "NumberOfSites": int(settings.get("n_sites", 1)),
+        "NumberOfSites": int(settings["n_sites"]),
     }
     return (json.dumps(description, indent=2, sort_keys=True) + "\n").encode()
 
@@ -291,7 +291,7 @@ def _participants_at_sites(
     of participants.tsv); with one site no site column and no site draw."""
     seed = int(settings["seed"])
     participants = simulate_participants(settings, conditions, _part_stream(seed, 0))
-    n_sites = int(settings.get("n_sites", 1))
+    n_sites = int(settings["n_sites"])
     offsets = {"glx": None, "madrs": None}
     dictionary = dict(PARTICIPANTS_DICTIONARY)
     if n_sites > 1:
@@ -361,8 +361,8 @@ def simulate_files(
             progress(f"{stage} ({time.perf_counter() - started:.1f} s)")
 
     participants, offsets, dictionary = _participants_at_sites(settings, conditions, site_column)
-    report(f"drew {len(participants)} participants at {int(settings.get('n_sites', 1))} site(s)")
-    calibrated = bool(settings.get("calibrate", False))
+    report(f"drew {len(participants)} participants at {int(settings['n_sites'])} site(s)")
+    calibrated = bool(settings["calibrate"])
     files = _description_files(settings, participants, dictionary, calibrated)
 
     def draw_mrs(values: dict) -> dict[str, bytes]:
