@@ -122,6 +122,22 @@ def test_same_seed_same_frames_and_bytes(tmp_path):
     assert not first["madrs.tsv"].equals(other["madrs.tsv"])
 
 
+@pytest.mark.parametrize("only", [("MADRS",), ("QIDS_SR16",), ("MADRS", "TEPS")])
+def test_a_subset_of_scales_draws_the_same_sheets_as_the_whole_study(only):
+    """What the calibration's searches rely on (they draw only the scale they read)."""
+    participants = make_participants()
+    settings = {
+        **SETTINGS,
+        "calibrated": {"item_changes": [["MADRS", "sub-03", "placebo", "day1", "madrs_04", 1]]},
+    }
+    whole = simulate_clinical(participants, settings, np.random.default_rng(7))
+    part = simulate_clinical(participants, settings, np.random.default_rng(7), only=only)
+    sheets = {CLINICAL_CONFIG["scales"][scale]["sheet"] for scale in only}
+    assert set(part) == sheets
+    for sheet in sheets:
+        pd.testing.assert_frame_equal(part[sheet], whole[sheet])
+
+
 def test_raw_format_round_trips_through_the_parser(tmp_path):
     participants = make_participants()
     sheets = simulate_clinical(participants, SETTINGS, np.random.default_rng(1))

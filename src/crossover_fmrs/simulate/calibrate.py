@@ -430,10 +430,11 @@ def calibrate(
     conditions: list[str],
     participant_files: Mapping[str, bytes],
     draw_mrs: Callable[[Mapping], dict],
-    draw_clinical: Callable[[Mapping], dict],
+    draw_clinical: Callable[..., dict],
 ) -> dict:
     """The found quantities (SEARCHED, item_changes). draw_mrs and draw_clinical write that part of
-    the study from settings whose "calibrated" entry holds the candidate values."""
+    the study from settings whose "calibrated" entry holds the candidate values; draw_clinical's
+    `only` names the scales a search reads (the others are not drawn)."""
     missing = [key for key in ("qc_thresholds", "formulas") if key not in settings]
     if missing:
         raise InputError(
@@ -459,7 +460,7 @@ def calibrate(
     found = search_glx(settings, glx, abs(start["glx_naltrexone_minus_placebo"]))
 
     def clinical(outcomes=("MADRS",), **values) -> dict:
-        files = draw_clinical(with_values(**found, **values))
+        files = draw_clinical(with_values(**found, **values), only=outcomes)
         return clinical_numbers(
             {**participant_files, **files}, conditions, scales, formulas["clinical"], outcomes
         )

@@ -66,7 +66,7 @@ same.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -402,6 +402,7 @@ def simulate_clinical(
     settings: Mapping,
     rng: np.random.Generator,
     site_offsets: np.ndarray | None = None,
+    only: Collection[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Sheet file name -> raw sheet (participant_id, condition, timepoint, hours_from_infusion,
     items).
@@ -409,7 +410,8 @@ def simulate_clinical(
     Items are nullable integers (<NA> = unrated), hours are floats (NaN for a missed assessment).
     Rows follow participant_id, then the conditions in the order each participant received them.
     site_offsets (MADRS points, one per participant in participant_id order) shift a site's
-    MADRS totals at every time point.
+    MADRS totals at every time point. only (scale names) draws just those sheets, the same as in
+    the whole study: every scale has its own random stream (the calibration's searches use it).
     """
     clinical = settings["clinical"]
     reference = settings["reference_condition"]
@@ -441,6 +443,8 @@ def simulate_clinical(
             "a condition named in participants' order",
             reference,
         )
+    if only is not None:  # after the visits, which every sheet's time points share
+        sheets = {scale: sheet for scale, sheet in sheets.items() if scale in only}
     result: dict[str, pd.DataFrame] = {}
     for scale in sheets:
         frame = _scale_rows(people, person, condition, hours, sheets[scale][1])
@@ -452,7 +456,8 @@ def simulate_clinical(
             items = _simulate_secondary(scale, frame, secondary, ratio, reference, scale_rng)
         result[sheets[scale][0]] = _raw_sheet(scale, frame, items)
     _apply_missing(result, sheets, clinical, missing_rng)
-    apply_item_changes(result, sheets, calibrated.get("item_changes", ()))
+    changes = [change for change in calibrated.get("item_changes", ()) if change[0] in sheets]
+    apply_item_changes(result, sheets, changes)
     return dict(sorted(result.items()))
 
 

@@ -370,11 +370,9 @@ def simulate_files(
         drawn = simulate_mrs(participants, values, stream, site_offsets=offsets["glx"])
         return {path: text.encode() for path, text in drawn.items()}
 
-    def draw_clinical(values: dict) -> dict[str, bytes]:
+    def draw_clinical(values: dict, only=None) -> dict[str, bytes]:
         stream = _part_stream(int(settings["seed"]), 2)
-        return _sheet_files(
-            simulate_clinical(participants, values, stream, site_offsets=offsets["madrs"])
-        )
+        return _sheet_files(simulate_clinical(participants, values, stream, offsets["madrs"], only))
 
     if calibrated:
         if calibration is None:
