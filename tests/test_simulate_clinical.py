@@ -122,7 +122,7 @@ def test_same_seed_same_frames_and_bytes(tmp_path):
     assert not first["madrs.tsv"].equals(other["madrs.tsv"])
 
 
-@pytest.mark.parametrize("only", [("MADRS",), ("QIDS_SR16",), ("MADRS", "TEPS")])
+@pytest.mark.parametrize("only", [("MADRS",), ("QIDS_SR16",), ("MADRS", "TEPS"), ("TEPS",)])
 def test_a_subset_of_scales_draws_the_same_sheets_as_the_whole_study(only):
     """What the calibration's searches rely on (they draw only the scale they read)."""
     participants = make_participants()

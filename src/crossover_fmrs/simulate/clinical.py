@@ -444,7 +444,9 @@ def simulate_clinical(
             reference,
         )
     if only is not None:  # after the visits, which every sheet's time points share
-        sheets = {scale: sheet for scale, sheet in sheets.items() if scale in only}
+        # TEPS's missing values are drawn after MADRS's from one stream: MADRS goes with it
+        drawn = set(only) | ({"MADRS"} if "TEPS" in only else set())
+        sheets = {scale: sheet for scale, sheet in sheets.items() if scale in drawn}
     result: dict[str, pd.DataFrame] = {}
     for scale in sheets:
         frame = _scale_rows(people, person, condition, hours, sheets[scale][1])
@@ -458,7 +460,8 @@ def simulate_clinical(
     _apply_missing(result, sheets, clinical, missing_rng)
     changes = [change for change in calibrated.get("item_changes", ()) if change[0] in sheets]
     apply_item_changes(result, sheets, changes)
-    return dict(sorted(result.items()))
+    keep = {sheets[scale][0] for scale in sheets if only is None or scale in only}
+    return {name: frame for name, frame in sorted(result.items()) if name in keep}
 
 
 def apply_item_changes(result: dict[str, pd.DataFrame], sheets: Mapping, changes) -> None:
