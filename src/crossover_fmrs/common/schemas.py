@@ -139,18 +139,15 @@ def _spectrum_key_columns(conditions) -> dict:
 
 def participants_schema(conditions=None) -> pa.DataFrameSchema:
     """results/tidy/participants.tsv, and the study's participants.tsv it is read from."""
-    orders = [] if conditions is None else ["-".join(p) for p in permutations(conditions)]
-    order_checks = (
-        [
+    order_checks = []
+    if conditions is not None:
+        order_checks.append(
             pa.Check.isin(
-                orders,
+                ["-".join(order) for order in permutations(conditions)],
                 error="the configured conditions joined by '-' in the order given, e.g. "
                 + "-".join(conditions),
             )
-        ]
-        if conditions is not None
-        else []
-    )
+        )
     columns = {
         "participant_id": pa.Column(
             str,
@@ -367,9 +364,18 @@ def site_effects_schema() -> pa.DataFrameSchema:
         "ci_high": number(),
         **{
             name: number(required=False)
-            for name in ("n_observations", "df", "p", "site_variance", "tau2", "i2_percent")
+            for name in (
+                "n_observations",
+                "df",
+                "p",
+                "site_variance",
+                "tau2",
+                "i2_percent",
+                "q",
+                "q_df",
+                "q_p",
+            )
         },
-        **{name: number(required=False) for name in ("q", "q_df", "q_p")},
         "method": text(nullable=True, required=False),
         "note": text(nullable=True, required=False),
     }

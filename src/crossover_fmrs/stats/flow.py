@@ -111,18 +111,29 @@ def _rm_anova_row(table: pd.DataFrame, outcome: str, analysis: str | None = None
 class _FlowRows(list):
     """The flow's boxes in drawing order; `add` numbers each one."""
 
-    def add(self, tier, arm, stage, n_participants, n_observations=None, **extra):
+    def add(
+        self,
+        tier,
+        arm,
+        stage,
+        n_participants,
+        n_observations=None,
+        *,
+        condition=ALL,
+        unit="",
+        note="",
+    ):
         self.append(
             {
                 "step": len(self) + 1,
                 "tier": tier,
                 "arm": arm,
                 "stage": stage,
-                "condition": extra.get("condition", ALL),
+                "condition": condition,
                 "n_participants": int(n_participants),
                 "n_observations": n_observations,
-                "unit": extra.get("unit", ""),
-                "note": extra.get("note", ""),
+                "unit": unit,
+                "note": note,
             }
         )
 
